@@ -1,0 +1,173 @@
+//! Max and average pooling over up to three spatial axes.
+
+/// The sizes of one pooling layer. Axes are `[depth, height, width]` as in
+/// [`ConvGeometry`](crate::kernels::conv::ConvGeometry).
+pub trait PoolGeometry {
+    /// Channels (pooling works on each channel alone).
+    const C: usize;
+    /// Input size per axis.
+    const IN: [usize; 3];
+    /// Output size per axis.
+    const OUT: [usize; 3];
+    /// Window size per axis.
+    const KERNEL: [usize; 3];
+    /// Stride per axis.
+    const STRIDE: [usize; 3];
+    /// Dilation per axis (1 for average pooling).
+    const DILATION: [usize; 3];
+    /// Padding before the first element, per axis.
+    const PAD: [usize; 3];
+
+    /// Elements of one input channel.
+    const IN_PLANE: usize = Self::IN[0] * Self::IN[1] * Self::IN[2];
+    /// Elements of one output channel.
+    const OUT_PLANE: usize = Self::OUT[0] * Self::OUT[1] * Self::OUT[2];
+}
+
+/// How average pooling divides a window's sum (PyTorch's `count_include_pad` and
+/// `divisor_override`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AvgDivisor {
+    /// Divide by the number of window positions inside the input.
+    Valid,
+    /// Divide by the window clipped to the padded input (`count_include_pad=True`).
+    IncludePad,
+    /// Divide by this number (`divisor_override`).
+    Override(usize),
+}
+
+/// The window of output position `o` along one axis: the first and one-past-last tap index
+/// whose input position is inside, and the tap positions clipped to the padded input.
+#[inline(always)]
+const fn window(o: usize, len: usize, k: usize, s: usize, d: usize, p: usize) -> [usize; 3] {
+    // Input position of tap t is o*s + t*d - p.
+    let start = o * s;
+    let first = if start >= p { 0 } else { (p - start).div_ceil(d) };
+    let mut last = 0; // one past the last tap inside the input
+    let mut padded_last = 0; // one past the last tap inside the padded input
+    let mut t = 0;
+    while t < k {
+        let pos = start + t * d;
+        if pos >= p && pos - p < len {
+            last = t + 1;
+        }
+        if pos < len + 2 * p {
+            padded_last = t + 1;
+        }
+        t += 1;
+    }
+    let first = if first > last { last } else { first };
+    [first, last, padded_last]
+}
+
+/// Max pooling: each output is the largest input in its window (padding never wins; a NaN in
+/// the window gives NaN, as in PyTorch).
+#[inline]
+pub fn max_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32]) {
+    pool::<G>(input, output, |window_max, _, _| window_max, true);
+}
+
+/// Average pooling with PyTorch's divisor rules.
+#[inline]
+pub fn avg_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: AvgDivisor) {
+    pool::<G>(
+        input,
+        output,
+        |sum, inside, padded| {
+            let n = match divisor {
+                AvgDivisor::Valid => inside,
+                AvgDivisor::IncludePad => padded,
+                AvgDivisor::Override(n) => n,
+            };
+            if n == 0 { 0.0 } else { sum / n as f32 }
+        },
+        false,
+    );
+}
+
+/// Shared loop of both poolings: reduces each window with max (`is_max`) or sum, then
+/// `finish(value, taps inside the input, taps inside the padded input)`.
+#[inline(always)]
+fn pool<G: PoolGeometry>(
+    input: &[f32],
+    output: &mut [f32],
+    finish: impl Fn(f32, usize, usize) -> f32,
+    is_max: bool,
+) {
+    let [in_d, in_h, in_w] = G::IN;
+    let [out_d, out_h, out_w] = G::OUT;
+    let [k_d, k_h, k_w] = G::KERNEL;
+    let [s_d, s_h, s_w] = G::STRIDE;
+    let [d_d, d_h, d_w] = G::DILATION;
+    let [p_d, p_h, p_w] = G::PAD;
+    let planes = input.chunks_exact(G::IN_PLANE).zip(output.chunks_exact_mut(G::OUT_PLANE));
+    for (x, y) in planes.take(G::C) {
+        for od in 0..out_d {
+            let [d0, d1, dp] = window(od, in_d, k_d, s_d, d_d, p_d);
+            for oh in 0..out_h {
+                let [h0, h1, hp] = window(oh, in_h, k_h, s_h, d_h, p_h);
+                for ow in 0..out_w {
+                    let [w0, w1, wp] = window(ow, in_w, k_w, s_w, d_w, p_w);
+                    let mut acc = if is_max { f32::NEG_INFINITY } else { 0.0 };
+                    for kd in d0..d1 {
+                        let id = od * s_d + kd * d_d - p_d;
+                        for kh in h0..h1 {
+                            let ih = oh * s_h + kh * d_h - p_h;
+                            let row = (id * in_h + ih) * in_w;
+                            for kw in w0..w1 {
+                                let iw = ow * s_w + kw * d_w - p_w;
+                                let v = x.get(row + iw).copied().unwrap_or(f32::NEG_INFINITY);
+                                if is_max {
+                                    if v > acc || v.is_nan() {
+                                        acc = v;
+                                    }
+                                } else {
+                                    acc += v;
+                                }
+                            }
+                        }
+                    }
+                    let inside = (d1 - d0) * (h1 - h0) * (w1 - w0);
+                    let padded = dp * hp * wp;
+                    if let Some(o) = y.get_mut((od * out_h + oh) * out_w + ow) {
+                        *o = finish(acc, inside, padded);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct TwoByTwo;
+    impl PoolGeometry for TwoByTwo {
+        const C: usize = 1;
+        const IN: [usize; 3] = [1, 4, 4];
+        const OUT: [usize; 3] = [1, 2, 2];
+        const KERNEL: [usize; 3] = [1, 2, 2];
+        const STRIDE: [usize; 3] = [1, 2, 2];
+        const DILATION: [usize; 3] = [1, 1, 1];
+        const PAD: [usize; 3] = [0, 0, 0];
+    }
+
+    #[test]
+    fn max_and_average_of_two_by_two_windows() {
+        let input: [f32; 16] = core::array::from_fn(|i| i as f32);
+        let mut out = [0.0; 4];
+        max_pool::<TwoByTwo>(&input, &mut out);
+        assert_eq!(out, [5.0, 7.0, 13.0, 15.0]);
+        avg_pool::<TwoByTwo>(&input, &mut out, AvgDivisor::Valid);
+        assert_eq!(out, [2.5, 4.5, 10.5, 12.5]);
+    }
+
+    #[test]
+    fn window_clips_to_input_and_padded_input() {
+        // o=0, len=4, k=3, s=2, d=1, p=1: taps at -1, 0, 1 -> taps 1..3 inside, all 3 in padding bounds.
+        assert_eq!(window(0, 4, 3, 2, 1, 1), [1, 3, 3]);
+        // o=2: taps at 3, 4, 5 -> only tap 0 inside; 3 and 4 are inside the padded length 6.
+        assert_eq!(window(2, 4, 3, 2, 1, 1), [0, 1, 2]);
+    }
+}

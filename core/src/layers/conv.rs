@@ -1,0 +1,384 @@
+//! Convolutions: [`Conv1d`], [`Conv2d`] and [`Conv3d`], one struct [`Conv`] over a spec type.
+//!
+//! The spec (`Conv2dSpec<..>`) carries the hyper-parameters as types and computes the weight
+//! length; the [`Layer`] impls compute the output shape from the input shape with PyTorch's
+//! formula and call the shared kernel.
+
+use core::marker::PhantomData;
+use core::ops::{Div, Mul, Rem};
+use generic_array::{ArrayLength, GenericArray};
+use typenum::{B1, Mod, Prod, Quot, U0, U1, Unsigned};
+
+use crate::init::Rng;
+use crate::kernels::conv::{ConvGeometry, conv};
+use crate::kernels::{Identity, PaddingMode};
+use crate::layer::{
+    Activation, DivisibleByGroups, Fusable, InChannelsMatch, Layer, Parameters,
+};
+use crate::params::{BiasFlag, PaddingModeKind, Zeros};
+use crate::shape::{Cdhw, Channels, Chw, Cl, Shape};
+use crate::tensor::Tensor;
+use crate::window::{
+    After, AxisPadding, Before, Padding1, Padding2, Padding3, Pair, SlidingOut, Triple,
+};
+
+/// The hyper-parameters of a convolution that do not depend on its input size.
+pub trait ConvSpec {
+    /// `in_channels`.
+    type InChannels: Unsigned;
+    /// `out_channels`.
+    type OutChannels: Unsigned;
+    /// `groups`.
+    type Groups: Unsigned;
+    /// Number of weights: `out_channels * in_channels / groups * prod(kernel_size)`.
+    type WeightLen: ArrayLength;
+    /// Number of biases: `out_channels`, or 0 with `bias=False`.
+    type BiasLen: ArrayLength;
+    /// `kernel_size` as `[depth, height, width]` (1 for absent axes).
+    const KERNEL: [usize; 3];
+    /// `stride`, same axes.
+    const STRIDE: [usize; 3];
+    /// `dilation`, same axes.
+    const DILATION: [usize; 3];
+    /// Padding before the input, same axes (resolved for `"same"`).
+    const PAD: [usize; 3];
+    /// `padding_mode`.
+    const PADDING_MODE: PaddingMode;
+    /// The weight's shape in PyTorch: `[out_channels, in_channels / groups, *kernel_size]`.
+    const WEIGHT_DIMS: &'static [usize];
+    /// The bias's shape in PyTorch: `[out_channels]`.
+    const BIAS_DIMS: &'static [usize] = &[<Self::OutChannels as Unsigned>::USIZE];
+}
+
+/// A convolution layer: weights in PyTorch's layout `[out, in / groups, *kernel]` and the bias.
+///
+/// Use it through the aliases [`Conv1d`], [`Conv2d`] and [`Conv3d`].
+pub struct Conv<S: ConvSpec> {
+    /// `weight`, `[out_channels, in_channels / groups, *kernel_size]`, row-major.
+    pub weight: GenericArray<f32, S::WeightLen>,
+    /// `bias`, `[out_channels]` (empty with `bias=False`).
+    pub bias: GenericArray<f32, S::BiasLen>,
+}
+
+/// `torch.nn.Conv2d(in_channels=I, out_channels=O, kernel_size=K, stride=S, padding=P,
+/// dilation=D, groups=G, bias=B, padding_mode=M)`.
+///
+/// `K`, `S`, `D` are a number (`U3`) or a pair `(U3, U5)`; `P` is a number, a pair,
+/// [`Same`](crate::window::Same) or [`Valid`](crate::window::Valid); `B` is
+/// [`B1`](typenum::B1) or [`B0`](typenum::B0); `M` a [padding mode](crate::params).
+///
+/// ```
+/// use staticnn_core::{layer::Layer, layers::Conv2d, shape::{Chw, Shape}};
+/// use typenum::{U1, U2, U3, U5, U32};
+///
+/// // Conv2d(3, 32, 5, 1, 2) keeps 32 x 32.
+/// type Out = <Conv2d<U3, U32, U5, U1, U2> as Layer<Chw<U3, U32, U32>>>::Output;
+/// assert_eq!(<Out as Shape>::DIMS, &[32, 32, 32]);
+/// ```
+pub type Conv2d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros> =
+    Conv<Conv2dSpec<I, O, K, S, P, D, G, B, M>>;
+
+/// `torch.nn.Conv1d(in_channels=I, out_channels=O, kernel_size=K, stride=S, padding=P,
+/// dilation=D, groups=G, bias=B, padding_mode=M)` on [`Cl<C, L>`] inputs.
+pub type Conv1d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros> =
+    Conv<Conv1dSpec<I, O, K, S, P, D, G, B, M>>;
+
+/// `torch.nn.Conv3d(in_channels=I, out_channels=O, kernel_size=K, stride=S, padding=P,
+/// dilation=D, groups=G, bias=B, padding_mode=M)` on [`Cdhw<C, D, H, W>`] inputs.
+pub type Conv3d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros> =
+    Conv<Conv3dSpec<I, O, K, S, P, D, G, B, M>>;
+
+/// The hyper-parameters of a [`Conv2d`].
+pub struct Conv2dSpec<I, O, K, S, P, D, G, B, M>(PhantomData<(I, O, K, S, P, D, G, B, M)>);
+/// The hyper-parameters of a [`Conv1d`].
+pub struct Conv1dSpec<I, O, K, S, P, D, G, B, M>(PhantomData<(I, O, K, S, P, D, G, B, M)>);
+/// The hyper-parameters of a [`Conv3d`].
+pub struct Conv3dSpec<I, O, K, S, P, D, G, B, M>(PhantomData<(I, O, K, S, P, D, G, B, M)>);
+
+/// Weights of one output channel for `taps` kernel positions: `in / groups * taps`.
+type PerOutput<I, G, Taps> = Prod<Quot<I, G>, Taps>;
+
+impl<I, O, K, S, P, D, G, B, M> ConvSpec for Conv2dSpec<I, O, K, S, P, D, G, B, M>
+where
+    I: Unsigned + Div<G> + Rem<G>,
+    O: Unsigned + Rem<G> + Mul<PerOutput<I, G, Prod<K::H, K::W>>> + Mul<B::PerOutput>,
+    G: Unsigned,
+    Mod<I, G>: DivisibleByGroups,
+    Mod<O, G>: DivisibleByGroups,
+    K: Pair,
+    K::H: Mul<K::W>,
+    Quot<I, G>: Unsigned + Mul<Prod<K::H, K::W>>,
+    Prod<O, PerOutput<I, G, Prod<K::H, K::W>>>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+    S: Pair,
+    D: Pair,
+    P: Padding2<K, D>,
+    B: BiasFlag,
+    M: PaddingModeKind,
+{
+    type InChannels = I;
+    type OutChannels = O;
+    type Groups = G;
+    type WeightLen = Prod<O, PerOutput<I, G, Prod<K::H, K::W>>>;
+    type BiasLen = Prod<O, B::PerOutput>;
+    const KERNEL: [usize; 3] = [1, K::H::USIZE, K::W::USIZE];
+    const STRIDE: [usize; 3] = [1, S::H::USIZE, S::W::USIZE];
+    const DILATION: [usize; 3] = [1, D::H::USIZE, D::W::USIZE];
+    const PAD: [usize; 3] = [
+        0,
+        <Before<P::H, K::H, D::H> as Unsigned>::USIZE,
+        <Before<P::W, K::W, D::W> as Unsigned>::USIZE,
+    ];
+    const PADDING_MODE: PaddingMode = M::MODE;
+    const WEIGHT_DIMS: &'static [usize] =
+        &[O::USIZE, I::USIZE / G::USIZE, K::H::USIZE, K::W::USIZE];
+}
+
+impl<I, O, K, S, P, D, G, B, M> ConvSpec for Conv1dSpec<I, O, K, S, P, D, G, B, M>
+where
+    I: Unsigned + Div<G> + Rem<G>,
+    O: Unsigned + Rem<G> + Mul<PerOutput<I, G, K>> + Mul<B::PerOutput>,
+    G: Unsigned,
+    Mod<I, G>: DivisibleByGroups,
+    Mod<O, G>: DivisibleByGroups,
+    K: Unsigned,
+    Quot<I, G>: Unsigned + Mul<K>,
+    Prod<O, PerOutput<I, G, K>>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+    S: Unsigned,
+    D: Unsigned,
+    P: Padding1<K, D>,
+    B: BiasFlag,
+    M: PaddingModeKind,
+{
+    type InChannels = I;
+    type OutChannels = O;
+    type Groups = G;
+    type WeightLen = Prod<O, PerOutput<I, G, K>>;
+    type BiasLen = Prod<O, B::PerOutput>;
+    const KERNEL: [usize; 3] = [1, 1, K::USIZE];
+    const STRIDE: [usize; 3] = [1, 1, S::USIZE];
+    const DILATION: [usize; 3] = [1, 1, D::USIZE];
+    const PAD: [usize; 3] = [0, 0, <Before<P::L, K, D> as Unsigned>::USIZE];
+    const PADDING_MODE: PaddingMode = M::MODE;
+    const WEIGHT_DIMS: &'static [usize] = &[O::USIZE, I::USIZE / G::USIZE, K::USIZE];
+}
+
+impl<I, O, K, S, P, D, G, B, M> ConvSpec for Conv3dSpec<I, O, K, S, P, D, G, B, M>
+where
+    I: Unsigned + Div<G> + Rem<G>,
+    O: Unsigned + Rem<G> + Mul<PerOutput<I, G, Prod<K::D, Prod<K::H, K::W>>>> + Mul<B::PerOutput>,
+    G: Unsigned,
+    Mod<I, G>: DivisibleByGroups,
+    Mod<O, G>: DivisibleByGroups,
+    K: Triple,
+    K::H: Mul<K::W>,
+    K::D: Mul<Prod<K::H, K::W>>,
+    Quot<I, G>: Unsigned + Mul<Prod<K::D, Prod<K::H, K::W>>>,
+    Prod<O, PerOutput<I, G, Prod<K::D, Prod<K::H, K::W>>>>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+    S: Triple,
+    D: Triple,
+    P: Padding3<K, D>,
+    B: BiasFlag,
+    M: PaddingModeKind,
+{
+    type InChannels = I;
+    type OutChannels = O;
+    type Groups = G;
+    type WeightLen = Prod<O, PerOutput<I, G, Prod<K::D, Prod<K::H, K::W>>>>;
+    type BiasLen = Prod<O, B::PerOutput>;
+    const KERNEL: [usize; 3] = [K::D::USIZE, K::H::USIZE, K::W::USIZE];
+    const STRIDE: [usize; 3] = [S::D::USIZE, S::H::USIZE, S::W::USIZE];
+    const DILATION: [usize; 3] = [D::D::USIZE, D::H::USIZE, D::W::USIZE];
+    const PAD: [usize; 3] = [
+        <Before<P::D, K::D, D::D> as Unsigned>::USIZE,
+        <Before<P::H, K::H, D::H> as Unsigned>::USIZE,
+        <Before<P::W, K::W, D::W> as Unsigned>::USIZE,
+    ];
+    const PADDING_MODE: PaddingMode = M::MODE;
+    const WEIGHT_DIMS: &'static [usize] =
+        &[O::USIZE, I::USIZE / G::USIZE, K::D::USIZE, K::H::USIZE, K::W::USIZE];
+}
+
+/// Output length along one axis of a convolution: PyTorch's formula on the resolved padding.
+type OutLen<L, A, K, S, D> = <L as SlidingOut<Before<A, K, D>, After<A, K, D>, K, S, D>>::Output;
+
+impl<I, O, K, S, P, D, G, B, M, C, H, W> Layer<Chw<C, H, W>>
+    for Conv<Conv2dSpec<I, O, K, S, P, D, G, B, M>>
+where
+    Conv2dSpec<I, O, K, S, P, D, G, B, M>: ConvSpec,
+    C: InChannelsMatch<I>,
+    K: Pair,
+    S: Pair,
+    D: Pair,
+    P: Padding2<K, D>,
+    P::H: AxisPadding<K::H, D::H>,
+    H: SlidingOut<Before<P::H, K::H, D::H>, After<P::H, K::H, D::H>, K::H, S::H, D::H>,
+    W: SlidingOut<Before<P::W, K::W, D::W>, After<P::W, K::W, D::W>, K::W, S::W, D::W>,
+    Chw<C, H, W>: Channels,
+    Chw<O, OutLen<H, P::H, K::H, S::H, D::H>, OutLen<W, P::W, K::W, S::W, D::W>>: Channels,
+{
+    type Output = Chw<O, OutLen<H, P::H, K::H, S::H, D::H>, OutLen<W, P::W, K::W, S::W, D::W>>;
+
+    fn forward(&self, input: &Tensor<Chw<C, H, W>>, output: &mut Tensor<Self::Output>) {
+        self.run(input, output, &Identity);
+    }
+}
+
+impl<I, O, K, S, P, D, G, B, M, C, L> Layer<Cl<C, L>> for Conv<Conv1dSpec<I, O, K, S, P, D, G, B, M>>
+where
+    Conv1dSpec<I, O, K, S, P, D, G, B, M>: ConvSpec,
+    C: InChannelsMatch<I>,
+    P: Padding1<K, D>,
+    L: SlidingOut<Before<P::L, K, D>, After<P::L, K, D>, K, S, D>,
+    Cl<C, L>: Channels,
+    Cl<O, OutLen<L, P::L, K, S, D>>: Channels,
+{
+    type Output = Cl<O, OutLen<L, P::L, K, S, D>>;
+
+    fn forward(&self, input: &Tensor<Cl<C, L>>, output: &mut Tensor<Self::Output>) {
+        self.run(input, output, &Identity);
+    }
+}
+
+impl<I, O, K, S, P, D, G, B, M, C, Z, H, W> Layer<Cdhw<C, Z, H, W>>
+    for Conv<Conv3dSpec<I, O, K, S, P, D, G, B, M>>
+where
+    Conv3dSpec<I, O, K, S, P, D, G, B, M>: ConvSpec,
+    C: InChannelsMatch<I>,
+    K: Triple,
+    S: Triple,
+    D: Triple,
+    P: Padding3<K, D>,
+    Z: SlidingOut<Before<P::D, K::D, D::D>, After<P::D, K::D, D::D>, K::D, S::D, D::D>,
+    H: SlidingOut<Before<P::H, K::H, D::H>, After<P::H, K::H, D::H>, K::H, S::H, D::H>,
+    W: SlidingOut<Before<P::W, K::W, D::W>, After<P::W, K::W, D::W>, K::W, S::W, D::W>,
+    Cdhw<C, Z, H, W>: Channels,
+    Cdhw<
+        O,
+        OutLen<Z, P::D, K::D, S::D, D::D>,
+        OutLen<H, P::H, K::H, S::H, D::H>,
+        OutLen<W, P::W, K::W, S::W, D::W>,
+    >: Channels,
+{
+    type Output = Cdhw<
+        O,
+        OutLen<Z, P::D, K::D, S::D, D::D>,
+        OutLen<H, P::H, K::H, S::H, D::H>,
+        OutLen<W, P::W, K::W, S::W, D::W>,
+    >;
+
+    fn forward(&self, input: &Tensor<Cdhw<C, Z, H, W>>, output: &mut Tensor<Self::Output>) {
+        self.run(input, output, &Identity);
+    }
+}
+
+/// The sizes of a convolution from `In` to `Out`, for the kernel.
+pub struct ConvGeom<Spec, In, Out>(PhantomData<(Spec, In, Out)>);
+
+impl<Spec: ConvSpec, In: Channels, Out: Channels> ConvGeometry for ConvGeom<Spec, In, Out> {
+    const C_IN: usize = Spec::InChannels::USIZE;
+    const C_OUT: usize = Spec::OutChannels::USIZE;
+    const GROUPS: usize = Spec::Groups::USIZE;
+    const IN: [usize; 3] = In::SPATIAL;
+    const OUT: [usize; 3] = Out::SPATIAL;
+    const KERNEL: [usize; 3] = Spec::KERNEL;
+    const STRIDE: [usize; 3] = Spec::STRIDE;
+    const DILATION: [usize; 3] = Spec::DILATION;
+    const PAD: [usize; 3] = Spec::PAD;
+    const PADDING_MODE: PaddingMode = Spec::PADDING_MODE;
+}
+
+impl<S: ConvSpec> Conv<S> {
+    /// Number of weights.
+    pub const WEIGHT_LEN: usize = S::WeightLen::USIZE;
+    /// Whether the layer has a bias.
+    pub const HAS_BIAS: bool = S::BiasLen::USIZE > 0;
+
+    /// A layer with all weights and biases zero.
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self { weight: GenericArray::default(), bias: GenericArray::default() }
+    }
+
+    /// A layer with PyTorch's default initialisation drawn from a generator seeded with `seed`.
+    #[must_use]
+    pub fn seeded(seed: u64) -> Self {
+        let mut layer = Self::zeros();
+        layer.reset_parameters(&mut Rng::seed(seed));
+        layer
+    }
+
+    fn run<In: Channels, Out: Channels, A: Activation>(
+        &self,
+        input: &Tensor<In>,
+        output: &mut Tensor<Out>,
+        act: &A,
+    ) {
+        let bias = if Self::HAS_BIAS { Some(self.bias.as_slice()) } else { None };
+        conv::<ConvGeom<S, In, Out>, A>(
+            input.as_slice(),
+            &self.weight,
+            bias,
+            output.as_mut_slice(),
+            act,
+        );
+    }
+
+    /// `fan_in` of PyTorch's default initialisation: `in_channels / groups * prod(kernel_size)`.
+    const FAN_IN: usize = S::InChannels::USIZE / S::Groups::USIZE
+        * S::KERNEL[0]
+        * S::KERNEL[1]
+        * S::KERNEL[2];
+}
+
+impl<S: ConvSpec, In: Shape + Channels> Fusable<In> for Conv<S>
+where
+    Self: Layer<In>,
+    <Self as Layer<In>>::Output: Channels,
+{
+    fn forward_fused<A: Activation>(
+        &self,
+        input: &Tensor<In>,
+        output: &mut Tensor<Self::Output>,
+        act: &A,
+    ) {
+        self.run(input, output, act);
+    }
+}
+
+impl<S: ConvSpec> Default for Conv<S> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
+impl<S: ConvSpec> Clone for Conv<S> {
+    fn clone(&self) -> Self {
+        Self { weight: self.weight.clone(), bias: self.bias.clone() }
+    }
+}
+
+impl<S: ConvSpec> Parameters for Conv<S> {
+    const PARAMS: usize = S::WeightLen::USIZE + S::BiasLen::USIZE;
+
+    fn visit(&self, f: &mut dyn FnMut(&'static str, &'static [usize], &[f32])) {
+        f("weight", S::WEIGHT_DIMS, &self.weight);
+        if Self::HAS_BIAS {
+            f("bias", S::BIAS_DIMS, &self.bias);
+        }
+    }
+
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&'static str, &'static [usize], &mut [f32])) {
+        f("weight", S::WEIGHT_DIMS, &mut self.weight);
+        if Self::HAS_BIAS {
+            f("bias", S::BIAS_DIMS, &mut self.bias);
+        }
+    }
+
+    fn reset_parameters(&mut self, rng: &mut Rng) {
+        rng.fill_fan_in_uniform(&mut self.weight, Self::FAN_IN);
+        rng.fill_fan_in_uniform(&mut self.bias, Self::FAN_IN);
+    }
+}

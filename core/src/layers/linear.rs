@@ -1,0 +1,149 @@
+//! [`Linear`]: `torch.nn.Linear(in_features, out_features, bias)`.
+
+use core::marker::PhantomData;
+use core::ops::Mul;
+use generic_array::{ArrayLength, GenericArray};
+use typenum::{B1, Prod, Unsigned};
+
+use crate::init::Rng;
+use crate::kernels::Identity;
+use crate::kernels::linear::linear;
+use crate::layer::{Activation, Fusable, InFeaturesMatch, Layer, Parameters};
+use crate::params::BiasFlag;
+use crate::shape::Vector;
+use crate::tensor::Tensor;
+
+/// `torch.nn.Linear(in_features=I, out_features=O, bias=B)` on a [`Vector<I>`].
+///
+/// ```
+/// use staticnn_core::{layer::Layer, layers::Linear, shape::{Shape, Vector}};
+/// use typenum::{U10, U64};
+///
+/// type Out = <Linear<U64, U10> as Layer<Vector<U64>>>::Output;
+/// assert_eq!(<Out as Shape>::DIMS, &[10]);
+/// ```
+pub struct Linear<I, O, B = B1>
+where
+    O: Mul<I> + Mul<<B as BiasFlag>::PerOutput>,
+    B: BiasFlag,
+    Prod<O, I>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+{
+    /// `weight`, `[out_features, in_features]`, row-major.
+    pub weight: GenericArray<f32, Prod<O, I>>,
+    /// `bias`, `[out_features]` (empty with `bias=False`).
+    pub bias: GenericArray<f32, Prod<O, B::PerOutput>>,
+    marker: PhantomData<(I, O, B)>,
+}
+
+impl<I, O, B> Linear<I, O, B>
+where
+    I: Unsigned,
+    O: Unsigned + Mul<I> + Mul<B::PerOutput>,
+    B: BiasFlag,
+    Prod<O, I>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+{
+    const DIMS: &'static [usize] = &[O::USIZE, I::USIZE];
+
+    /// A layer with all weights and biases zero.
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self {
+            weight: GenericArray::default(),
+            bias: GenericArray::default(),
+            marker: PhantomData,
+        }
+    }
+
+    /// A layer with PyTorch's default initialisation drawn from a generator seeded with `seed`.
+    #[must_use]
+    pub fn seeded(seed: u64) -> Self {
+        let mut layer = Self::zeros();
+        layer.reset_parameters(&mut Rng::seed(seed));
+        layer
+    }
+
+    fn run<A: Activation>(&self, input: &[f32], output: &mut [f32], act: &A) {
+        let bias = if B::BIAS { Some(self.bias.as_slice()) } else { None };
+        linear(I::USIZE, O::USIZE, input, &self.weight, bias, output, act);
+    }
+}
+
+impl<I, O, B, N> Layer<Vector<N>> for Linear<I, O, B>
+where
+    I: Unsigned,
+    O: Unsigned + Mul<I> + Mul<B::PerOutput> + ArrayLength,
+    B: BiasFlag,
+    Prod<O, I>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+    N: InFeaturesMatch<I> + ArrayLength,
+{
+    type Output = Vector<O>;
+
+    fn forward(&self, input: &Tensor<Vector<N>>, output: &mut Tensor<Vector<O>>) {
+        self.run(input.as_slice(), output.as_mut_slice(), &Identity);
+    }
+}
+
+impl<I, O, B, N> Fusable<Vector<N>> for Linear<I, O, B>
+where
+    I: Unsigned,
+    O: Unsigned + Mul<I> + Mul<B::PerOutput> + ArrayLength,
+    B: BiasFlag,
+    Prod<O, I>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+    N: InFeaturesMatch<I> + ArrayLength,
+{
+    fn forward_fused<A: Activation>(
+        &self,
+        input: &Tensor<Vector<N>>,
+        output: &mut Tensor<Vector<O>>,
+        act: &A,
+    ) {
+        self.run(input.as_slice(), output.as_mut_slice(), act);
+    }
+}
+
+impl<I, O, B> Default for Linear<I, O, B>
+where
+    I: Unsigned,
+    O: Unsigned + Mul<I> + Mul<B::PerOutput>,
+    B: BiasFlag,
+    Prod<O, I>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+{
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
+impl<I, O, B> Parameters for Linear<I, O, B>
+where
+    I: Unsigned,
+    O: Unsigned + Mul<I> + Mul<B::PerOutput>,
+    B: BiasFlag,
+    Prod<O, I>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+{
+    const PARAMS: usize = <Prod<O, I>>::USIZE + <Prod<O, B::PerOutput>>::USIZE;
+
+    fn visit(&self, f: &mut dyn FnMut(&'static str, &'static [usize], &[f32])) {
+        f("weight", Self::DIMS, &self.weight);
+        if B::BIAS {
+            f("bias", &Self::DIMS[..1], &self.bias);
+        }
+    }
+
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&'static str, &'static [usize], &mut [f32])) {
+        f("weight", Self::DIMS, &mut self.weight);
+        if B::BIAS {
+            f("bias", &Self::DIMS[..1], &mut self.bias);
+        }
+    }
+
+    fn reset_parameters(&mut self, rng: &mut Rng) {
+        rng.fill_fan_in_uniform(&mut self.weight, I::USIZE);
+        rng.fill_fan_in_uniform(&mut self.bias, I::USIZE);
+    }
+}

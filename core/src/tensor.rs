@@ -1,0 +1,212 @@
+//! [`Tensor`]: `f32` storage whose shape is part of its type.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::{Index, IndexMut};
+use generic_array::GenericArray;
+use generic_array::sequence::GenericSequence;
+
+use crate::shape::Shape;
+
+/// One sample of `f32` data in PyTorch's layout (row-major, channels first), shaped by `S`.
+///
+/// The storage is exactly `S::NUMEL` floats with no header, so a `Tensor` can live in a
+/// `static`, on the stack, or inside a caller's buffer (see [`Tensor::from_mut_slice`]).
+///
+/// ```
+/// use staticnn_core::{shape::Chw, tensor::Tensor};
+/// use typenum::{U2, U3};
+///
+/// let x = Tensor::<Chw<U2, U3, U3>>::from_fn(|i| i as f32);
+/// assert_eq!(x.as_slice().len(), 18);
+/// assert_eq!(x[10], 10.0);
+/// ```
+#[repr(transparent)]
+pub struct Tensor<S: Shape> {
+    data: GenericArray<f32, S::Len>,
+    shape: PhantomData<S>,
+}
+
+/// A slice or array had a different number of elements than the shape needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LengthMismatch {
+    /// The number of elements the shape needs.
+    pub expected: usize,
+    /// The number of elements that were given.
+    pub found: usize,
+}
+
+impl fmt::Display for LengthMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected {} elements, found {}", self.expected, self.found)
+    }
+}
+
+impl<S: Shape> Tensor<S> {
+    /// The dimensions of this tensor type, as PyTorch's `tensor.shape` without the batch.
+    pub const DIMS: &'static [usize] = S::DIMS;
+    /// The number of elements.
+    pub const NUMEL: usize = S::NUMEL;
+
+    /// A tensor of zeros.
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self { data: GenericArray::default(), shape: PhantomData }
+    }
+
+    /// A tensor whose element at flat index `i` is `f(i)`.
+    #[must_use]
+    pub fn from_fn(f: impl FnMut(usize) -> f32) -> Self {
+        Self { data: GenericArray::generate(f), shape: PhantomData }
+    }
+
+    /// A tensor wrapping an existing array of the right length.
+    #[must_use]
+    pub fn from_array(data: GenericArray<f32, S::Len>) -> Self {
+        Self { data, shape: PhantomData }
+    }
+
+    /// Copies a slice into a new tensor; fails if its length is not [`Self::NUMEL`].
+    ///
+    /// # Errors
+    /// [`LengthMismatch`] when `values.len() != Self::NUMEL`.
+    pub fn try_from_slice(values: &[f32]) -> Result<Self, LengthMismatch> {
+        if values.len() != S::NUMEL {
+            return Err(LengthMismatch { expected: S::NUMEL, found: values.len() });
+        }
+        Ok(Self::from_fn(|i| values.get(i).copied().unwrap_or(0.0)))
+    }
+
+    /// Views a caller's buffer as a tensor without copying; `None` if the length is wrong.
+    ///
+    /// This is what lets a network's activations live in one scratch buffer.
+    pub fn from_mut_slice(values: &mut [f32]) -> Option<&mut Self> {
+        let array = GenericArray::<f32, S::Len>::try_from_mut_slice(values).ok()?;
+        let ptr: *mut GenericArray<f32, S::Len> = array;
+        // SAFETY: `Tensor<S>` is `repr(transparent)` over `GenericArray<f32, S::Len>` (its
+        // other field is a zero-sized `PhantomData`), so both types have the same layout and
+        // validity; the returned borrow has the lifetime of `values`, like `array`.
+        Some(unsafe { &mut *ptr.cast::<Self>() })
+    }
+
+    /// Views a caller's buffer as a tensor without copying; `None` if the length is wrong.
+    pub fn from_slice(values: &[f32]) -> Option<&Self> {
+        let array = GenericArray::<f32, S::Len>::try_from_slice(values).ok()?;
+        let ptr: *const GenericArray<f32, S::Len> = array;
+        // SAFETY: as in `from_mut_slice`: identical layout, lifetime carried over.
+        Some(unsafe { &*ptr.cast::<Self>() })
+    }
+
+    /// The elements in PyTorch's memory order.
+    #[must_use]
+    pub fn as_slice(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// The elements in PyTorch's memory order, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
+    /// The underlying fixed-length array.
+    #[must_use]
+    pub fn as_array(&self) -> &GenericArray<f32, S::Len> {
+        &self.data
+    }
+
+    /// The underlying fixed-length array, mutably.
+    pub fn as_mut_array(&mut self) -> &mut GenericArray<f32, S::Len> {
+        &mut self.data
+    }
+
+    /// The index of the largest element (the predicted class of a classifier's logits).
+    ///
+    /// Ties go to the first index, like `torch.argmax`; NaNs are never chosen over numbers.
+    #[must_use]
+    pub fn argmax(&self) -> usize {
+        let mut best = 0;
+        for (i, &v) in self.data.iter().enumerate() {
+            if let Some(&b) = self.data.get(best) {
+                if v > b || (b.is_nan() && !v.is_nan()) {
+                    best = i;
+                }
+            }
+        }
+        best
+    }
+}
+
+impl<S: Shape> Clone for Tensor<S> {
+    fn clone(&self) -> Self {
+        Self { data: self.data.clone(), shape: PhantomData }
+    }
+}
+
+impl<S: Shape> Default for Tensor<S> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
+impl<S: Shape> PartialEq for Tensor<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.data == other.data
+    }
+}
+
+impl<S: Shape> fmt::Debug for Tensor<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tensor").field("shape", &S::DIMS).field("data", &self.as_slice()).finish()
+    }
+}
+
+impl<S: Shape> Index<usize> for Tensor<S> {
+    type Output = f32;
+    fn index(&self, index: usize) -> &f32 {
+        &self.data[index]
+    }
+}
+
+impl<S: Shape> IndexMut<usize> for Tensor<S> {
+    fn index_mut(&mut self, index: usize) -> &mut f32 {
+        &mut self.data[index]
+    }
+}
+
+impl<S: Shape> AsRef<[f32]> for Tensor<S> {
+    fn as_ref(&self) -> &[f32] {
+        self.as_slice()
+    }
+}
+
+impl<S: Shape> AsMut<[f32]> for Tensor<S> {
+    fn as_mut(&mut self) -> &mut [f32] {
+        self.as_mut_slice()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::{Chw, Vector};
+    use typenum::{U2, U4};
+
+    #[test]
+    fn views_share_the_callers_memory() {
+        let mut buf = [0.0f32; 8];
+        let t = Tensor::<Chw<U2, U2, U2>>::from_mut_slice(&mut buf).expect("8 elements");
+        t[3] = 5.0;
+        assert_eq!(buf[3], 5.0);
+        assert!(Tensor::<Vector<U4>>::from_mut_slice(&mut buf).is_none());
+    }
+
+    #[test]
+    fn argmax_prefers_the_first_maximum() {
+        let t = Tensor::<Vector<U4>>::try_from_slice(&[1.0, 3.0, 3.0, -1.0]).expect("4 elements");
+        assert_eq!(t.argmax(), 1);
+        assert_eq!(
+            Tensor::<Vector<U2>>::try_from_slice(&[1.0]),
+            Err(LengthMismatch { expected: 2, found: 1 })
+        );
+    }
+}
