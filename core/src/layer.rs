@@ -51,6 +51,17 @@ pub trait Fusable<In: Shape>: Layer<In> {
     );
 }
 
+/// Runs `layer` on `input` and returns the output: a shape mismatch in a hand-composed chain
+/// is reported as an unmet [`Layer`] bound naming the disagreement.
+///
+/// The output is returned by value; on a microcontroller prefer [`Layer::forward`] into a
+/// buffer you own.
+pub fn forward<In: Shape, L: Layer<In>>(layer: &L, input: &Tensor<In>) -> Tensor<L::Output> {
+    let mut output = Tensor::zeros();
+    layer.forward(input, &mut output);
+    output
+}
+
 /// The learnable parameters and buffers of a layer, under their PyTorch `state_dict` names.
 pub trait Parameters {
     /// The number of learnable parameters (`sum(p.numel() for p in m.parameters())`).
@@ -87,27 +98,29 @@ pub(crate) use no_parameters;
 
 /// Shape agreement: the channels of a layer's input equal the layer's `in_channels`.
 #[diagnostic::on_unimplemented(
-    message = "the input has `{Self}` channels, but this layer's `in_channels` is `{Expected}`",
+    message = "the channels of this layer's input differ from its `in_channels`",
     label = "input channels do not match",
     note = "a convolution's `in_channels` (its first argument) must equal the channel count `C` \
-            of its input shape; change one of them"
+            of its input shape; change one of them",
+    note = "typenum writes numbers in binary: `UInt<UInt<UTerm, B1>, B0>` is 0b10 = 2"
 )]
 pub trait InChannelsMatch<Expected> {}
 impl<N> InChannelsMatch<N> for N {}
 
 /// Shape agreement: the length of a vector equals a layer's `in_features`.
 #[diagnostic::on_unimplemented(
-    message = "the input has `{Self}` features, but this layer's `in_features` is `{Expected}`",
+    message = "the length of this layer's input vector differs from its `in_features`",
     label = "input features do not match",
     note = "`Linear(in_features, out_features)` needs a `Vector<in_features>` input; \
-            after a feature map, insert `Flatten` and use C x H x W as `in_features`"
+            after a feature map, insert `Flatten` and use C x H x W as `in_features`",
+    note = "typenum writes numbers in binary: `UInt<UInt<UTerm, B1>, B0>` is 0b10 = 2"
 )]
 pub trait InFeaturesMatch<Expected> {}
 impl<N> InFeaturesMatch<N> for N {}
 
 /// Shape agreement: a normalisation layer's `num_features` equals its input's channels.
 #[diagnostic::on_unimplemented(
-    message = "the input has `{Self}` channels, but this layer's `num_features` is `{Expected}`",
+    message = "the channels of this layer's input differ from its `num_features`",
     label = "num_features does not match",
     note = "BatchNorm's `num_features` must equal the channel count of its input"
 )]
@@ -129,7 +142,7 @@ impl WindowFits for typenum::B1 {}
 
 /// Shape agreement: `in_channels` and `out_channels` are divisible by `groups`.
 #[diagnostic::on_unimplemented(
-    message = "`in_channels` or `out_channels` is not divisible by `groups` (remainder `{Self}`)",
+    message = "`in_channels` or `out_channels` is not divisible by `groups`",
     label = "channels not divisible by groups",
     note = "`in_channels` and `out_channels` of a grouped convolution must be multiples of `groups`"
 )]

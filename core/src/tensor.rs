@@ -97,6 +97,36 @@ impl<S: Shape> Tensor<S> {
         Some(unsafe { &*ptr.cast::<Self>() })
     }
 
+    /// Views `S::NUMEL` floats starting at `ptr` as a tensor.
+    ///
+    /// # Safety
+    /// `ptr` must be valid for reads and writes of `S::NUMEL` floats for `'a`, and nothing else
+    /// may access them while the returned borrow lives (for a `&'a Tensor`, no writes).
+    #[inline(always)]
+    pub(crate) unsafe fn view_raw<'a, R: TensorRef<'a, S>>(ptr: *mut f32) -> R {
+        // SAFETY: `Tensor<S>` is `repr(transparent)` over `GenericArray<f32, S::Len>`, whose
+        // layout is `[f32; S::NUMEL]`; the caller guarantees validity and exclusivity.
+        unsafe { R::from_ptr(ptr.cast::<Self>()) }
+    }
+
+    /// The same elements viewed as another shape with as many elements (a free reshape).
+    #[must_use]
+    #[inline(always)]
+    pub fn reshape<T: Shape<Len = S::Len>>(&self) -> &Tensor<T> {
+        let ptr: *const Self = self;
+        // SAFETY: `Tensor<T>` and `Tensor<S>` are both `repr(transparent)` over
+        // `GenericArray<f32, L>` with the same `L`, so they have the same layout.
+        unsafe { &*ptr.cast::<Tensor<T>>() }
+    }
+
+    /// The same elements viewed mutably as another shape with as many elements.
+    #[inline(always)]
+    pub fn reshape_mut<T: Shape<Len = S::Len>>(&mut self) -> &mut Tensor<T> {
+        let ptr: *mut Self = self;
+        // SAFETY: as in `reshape`; the exclusive borrow of `self` carries over.
+        unsafe { &mut *ptr.cast::<Tensor<T>>() }
+    }
+
     /// The elements in PyTorch's memory order.
     #[must_use]
     pub fn as_slice(&self) -> &[f32] {
@@ -133,6 +163,29 @@ impl<S: Shape> Tensor<S> {
             }
         }
         best
+    }
+}
+
+/// `&'a Tensor<S>` or `&'a mut Tensor<S>`, made from a raw pointer by [`Tensor::view_raw`].
+pub(crate) trait TensorRef<'a, S: Shape> {
+    /// # Safety
+    /// As [`Tensor::view_raw`].
+    unsafe fn from_ptr(ptr: *mut Tensor<S>) -> Self;
+}
+
+impl<'a, S: Shape> TensorRef<'a, S> for &'a Tensor<S> {
+    #[inline(always)]
+    unsafe fn from_ptr(ptr: *mut Tensor<S>) -> Self {
+        // SAFETY: forwarded from the caller of `view_raw`.
+        unsafe { &*ptr }
+    }
+}
+
+impl<'a, S: Shape> TensorRef<'a, S> for &'a mut Tensor<S> {
+    #[inline(always)]
+    unsafe fn from_ptr(ptr: *mut Tensor<S>) -> Self {
+        // SAFETY: forwarded from the caller of `view_raw`.
+        unsafe { &mut *ptr }
     }
 }
 

@@ -1,0 +1,95 @@
+//! [`Network`]: what every struct made by `network!` implements.
+
+use core::fmt;
+
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+
+/// A parameter's `state_dict` key, `prefix.name` (e.g. `features.0` + `weight`), kept in two
+/// parts so that no string has to be built on a target without a heap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamName {
+    /// The layer's key: its name or `nn.Sequential` index, after any network-wide prefix.
+    pub prefix: &'static str,
+    /// The tensor's name inside the layer (`weight`, `bias`, `running_mean`, ...).
+    pub name: &'static str,
+}
+
+impl ParamName {
+    /// Whether `key` is `prefix.name`.
+    #[must_use]
+    pub fn matches(&self, key: &str) -> bool {
+        key.len() == self.prefix.len() + 1 + self.name.len()
+            && key.starts_with(self.prefix)
+            && key.ends_with(self.name)
+            && key.as_bytes().get(self.prefix.len()) == Some(&b'.')
+    }
+}
+
+impl fmt::Display for ParamName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.prefix, self.name)
+    }
+}
+
+/// A network declared with `network!`: typed input and output, planned working memory, and
+/// its parameters under PyTorch's `state_dict` names.
+pub trait Network {
+    /// The input shape, e.g. `Chw<U3, U32, U32>`.
+    type Input: Shape;
+    /// The output shape, e.g. `Vector<U10>`.
+    type Output: Shape;
+    /// The working memory of one inference (a `Scratch<LEN>`).
+    type Scratch;
+
+    /// The input dimensions, as declared.
+    const INPUT_SHAPE: &'static [usize];
+    /// The output dimensions.
+    const OUTPUT_SHAPE: &'static [usize];
+    /// The number of learnable parameters.
+    const PARAMS: usize;
+    /// Multiply-accumulates of the convolution and linear layers per inference.
+    const MACS: usize;
+    /// The size of [`Network::Scratch`] in bytes.
+    const SCRATCH_BYTES: usize;
+
+    /// A zeroed scratch buffer.
+    fn new_scratch() -> Self::Scratch;
+
+    /// Runs the network on `input`, writing `output`, with `scratch` as working memory. Neither
+    /// allocates nor panics.
+    fn forward_into(
+        &self,
+        input: &Tensor<Self::Input>,
+        output: &mut Tensor<Self::Output>,
+        scratch: &mut Self::Scratch,
+    );
+
+    /// Runs the network and returns the output; the scratch buffer lives on the stack.
+    fn forward(&self, input: &Tensor<Self::Input>) -> Tensor<Self::Output> {
+        let mut output = Tensor::zeros();
+        let mut scratch = Self::new_scratch();
+        self.forward_into(input, &mut output, &mut scratch);
+        output
+    }
+
+    /// Calls `f` for every tensor of the `state_dict`, in PyTorch's order.
+    fn visit_parameters(&self, f: &mut dyn FnMut(ParamName, &'static [usize], &[f32]));
+
+    /// Calls `f` for every tensor of the `state_dict`, mutably (to load weights).
+    fn visit_parameters_mut(&mut self, f: &mut dyn FnMut(ParamName, &'static [usize], &mut [f32]));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ParamName;
+
+    #[test]
+    fn names_match_whole_keys_only() {
+        let n = ParamName { prefix: "features.0", name: "weight" };
+        assert!(n.matches("features.0.weight"));
+        assert!(!n.matches("features.0weight"));
+        assert!(!n.matches("features.0.weights"));
+        assert!(!n.matches("features.10.weight"));
+    }
+}

@@ -1,0 +1,259 @@
+//! Syntax only: tokens to [`ast`](crate::ast). No shape or layer knowledge lives here.
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned as _;
+use syn::{Attribute, Ident, LitInt, Path, Token, Visibility, bracketed, braced, parenthesized};
+
+use crate::ast::{Arg, Input, InputShape, LayerCall, Network, NetworkOption, Spanned, Value};
+
+/// The attribute that carries staticnn's own options: `#[staticnn(weights = "..")]`.
+const OPTIONS_ATTR: &str = "staticnn";
+
+impl Parse for Input {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut networks = Vec::new();
+        while !input.is_empty() {
+            networks.push(input.parse()?);
+        }
+        if networks.is_empty() {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "expected a network: `pub struct Name: [C, H, W] { Layer(..), .. }`",
+            ));
+        }
+        Ok(Input { networks })
+    }
+}
+
+impl Parse for Network {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let all_attrs = input.call(Attribute::parse_outer)?;
+        let mut attrs = Vec::new();
+        let mut options = Vec::new();
+        for attr in all_attrs {
+            if attr.path().is_ident(OPTIONS_ATTR) {
+                attr.parse_args_with(|p: ParseStream| parse_options(p, &mut options))?;
+            } else {
+                attrs.push(attr);
+            }
+        }
+        let vis: Visibility = input.parse()?;
+        let lookahead = input.lookahead1();
+        if !lookahead.peek(Token![struct]) {
+            return Err(syn::Error::new(
+                input.span(),
+                "expected `struct`: a network is declared as `pub struct Name: [C, H, W] { .. }`",
+            ));
+        }
+        input.parse::<Token![struct]>()?;
+        let name: Ident = input.parse()?;
+        if !input.peek(Token![:]) {
+            return Err(syn::Error::new(
+                input.span(),
+                format!(
+                    "expected `:` and the input shape after `{name}`, e.g. `struct {name}: [3, 32, 32]`"
+                ),
+            ));
+        }
+        input.parse::<Token![:]>()?;
+        let shape = parse_input_shape(input)?;
+        let content;
+        let brace = braced!(content in input);
+        let mut layers = Vec::new();
+        while !content.is_empty() {
+            layers.push(content.parse()?);
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        Ok(Network {
+            attrs,
+            options,
+            vis,
+            name,
+            input: shape,
+            layers,
+            body_span: brace.span.join(),
+        })
+    }
+}
+
+fn parse_options(input: ParseStream, options: &mut Vec<NetworkOption>) -> syn::Result<()> {
+    while !input.is_empty() {
+        let key: Ident = input.parse()?;
+        input.parse::<Token![=]>()?;
+        let value = parse_value(input)?;
+        options.push(NetworkOption { key, value });
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(())
+}
+
+fn parse_input_shape(input: ParseStream) -> syn::Result<InputShape> {
+    if !input.peek(syn::token::Bracket) {
+        return Err(syn::Error::new(
+            input.span(),
+            "expected the input shape in brackets: `[C, H, W]` for images, `[C, L]` for \
+             sequences, `[N]` for vectors",
+        ));
+    }
+    let content;
+    let bracket = bracketed!(content in input);
+    let mut dims = Vec::new();
+    while !content.is_empty() {
+        let lit: LitInt = content.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected an integer literal: the input shape lists sizes like `[3, 32, 32]`",
+            )
+        })?;
+        let value = lit.base10_parse::<u64>().map_err(|_| {
+            syn::Error::new(lit.span(), "expected a non-negative integer size without suffix")
+        })?;
+        dims.push(Spanned { value, span: lit.span() });
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(InputShape { dims, span: bracket.span.join() })
+}
+
+impl Parse for LayerCall {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let name = if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
+            let name: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            Some(name)
+        } else {
+            None
+        };
+        let kind: Path = input.call(Path::parse_mod_style).map_err(|e| {
+            syn::Error::new(e.span(), "expected a layer such as `Conv2d(3, 6, 5)` or `ReLU()`")
+        })?;
+        if !input.peek(syn::token::Paren) {
+            let kind_name = kind.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+            return Err(syn::Error::new(
+                kind.span(),
+                format!(
+                    "expected `(` after `{kind_name}`: layers are written as calls, \
+                     e.g. `{kind_name}()`"
+                ),
+            ));
+        }
+        let content;
+        let paren = parenthesized!(content in input);
+        let mut args = Vec::new();
+        while !content.is_empty() {
+            args.push(content.parse()?);
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        Ok(LayerCall { attrs, name, kind, args, args_span: paren.span.join() })
+    }
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let keyword = if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
+            let keyword: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            Some(keyword)
+        } else {
+            None
+        };
+        let value = parse_value(input)?;
+        Ok(Arg { keyword, value })
+    }
+}
+
+/// Parses one Python-style literal: integer, float, bool, string, `None` or a tuple of those.
+fn parse_value(input: ParseStream) -> syn::Result<Spanned<Value>> {
+    let start = input.span();
+    if input.peek(Token![-]) {
+        let minus: Token![-] = input.parse()?;
+        let inner = parse_value(input)?;
+        let span = minus.span.join(inner.span).unwrap_or(inner.span);
+        let value = match inner.value {
+            Value::Int(i) => Value::Int(-i),
+            Value::Float(f) => Value::Float(-f),
+            other => {
+                return Err(syn::Error::new(
+                    inner.span,
+                    format!("`-` must be followed by a number, found {}", other.describe()),
+                ));
+            }
+        };
+        return Ok(Spanned { value, span });
+    }
+    if input.peek(syn::token::Paren) || input.peek(syn::token::Bracket) {
+        let content;
+        let span = if input.peek(syn::token::Paren) {
+            parenthesized!(content in input).span.join()
+        } else {
+            bracketed!(content in input).span.join()
+        };
+        let mut items = Vec::new();
+        while !content.is_empty() {
+            items.push(parse_value(&content)?.value);
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        return Ok(Spanned { value: Value::Tuple(items), span });
+    }
+    if input.peek(syn::Lit) {
+        let lit: syn::Lit = input.parse()?;
+        let span = lit.span();
+        let value = match &lit {
+            syn::Lit::Int(i) => Value::Int(i.base10_parse::<i64>().map_err(|_| {
+                syn::Error::new(span, "expected an integer without suffix that fits in 64 bits")
+            })?),
+            syn::Lit::Float(f) => Value::Float(
+                f.base10_parse::<f64>()
+                    .map_err(|_| syn::Error::new(span, "expected a float without suffix"))?,
+            ),
+            syn::Lit::Str(s) => Value::Str(s.value()),
+            syn::Lit::Bool(b) => Value::Bool(b.value),
+            _ => {
+                return Err(syn::Error::new(
+                    span,
+                    "expected an integer, a float, a string, True, False, None or a tuple",
+                ));
+            }
+        };
+        return Ok(Spanned { value, span });
+    }
+    if input.peek(Ident) {
+        let ident: Ident = input.parse()?;
+        let value = match ident.to_string().as_str() {
+            "True" => Value::Bool(true),
+            "False" => Value::Bool(false),
+            "None" => Value::None,
+            other => {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!(
+                        "expected a value (a number, a string, True, False, None or a tuple), \
+                         found `{other}`; arguments must be literals so shapes can be checked \
+                         at compile time"
+                    ),
+                ));
+            }
+        };
+        return Ok(Spanned { value, span: ident.span() });
+    }
+    Err(syn::Error::new(
+        start,
+        "expected a value: a number, a string, True, False, None or a tuple",
+    ))
+}

@@ -1,0 +1,403 @@
+//! Each layer's input and output shape, computed once with PyTorch's formulas, and the shape
+//! rules: every mismatch is reported with what was expected, what was found, where the found
+//! shape came from, and how to fix it.
+
+use std::fmt;
+
+use crate::ast::InputShape;
+use crate::ctxt::Ctxt;
+use crate::layers::{Conv, Flatten, Layer, Linear, Op, Pool};
+
+/// A sample's shape, without the batch dimension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shape(pub Vec<usize>);
+
+impl Shape {
+    /// The number of elements.
+    pub fn numel(&self) -> usize {
+        self.0.iter().product()
+    }
+
+    /// `64 x 4 x 4`.
+    pub fn product_text(&self) -> String {
+        self.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" x ")
+    }
+
+    /// What PyTorch calls a tensor of this rank, for messages.
+    fn noun(&self) -> &'static str {
+        match self.0.len() {
+            1 => "vector",
+            2 => "sequence [C, L]",
+            3 => "feature map [C, H, W]",
+            _ => "volume [C, D, H, W]",
+        }
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dims: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "[{}]", dims.join(", "))
+    }
+}
+
+/// The input and output shape of one layer; `None` where it is unknown (after an error, or
+/// after a layer of the user's own, whose shapes only the type system knows).
+#[derive(Clone, Default)]
+pub struct Stage {
+    /// The layer's input shape.
+    pub input: Option<Shape>,
+    /// The layer's output shape.
+    pub output: Option<Shape>,
+}
+
+/// What produced the shape a layer receives, so a message can say where it came from.
+#[derive(Clone)]
+enum Origin {
+    Input,
+    /// A layer; for `Flatten`, the shape it flattened.
+    Layer { kind: String, flattened: Option<Shape> },
+}
+
+/// Checks the declared input shape; `None` after reporting a malformed one.
+pub fn input_shape(input: &InputShape, cx: &mut Ctxt) -> Option<Shape> {
+    if input.dims.is_empty() || input.dims.len() > 4 {
+        cx.error(
+            input.span,
+            format!(
+                "expected an input shape of 1 to 4 sizes ([N], [C, L], [C, H, W] or \
+                 [C, D, H, W], without the batch dimension), found {} sizes",
+                input.dims.len()
+            ),
+        );
+        return None;
+    }
+    let mut ok = true;
+    for dim in &input.dims {
+        if dim.value == 0 {
+            cx.error(dim.span, "input sizes must be positive, found 0");
+            ok = false;
+        }
+    }
+    let dims: Option<Vec<usize>> = input.dims.iter().map(|d| usize::try_from(d.value).ok()).collect();
+    ok.then_some(())?;
+    dims.map(Shape)
+}
+
+/// Computes every layer's shapes from `input`, reporting each mismatch. A layer whose input
+/// is unknown is not checked, so one mistake is reported once, not again at every later layer.
+pub fn infer(input: Option<Shape>, layers: &[Option<Layer>], cx: &mut Ctxt) -> Vec<Stage> {
+    let mut current = input;
+    let mut origin = Origin::Input;
+    let mut stages = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let stage_input = current.clone();
+        let output = match (layer, &current) {
+            (Some(layer), Some(shape)) => check_layer(layer, shape, &origin, cx),
+            (Some(layer), None) => output_without_input(layer),
+            (None, _) => None,
+        };
+        if let (Some(layer), Some(out)) = (layer, &output) {
+            if let Some(axis) = out.0.iter().position(|&d| d == 0) {
+                cx.error(
+                    layer.call.kind_span(),
+                    format!(
+                        "{} would produce an empty output: its output shape is {out} \
+                         (size 0 along dimension {axis})",
+                        layer.kind()
+                    ),
+                );
+            }
+        }
+        if let Some(layer) = layer {
+            let flattened = matches!(layer.op, Op::Flatten(_)).then(|| stage_input.clone()).flatten();
+            origin = Origin::Layer { kind: layer.kind(), flattened };
+        }
+        current = output.clone();
+        stages.push(Stage { input: stage_input, output });
+    }
+    stages
+}
+
+/// What a layer's output is when its input is unknown, if the layer alone determines it.
+fn output_without_input(layer: &Layer) -> Option<Shape> {
+    match &layer.op {
+        Op::Linear(l) => Some(Shape(vec![l.out_features])),
+        _ => None,
+    }
+}
+
+fn check_layer(layer: &Layer, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+    match &layer.op {
+        Op::Conv(conv) => check_conv(layer, conv, input, origin, cx),
+        Op::Pool(pool) => check_pool(layer, pool, input, origin, cx),
+        Op::Linear(linear) => check_linear(layer, linear, input, origin, cx),
+        Op::Flatten(flatten) => check_flatten(layer, flatten, input, cx),
+        Op::Activation(_) => Some(input.clone()),
+        Op::Custom(_) => None,
+    }
+}
+
+/// "the input [3, 32, 32] has 3" / "the previous Conv2d produces 383" / "Flatten produces 1024
+/// (= 64 x 4 x 4)".
+fn found(origin: &Origin, shape: &Shape, count: usize) -> String {
+    match origin {
+        Origin::Input => format!("the input {shape} has {count}"),
+        Origin::Layer { kind, flattened: Some(from) } if shape.0.len() == 1 && from.0.len() > 1 => {
+            format!("{kind} produces {count} (= {})", from.product_text())
+        }
+        Origin::Layer { kind, flattened: Some(_) } => format!("{kind} produces {count}"),
+        Origin::Layer { kind, flattened: None } => format!("the previous {kind} produces {count}"),
+    }
+}
+
+fn origin_text(origin: &Origin, shape: &Shape) -> String {
+    match origin {
+        Origin::Input => format!("the input is the {} {shape}", shape.noun()),
+        Origin::Layer { kind, flattened: Some(_) } => {
+            format!("{kind} produces the {} {shape}", shape.noun())
+        }
+        Origin::Layer { kind, flattened: None } => {
+            format!("the previous {kind} produces the {} {shape}", shape.noun())
+        }
+    }
+}
+
+/// Checks that the input has the rank the layer works on; names the fix when it does not.
+fn check_rank(layer: &Layer, input: &Shape, rank: usize, origin: &Origin, cx: &mut Ctxt) -> bool {
+    if input.0.len() == rank {
+        return true;
+    }
+    let kind = layer.kind();
+    let wanted = match rank {
+        2 => "a sequence [C, L]",
+        3 => "a feature map [C, H, W]",
+        _ => "a volume [C, D, H, W]",
+    };
+    let fix = if input.0.len() == 1 {
+        format!("; layers that need spatial dimensions must come before Flatten, or declare the input as {wanted}")
+    } else {
+        let family = match input.0.len() {
+            2 => "the 1d",
+            3 => "the 2d",
+            _ => "the 3d",
+        };
+        format!("; use {family} version of the layer for this input")
+    };
+    cx.error(
+        layer.call.kind_span(),
+        format!("{kind} needs {wanted}, but {}{fix}", origin_text(origin, input)),
+    );
+    false
+}
+
+/// Output length of a sliding window along one axis, PyTorch's formula, or the reason it
+/// does not fit.
+pub fn sliding_out(
+    len: usize,
+    pad: (usize, usize),
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+    ceil_mode: bool,
+) -> Result<usize, String> {
+    let padded = len + pad.0 + pad.1;
+    let span = dilation * (kernel - 1) + 1;
+    if span > padded {
+        let dilated = if dilation > 1 {
+            format!(" (dilation {dilation}, so it spans {span})")
+        } else {
+            String::new()
+        };
+        let padding = if pad.0 == pad.1 {
+            format!("{len} + 2 x {}", pad.0)
+        } else {
+            format!("{len} + {} + {}", pad.0, pad.1)
+        };
+        return Err(format!(
+            "kernel_size {kernel}{dilated} does not fit in the padded input {padding} = {padded}"
+        ));
+    }
+    let room = padded - span;
+    if !ceil_mode {
+        return Ok(room / stride + 1);
+    }
+    let mut out = room.div_ceil(stride) + 1;
+    // PyTorch: the last window must start inside the input or the left padding.
+    if (out - 1) * stride >= len + pad.0 {
+        out -= 1;
+    }
+    Ok(out)
+}
+
+const AXIS_NAMES: [&[&str]; 3] = [&["length"], &["height", "width"], &["depth", "height", "width"]];
+
+/// Spatial output sizes of a windowed layer, reporting each axis whose window does not fit.
+fn windows(
+    layer: &Layer,
+    spatial: &[usize],
+    pads: &[(usize, usize)],
+    kernel: &[usize],
+    stride: &[usize],
+    dilation: &[usize],
+    ceil_mode: bool,
+    cx: &mut Ctxt,
+) -> Option<Vec<usize>> {
+    let names = AXIS_NAMES[spatial.len() - 1];
+    let mut out = Vec::with_capacity(spatial.len());
+    let mut ok = true;
+    for axis in 0..spatial.len() {
+        match sliding_out(spatial[axis], pads[axis], kernel[axis], stride[axis], dilation[axis], ceil_mode) {
+            Ok(n) => out.push(n),
+            Err(why) => {
+                let along = if spatial.len() > 1 { format!(" along {}", names[axis]) } else { String::new() };
+                cx.error(
+                    layer.span("kernel_size"),
+                    format!(
+                        "{}'s window is larger than its padded input{along}: {why}; use a \
+                         smaller kernel_size or more padding, or give the network a larger input",
+                        layer.kind()
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+fn check_conv(layer: &Layer, conv: &Conv, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+    if !check_rank(layer, input, conv.axes + 1, origin, cx) {
+        return None;
+    }
+    let channels = input.0[0];
+    if channels != conv.in_channels {
+        cx.error(
+            layer.span("in_channels"),
+            format!(
+                "{} expects {} input channels, but {}; change `in_channels` to {channels}",
+                layer.kind(),
+                conv.in_channels,
+                found(origin, input, channels)
+            ),
+        );
+    }
+    let pads = conv.pads();
+    let spatial = windows(layer, &input.0[1..], &pads, &conv.kernel, &conv.stride, &conv.dilation, false, cx)?;
+    if conv.padding_mode != "zeros" {
+        for (axis, (&len, &(before, after))) in input.0[1..].iter().zip(&pads).enumerate() {
+            let limit = if conv.padding_mode == "reflect" { len.saturating_sub(1) } else { len };
+            if conv.padding_mode != "replicate" && before.max(after) > limit {
+                cx.error(
+                    layer.span("padding"),
+                    format!(
+                        "{} with padding_mode={:?} needs padding at most {limit} for an input of \
+                         size {len} along axis {}, found {}",
+                        layer.kind(),
+                        conv.padding_mode,
+                        axis + 1,
+                        before.max(after)
+                    ),
+                );
+            }
+        }
+    }
+    let mut dims = vec![conv.out_channels];
+    dims.extend(spatial);
+    Some(Shape(dims))
+}
+
+fn check_pool(layer: &Layer, pool: &Pool, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+    if !check_rank(layer, input, pool.axes + 1, origin, cx) {
+        return None;
+    }
+    let pads: Vec<(usize, usize)> = pool.padding.iter().map(|&p| (p, p)).collect();
+    let spatial = windows(layer, &input.0[1..], &pads, &pool.kernel, &pool.stride, &pool.dilation, pool.ceil_mode, cx)?;
+    let mut dims = vec![input.0[0]];
+    dims.extend(spatial);
+    Some(Shape(dims))
+}
+
+fn check_linear(layer: &Layer, linear: &Linear, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+    let out = Shape(vec![linear.out_features]);
+    if input.0.len() != 1 {
+        cx.error(
+            layer.call.kind_span(),
+            format!(
+                "Linear needs a vector of features, but {}; insert `Flatten()` before it (it \
+                 would then get {} = {} features)",
+                origin_text(origin, input),
+                input.numel(),
+                input.product_text()
+            ),
+        );
+        return Some(out);
+    }
+    let features = input.0[0];
+    if features != linear.in_features {
+        cx.error(
+            layer.span("in_features"),
+            format!(
+                "Linear expects {} input features, but {}; change `in_features` to {features}",
+                linear.in_features,
+                found(origin, input, features),
+            ),
+        );
+    }
+    Some(out)
+}
+
+fn check_flatten(layer: &Layer, flatten: &Flatten, input: &Shape, cx: &mut Ctxt) -> Option<Shape> {
+    // PyTorch counts dimensions with the batch as 0; a sample of rank r is a batch of rank r + 1.
+    let rank = i64::try_from(input.0.len()).ok()? + 1;
+    let normalize = |d: i64| if d < 0 { d + rank } else { d };
+    let (start, end) = (normalize(flatten.start_dim), normalize(flatten.end_dim));
+    for (name, raw, value) in [("start_dim", flatten.start_dim, start), ("end_dim", flatten.end_dim, end)] {
+        if !(0..rank).contains(&value) {
+            cx.error(
+                layer.span(name),
+                format!(
+                    "Flatten `{name}` is {raw}, outside the {rank} dimensions of a batch of \
+                     {} (batch dimension 0 included)",
+                    input
+                ),
+            );
+            return None;
+        }
+    }
+    if start == 0 {
+        cx.error(
+            layer.span("start_dim"),
+            "Flatten with start_dim=0 would merge the batch dimension; a network maps one \
+             sample at a time, so start_dim must be at least 1",
+        );
+        return None;
+    }
+    if start > end {
+        cx.error(
+            layer.span("start_dim"),
+            format!("Flatten `start_dim` ({start}) comes after `end_dim` ({end})"),
+        );
+        return None;
+    }
+    let (first, last) = (usize::try_from(start - 1).ok()?, usize::try_from(end - 1).ok()?);
+    let mut dims = input.0[..first].to_vec();
+    dims.push(input.0[first..=last].iter().product());
+    dims.extend_from_slice(&input.0[last + 1..]);
+    Some(Shape(dims))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sliding_out;
+
+    #[test]
+    fn formulas_match_pytorch() {
+        assert_eq!(sliding_out(32, (2, 2), 5, 1, 1, false), Ok(32));
+        assert_eq!(sliding_out(32, (0, 0), 2, 2, 1, false), Ok(16));
+        assert_eq!(sliding_out(5, (0, 0), 2, 2, 1, true), Ok(3));
+        assert_eq!(sliding_out(5, (1, 1), 2, 2, 1, true), Ok(3));
+        assert_eq!(sliding_out(10, (1, 1), 3, 2, 2, false), Ok(4));
+        assert!(sliding_out(4, (0, 0), 7, 1, 1, false).is_err());
+    }
+}
