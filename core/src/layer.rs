@@ -62,6 +62,12 @@ pub fn forward<In: Shape, L: Layer<In>>(layer: &L, input: &Tensor<In>) -> Tensor
     output
 }
 
+/// The callback of [`Parameters::visit`]: `(name, PyTorch dims, values)`.
+pub type ParamVisitor<'v> = dyn FnMut(&'static str, &'static [usize], &[f32]) + 'v;
+
+/// The callback of [`Parameters::visit_mut`]: `(name, PyTorch dims, values)`.
+pub type ParamVisitorMut<'v> = dyn FnMut(&'static str, &'static [usize], &mut [f32]) + 'v;
+
 /// The learnable parameters and buffers of a layer, under their PyTorch `state_dict` names.
 pub trait Parameters {
     /// The number of learnable parameters (`sum(p.numel() for p in m.parameters())`).
@@ -69,10 +75,10 @@ pub trait Parameters {
 
     /// Calls `f(name, dims, values)` for each tensor of the layer's `state_dict`, in PyTorch's
     /// order (`weight`, `bias`, then buffers such as `running_mean`).
-    fn visit(&self, f: &mut dyn FnMut(&'static str, &'static [usize], &[f32]));
+    fn visit(&self, f: &mut ParamVisitor<'_>);
 
     /// Like [`Parameters::visit`], with mutable access (loading weights).
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&'static str, &'static [usize], &mut [f32]));
+    fn visit_mut(&mut self, f: &mut ParamVisitorMut<'_>);
 
     /// Re-initialises the parameters with PyTorch's default distribution for this layer,
     /// drawing from `rng` (deterministic for a given seed).
@@ -84,12 +90,8 @@ macro_rules! no_parameters {
     ($($ty:ident $(<$($g:ident),*>)?),* $(,)?) => {$(
         impl$(<$($g),*>)? $crate::layer::Parameters for $ty$(<$($g),*>)? {
             const PARAMS: usize = 0;
-            fn visit(&self, _: &mut dyn FnMut(&'static str, &'static [usize], &[f32])) {}
-            fn visit_mut(
-                &mut self,
-                _: &mut dyn FnMut(&'static str, &'static [usize], &mut [f32]),
-            ) {
-            }
+            fn visit(&self, _: &mut $crate::layer::ParamVisitor<'_>) {}
+            fn visit_mut(&mut self, _: &mut $crate::layer::ParamVisitorMut<'_>) {}
             fn reset_parameters(&mut self, _: &mut $crate::init::Rng) {}
         }
     )*};

@@ -32,6 +32,30 @@ impl fmt::Display for ParamName {
     }
 }
 
+/// The callback of [`Network::visit_parameters`]: `(key, PyTorch dims, values)`.
+pub type StateDictVisitor<'v> = dyn FnMut(ParamName, &'static [usize], &[f32]) + 'v;
+
+/// The callback of [`Network::visit_parameters_mut`]: `(key, PyTorch dims, values)`.
+pub type StateDictVisitorMut<'v> = dyn FnMut(ParamName, &'static [usize], &mut [f32]) + 'v;
+
+/// One row of a network's summary (like `torchinfo.summary`): available as the `LAYERS`
+/// constant of every network, so a firmware can report it without running anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerSummary {
+    /// The layer's `state_dict` key (its name, or its `nn.Sequential` index).
+    pub name: &'static str,
+    /// What PyTorch prints for the layer, e.g. `Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1))`.
+    pub repr: &'static str,
+    /// The layer's output dimensions (without the batch dimension).
+    pub output_shape: &'static [usize],
+    /// Learnable parameters of the layer.
+    pub params: usize,
+    /// Multiply-accumulates of the layer per inference (convolution and linear layers).
+    pub macs: usize,
+    /// Bytes of the layer's output activation.
+    pub activation_bytes: usize,
+}
+
 /// A network declared with `network!`: typed input and output, planned working memory, and
 /// its parameters under PyTorch's `state_dict` names.
 pub trait Network {
@@ -74,10 +98,10 @@ pub trait Network {
     }
 
     /// Calls `f` for every tensor of the `state_dict`, in PyTorch's order.
-    fn visit_parameters(&self, f: &mut dyn FnMut(ParamName, &'static [usize], &[f32]));
+    fn visit_parameters(&self, f: &mut StateDictVisitor<'_>);
 
     /// Calls `f` for every tensor of the `state_dict`, mutably (to load weights).
-    fn visit_parameters_mut(&mut self, f: &mut dyn FnMut(ParamName, &'static [usize], &mut [f32]));
+    fn visit_parameters_mut(&mut self, f: &mut StateDictVisitorMut<'_>);
 }
 
 #[cfg(test)]

@@ -48,6 +48,12 @@ impl<S: Shape> Tensor<S> {
     /// The number of elements.
     pub const NUMEL: usize = S::NUMEL;
 
+    /// The dimensions of this tensor, as PyTorch's `tensor.shape` without the batch.
+    #[must_use]
+    pub const fn dims(&self) -> &'static [usize] {
+        S::DIMS
+    }
+
     /// A tensor of zeros.
     #[must_use]
     pub fn zeros() -> Self {
@@ -90,6 +96,7 @@ impl<S: Shape> Tensor<S> {
     }
 
     /// Views a caller's buffer as a tensor without copying; `None` if the length is wrong.
+    #[must_use]
     pub fn from_slice(values: &[f32]) -> Option<&Self> {
         let array = GenericArray::<f32, S::Len>::try_from_slice(values).ok()?;
         let ptr: *const GenericArray<f32, S::Len> = array;
@@ -156,10 +163,10 @@ impl<S: Shape> Tensor<S> {
     pub fn argmax(&self) -> usize {
         let mut best = 0;
         for (i, &v) in self.data.iter().enumerate() {
-            if let Some(&b) = self.data.get(best) {
-                if v > b || (b.is_nan() && !v.is_nan()) {
-                    best = i;
-                }
+            if let Some(&b) = self.data.get(best)
+                && (v > b || (b.is_nan() && !v.is_nan()))
+            {
+                best = i;
             }
         }
         best

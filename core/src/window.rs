@@ -241,10 +241,8 @@ pub trait SlidingOutCeil<P, K, S, D> {
 }
 
 /// `ceil((padded - span) / stride) + 1`, before PyTorch's last-window correction.
-type CeilCount<L, P, K, S, D> = Sum<
-    Quot<Sub1<Sum<Diff<Maximum<Padded<L, P, P>, Span<K, D>>, Span<K, D>>, S>>, S>,
-    U1,
->;
+type CeilCount<L, P, K, S, D> =
+    Sum<Quot<Sub1<Sum<Diff<Maximum<Padded<L, P, P>, Span<K, D>>, Span<K, D>>, S>>, S>, U1>;
 
 impl<L, P, K, S, D> SlidingOutCeil<P, K, S, D> for L
 where

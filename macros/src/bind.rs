@@ -23,6 +23,9 @@ pub fn bind<'a>(call: &'a LayerCall, sig: &'static Signature, cx: &mut Ctxt) -> 
     let mut given: Vec<Option<&Spanned<Value>>> = vec![None; sig.params.len()];
     let mut seen_keyword = false;
     let mut positional = 0;
+    // Names suggested for misspelt keywords: their "missing" errors would repeat the mistake.
+    let mut suggested: Vec<&str> = Vec::new();
+    let positional_max = positional_count(sig);
     for arg in &call.args {
         match &arg.keyword {
             None => {
@@ -34,7 +37,7 @@ pub fn bind<'a>(call: &'a LayerCall, sig: &'static Signature, cx: &mut Ctxt) -> 
                     );
                     continue;
                 }
-                if positional >= sig.params.len() {
+                if positional >= positional_max {
                     cx.error(arg.value.span, too_many_positional(sig, call.args.len()));
                 } else {
                     given[positional] = Some(&arg.value);
@@ -45,17 +48,17 @@ pub fn bind<'a>(call: &'a LayerCall, sig: &'static Signature, cx: &mut Ctxt) -> 
                 seen_keyword = true;
                 let name = keyword.to_string();
                 let Some(index) = sig.params.iter().position(|p| p.name == name) else {
-                    cx.error(keyword.span(), unknown_keyword(sig, &name));
+                    let best = catalog::closest(&name, sig.params.iter().map(|p| p.name));
+                    suggested.extend(best);
+                    cx.error(keyword.span(), unknown_keyword(sig, &name, best));
                     continue;
                 };
                 if given[index].is_some() {
-                    let how = if index < positional { "by position and by keyword" } else { "twice" };
+                    let how =
+                        if index < positional { "by position and by keyword" } else { "twice" };
                     cx.error(
                         keyword.span(),
-                        format!(
-                            "`{name}` is given {how}; {} takes each argument once",
-                            sig.name
-                        ),
+                        format!("`{name}` is given {how}; {} takes each argument once", sig.name),
                     );
                     continue;
                 }
@@ -70,6 +73,9 @@ pub fn bind<'a>(call: &'a LayerCall, sig: &'static Signature, cx: &mut Ctxt) -> 
         .filter(|(p, g)| matches!(p.default, Default::Required) && g.is_none())
         .map(|(p, _)| p.name)
         .collect();
+    if missing.iter().any(|m| suggested.contains(m)) {
+        return None; // already reported as a misspelt keyword
+    }
     if !missing.is_empty() {
         let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
         let plural = if missing.len() == 1 { "argument" } else { "arguments" };
@@ -111,8 +117,14 @@ fn default_text(d: Default) -> String {
     }
 }
 
+/// Parameters that can be given by position: all but `device` and `dtype`, which staticnn
+/// treats as keyword-only (it rejects them anyway).
+fn positional_count(sig: &Signature) -> usize {
+    sig.params.iter().filter(|p| p.name != "device" && p.name != "dtype").count()
+}
+
 fn too_many_positional(sig: &Signature, given: usize) -> String {
-    let max = sig.params.iter().filter(|p| p.name != "device" && p.name != "dtype").count();
+    let max = positional_count(sig);
     format!(
         "{} takes at most {max} positional arguments but {given} were given; it is called as {}",
         sig.name,
@@ -120,16 +132,13 @@ fn too_many_positional(sig: &Signature, given: usize) -> String {
     )
 }
 
-fn unknown_keyword(sig: &Signature, name: &str) -> String {
-    let names = sig.params.iter().map(|p| p.name);
-    match catalog::closest(name, names) {
+fn unknown_keyword(sig: &Signature, name: &str, best: Option<&str>) -> String {
+    match best {
         Some(best) => format!("{} has no parameter `{name}`; did you mean `{best}`?", sig.name),
         None if sig.params.is_empty() => format!("{} takes no arguments", sig.name),
-        None => format!(
-            "{} has no parameter `{name}`; its parameters are {}",
-            sig.name,
-            usage(sig)
-        ),
+        None => {
+            format!("{} has no parameter `{name}`; its parameters are {}", sig.name, usage(sig))
+        }
     }
 }
 
@@ -303,16 +312,15 @@ impl Bound<'_> {
     /// Checks that `device` and `dtype`, which staticnn cannot honour, are left as `None`.
     pub fn reject_device_and_dtype(&self, cx: &mut Ctxt) {
         for name in ["device", "dtype"] {
-            if let Some(v) = self.given(name) {
-                if v.value != Value::None {
-                    cx.error(
-                        v.span,
-                        format!(
-                            "staticnn computes in f32 on the target it is compiled for; \
-                             remove `{name}`"
-                        ),
-                    );
-                }
+            if let Some(v) = self.given(name)
+                && v.value != Value::None
+            {
+                cx.error(
+                    v.span,
+                    format!(
+                        "staticnn computes in f32 on the target it is compiled for; remove `{name}`"
+                    ),
+                );
             }
         }
     }

@@ -92,16 +92,16 @@ pub fn layer_names(network: &Network, cx: &mut Ctxt) {
                 ),
             );
         }
-        if let Some(n) = text.strip_prefix("layer").and_then(|n| n.parse::<usize>().ok()) {
-            if n < network.layers.len() && network.layers[n].name.is_none() {
-                cx.error(
-                    name.span(),
-                    format!(
-                        "layer name `{text}` is the field name of the unnamed layer {n}; \
-                         choose another name"
-                    ),
-                );
-            }
+        if let Some(n) = text.strip_prefix("layer").and_then(|n| n.parse::<usize>().ok())
+            && network.layers.get(n).is_some_and(|l| l.name.is_none())
+        {
+            cx.error(
+                name.span(),
+                format!(
+                    "layer name `{text}` is the field name of the unnamed layer {n}; \
+                     choose another name"
+                ),
+            );
         }
     }
 }

@@ -185,23 +185,21 @@ fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<L
     let name = call.kind_name();
     let is_plain_name = call.kind.segments.len() == 1 && call.kind.leading_colon.is_none();
     let Some(sig) = catalog::lookup(&name).filter(|_| is_plain_name) else {
-        if is_plain_name {
-            if let Some(best) = catalog::closest(&name, SIGNATURES.iter().map(|s| s.name)) {
-                cx.error(
-                    call.kind_span(),
-                    format!(
-                        "unknown layer `{name}`; did you mean `{best}`? (for a layer type of \
-                         your own with this name, write its path, e.g. `self::{name}`)"
-                    ),
-                );
-                return None;
-            }
+        let typo = catalog::closest(&name, SIGNATURES.iter().map(|s| s.name));
+        if let Some(best) = typo.filter(|_| is_plain_name) {
+            cx.error(
+                call.kind_span(),
+                format!(
+                    "unknown layer `{name}`; did you mean `{best}`? (for a layer type of \
+                     your own with this name, write its path, e.g. `self::{name}`)"
+                ),
+            );
+            return None;
         }
         return Some(custom(index, call, cx));
     };
     let bound = bind(call, sig, cx)?;
     bound.reject_device_and_dtype(cx);
-    let errors_before = cx.len();
     let op = match name.as_str() {
         "Conv1d" => conv(&bound, cx, 1).map(Op::Conv),
         "Conv2d" => conv(&bound, cx, 2).map(Op::Conv),
@@ -221,8 +219,11 @@ fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<L
             None
         }
     };
-    let op = op.filter(|_| cx.len() == errors_before)?;
-    let arg_spans = sig.params.iter().filter_map(|p| bound.given(p.name).map(|v| (p.name, v.span))).collect();
+    // Rules that do not change the shape (divisibility, PyTorch's limits) were reported but
+    // keep the layer, so the layers after it are still checked.
+    let op = op?;
+    let arg_spans =
+        sig.params.iter().filter_map(|p| bound.given(p.name).map(|v| (p.name, v.span))).collect();
     let args = sig.params.iter().map(|p| (p.name, bound.value(p.name))).collect();
     Some(Layer { index, call, op, arg_spans, args })
 }
@@ -235,7 +236,13 @@ fn custom<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Layer<'a> {
              `new(..)` (positional arguments); keywords are not supported",
         );
     }
-    Layer { index, call, op: Op::Custom(call.kind.clone()), arg_spans: Vec::new(), args: Vec::new() }
+    Layer {
+        index,
+        call,
+        op: Op::Custom(call.kind.clone()),
+        arg_spans: Vec::new(),
+        args: Vec::new(),
+    }
 }
 
 fn conv(b: &Bound, cx: &mut Ctxt, axes: usize) -> Option<Conv> {
@@ -248,9 +255,9 @@ fn conv(b: &Bound, cx: &mut Ctxt, axes: usize) -> Option<Conv> {
     let bias = b.bool(cx, "bias");
     let padding_mode = b.choice(cx, "padding_mode", &["zeros", "reflect", "replicate", "circular"]);
     let padding = match b.value("padding") {
-        Value::Str(_) => b.choice(cx, "padding", &["same", "valid"]).map(|s| {
-            if s == "same" { Padding::Same } else { Padding::Valid }
-        }),
+        Value::Str(_) => b
+            .choice(cx, "padding", &["same", "valid"])
+            .map(|s| if s == "same" { Padding::Same } else { Padding::Valid }),
         _ => b.per_axis(cx, "padding", axes, 0).map(Padding::Symmetric),
     };
     let conv = Conv {
@@ -303,7 +310,10 @@ fn pool(b: &Bound, cx: &mut Ctxt, axes: usize, max: bool) -> Option<Pool> {
         if b.bool(cx, "return_indices") == Some(true) {
             cx.error(
                 b.span("return_indices"),
-                format!("{} with return_indices=True is not supported: a network has one output", b.sig.name),
+                format!(
+                    "{} with return_indices=True is not supported: a network has one output",
+                    b.sig.name
+                ),
             );
         }
         (Some(true), Ok(None))

@@ -43,7 +43,8 @@ fn network_tokens(network: &ast::Network) -> proc_macro2::TokenStream {
     if let Some(error) = cx.into_error() {
         return fallback::expand(network, &error);
     }
-    let (Some(input), Some(layers)) = (input, layers.into_iter().collect::<Option<Vec<_>>>()) else {
+    let (Some(input), Some(layers)) = (input, layers.into_iter().collect::<Option<Vec<_>>>())
+    else {
         // Every unresolved layer and malformed shape reported an error above.
         return fallback::expand(network, &syn::Error::new(network.name.span(), "invalid network"));
     };

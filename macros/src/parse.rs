@@ -3,7 +3,7 @@
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned as _;
-use syn::{Attribute, Ident, LitInt, Path, Token, Visibility, bracketed, braced, parenthesized};
+use syn::{Attribute, Ident, LitInt, Path, Token, Visibility, braced, bracketed, parenthesized};
 
 use crate::ast::{Arg, Input, InputShape, LayerCall, Network, NetworkOption, Spanned, Value};
 

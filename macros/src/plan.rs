@@ -79,13 +79,12 @@ fn plan_for_kinds(kinds: &[Exec]) -> Vec<Step> {
             }
             _ => {}
         }
-        let fused = (kind == Exec::Fusable && kinds.get(i + 1) == Some(&Exec::Activation))
-            .then_some(i + 1);
+        let fused =
+            (kind == Exec::Fusable && kinds.get(i + 1) == Some(&Exec::Activation)).then_some(i + 1);
         let last = fused.unwrap_or(i);
         // The output is the last buffer written: after it only views and in-place layers.
-        let is_last_write = kinds[last + 1..]
-            .iter()
-            .all(|k| matches!(k, Exec::View | Exec::Activation));
+        let is_last_write =
+            kinds[last + 1..].iter().all(|k| matches!(k, Exec::View | Exec::Activation));
         let to = if is_last_write {
             Slot::Output
         } else if current == Slot::Front {

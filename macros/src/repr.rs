@@ -70,7 +70,9 @@ pub fn tuple(values: &[usize]) -> String {
 /// `AvgPool1d` normalises to a 1-tuple.
 fn pool_value(layer: &Layer, name: &str, fallback: Option<&str>, one_tuple: bool) -> String {
     let value = match layer.arg(name) {
-        Some(Value::None) | None => fallback.and_then(|f| layer.arg(f)).cloned().unwrap_or(Value::None),
+        Some(Value::None) | None => {
+            fallback.and_then(|f| layer.arg(f)).cloned().unwrap_or(Value::None)
+        }
         Some(v) => v.clone(),
     };
     match (&value, one_tuple) {

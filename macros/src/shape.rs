@@ -23,13 +23,13 @@ impl Shape {
         self.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" x ")
     }
 
-    /// What PyTorch calls a tensor of this rank, for messages.
+    /// What a sample of this rank is called, for messages.
     fn noun(&self) -> &'static str {
         match self.0.len() {
             1 => "vector",
-            2 => "sequence [C, L]",
-            3 => "feature map [C, H, W]",
-            _ => "volume [C, D, H, W]",
+            2 => "sequence",
+            3 => "feature map",
+            _ => "volume",
         }
     }
 }
@@ -56,7 +56,10 @@ pub struct Stage {
 enum Origin {
     Input,
     /// A layer; for `Flatten`, the shape it flattened.
-    Layer { kind: String, flattened: Option<Shape> },
+    Layer {
+        kind: String,
+        flattened: Option<Shape>,
+    },
 }
 
 /// Checks the declared input shape; `None` after reporting a malformed one.
@@ -79,7 +82,8 @@ pub fn input_shape(input: &InputShape, cx: &mut Ctxt) -> Option<Shape> {
             ok = false;
         }
     }
-    let dims: Option<Vec<usize>> = input.dims.iter().map(|d| usize::try_from(d.value).ok()).collect();
+    let dims: Option<Vec<usize>> =
+        input.dims.iter().map(|d| usize::try_from(d.value).ok()).collect();
     ok.then_some(())?;
     dims.map(Shape)
 }
@@ -97,20 +101,21 @@ pub fn infer(input: Option<Shape>, layers: &[Option<Layer>], cx: &mut Ctxt) -> V
             (Some(layer), None) => output_without_input(layer),
             (None, _) => None,
         };
-        if let (Some(layer), Some(out)) = (layer, &output) {
-            if let Some(axis) = out.0.iter().position(|&d| d == 0) {
-                cx.error(
-                    layer.call.kind_span(),
-                    format!(
-                        "{} would produce an empty output: its output shape is {out} \
-                         (size 0 along dimension {axis})",
-                        layer.kind()
-                    ),
-                );
-            }
+        if let (Some(layer), Some(out)) = (layer, &output)
+            && let Some(axis) = out.0.iter().position(|&d| d == 0)
+        {
+            cx.error(
+                layer.call.kind_span(),
+                format!(
+                    "{} would produce an empty output: its output shape is {out} \
+                     (size 0 along dimension {axis})",
+                    layer.kind()
+                ),
+            );
         }
         if let Some(layer) = layer {
-            let flattened = matches!(layer.op, Op::Flatten(_)).then(|| stage_input.clone()).flatten();
+            let flattened =
+                matches!(layer.op, Op::Flatten(_)).then(|| stage_input.clone()).flatten();
             origin = Origin::Layer { kind: layer.kind(), flattened };
         }
         current = output.clone();
@@ -175,7 +180,9 @@ fn check_rank(layer: &Layer, input: &Shape, rank: usize, origin: &Origin, cx: &m
         _ => "a volume [C, D, H, W]",
     };
     let fix = if input.0.len() == 1 {
-        format!("; layers that need spatial dimensions must come before Flatten, or declare the input as {wanted}")
+        format!(
+            "; layers that need spatial dimensions must come before Flatten, or declare the input as {wanted}"
+        )
     } else {
         let family = match input.0.len() {
             2 => "the 1d",
@@ -232,25 +239,30 @@ pub fn sliding_out(
 
 const AXIS_NAMES: [&[&str]; 3] = [&["length"], &["height", "width"], &["depth", "height", "width"]];
 
-/// Spatial output sizes of a windowed layer, reporting each axis whose window does not fit.
-fn windows(
-    layer: &Layer,
-    spatial: &[usize],
-    pads: &[(usize, usize)],
-    kernel: &[usize],
-    stride: &[usize],
-    dilation: &[usize],
+/// The sliding-window hyper-parameters of a convolution or pooling layer, per axis.
+struct Window<'a> {
+    pads: &'a [(usize, usize)],
+    kernel: &'a [usize],
+    stride: &'a [usize],
+    dilation: &'a [usize],
     ceil_mode: bool,
-    cx: &mut Ctxt,
-) -> Option<Vec<usize>> {
+}
+
+/// Spatial output sizes of a windowed layer, reporting each axis whose window does not fit.
+fn windows(layer: &Layer, spatial: &[usize], w: &Window, cx: &mut Ctxt) -> Option<Vec<usize>> {
     let names = AXIS_NAMES[spatial.len() - 1];
     let mut out = Vec::with_capacity(spatial.len());
     let mut ok = true;
     for axis in 0..spatial.len() {
-        match sliding_out(spatial[axis], pads[axis], kernel[axis], stride[axis], dilation[axis], ceil_mode) {
+        let (k, s, d) = (w.kernel[axis], w.stride[axis], w.dilation[axis]);
+        match sliding_out(spatial[axis], w.pads[axis], k, s, d, w.ceil_mode) {
             Ok(n) => out.push(n),
             Err(why) => {
-                let along = if spatial.len() > 1 { format!(" along {}", names[axis]) } else { String::new() };
+                let along = if spatial.len() > 1 {
+                    format!(" along {}", names[axis])
+                } else {
+                    String::new()
+                };
                 cx.error(
                     layer.span("kernel_size"),
                     format!(
@@ -266,7 +278,13 @@ fn windows(
     ok.then_some(out)
 }
 
-fn check_conv(layer: &Layer, conv: &Conv, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+fn check_conv(
+    layer: &Layer,
+    conv: &Conv,
+    input: &Shape,
+    origin: &Origin,
+    cx: &mut Ctxt,
+) -> Option<Shape> {
     if !check_rank(layer, input, conv.axes + 1, origin, cx) {
         return None;
     }
@@ -283,7 +301,14 @@ fn check_conv(layer: &Layer, conv: &Conv, input: &Shape, origin: &Origin, cx: &m
         );
     }
     let pads = conv.pads();
-    let spatial = windows(layer, &input.0[1..], &pads, &conv.kernel, &conv.stride, &conv.dilation, false, cx)?;
+    let window = Window {
+        pads: &pads,
+        kernel: &conv.kernel,
+        stride: &conv.stride,
+        dilation: &conv.dilation,
+        ceil_mode: false,
+    };
+    let spatial = windows(layer, &input.0[1..], &window, cx)?;
     if conv.padding_mode != "zeros" {
         for (axis, (&len, &(before, after))) in input.0[1..].iter().zip(&pads).enumerate() {
             let limit = if conv.padding_mode == "reflect" { len.saturating_sub(1) } else { len };
@@ -307,18 +332,37 @@ fn check_conv(layer: &Layer, conv: &Conv, input: &Shape, origin: &Origin, cx: &m
     Some(Shape(dims))
 }
 
-fn check_pool(layer: &Layer, pool: &Pool, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+fn check_pool(
+    layer: &Layer,
+    pool: &Pool,
+    input: &Shape,
+    origin: &Origin,
+    cx: &mut Ctxt,
+) -> Option<Shape> {
     if !check_rank(layer, input, pool.axes + 1, origin, cx) {
         return None;
     }
     let pads: Vec<(usize, usize)> = pool.padding.iter().map(|&p| (p, p)).collect();
-    let spatial = windows(layer, &input.0[1..], &pads, &pool.kernel, &pool.stride, &pool.dilation, pool.ceil_mode, cx)?;
+    let window = Window {
+        pads: &pads,
+        kernel: &pool.kernel,
+        stride: &pool.stride,
+        dilation: &pool.dilation,
+        ceil_mode: pool.ceil_mode,
+    };
+    let spatial = windows(layer, &input.0[1..], &window, cx)?;
     let mut dims = vec![input.0[0]];
     dims.extend(spatial);
     Some(Shape(dims))
 }
 
-fn check_linear(layer: &Layer, linear: &Linear, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+fn check_linear(
+    layer: &Layer,
+    linear: &Linear,
+    input: &Shape,
+    origin: &Origin,
+    cx: &mut Ctxt,
+) -> Option<Shape> {
     let out = Shape(vec![linear.out_features]);
     if input.0.len() != 1 {
         cx.error(
@@ -352,7 +396,9 @@ fn check_flatten(layer: &Layer, flatten: &Flatten, input: &Shape, cx: &mut Ctxt)
     let rank = i64::try_from(input.0.len()).ok()? + 1;
     let normalize = |d: i64| if d < 0 { d + rank } else { d };
     let (start, end) = (normalize(flatten.start_dim), normalize(flatten.end_dim));
-    for (name, raw, value) in [("start_dim", flatten.start_dim, start), ("end_dim", flatten.end_dim, end)] {
+    for (name, raw, value) in
+        [("start_dim", flatten.start_dim, start), ("end_dim", flatten.end_dim, end)]
+    {
         if !(0..rank).contains(&value) {
             cx.error(
                 layer.span(name),

@@ -59,7 +59,8 @@ mod tests {
         let mut y = [0.0; 2];
         linear(19, 2, &x, &w, Some(&[1.0, -1.0]), &mut y, &Identity);
         for o in 0..2 {
-            let want: f32 = 1.0 - 2.0 * o as f32 + (0..19).map(|i| w[o * 19 + i] * x[i]).sum::<f32>();
+            let want: f32 =
+                1.0 - 2.0 * o as f32 + (0..19).map(|i| w[o * 19 + i] * x[i]).sum::<f32>();
             assert!((y[o] - want).abs() < 1e-4, "{} vs {want}", y[o]);
         }
     }

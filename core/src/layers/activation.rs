@@ -41,5 +41,4 @@ macro_rules! elementwise_layer {
     )*};
 }
 
-
 elementwise_layer!(ReLU);

@@ -1,7 +1,7 @@
 //! [`Chain`]: two layers in sequence, for composing layer types by hand.
 
 use crate::init::Rng;
-use crate::layer::{Layer, Parameters};
+use crate::layer::{Layer, ParamVisitor, ParamVisitorMut, Parameters};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -43,12 +43,12 @@ impl<In: Shape, A: Layer<In>, B: Layer<A::Output>> Layer<In> for Chain<A, B> {
 impl<A: Parameters, B: Parameters> Parameters for Chain<A, B> {
     const PARAMS: usize = A::PARAMS + B::PARAMS;
 
-    fn visit(&self, f: &mut dyn FnMut(&'static str, &'static [usize], &[f32])) {
+    fn visit(&self, f: &mut ParamVisitor<'_>) {
         self.0.visit(f);
         self.1.visit(f);
     }
 
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&'static str, &'static [usize], &mut [f32])) {
+    fn visit_mut(&mut self, f: &mut ParamVisitorMut<'_>) {
         self.0.visit_mut(f);
         self.1.visit_mut(f);
     }

@@ -13,7 +13,8 @@ use crate::init::Rng;
 use crate::kernels::conv::{ConvGeometry, conv};
 use crate::kernels::{Identity, PaddingMode};
 use crate::layer::{
-    Activation, DivisibleByGroups, Fusable, InChannelsMatch, Layer, Parameters,
+    Activation, DivisibleByGroups, Fusable, InChannelsMatch, Layer, ParamVisitor, ParamVisitorMut,
+    Parameters,
 };
 use crate::params::{BiasFlag, PaddingModeKind, Zeros};
 use crate::shape::{Cdhw, Channels, Chw, Cl, Shape};
@@ -89,10 +90,13 @@ pub type Conv3d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros> =
     Conv<Conv3dSpec<I, O, K, S, P, D, G, B, M>>;
 
 /// The hyper-parameters of a [`Conv2d`].
+#[allow(clippy::type_complexity)] // one marker per torch argument
 pub struct Conv2dSpec<I, O, K, S, P, D, G, B, M>(PhantomData<(I, O, K, S, P, D, G, B, M)>);
 /// The hyper-parameters of a [`Conv1d`].
+#[allow(clippy::type_complexity)] // one marker per torch argument
 pub struct Conv1dSpec<I, O, K, S, P, D, G, B, M>(PhantomData<(I, O, K, S, P, D, G, B, M)>);
 /// The hyper-parameters of a [`Conv3d`].
+#[allow(clippy::type_complexity)] // one marker per torch argument
 pub struct Conv3dSpec<I, O, K, S, P, D, G, B, M>(PhantomData<(I, O, K, S, P, D, G, B, M)>);
 
 /// Weights of one output channel for `taps` kernel positions: `in / groups * taps`.
@@ -226,7 +230,8 @@ where
     }
 }
 
-impl<I, O, K, S, P, D, G, B, M, C, L> Layer<Cl<C, L>> for Conv<Conv1dSpec<I, O, K, S, P, D, G, B, M>>
+impl<I, O, K, S, P, D, G, B, M, C, L> Layer<Cl<C, L>>
+    for Conv<Conv1dSpec<I, O, K, S, P, D, G, B, M>>
 where
     Conv1dSpec<I, O, K, S, P, D, G, B, M>: ConvSpec,
     C: InChannelsMatch<I>,
@@ -327,10 +332,8 @@ impl<S: ConvSpec> Conv<S> {
     }
 
     /// `fan_in` of PyTorch's default initialisation: `in_channels / groups * prod(kernel_size)`.
-    const FAN_IN: usize = S::InChannels::USIZE / S::Groups::USIZE
-        * S::KERNEL[0]
-        * S::KERNEL[1]
-        * S::KERNEL[2];
+    const FAN_IN: usize =
+        S::InChannels::USIZE / S::Groups::USIZE * S::KERNEL[0] * S::KERNEL[1] * S::KERNEL[2];
 }
 
 impl<S: ConvSpec, In: Shape + Channels> Fusable<In> for Conv<S>
@@ -363,14 +366,14 @@ impl<S: ConvSpec> Clone for Conv<S> {
 impl<S: ConvSpec> Parameters for Conv<S> {
     const PARAMS: usize = S::WeightLen::USIZE + S::BiasLen::USIZE;
 
-    fn visit(&self, f: &mut dyn FnMut(&'static str, &'static [usize], &[f32])) {
+    fn visit(&self, f: &mut ParamVisitor<'_>) {
         f("weight", S::WEIGHT_DIMS, &self.weight);
         if Self::HAS_BIAS {
             f("bias", S::BIAS_DIMS, &self.bias);
         }
     }
 
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&'static str, &'static [usize], &mut [f32])) {
+    fn visit_mut(&mut self, f: &mut ParamVisitorMut<'_>) {
         f("weight", S::WEIGHT_DIMS, &mut self.weight);
         if Self::HAS_BIAS {
             f("bias", S::BIAS_DIMS, &mut self.bias);

@@ -8,7 +8,9 @@ use typenum::{B1, Prod, Unsigned};
 use crate::init::Rng;
 use crate::kernels::Identity;
 use crate::kernels::linear::linear;
-use crate::layer::{Activation, Fusable, InFeaturesMatch, Layer, Parameters};
+use crate::layer::{
+    Activation, Fusable, InFeaturesMatch, Layer, ParamVisitor, ParamVisitorMut, Parameters,
+};
 use crate::params::BiasFlag;
 use crate::shape::Vector;
 use crate::tensor::Tensor;
@@ -49,11 +51,7 @@ where
     /// A layer with all weights and biases zero.
     #[must_use]
     pub fn zeros() -> Self {
-        Self {
-            weight: GenericArray::default(),
-            bias: GenericArray::default(),
-            marker: PhantomData,
-        }
+        Self { weight: GenericArray::default(), bias: GenericArray::default(), marker: PhantomData }
     }
 
     /// A layer with PyTorch's default initialisation drawn from a generator seeded with `seed`.
@@ -128,14 +126,14 @@ where
 {
     const PARAMS: usize = <Prod<O, I>>::USIZE + <Prod<O, B::PerOutput>>::USIZE;
 
-    fn visit(&self, f: &mut dyn FnMut(&'static str, &'static [usize], &[f32])) {
+    fn visit(&self, f: &mut ParamVisitor<'_>) {
         f("weight", Self::DIMS, &self.weight);
         if B::BIAS {
             f("bias", &Self::DIMS[..1], &self.bias);
         }
     }
 
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&'static str, &'static [usize], &mut [f32])) {
+    fn visit_mut(&mut self, f: &mut ParamVisitorMut<'_>) {
         f("weight", Self::DIMS, &mut self.weight);
         if B::BIAS {
             f("bias", &Self::DIMS[..1], &mut self.bias);

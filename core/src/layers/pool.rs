@@ -56,7 +56,7 @@ macro_rules! zero_sized_layer_impls {
         }
         impl<$($g),*> Clone for $ty<$($g),*> {
             fn clone(&self) -> Self {
-                Self::new()
+                *self
             }
         }
         impl<$($g),*> Copy for $ty<$($g),*> {}
@@ -248,4 +248,3 @@ where
         );
     }
 }
-

@@ -1,0 +1,7 @@
+use staticnn::network;
+
+network! {
+    pub struct Net: [3, 16, 16] {}
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use staticnn::network;
+
+network! {
+    pub struct Net: [3, 16, 16] {
+        Conv2d(3, 8, 3),
+        ReLU,
+    }
+}
+
+fn main() {}

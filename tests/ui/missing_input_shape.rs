@@ -1,0 +1,9 @@
+use staticnn::network;
+
+network! {
+    pub struct Net {
+        ReLU(),
+    }
+}
+
+fn main() {}
