@@ -40,14 +40,31 @@ pub trait Activation {
     fn activate(&self, x: f32) -> f32;
 }
 
-/// Layers that can apply an [`Activation`] to each output value as they produce it.
+/// What a convolution or linear layer applies to its outputs while they are still in cache:
+/// an activation, a folded inference-time `BatchNorm`, or both.
+pub trait Epilogue {
+    /// Finishes the values of output channel `channel` (a whole plane of a convolution, one
+    /// value of a linear layer).
+    fn finish(&self, channel: usize, values: &mut [f32]);
+}
+
+impl<A: Activation> Epilogue for A {
+    #[inline(always)]
+    fn finish(&self, _: usize, values: &mut [f32]) {
+        for v in values {
+            *v = self.activate(*v);
+        }
+    }
+}
+
+/// Layers that can apply an [`Epilogue`] to their outputs as they produce them.
 pub trait Fusable<In: Shape>: Layer<In> {
-    /// Like [`Layer::forward`], with `act` applied to every output element.
-    fn forward_fused<A: Activation>(
+    /// Like [`Layer::forward`], with `epilogue` applied to every output channel.
+    fn forward_fused<E: Epilogue>(
         &self,
         input: &Tensor<In>,
         output: &mut Tensor<Self::Output>,
-        act: &A,
+        epilogue: &E,
     );
 }
 

@@ -86,6 +86,8 @@ where
 pub trait Channels: Shape {
     /// The number of channels, as a type.
     type C: Unsigned;
+    /// The number of elements of one channel, as a type (the storage of one plane).
+    type Plane: ArrayLength;
     /// The number of elements of one channel (the product of the spatial sizes).
     const PLANE: usize;
     /// The spatial sizes as `[depth, height, width]`, 1 for the axes the shape lacks.
@@ -96,9 +98,10 @@ impl<C, L> Channels for Cl<C, L>
 where
     Cl<C, L>: Shape,
     C: Unsigned,
-    L: Unsigned,
+    L: ArrayLength,
 {
     type C = C;
+    type Plane = L;
     const PLANE: usize = L::USIZE;
     const SPATIAL: [usize; 3] = [1, 1, L::USIZE];
 }
@@ -107,10 +110,12 @@ impl<C, H, W> Channels for Chw<C, H, W>
 where
     Chw<C, H, W>: Shape,
     C: Unsigned,
-    H: Unsigned,
+    H: Unsigned + Mul<W>,
     W: Unsigned,
+    Prod<H, W>: ArrayLength,
 {
     type C = C;
+    type Plane = Prod<H, W>;
     const PLANE: usize = H::USIZE * W::USIZE;
     const SPATIAL: [usize; 3] = [1, H::USIZE, W::USIZE];
 }
@@ -119,11 +124,13 @@ impl<C, D, H, W> Channels for Cdhw<C, D, H, W>
 where
     Cdhw<C, D, H, W>: Shape,
     C: Unsigned,
-    D: Unsigned,
-    H: Unsigned,
+    D: Unsigned + Mul<Prod<H, W>>,
+    H: Unsigned + Mul<W>,
     W: Unsigned,
+    Prod<D, Prod<H, W>>: ArrayLength,
 {
     type C = C;
+    type Plane = Prod<D, Prod<H, W>>;
     const PLANE: usize = D::USIZE * H::USIZE * W::USIZE;
     const SPATIAL: [usize; 3] = [D::USIZE, H::USIZE, W::USIZE];
 }

@@ -1,4 +1,5 @@
-//! Element-wise activation functions, with PyTorch's definitions.
+//! Element-wise activation functions, with PyTorch's definitions. Transcendental functions
+//! come from `libm`, so results agree across targets.
 
 use crate::layer::Activation;
 
@@ -18,4 +19,136 @@ impl Activation for Identity {
 #[must_use]
 pub fn relu(x: f32) -> f32 {
     if x < 0.0 { 0.0 } else { x }
+}
+
+/// `min(max(0, x), 6)`.
+#[inline(always)]
+#[must_use]
+pub fn relu6(x: f32) -> f32 {
+    hardtanh(x, 0.0, 6.0)
+}
+
+/// `x` for `x > 0`, else `negative_slope * x`.
+#[inline(always)]
+#[must_use]
+pub fn leaky_relu(x: f32, negative_slope: f32) -> f32 {
+    if x > 0.0 { x } else { x * negative_slope }
+}
+
+/// `x` clamped to `[min_val, max_val]`; NaN stays NaN.
+#[inline(always)]
+#[must_use]
+pub fn hardtanh(x: f32, min_val: f32, max_val: f32) -> f32 {
+    if x < min_val {
+        min_val
+    } else if x > max_val {
+        max_val
+    } else {
+        x
+    }
+}
+
+/// `1 / (1 + exp(-x))`.
+#[inline(always)]
+#[must_use]
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + libm::expf(-x))
+}
+
+/// The hyperbolic tangent.
+#[inline(always)]
+#[must_use]
+pub fn tanh(x: f32) -> f32 {
+    libm::tanhf(x)
+}
+
+/// `relu6(x + 3) / 6`: 0 below -3, 1 above 3, `x / 6 + 1 / 2` between.
+#[inline(always)]
+#[must_use]
+pub fn hardsigmoid(x: f32) -> f32 {
+    if x <= -3.0 {
+        0.0
+    } else if x >= 3.0 {
+        1.0
+    } else {
+        x / 6.0 + 0.5
+    }
+}
+
+/// `x * relu6(x + 3) / 6`: 0 below -3, `x` above 3, `x * (x + 3) / 6` between.
+#[inline(always)]
+#[must_use]
+pub fn hardswish(x: f32) -> f32 {
+    if x <= -3.0 {
+        0.0
+    } else if x >= 3.0 {
+        x
+    } else {
+        x * (x + 3.0) / 6.0
+    }
+}
+
+/// `x * sigmoid(x)` (also called swish).
+#[inline(always)]
+#[must_use]
+pub fn silu(x: f32) -> f32 {
+    x / (1.0 + libm::expf(-x))
+}
+
+/// GELU, exact: `x / 2 * (1 + erf(x / sqrt(2)))`.
+#[inline(always)]
+#[must_use]
+pub fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + libm::erff(x * core::f32::consts::FRAC_1_SQRT_2))
+}
+
+/// GELU, PyTorch's `approximate="tanh"`: `x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))`.
+#[inline(always)]
+#[must_use]
+pub fn gelu_tanh(x: f32) -> f32 {
+    const SQRT_2_OVER_PI: f32 =
+        core::f32::consts::FRAC_2_SQRT_PI * core::f32::consts::FRAC_1_SQRT_2;
+    let inner = SQRT_2_OVER_PI * (x + 0.044_715 * x * x * x);
+    0.5 * x * (1.0 + libm::tanhf(inner))
+}
+
+/// `x` for `x > 0`, else `alpha * (exp(x) - 1)`.
+#[inline(always)]
+#[must_use]
+pub fn elu(x: f32, alpha: f32) -> f32 {
+    if x > 0.0 { x } else { alpha * libm::expm1f(x) }
+}
+
+/// `log(1 + exp(beta * x)) / beta`, or `x` where `beta * x > threshold` (PyTorch's guard).
+#[inline(always)]
+#[must_use]
+pub fn softplus(x: f32, beta: f32, threshold: f32) -> f32 {
+    let scaled = x * beta;
+    if scaled > threshold { x } else { libm::log1pf(libm::expf(scaled)) / beta }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f32, b: f32) -> bool {
+        (a - b).abs() <= 1e-6 * (1.0 + b.abs())
+    }
+
+    #[test]
+    fn definitions() {
+        assert_eq!(relu(-1.0), 0.0);
+        assert_eq!(relu6(7.0), 6.0);
+        assert_eq!(leaky_relu(-2.0, 0.01), -0.02);
+        assert!(close(sigmoid(0.0), 0.5));
+        assert_eq!(hardsigmoid(0.0), 0.5);
+        assert_eq!(hardswish(1.0), 4.0 / 6.0);
+        assert!(close(silu(1.0), 0.731_058_6));
+        assert!(close(gelu(1.0), 0.841_344_7));
+        assert!(close(gelu_tanh(1.0), 0.841_192));
+        assert!(close(elu(-1.0, 1.0), -0.632_120_5));
+        assert!(close(softplus(0.0, 1.0, 20.0), core::f32::consts::LN_2));
+        assert_eq!(softplus(30.0, 1.0, 20.0), 30.0);
+        assert!(relu(f32::NAN).is_nan());
+    }
 }

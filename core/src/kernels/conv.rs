@@ -5,7 +5,6 @@
 //! output range of each tap is a constant: zero padding costs no per-pixel branch.
 
 use crate::kernels::PaddingMode;
-use crate::layer::Activation;
 
 /// The sizes of one convolution. Axes are `[depth, height, width]`; a 2-d convolution has depth
 /// 1 and a 1-d one also height 1.
@@ -62,31 +61,17 @@ const fn valid_range(
     if lo > hi { (hi, hi) } else { (lo, hi) }
 }
 
-/// Computes `output = act(conv(input, weight) + bias)` in PyTorch's layout: input `[C_IN, ..IN]`,
-/// weight `[C_OUT, C_IN / GROUPS, ..KERNEL]`, output `[C_OUT, ..OUT]`.
+/// Adds the convolution of `input` (layout `[C_IN, ..IN]`) with the weights of output channel
+/// `oc` (`weight_oc`, layout `[C_IN / GROUPS, ..KERNEL]`) to `plane` (`[..OUT]`), which the
+/// caller fills with the bias first.
 #[inline]
-pub fn conv<G: ConvGeometry, A: Activation>(
-    input: &[f32],
-    weight: &[f32],
-    bias: Option<&[f32]>,
-    output: &mut [f32],
-    act: &A,
-) {
-    let weights_per_out = G::IN_PER_GROUP * G::TAPS;
-    let planes = output.chunks_exact_mut(G::OUT_PLANE).take(G::C_OUT);
-    for ((oc, plane), w_oc) in planes.enumerate().zip(weight.chunks_exact(weights_per_out)) {
-        let start = bias.and_then(|b| b.get(oc)).copied().unwrap_or(0.0);
-        plane.fill(start);
-        let first_in = (oc / G::OUT_PER_GROUP) * G::IN_PER_GROUP;
-        let inputs = input.chunks_exact(G::IN_PLANE).skip(first_in).take(G::IN_PER_GROUP);
-        for (x, w) in inputs.zip(w_oc.chunks_exact(G::TAPS)) {
-            match G::PADDING_MODE {
-                PaddingMode::Zeros => accumulate_zero_padded::<G>(x, w, plane),
-                mode => accumulate_mapped::<G>(x, w, plane, mode),
-            }
-        }
-        for v in plane.iter_mut() {
-            *v = act.activate(*v);
+pub fn conv_plane<G: ConvGeometry>(input: &[f32], weight_oc: &[f32], oc: usize, plane: &mut [f32]) {
+    let first_in = (oc / G::OUT_PER_GROUP) * G::IN_PER_GROUP;
+    let inputs = input.chunks_exact(G::IN_PLANE).skip(first_in).take(G::IN_PER_GROUP);
+    for (x, w) in inputs.zip(weight_oc.chunks_exact(G::TAPS)) {
+        match G::PADDING_MODE {
+            PaddingMode::Zeros => accumulate_zero_padded::<G>(x, w, plane),
+            mode => accumulate_mapped::<G>(x, w, plane, mode),
         }
     }
 }
@@ -176,7 +161,6 @@ fn accumulate_mapped<G: ConvGeometry>(x: &[f32], w: &[f32], out: &mut [f32], mod
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::Identity;
 
     struct Tiny;
     impl ConvGeometry for Tiny {
@@ -196,8 +180,8 @@ mod tests {
     fn three_by_three_box_filter_with_zero_padding() {
         let input = [1.0; 9];
         let weight = [1.0; 9];
-        let mut out = [0.0; 9];
-        conv::<Tiny, _>(&input, &weight, Some(&[0.5]), &mut out, &Identity);
+        let mut out = [0.5; 9];
+        conv_plane::<Tiny>(&input, &weight, 0, &mut out);
         assert_eq!(out, [4.5, 6.5, 4.5, 6.5, 9.5, 6.5, 4.5, 6.5, 4.5]);
     }
 
@@ -206,5 +190,85 @@ mod tests {
         assert_eq!(valid_range(3, 3, 1, 1, 1, 0), (1, 3));
         assert_eq!(valid_range(3, 3, 1, 1, 1, 2), (0, 2));
         assert_eq!(valid_range(5, 3, 2, 1, 1, 0), (1, 3));
+    }
+}
+
+/// Adds the transposed convolution of `input` (`[C_IN, ..IN]`) with the weights that reach
+/// output channel `oc` to `plane` (`[..OUT]`). PyTorch's weight layout is
+/// `[C_IN, C_OUT / GROUPS, ..KERNEL]`; input position `i` and tap `k` land on output
+/// `i * stride + k * dilation - padding`.
+#[inline]
+pub fn conv_transpose_plane<G: ConvGeometry>(
+    input: &[f32],
+    weight: &[f32],
+    oc: usize,
+    plane: &mut [f32],
+) {
+    let group = oc / G::OUT_PER_GROUP;
+    let oc_in_group = oc % G::OUT_PER_GROUP;
+    let per_in = G::OUT_PER_GROUP * G::TAPS;
+    let first_in = group * G::IN_PER_GROUP;
+    let inputs = input.chunks_exact(G::IN_PLANE).skip(first_in).take(G::IN_PER_GROUP);
+    let weights = weight.chunks_exact(per_in).skip(first_in).take(G::IN_PER_GROUP);
+    for (x, w_ic) in inputs.zip(weights) {
+        let Some(w) = w_ic.get(oc_in_group * G::TAPS..(oc_in_group + 1) * G::TAPS) else { return };
+        scatter_transposed::<G>(x, w, plane);
+    }
+}
+
+/// The input positions `lo..hi` along one axis whose tap `k` lands inside the output:
+/// `0 <= i * stride + k * dilation - pad < out`.
+const fn transposed_range(
+    len: usize,
+    out: usize,
+    stride: usize,
+    dilation: usize,
+    pad: usize,
+    k: usize,
+) -> (usize, usize) {
+    let offset = k * dilation;
+    let lo = if offset >= pad { 0 } else { (pad - offset).div_ceil(stride) };
+    let hi = if out + pad > offset { (out + pad - offset - 1) / stride + 1 } else { 0 };
+    let hi = if hi > len { len } else { hi };
+    if lo > hi { (hi, hi) } else { (lo, hi) }
+}
+
+#[inline(always)]
+fn scatter_transposed<G: ConvGeometry>(x: &[f32], w: &[f32], out: &mut [f32]) {
+    let [in_d, in_h, in_w] = G::IN;
+    let [out_d, out_h, out_w] = G::OUT;
+    let [k_d, k_h, k_w] = G::KERNEL;
+    let [s_d, s_h, s_w] = G::STRIDE;
+    let [d_d, d_h, d_w] = G::DILATION;
+    let [p_d, p_h, p_w] = G::PAD;
+    for kd in 0..k_d {
+        let (id_lo, id_hi) = transposed_range(in_d, out_d, s_d, d_d, p_d, kd);
+        for kh in 0..k_h {
+            let (ih_lo, ih_hi) = transposed_range(in_h, out_h, s_h, d_h, p_h, kh);
+            for kw in 0..k_w {
+                let (iw_lo, iw_hi) = transposed_range(in_w, out_w, s_w, d_w, p_w, kw);
+                if id_lo >= id_hi || ih_lo >= ih_hi || iw_lo >= iw_hi {
+                    continue;
+                }
+                let Some(&wv) = w.get((kd * k_h + kh) * k_w + kw) else { return };
+                for id in id_lo..id_hi {
+                    let od = id * s_d + kd * d_d - p_d;
+                    for ih in ih_lo..ih_hi {
+                        let oh = ih * s_h + kh * d_h - p_h;
+                        let in_row = (id * in_h + ih) * in_w;
+                        let out_row = (od * out_h + oh) * out_w;
+                        let first = out_row + iw_lo * s_w + kw * d_w - p_w;
+                        let (Some(i), Some(o)) =
+                            (x.get(in_row + iw_lo..in_row + iw_hi), out.get_mut(first..))
+                        else {
+                            continue;
+                        };
+                        for (i, o) in i.iter().zip(o.iter_mut().step_by(s_w)) {
+                            *o += wv * *i;
+                        }
+                    }
+                }
+            }
+        }
     }
 }

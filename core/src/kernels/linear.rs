@@ -1,6 +1,6 @@
 //! Fully connected layer: `y = act(W x + b)` with `W` in PyTorch's `[out_features, in_features]`.
 
-use crate::layer::Activation;
+use crate::layer::Epilogue;
 
 /// Lanes of independent partial sums in [`dot`]: enough for the compiler to keep one vector
 /// register of products per lane group instead of one serial chain of additions.
@@ -27,23 +27,25 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     sum + (((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)))
 }
 
-/// Computes `output[o] = act(bias[o] + sum_i weight[o][i] * input[i])` for `out_features`
-/// outputs of `in_features` inputs each. Inlined, so the sizes are constants at the call site.
+/// Computes `output[o] = epilogue(bias[o] + sum_i weight[o][i] * input[i])` for
+/// `out_features` outputs of `in_features` inputs each. Inlined, so the sizes are constants at
+/// the call site.
 #[inline(always)]
-pub fn linear<A: Activation>(
+pub fn linear<E: Epilogue>(
     in_features: usize,
     out_features: usize,
     input: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
     output: &mut [f32],
-    act: &A,
+    epilogue: &E,
 ) {
     let Some(input) = input.get(..in_features) else { return };
     let rows = weight.chunks_exact(in_features);
     for (o, (y, row)) in output.iter_mut().zip(rows).take(out_features).enumerate() {
         let b = bias.and_then(|b| b.get(o)).copied().unwrap_or(0.0);
-        *y = act.activate(b + dot(row, input));
+        *y = b + dot(row, input);
+        epilogue.finish(o, core::slice::from_mut(y));
     }
 }
 

@@ -7,7 +7,9 @@
 pub mod activation;
 pub mod conv;
 pub mod linear;
+pub mod norm;
 pub mod pool;
+pub mod upsample;
 
 pub use activation::Identity;
 

@@ -171,3 +171,41 @@ mod tests {
         assert_eq!(window(2, 4, 3, 2, 1, 1), [0, 1, 2]);
     }
 }
+
+/// Adaptive pooling of one channel (`AdaptiveAvgPool*` / `AdaptiveMaxPool*`): output `o` along
+/// an axis of `len` inputs and `out` outputs covers `floor(o * len / out) .. ceil((o + 1) * len / out)`.
+#[inline]
+pub fn adaptive_pool(
+    input: &[f32],
+    output: &mut [f32],
+    in_hw: [usize; 2],
+    out_hw: [usize; 2],
+    max: bool,
+) {
+    let [in_h, in_w] = in_hw;
+    let [out_h, out_w] = out_hw;
+    let span = |o: usize, len: usize, out: usize| (o * len / out, ((o + 1) * len).div_ceil(out));
+    for oh in 0..out_h {
+        let (h0, h1) = span(oh, in_h, out_h);
+        for ow in 0..out_w {
+            let (w0, w1) = span(ow, in_w, out_w);
+            let mut acc = if max { f32::NEG_INFINITY } else { 0.0 };
+            for ih in h0..h1 {
+                let Some(row) = input.get(ih * in_w + w0..ih * in_w + w1) else { continue };
+                for &v in row {
+                    if !max {
+                        acc += v;
+                    } else if v > acc || v.is_nan() {
+                        acc = v;
+                    }
+                }
+            }
+            if !max {
+                acc /= ((h1 - h0) * (w1 - w0)) as f32;
+            }
+            if let Some(o) = output.get_mut(oh * out_w + ow) {
+                *o = acc;
+            }
+        }
+    }
+}

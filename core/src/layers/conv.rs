@@ -10,17 +10,19 @@ use generic_array::{ArrayLength, GenericArray};
 use typenum::{B1, Mod, Prod, Quot, U0, U1, Unsigned};
 
 use crate::init::Rng;
-use crate::kernels::conv::{ConvGeometry, conv};
+use crate::kernels::conv::{ConvGeometry, conv_plane, conv_transpose_plane};
 use crate::kernels::{Identity, PaddingMode};
 use crate::layer::{
-    Activation, DivisibleByGroups, Fusable, InChannelsMatch, Layer, ParamVisitor, ParamVisitorMut,
+    DivisibleByGroups, Epilogue, Fusable, InChannelsMatch, Layer, ParamVisitor, ParamVisitorMut,
     Parameters,
 };
+use crate::layers::pool::PlanePool;
 use crate::params::{BiasFlag, PaddingModeKind, Zeros};
 use crate::shape::{Cdhw, Channels, Chw, Cl, Shape};
 use crate::tensor::Tensor;
 use crate::window::{
-    After, AxisPadding, Before, Padding1, Padding2, Padding3, Pair, SlidingOut, Triple,
+    After, AxisPadding, Before, Padding1, Padding2, Padding3, Pair, SlidingOut, TransposedOut,
+    Triple,
 };
 
 /// The hyper-parameters of a convolution that do not depend on its input size.
@@ -49,6 +51,11 @@ pub trait ConvSpec {
     const WEIGHT_DIMS: &'static [usize];
     /// The bias's shape in PyTorch: `[out_channels]`.
     const BIAS_DIMS: &'static [usize] = &[<Self::OutChannels as Unsigned>::USIZE];
+    /// A transposed convolution (weights `[in, out / groups, *kernel]`)?
+    const TRANSPOSED: bool = false;
+    /// `fan_in` of PyTorch's default initialisation: the weight's `size(1) * prod(kernel)`.
+    const FAN_IN: usize =
+        Self::WEIGHT_DIMS[1] * Self::KERNEL[0] * Self::KERNEL[1] * Self::KERNEL[2];
 }
 
 /// A convolution layer: weights in PyTorch's layout `[out, in / groups, *kernel]` and the bias.
@@ -88,6 +95,81 @@ pub type Conv1d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros> =
 /// dilation=D, groups=G, bias=B, padding_mode=M)` on [`Cdhw<C, D, H, W>`] inputs.
 pub type Conv3d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros> =
     Conv<Conv3dSpec<I, O, K, S, P, D, G, B, M>>;
+
+/// `torch.nn.ConvTranspose2d(in_channels=I, out_channels=O, kernel_size=K, stride=S,
+/// padding=P, output_padding=OP, groups=G, bias=B, dilation=D)`; weights in PyTorch's layout
+/// `[in_channels, out_channels / groups, kh, kw]`.
+pub type ConvTranspose2d<I, O, K, S = U1, P = U0, OP = U0, G = U1, B = B1, D = U1> =
+    Conv<ConvTranspose2dSpec<I, O, K, S, P, OP, G, B, D>>;
+
+/// The hyper-parameters of a [`ConvTranspose2d`].
+#[allow(clippy::type_complexity)] // one marker per torch argument
+pub struct ConvTranspose2dSpec<I, O, K, S, P, OP, G, B, D>(
+    PhantomData<(I, O, K, S, P, OP, G, B, D)>,
+);
+
+impl<I, O, K, S, P, OP, G, B, D> ConvSpec for ConvTranspose2dSpec<I, O, K, S, P, OP, G, B, D>
+where
+    I: Unsigned + Rem<G> + Mul<PerOutput<O, G, Prod<K::H, K::W>>>,
+    O: Unsigned + Div<G> + Rem<G> + Mul<B::PerOutput>,
+    G: Unsigned,
+    Mod<I, G>: DivisibleByGroups,
+    Mod<O, G>: DivisibleByGroups,
+    K: Pair,
+    K::H: Mul<K::W>,
+    Quot<O, G>: Unsigned + Mul<Prod<K::H, K::W>>,
+    Prod<I, PerOutput<O, G, Prod<K::H, K::W>>>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+    S: Pair,
+    P: Pair,
+    OP: Pair,
+    D: Pair,
+    B: BiasFlag,
+{
+    type InChannels = I;
+    type OutChannels = O;
+    type Groups = G;
+    type WeightLen = Prod<I, PerOutput<O, G, Prod<K::H, K::W>>>;
+    type BiasLen = Prod<O, B::PerOutput>;
+    const KERNEL: [usize; 3] = [1, K::H::USIZE, K::W::USIZE];
+    const STRIDE: [usize; 3] = [1, S::H::USIZE, S::W::USIZE];
+    const DILATION: [usize; 3] = [1, D::H::USIZE, D::W::USIZE];
+    const PAD: [usize; 3] = [0, P::H::USIZE, P::W::USIZE];
+    const PADDING_MODE: PaddingMode = PaddingMode::Zeros;
+    const WEIGHT_DIMS: &'static [usize] =
+        &[I::USIZE, O::USIZE / G::USIZE, K::H::USIZE, K::W::USIZE];
+    const TRANSPOSED: bool = true;
+}
+
+impl<I, O, K, S, P, OP, G, B, D, C, H, W> Layer<Chw<C, H, W>>
+    for Conv<ConvTranspose2dSpec<I, O, K, S, P, OP, G, B, D>>
+where
+    ConvTranspose2dSpec<I, O, K, S, P, OP, G, B, D>: ConvSpec,
+    C: InChannelsMatch<I>,
+    K: Pair,
+    S: Pair,
+    P: Pair,
+    OP: Pair,
+    D: Pair,
+    H: TransposedOut<P::H, K::H, S::H, D::H, OP::H>,
+    W: TransposedOut<P::W, K::W, S::W, D::W, OP::W>,
+    Chw<C, H, W>: Channels,
+    Chw<
+        O,
+        <H as TransposedOut<P::H, K::H, S::H, D::H, OP::H>>::Output,
+        <W as TransposedOut<P::W, K::W, S::W, D::W, OP::W>>::Output,
+    >: Channels,
+{
+    type Output = Chw<
+        O,
+        <H as TransposedOut<P::H, K::H, S::H, D::H, OP::H>>::Output,
+        <W as TransposedOut<P::W, K::W, S::W, D::W, OP::W>>::Output,
+    >;
+
+    fn forward(&self, input: &Tensor<Chw<C, H, W>>, output: &mut Tensor<Self::Output>) {
+        self.run(input, output, &Identity);
+    }
+}
 
 /// The hyper-parameters of a [`Conv2d`].
 #[allow(clippy::type_complexity)] // one marker per torch argument
@@ -315,25 +397,58 @@ impl<S: ConvSpec> Conv<S> {
         layer
     }
 
-    fn run<In: Channels, Out: Channels, A: Activation>(
+    /// Computes output channel `oc` into `plane`: bias, then the convolution.
+    #[inline(always)]
+    fn plane<In: Channels, Out: Channels>(&self, input: &[f32], oc: usize, plane: &mut [f32]) {
+        plane.fill(if Self::HAS_BIAS { self.bias.get(oc).copied().unwrap_or(0.0) } else { 0.0 });
+        if S::TRANSPOSED {
+            conv_transpose_plane::<ConvGeom<S, In, Out>>(input, &self.weight, oc, plane);
+            return;
+        }
+        let per_out = S::WeightLen::USIZE / S::OutChannels::USIZE;
+        if let Some(w) = self.weight.get(oc * per_out..(oc + 1) * per_out) {
+            conv_plane::<ConvGeom<S, In, Out>>(input, w, oc, plane);
+        }
+    }
+
+    fn run<In: Channels, Out: Channels, E: Epilogue>(
         &self,
         input: &Tensor<In>,
         output: &mut Tensor<Out>,
-        act: &A,
+        epilogue: &E,
     ) {
-        let bias = if Self::HAS_BIAS { Some(self.bias.as_slice()) } else { None };
-        conv::<ConvGeom<S, In, Out>, A>(
-            input.as_slice(),
-            &self.weight,
-            bias,
-            output.as_mut_slice(),
-            act,
-        );
+        let planes = output.as_mut_slice().chunks_exact_mut(Out::PLANE);
+        for (oc, plane) in planes.take(S::OutChannels::USIZE).enumerate() {
+            self.plane::<In, Out>(input.as_slice(), oc, plane);
+            epilogue.finish(oc, plane);
+        }
     }
 
-    /// `fan_in` of PyTorch's default initialisation: `in_channels / groups * prod(kernel_size)`.
-    const FAN_IN: usize =
-        S::InChannels::USIZE / S::Groups::USIZE * S::KERNEL[0] * S::KERNEL[1] * S::KERNEL[2];
+    /// Runs the convolution, `epilogue`, and then `pool` on each output channel while it is in
+    /// cache: the convolution's full-resolution output is never stored (only one channel, on
+    /// the stack).
+    pub fn forward_pooled<In, Mid, Out, E, P>(
+        &self,
+        input: &Tensor<In>,
+        output: &mut Tensor<Out>,
+        epilogue: &E,
+        pool: &P,
+    ) where
+        In: Channels,
+        Mid: Channels,
+        Out: Channels,
+        Self: Layer<In, Output = Mid>,
+        P: Layer<Mid, Output = Out> + PlanePool,
+        E: Epilogue,
+    {
+        let mut plane = GenericArray::<f32, Mid::Plane>::default();
+        let planes = output.as_mut_slice().chunks_exact_mut(Out::PLANE);
+        for (oc, pooled) in planes.take(S::OutChannels::USIZE).enumerate() {
+            self.plane::<In, Mid>(input.as_slice(), oc, &mut plane);
+            epilogue.finish(oc, &mut plane);
+            pool.pool_plane::<Mid, Out>(&plane, pooled);
+        }
+    }
 }
 
 impl<S: ConvSpec, In: Shape + Channels> Fusable<In> for Conv<S>
@@ -341,13 +456,13 @@ where
     Self: Layer<In>,
     <Self as Layer<In>>::Output: Channels,
 {
-    fn forward_fused<A: Activation>(
+    fn forward_fused<E: Epilogue>(
         &self,
         input: &Tensor<In>,
         output: &mut Tensor<Self::Output>,
-        act: &A,
+        epilogue: &E,
     ) {
-        self.run(input, output, act);
+        self.run(input, output, epilogue);
     }
 }
 
@@ -381,7 +496,7 @@ impl<S: ConvSpec> Parameters for Conv<S> {
     }
 
     fn reset_parameters(&mut self, rng: &mut Rng) {
-        rng.fill_fan_in_uniform(&mut self.weight, Self::FAN_IN);
-        rng.fill_fan_in_uniform(&mut self.bias, Self::FAN_IN);
+        rng.fill_fan_in_uniform(&mut self.weight, S::FAN_IN);
+        rng.fill_fan_in_uniform(&mut self.bias, S::FAN_IN);
     }
 }

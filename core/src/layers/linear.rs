@@ -9,7 +9,7 @@ use crate::init::Rng;
 use crate::kernels::Identity;
 use crate::kernels::linear::linear;
 use crate::layer::{
-    Activation, Fusable, InFeaturesMatch, Layer, ParamVisitor, ParamVisitorMut, Parameters,
+    Epilogue, Fusable, InFeaturesMatch, Layer, ParamVisitor, ParamVisitorMut, Parameters,
 };
 use crate::params::BiasFlag;
 use crate::shape::Vector;
@@ -62,9 +62,9 @@ where
         layer
     }
 
-    fn run<A: Activation>(&self, input: &[f32], output: &mut [f32], act: &A) {
+    fn run<E: Epilogue>(&self, input: &[f32], output: &mut [f32], epilogue: &E) {
         let bias = if B::BIAS { Some(self.bias.as_slice()) } else { None };
-        linear(I::USIZE, O::USIZE, input, &self.weight, bias, output, act);
+        linear(I::USIZE, O::USIZE, input, &self.weight, bias, output, epilogue);
     }
 }
 
@@ -93,13 +93,13 @@ where
     Prod<O, B::PerOutput>: ArrayLength,
     N: InFeaturesMatch<I> + ArrayLength,
 {
-    fn forward_fused<A: Activation>(
+    fn forward_fused<E: Epilogue>(
         &self,
         input: &Tensor<Vector<N>>,
         output: &mut Tensor<Vector<O>>,
-        act: &A,
+        epilogue: &E,
     ) {
-        self.run(input.as_slice(), output.as_mut_slice(), act);
+        self.run(input.as_slice(), output.as_mut_slice(), epilogue);
     }
 }
 

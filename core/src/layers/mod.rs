@@ -8,14 +8,27 @@ mod activation;
 mod chain;
 mod conv;
 mod linear;
-mod pool;
+mod norm;
+pub(crate) mod pool;
 mod shape_ops;
+mod softmax;
+mod upsample;
 
-pub use activation::ReLU;
+pub use activation::{
+    ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, ReLU, ReLU6, SiLU, Sigmoid, Softplus,
+    Tanh,
+};
 pub use chain::Chain;
 pub use conv::{
     Conv, Conv1d, Conv1dSpec, Conv2d, Conv2dSpec, Conv3d, Conv3dSpec, ConvGeom, ConvSpec,
+    ConvTranspose2d, ConvTranspose2dSpec,
 };
 pub use linear::Linear;
-pub use pool::{AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, PoolGeom, PoolWindow};
-pub use shape_ops::{Flatten, Reshape};
+pub use norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormEpilogue, InstanceNorm2d, LayerNorm};
+pub use pool::{
+    AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, PlanePool,
+    PoolGeom, PoolKind, PoolWindow,
+};
+pub use shape_ops::{Dropout, Flatten, Identity, Reshape};
+pub use softmax::{LogSoftmax, Softmax};
+pub use upsample::Upsample;

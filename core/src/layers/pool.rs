@@ -4,8 +4,8 @@ use core::marker::PhantomData;
 use core::ops::Div;
 use typenum::{B0, B1, GrEq, IsGreaterOrEqual, Quot, U0, U1, U2, Unsigned};
 
-use crate::kernels::pool::{AvgDivisor, PoolGeometry, avg_pool, max_pool};
-use crate::layer::{Layer, PaddingAtMostHalfWindow, no_parameters};
+use crate::kernels::pool::{AvgDivisor, PoolGeometry, adaptive_pool, avg_pool, max_pool};
+use crate::layer::{Layer, NonZero, PaddingAtMostHalfWindow, no_parameters};
 use crate::params::CeilFlag;
 use crate::shape::{Channels, Chw, Cl};
 use crate::tensor::Tensor;
@@ -117,17 +117,67 @@ impl<K: Unsigned, S: Unsigned, P: Unsigned, Ceil, I> PoolWindow for AvgPool1d<K,
     const PAD: [usize; 3] = [0, 0, P::USIZE];
 }
 
-/// The sizes of a pooling layer `L` from `In` to `Out`, for the kernel.
-pub struct PoolGeom<L, In, Out>(PhantomData<(L, In, Out)>);
+/// The sizes of a pooling layer `L` from `In` to `Out`, for the kernel. With `PLANE`, one
+/// channel only (pooling fused after a convolution).
+pub struct PoolGeom<L, In, Out, const PLANE: bool = false>(PhantomData<(L, In, Out)>);
 
-impl<L: PoolWindow, In: Channels, Out: Channels> PoolGeometry for PoolGeom<L, In, Out> {
-    const C: usize = <In::C as Unsigned>::USIZE;
+impl<L: PoolWindow, In: Channels, Out: Channels, const PLANE: bool> PoolGeometry
+    for PoolGeom<L, In, Out, PLANE>
+{
+    const C: usize = if PLANE { 1 } else { <In::C as Unsigned>::USIZE };
     const IN: [usize; 3] = In::SPATIAL;
     const OUT: [usize; 3] = Out::SPATIAL;
     const KERNEL: [usize; 3] = L::KERNEL;
     const STRIDE: [usize; 3] = L::STRIDE;
     const DILATION: [usize; 3] = L::DILATION;
     const PAD: [usize; 3] = L::PAD;
+}
+
+/// Max or average, and the divisor of average pooling.
+pub trait PoolKind {
+    /// `None` for max pooling; the divisor rule for average pooling.
+    const AVERAGE: Option<AvgDivisor>;
+}
+
+impl<K, S, P, D, Ceil> PoolKind for MaxPool2d<K, S, P, D, Ceil> {
+    const AVERAGE: Option<AvgDivisor> = None;
+}
+
+impl<K, S, P, D, Ceil> PoolKind for MaxPool1d<K, S, P, D, Ceil> {
+    const AVERAGE: Option<AvgDivisor> = None;
+}
+
+impl<K, S, P, Ceil, I: CeilFlag, V: Unsigned> PoolKind for AvgPool2d<K, S, P, Ceil, I, V> {
+    const AVERAGE: Option<AvgDivisor> = Some(divisor(I::CEIL, V::USIZE));
+}
+
+impl<K, S, P, Ceil, I: CeilFlag> PoolKind for AvgPool1d<K, S, P, Ceil, I> {
+    const AVERAGE: Option<AvgDivisor> = Some(divisor(I::CEIL, 0));
+}
+
+/// Pools `input` (all channels of `In`) into `output` (`Out`), or one channel when `PLANE`.
+#[inline(always)]
+fn run<L: PoolWindow + PoolKind, In: Channels, Out: Channels, const PLANE: bool>(
+    input: &[f32],
+    output: &mut [f32],
+) {
+    match L::AVERAGE {
+        None => max_pool::<PoolGeom<L, In, Out, PLANE>>(input, output),
+        Some(divisor) => avg_pool::<PoolGeom<L, In, Out, PLANE>>(input, output, divisor),
+    }
+}
+
+/// Pooling layers that can pool one channel at a time, right after a convolution produced it.
+pub trait PlanePool {
+    /// Pools one channel `input` (a plane of `In`) into one channel `output` (a plane of `Out`).
+    fn pool_plane<In: Channels, Out: Channels>(&self, input: &[f32], output: &mut [f32]);
+}
+
+impl<L: PoolWindow + PoolKind> PlanePool for L {
+    #[inline(always)]
+    fn pool_plane<In: Channels, Out: Channels>(&self, input: &[f32], output: &mut [f32]) {
+        run::<L, In, Out, true>(input, output);
+    }
 }
 
 /// Pooling output length along one axis.
@@ -157,10 +207,7 @@ where
         Chw<C, Out<H, P::H, K::H, S::H, D::H, Ceil>, Out<W, P::W, K::W, S::W, D::W, Ceil>>;
 
     fn forward(&self, input: &Tensor<Chw<C, H, W>>, output: &mut Tensor<Self::Output>) {
-        max_pool::<PoolGeom<Self, Chw<C, H, W>, Self::Output>>(
-            input.as_slice(),
-            output.as_mut_slice(),
-        );
+        run::<Self, Chw<C, H, W>, Self::Output, false>(input.as_slice(), output.as_mut_slice());
     }
 }
 
@@ -180,7 +227,7 @@ where
     type Output = Cl<C, Out<L, P, K, S, D, Ceil>>;
 
     fn forward(&self, input: &Tensor<Cl<C, L>>, output: &mut Tensor<Self::Output>) {
-        max_pool::<PoolGeom<Self, Cl<C, L>, Self::Output>>(input.as_slice(), output.as_mut_slice());
+        run::<Self, Cl<C, L>, Self::Output, false>(input.as_slice(), output.as_mut_slice());
     }
 }
 
@@ -217,11 +264,7 @@ where
     type Output = Chw<C, Out<H, P::H, K::H, S::H, U1, Ceil>, Out<W, P::W, K::W, S::W, U1, Ceil>>;
 
     fn forward(&self, input: &Tensor<Chw<C, H, W>>, output: &mut Tensor<Self::Output>) {
-        avg_pool::<PoolGeom<Self, Chw<C, H, W>, Self::Output>>(
-            input.as_slice(),
-            output.as_mut_slice(),
-            divisor(I::CEIL, V::USIZE),
-        );
+        run::<Self, Chw<C, H, W>, Self::Output, false>(input.as_slice(), output.as_mut_slice());
     }
 }
 
@@ -241,10 +284,43 @@ where
     type Output = Cl<C, Out<L, P, K, S, U1, Ceil>>;
 
     fn forward(&self, input: &Tensor<Cl<C, L>>, output: &mut Tensor<Self::Output>) {
-        avg_pool::<PoolGeom<Self, Cl<C, L>, Self::Output>>(
-            input.as_slice(),
-            output.as_mut_slice(),
-            divisor(I::CEIL, 0),
-        );
+        run::<Self, Cl<C, L>, Self::Output, false>(input.as_slice(), output.as_mut_slice());
     }
 }
+
+/// `torch.nn.AdaptiveAvgPool2d(output_size=O)`: each output averages its share of the input,
+/// `floor(o * in / out) .. ceil((o + 1) * in / out)` along each axis. `O` is a number or a pair.
+pub struct AdaptiveAvgPool2d<O>(PhantomData<O>);
+
+/// `torch.nn.AdaptiveMaxPool2d(output_size=O)`: like [`AdaptiveAvgPool2d`], with the maximum.
+pub struct AdaptiveMaxPool2d<O>(PhantomData<O>);
+
+zero_sized_layer_impls!(AdaptiveAvgPool2d<O>, AdaptiveMaxPool2d<O>);
+no_parameters!(AdaptiveAvgPool2d<O>, AdaptiveMaxPool2d<O>);
+
+macro_rules! adaptive_layer {
+    ($ty:ident, $max:literal) => {
+        impl<O, C, H, W> Layer<Chw<C, H, W>> for $ty<O>
+        where
+            O: Pair,
+            Chw<C, H, W>: Channels,
+            Chw<C, O::H, O::W>: Channels,
+            O::H: NonZero,
+            O::W: NonZero,
+        {
+            type Output = Chw<C, O::H, O::W>;
+
+            fn forward(&self, input: &Tensor<Chw<C, H, W>>, output: &mut Tensor<Self::Output>) {
+                let planes = input.as_slice().chunks_exact(<Chw<C, H, W> as Channels>::PLANE);
+                let outs =
+                    output.as_mut_slice().chunks_exact_mut(<Self::Output as Channels>::PLANE);
+                let [_, h, w] = <Chw<C, H, W> as Channels>::SPATIAL;
+                for (x, y) in planes.zip(outs) {
+                    adaptive_pool(x, y, [h, w], [O::H::USIZE, O::W::USIZE], $max);
+                }
+            }
+        }
+    };
+}
+adaptive_layer!(AdaptiveAvgPool2d, false);
+adaptive_layer!(AdaptiveMaxPool2d, true);

@@ -1,4 +1,5 @@
-//! Layers that only change how the elements are indexed: [`Flatten`], [`Reshape`].
+//! Layers that only change how the elements are indexed, or nothing at inference:
+//! [`Flatten`], [`Reshape`], [`Identity`], [`Dropout`].
 
 use core::marker::PhantomData;
 
@@ -29,7 +30,49 @@ impl<To> Default for Reshape<To> {
     }
 }
 
-no_parameters!(Flatten, Reshape<To>);
+/// `torch.nn.Identity()`: returns its input (also the "no activation" epilogue).
+pub use crate::kernels::Identity;
+
+/// `torch.nn.Dropout(p)`: the identity at inference.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dropout {
+    /// The training-time drop probability (unused at inference).
+    pub p: f32,
+}
+
+impl Dropout {
+    /// `Dropout(p)`.
+    #[must_use]
+    pub const fn new(p: f32) -> Self {
+        Self { p }
+    }
+}
+
+impl Default for Dropout {
+    fn default() -> Self {
+        Self::new(0.5)
+    }
+}
+
+no_parameters!(Flatten, Reshape<To>, Identity, Dropout);
+
+/// Layers that return their input unchanged at inference.
+macro_rules! identity_layers {
+    ($($ty:ident),*) => {$(
+        impl<S: Shape> Layer<S> for $ty {
+            type Output = S;
+
+            fn forward(&self, input: &Tensor<S>, output: &mut Tensor<S>) {
+                output.as_mut_slice().copy_from_slice(input.as_slice());
+            }
+        }
+
+        impl<S: Shape> InPlace<S> for $ty {
+            fn forward_in_place(&self, _: &mut Tensor<S>) {}
+        }
+    )*};
+}
+identity_layers!(Identity, Dropout);
 
 impl<S: Shape> Layer<S> for Flatten {
     type Output = Vector<S::Len>;
