@@ -287,6 +287,17 @@ impl Bound<'_> {
         }
     }
 
+    /// A float greater than zero.
+    pub fn positive_float(&self, cx: &mut Ctxt, name: &str) -> Option<f64> {
+        let f = self.float(cx, name)?;
+        if f > 0.0 {
+            Some(f)
+        } else {
+            cx.error(self.span(name), format!("{} `{name}` must be positive, found {f}", self.sig.name));
+            None
+        }
+    }
+
     /// One of the strings in `allowed`.
     pub fn choice(&self, cx: &mut Ctxt, name: &str, allowed: &[&str]) -> Option<String> {
         let list = allowed.iter().map(|a| format!("{a:?}")).collect::<Vec<_>>().join(", ");

@@ -7,7 +7,7 @@ use syn::Ident;
 
 use crate::ast::{Network, Value};
 use crate::layers::{ActivationKind, Layer, Op, Padding};
-use crate::plan::{self, Slot, Step};
+use crate::plan::{self, Fused, Slot, Step};
 use crate::repr;
 use crate::shape::{Shape, Stage};
 
@@ -84,28 +84,10 @@ fn per_axis(values: &[usize]) -> TokenStream {
     }
 }
 
-/// The Rust type of a layer; `shapes` is needed by reshapes.
-fn layer_type(layer: &Layer, stage: &Stage) -> TokenStream {
+/// The Rust type of a layer, given its input and output shapes (when known).
+fn layer_type(layer: &Layer, input: Option<&Shape>, output: Option<&Shape>) -> TokenStream {
     match &layer.op {
-        Op::Conv(c) => {
-            let (i, o) = (typenum(c.in_channels), typenum(c.out_channels));
-            let (k, s, d) = (per_axis(&c.kernel), per_axis(&c.stride), per_axis(&c.dilation));
-            let p = match &c.padding {
-                Padding::Symmetric(p) => per_axis(p),
-                Padding::Same => quote!(::staticnn::window::Same),
-                Padding::Valid => quote!(::staticnn::window::Valid),
-            };
-            let g = typenum(c.groups);
-            let b = bool_type(c.bias);
-            let m = match c.padding_mode.as_str() {
-                "reflect" => quote!(::staticnn::params::Reflect),
-                "replicate" => quote!(::staticnn::params::Replicate),
-                "circular" => quote!(::staticnn::params::Circular),
-                _ => quote!(::staticnn::params::Zeros),
-            };
-            let name = format_ident!("Conv{}d", c.axes);
-            quote!(::staticnn::layers::#name<#i, #o, #k, #s, #p, #d, #g, #b, #m>)
-        }
+        Op::Conv(c) => conv_type(c),
         Op::Pool(p) => {
             let (k, s, pad) = (per_axis(&p.kernel), per_axis(&p.stride), per_axis(&p.padding));
             let ceil = bool_type(p.ceil_mode);
@@ -122,21 +104,188 @@ fn layer_type(layer: &Layer, stage: &Stage) -> TokenStream {
                 quote!(::staticnn::layers::#name<#k, #s, #pad, #ceil, #include>)
             }
         }
+        Op::AdaptivePool(p) => {
+            let name = if p.max { quote!(AdaptiveMaxPool2d) } else { quote!(AdaptiveAvgPool2d) };
+            let size = output.map_or_else(|| quote!(_), |o| per_axis_pair(&o.0[1..]));
+            quote!(::staticnn::layers::#name<#size>)
+        }
         Op::Linear(l) => {
             let (i, o, b) = (typenum(l.in_features), typenum(l.out_features), bool_type(l.bias));
             quote!(::staticnn::layers::Linear<#i, #o, #b>)
         }
-        Op::Flatten(_) => match &stage.output {
+        Op::BatchNorm(bn) => {
+            let (c, a) = (typenum(bn.num_features), bool_type(bn.affine));
+            quote!(::staticnn::layers::BatchNorm<#c, #a>)
+        }
+        Op::LayerNorm(ln) => {
+            let shape = shape_type(&Shape(ln.normalized_shape.clone()));
+            let a = bool_type(ln.elementwise_affine);
+            let b = bool_type(ln.elementwise_affine && ln.bias);
+            quote!(::staticnn::layers::LayerNorm<#shape, #a, #b>)
+        }
+        Op::InstanceNorm(n) => {
+            let (c, a, t) =
+                (typenum(n.num_features), bool_type(n.affine), bool_type(n.track_running_stats));
+            quote!(::staticnn::layers::InstanceNorm2d<#c, #a, #t>)
+        }
+        Op::Flatten(_) => match output {
             Some(out) if out.0.len() > 1 => {
                 let to = shape_type(out);
                 quote!(::staticnn::layers::Reshape<#to>)
             }
             _ => quote!(::staticnn::layers::Flatten),
         },
-        Op::Activation(a) => match a.kind {
-            ActivationKind::ReLU => quote!(::staticnn::layers::ReLU),
-        },
+        Op::Passthrough if layer.kind() == "Dropout" => quote!(::staticnn::layers::Dropout),
+        Op::Passthrough => quote!(::staticnn::layers::Identity),
+        Op::Activation(a) => {
+            let name = format_ident!("{}", activation_type_name(a.kind));
+            quote!(::staticnn::layers::#name)
+        }
+        Op::Softmax(sm) => {
+            let axis = input
+                .and_then(|i| crate::shape::softmax_axis(sm, i.0.len()).ok())
+                .map_or_else(|| quote!(_), typenum);
+            let name = if sm.log { quote!(LogSoftmax) } else { quote!(Softmax) };
+            quote!(::staticnn::layers::#name<#axis>)
+        }
+        Op::Upsample(_) => {
+            let size = output.map_or_else(|| quote!(_), |o| per_axis_pair(&o.0[1..]));
+            quote!(::staticnn::layers::Upsample<#size>)
+        }
         Op::Custom(path) => quote!(#path),
+    }
+}
+
+fn conv_type(c: &crate::layers::Conv) -> TokenStream {
+    let (i, o) = (typenum(c.in_channels), typenum(c.out_channels));
+    let (k, s, d) = (per_axis(&c.kernel), per_axis(&c.stride), per_axis(&c.dilation));
+    let g = typenum(c.groups);
+    let b = bool_type(c.bias);
+    let p = match &c.padding {
+        Padding::Symmetric(p) => per_axis(p),
+        Padding::Same => quote!(::staticnn::window::Same),
+        Padding::Valid => quote!(::staticnn::window::Valid),
+    };
+    if c.transposed {
+        let op = per_axis(&c.output_padding);
+        return quote!(::staticnn::layers::ConvTranspose2d<#i, #o, #k, #s, #p, #op, #g, #b, #d>);
+    }
+    let m = match c.padding_mode.as_str() {
+        "reflect" => quote!(::staticnn::params::Reflect),
+        "replicate" => quote!(::staticnn::params::Replicate),
+        "circular" => quote!(::staticnn::params::Circular),
+        _ => quote!(::staticnn::params::Zeros),
+    };
+    let name = format_ident!("Conv{}d", c.axes);
+    quote!(::staticnn::layers::#name<#i, #o, #k, #s, #p, #d, #g, #b, #m>)
+}
+
+/// A pair type `(H, W)` even when both are equal (output sizes are always written out).
+fn per_axis_pair(values: &[usize]) -> TokenStream {
+    let items = values.iter().map(|&v| typenum(v));
+    quote!((#(#items),*))
+}
+
+fn activation_type_name(kind: ActivationKind) -> &'static str {
+    match kind {
+        ActivationKind::ReLU => "ReLU",
+        ActivationKind::ReLU6 => "ReLU6",
+        ActivationKind::LeakyReLU(_) => "LeakyReLU",
+        ActivationKind::Sigmoid => "Sigmoid",
+        ActivationKind::Tanh => "Tanh",
+        ActivationKind::Hardtanh(..) => "Hardtanh",
+        ActivationKind::Hardsigmoid => "Hardsigmoid",
+        ActivationKind::Hardswish => "Hardswish",
+        ActivationKind::SiLU => "SiLU",
+        ActivationKind::Gelu(_) => "GELU",
+        ActivationKind::Elu(_) => "ELU",
+        ActivationKind::Softplus(..) => "Softplus",
+    }
+}
+
+fn f32_lit(v: f64) -> proc_macro2::Literal {
+    #[allow(clippy::cast_possible_truncation)] // f32 is what the layer stores, as PyTorch does
+    proc_macro2::Literal::f32_suffixed(v as f32)
+}
+
+/// PyTorch's source-index scale of `Upsample` along one axis (`compute_scales_value` and
+/// `area_pixel_compute_scale`, in `f32` as its CPU kernel).
+fn upsample_scale(len: usize, out: usize, factor: Option<f64>, align_corners: bool) -> f64 {
+    if align_corners {
+        return if out > 1 { (len as f32 - 1.0) as f64 / (out as f32 - 1.0) as f64 } else { 0.0 };
+    }
+    match factor {
+        Some(f) if f > 0.0 => f64::from((1.0 / f) as f32),
+        _ => f64::from(len as f32 / out as f32),
+    }
+}
+
+/// The initialiser of a field: a constructor with the layer's runtime settings, a user
+/// layer's `new(..)`, or `Default::default()`.
+fn field_init(layer: &Layer, input: Option<&Shape>, output: Option<&Shape>) -> TokenStream {
+    let path = quote!(::staticnn::layers);
+    match &layer.op {
+        Op::Custom(p) if !layer.call.args.is_empty() => {
+            let args = layer.call.args.iter().map(|a| value_tokens(&a.value.value, a.value.span));
+            quote!(#p::new(#(#args),*))
+        }
+        Op::Activation(a) => match a.kind {
+            ActivationKind::LeakyReLU(s) => {
+                let s = f32_lit(s);
+                quote!(#path::LeakyReLU::new(#s))
+            }
+            ActivationKind::Hardtanh(lo, hi) => {
+                let (lo, hi) = (f32_lit(lo), f32_lit(hi));
+                quote!(#path::Hardtanh::new(#lo, #hi))
+            }
+            ActivationKind::Gelu(tanh) => quote!(#path::GELU::new(#tanh)),
+            ActivationKind::Elu(alpha) => {
+                let alpha = f32_lit(alpha);
+                quote!(#path::ELU::new(#alpha))
+            }
+            ActivationKind::Softplus(beta, threshold) => {
+                let (beta, threshold) = (f32_lit(beta), f32_lit(threshold));
+                quote!(#path::Softplus::new(#beta, #threshold))
+            }
+            _ => quote!(::core::default::Default::default()),
+        },
+        Op::BatchNorm(bn) => {
+            let eps = f32_lit(bn.eps);
+            quote!(#path::BatchNorm::new(#eps))
+        }
+        Op::LayerNorm(ln) => {
+            let eps = f32_lit(ln.eps);
+            quote!(#path::LayerNorm::new(#eps))
+        }
+        Op::InstanceNorm(n) => {
+            let eps = f32_lit(n.eps);
+            quote!(#path::InstanceNorm2d::new(#eps))
+        }
+        Op::Passthrough if layer.kind() == "Dropout" => {
+            let p = match layer.arg("p") {
+                Some(Value::Float(f)) => *f,
+                Some(Value::Int(i)) => *i as f64,
+                _ => 0.5,
+            };
+            let p = f32_lit(p);
+            quote!(#path::Dropout::new(#p))
+        }
+        Op::Upsample(up) => {
+            let (Some(input), Some(output)) = (input, output) else {
+                return quote!(::core::default::Default::default());
+            };
+            let factor = |axis: usize| up.scale_factor.as_ref().map(|f| f[axis]);
+            let [sh, sw] = [0, 1].map(|axis| {
+                f32_lit(upsample_scale(input.0[axis + 1], output.0[axis + 1], factor(axis), up.align_corners))
+            });
+            let mode = match (up.bilinear, up.align_corners) {
+                (false, _) => quote!(Nearest),
+                (true, false) => quote!(Bilinear),
+                (true, true) => quote!(BilinearAlignCorners),
+            };
+            quote!(#path::Upsample::new([#sh, #sw], ::staticnn::kernels::upsample::Interpolation::#mode))
+        }
+        _ => quote!(::core::default::Default::default()),
     }
 }
 
@@ -152,8 +301,8 @@ impl StageTypes {
     fn new(net: &Checked) -> Self {
         let mut at = vec![shape_type(&net.input)];
         let mut layers = Vec::with_capacity(net.layers.len());
-        for (layer, stage) in net.layers.iter().zip(&net.stages) {
-            let ty = layer_type(layer, stage);
+        for (i, (layer, stage)) in net.layers.iter().zip(&net.stages).enumerate() {
+            let ty = layer_type(layer, input_shape(net, i), stage.output.as_ref());
             let input = at.last().cloned().unwrap_or_default();
             let output = stage.output.as_ref().map_or_else(
                 || quote!(<#ty as ::staticnn::layer::Layer<#input>>::Output),
@@ -177,6 +326,11 @@ impl StageTypes {
         let ty = &self.at[stage];
         quote!(<#ty as ::staticnn::shape::Shape>::NUMEL)
     }
+}
+
+/// The input shape of layer `i`, when known.
+fn input_shape<'a>(net: &'a Checked, i: usize) -> Option<&'a Shape> {
+    if i == 0 { Some(&net.input) } else { net.stages.get(i - 1).and_then(|s| s.output.as_ref()) }
 }
 
 fn field(layer: &Layer) -> Ident {
@@ -235,17 +389,6 @@ fn torch_repr(net: &Checked) -> String {
     repr::sequential(&lines)
 }
 
-/// The initialiser of one field: `Default::default()` or a user layer's `new(..)`.
-fn field_init(layer: &Layer) -> TokenStream {
-    match &layer.op {
-        Op::Custom(path) if !layer.call.args.is_empty() => {
-            let args = layer.call.args.iter().map(|a| value_tokens(&a.value.value, a.value.span));
-            quote!(#path::new(#(#args),*))
-        }
-        _ => quote!(::core::default::Default::default()),
-    }
-}
-
 fn value_tokens(value: &Value, span: Span) -> TokenStream {
     match value {
         Value::Int(i) => {
@@ -281,6 +424,12 @@ fn key_prefix(net: &Checked, layer: &Layer) -> String {
 /// Multiply-accumulates of one layer, as a constant expression.
 fn layer_macs(layer: &Layer, types: &StageTypes, index: usize) -> Option<TokenStream> {
     match &layer.op {
+        Op::Conv(c) if c.transposed => {
+            // Every input element meets out_channels / groups x kernel weights.
+            let per_input = c.out_channels / c.groups * c.kernel.iter().product::<usize>();
+            let input = types.numel(index);
+            Some(quote!(#input * #per_input))
+        }
         Op::Conv(c) => {
             let per_output = c.in_channels / c.groups * c.kernel.iter().product::<usize>();
             let out = types.numel(index + 1);
@@ -300,7 +449,7 @@ fn scratch_len(types: &StageTypes, steps: &[Step]) -> TokenStream {
     for step in steps {
         match *step {
             Step::Run { layer, fused, from, to } => {
-                let last = fused.unwrap_or(layer);
+                let last = fused.last(layer);
                 let (a, b) = (types.numel(layer), types.numel(last + 1));
                 match (in_scratch(from), in_scratch(to)) {
                     (true, true) => terms.push(quote!(#a + #b)),
@@ -320,7 +469,7 @@ fn scratch_len(types: &StageTypes, steps: &[Step]) -> TokenStream {
 fn forward_body(net: &Checked, types: &StageTypes, steps: &[Step]) -> TokenStream {
     let blocks = steps.iter().map(|step| match *step {
         Step::Run { layer, fused, from, to } => {
-            let last = fused.unwrap_or(layer);
+            let last = fused.last(layer);
             let (x_ty, y_ty) = (&types.at[layer], &types.at[last + 1]);
             let refs = match (from, to) {
                 (Slot::Input, Slot::Output) => quote! {
@@ -350,14 +499,7 @@ fn forward_body(net: &Checked, types: &StageTypes, steps: &[Step]) -> TokenStrea
                     let y = output.reshape_mut::<#y_ty>();
                 },
             };
-            let f = field(&net.layers[layer]);
-            let call = match fused {
-                Some(act) => {
-                    let a = field(&net.layers[act]);
-                    quote!(::staticnn::layer::Fusable::<#x_ty>::forward_fused(&self.#f, x, y, &self.#a);)
-                }
-                None => quote!(::staticnn::layer::Layer::<#x_ty>::forward(&self.#f, x, y);),
-            };
+            let call = run_call(net, types, layer, fused);
             quote! { { #refs #call } }
         }
         Step::InPlace { layer, at } => {
@@ -378,6 +520,29 @@ fn forward_body(net: &Checked, types: &StageTypes, steps: &[Step]) -> TokenStrea
     quote! { #(#blocks)* }
 }
 
+/// The call that runs `layer` with the layers fused into it.
+fn run_call(net: &Checked, types: &StageTypes, layer: usize, fused: Fused) -> TokenStream {
+    let f = field(&net.layers[layer]);
+    let x_ty = &types.at[layer];
+    let y_ty = &types.at[fused.last(layer) + 1];
+    let act = fused.activation.map(|a| field(&net.layers[a])).map_or_else(
+        || quote!(&::staticnn::kernels::Identity),
+        |a| quote!(&self.#a),
+    );
+    let epilogue = match fused.batch_norm.map(|b| field(&net.layers[b])) {
+        Some(bn) => quote!(&::staticnn::layers::BatchNormEpilogue::new(&self.#bn, #act)),
+        None => act,
+    };
+    if let Some(pool) = fused.pool {
+        let (p, mid_ty) = (field(&net.layers[pool]), &types.at[pool]);
+        return quote!(self.#f.forward_pooled::<#x_ty, #mid_ty, #y_ty, _, _>(x, y, #epilogue, &self.#p););
+    }
+    if fused.batch_norm.is_some() || fused.activation.is_some() {
+        return quote!(::staticnn::layer::Fusable::<#x_ty>::forward_fused(&self.#f, x, y, #epilogue););
+    }
+    quote!(::staticnn::layer::Layer::<#x_ty>::forward(&self.#f, x, y);)
+}
+
 fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
     let n = net.network;
     let (vis, name) = (&n.vis, &n.name);
@@ -393,9 +558,9 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
     });
     let macs: Vec<TokenStream> =
         net.layers.iter().enumerate().filter_map(|(i, l)| layer_macs(l, types, i)).collect();
-    let inits = net.layers.iter().map(|l| {
+    let inits = net.layers.iter().enumerate().map(|(i, l)| {
         let f = field(l);
-        let init = field_init(l);
+        let init = field_init(l, input_shape(net, i), net.stages[i].output.as_ref());
         quote!(#f: #init)
     });
     let resets = net.layers.iter().filter(|l| has_parameters(l)).map(|l| {
@@ -513,6 +678,34 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
             ) {
                 let _ = (&input, &output, &scratch);
                 #body
+            }
+
+            /// Runs the network on a batch: `inputs[n]` gives `outputs[n]`, like PyTorch's batch
+            /// dimension (every layer works per sample at inference). Extra inputs or outputs
+            /// beyond the shorter slice are left alone.
+            #vis fn forward_batch_into(
+                &self,
+                inputs: &[::staticnn::tensor::Tensor<#input_ty>],
+                outputs: &mut [::staticnn::tensor::Tensor<#output_ty>],
+                scratch: &mut ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>,
+            ) {
+                for (input, output) in inputs.iter().zip(outputs.iter_mut()) {
+                    self.forward_into(input, output, scratch);
+                }
+            }
+
+            /// Runs the network on a batch of `N` inputs and returns the `N` outputs.
+            #[must_use]
+            #vis fn forward_batch<const N: usize>(
+                &self,
+                inputs: &[::staticnn::tensor::Tensor<#input_ty>; N],
+            ) -> [::staticnn::tensor::Tensor<#output_ty>; N] {
+                let mut scratch = Self::new_scratch();
+                ::core::array::from_fn(|n| {
+                    let mut output = ::staticnn::tensor::Tensor::zeros();
+                    self.forward_into(&inputs[n], &mut output, &mut scratch);
+                    output
+                })
             }
 
             /// Calls `f` with every tensor of the `state_dict` (key, PyTorch shape, values).

@@ -33,5 +33,11 @@ pub fn expand(network: &Network, error: &syn::Error) -> TokenStream {
             #vis fn forward<I, O>(&self, input: &I) -> O { loop {} }
             #vis fn forward_into<I, O, S>(&self, input: &I, output: &mut O, scratch: &mut S) {}
         }
+
+        impl ::core::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::result::Result::Ok(())
+            }
+        }
     }
 }

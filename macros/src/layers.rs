@@ -55,16 +55,30 @@ impl Layer<'_> {
 
 /// What a layer computes, with its hyper-parameters as numbers.
 pub enum Op {
-    /// `Conv1d`, `Conv2d`, `Conv3d`.
+    /// `Conv1d`, `Conv2d`, `Conv3d`, `ConvTranspose2d`.
     Conv(Conv),
     /// `MaxPool1d/2d`, `AvgPool1d/2d`.
     Pool(Pool),
+    /// `AdaptiveAvgPool2d`, `AdaptiveMaxPool2d`.
+    AdaptivePool(AdaptivePool),
     /// `Linear`.
     Linear(Linear),
+    /// `BatchNorm1d`, `BatchNorm2d`.
+    BatchNorm(BatchNorm),
+    /// `LayerNorm`.
+    LayerNorm(LayerNorm),
+    /// `InstanceNorm2d`.
+    InstanceNorm(InstanceNorm),
     /// `Flatten`.
     Flatten(Flatten),
+    /// `Identity` and `Dropout`: nothing happens at inference.
+    Passthrough,
     /// An element-wise activation.
     Activation(Activation),
+    /// `Softmax`, `LogSoftmax`.
+    Softmax(Softmax),
+    /// `Upsample`.
+    Upsample(Upsample),
     /// A layer type of the user's, checked by the type system only.
     Custom(Path),
 }
@@ -73,6 +87,10 @@ pub enum Op {
 pub struct Conv {
     /// Spatial axes: 1, 2 or 3.
     pub axes: usize,
+    /// A transposed convolution (`ConvTranspose2d`).
+    pub transposed: bool,
+    /// `output_padding` per axis (transposed convolutions; zeros otherwise).
+    pub output_padding: Vec<usize>,
     /// `in_channels`.
     pub in_channels: usize,
     /// `out_channels`.
@@ -165,15 +183,101 @@ pub struct Flatten {
 
 /// An element-wise activation.
 pub struct Activation {
-    /// Which function.
+    /// Which function, with its parameters.
     pub kind: ActivationKind,
 }
 
-/// The activations `network!` knows.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// The activations `network!` knows, with their parameters.
+#[derive(Clone, Copy, PartialEq, Debug)]
 pub enum ActivationKind {
     /// `ReLU`.
     ReLU,
+    /// `ReLU6`.
+    ReLU6,
+    /// `LeakyReLU(negative_slope)`.
+    LeakyReLU(f64),
+    /// `Sigmoid`.
+    Sigmoid,
+    /// `Tanh`.
+    Tanh,
+    /// `Hardtanh(min_val, max_val)`.
+    Hardtanh(f64, f64),
+    /// `Hardsigmoid`.
+    Hardsigmoid,
+    /// `Hardswish`.
+    Hardswish,
+    /// `SiLU`.
+    SiLU,
+    /// `GELU`; `true` for `approximate="tanh"`.
+    Gelu(bool),
+    /// `ELU(alpha)`.
+    Elu(f64),
+    /// `Softplus(beta, threshold)`.
+    Softplus(f64, f64),
+}
+
+/// Adaptive average or max pooling to a fixed output size.
+pub struct AdaptivePool {
+    /// Max (`true`) or average.
+    pub max: bool,
+    /// `output_size` per axis; `None` keeps the input's size.
+    pub output: Vec<Option<usize>>,
+}
+
+/// An inference-time batch norm.
+pub struct BatchNorm {
+    /// 1 for `BatchNorm1d`, 2 for `BatchNorm2d`.
+    pub axes: usize,
+    /// `num_features`.
+    pub num_features: usize,
+    /// `eps`.
+    pub eps: f64,
+    /// `affine`.
+    pub affine: bool,
+}
+
+/// `LayerNorm`.
+pub struct LayerNorm {
+    /// `normalized_shape`.
+    pub normalized_shape: Vec<usize>,
+    /// `eps`.
+    pub eps: f64,
+    /// `elementwise_affine`.
+    pub elementwise_affine: bool,
+    /// `bias` (only with `elementwise_affine`).
+    pub bias: bool,
+}
+
+/// `InstanceNorm2d`.
+pub struct InstanceNorm {
+    /// `num_features`.
+    pub num_features: usize,
+    /// `eps`.
+    pub eps: f64,
+    /// `affine`.
+    pub affine: bool,
+    /// `track_running_stats`.
+    pub track_running_stats: bool,
+}
+
+/// `Softmax` or `LogSoftmax`.
+pub struct Softmax {
+    /// `LogSoftmax`?
+    pub log: bool,
+    /// `dim`, counted with the batch as 0; `None` for PyTorch's implicit choice.
+    pub dim: Option<i64>,
+}
+
+/// `Upsample`.
+pub struct Upsample {
+    /// `size` per axis, if given.
+    pub size: Option<Vec<usize>>,
+    /// `scale_factor` per axis, if given.
+    pub scale_factor: Option<Vec<f64>>,
+    /// `mode`: `"nearest"` or `"bilinear"`.
+    pub bilinear: bool,
+    /// `align_corners` (bilinear only).
+    pub align_corners: bool,
 }
 
 /// Resolves every layer of a network; unknown or malformed layers are reported and skipped.
@@ -204,20 +308,24 @@ fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<L
         "Conv1d" => conv(&bound, cx, 1).map(Op::Conv),
         "Conv2d" => conv(&bound, cx, 2).map(Op::Conv),
         "Conv3d" => conv(&bound, cx, 3).map(Op::Conv),
+        "ConvTranspose2d" => conv_transpose(&bound, cx).map(Op::Conv),
         "MaxPool1d" => pool(&bound, cx, 1, true).map(Op::Pool),
         "MaxPool2d" => pool(&bound, cx, 2, true).map(Op::Pool),
         "AvgPool1d" => pool(&bound, cx, 1, false).map(Op::Pool),
         "AvgPool2d" => pool(&bound, cx, 2, false).map(Op::Pool),
+        "AdaptiveAvgPool2d" => adaptive_pool(&bound, cx, false).map(Op::AdaptivePool),
+        "AdaptiveMaxPool2d" => adaptive_pool(&bound, cx, true).map(Op::AdaptivePool),
+        "BatchNorm1d" => batch_norm(&bound, cx, 1).map(Op::BatchNorm),
+        "BatchNorm2d" => batch_norm(&bound, cx, 2).map(Op::BatchNorm),
+        "LayerNorm" => layer_norm(&bound, cx).map(Op::LayerNorm),
+        "InstanceNorm2d" => instance_norm(&bound, cx).map(Op::InstanceNorm),
         "Linear" => linear(&bound, cx).map(Op::Linear),
         "Flatten" => flatten(&bound, cx).map(Op::Flatten),
-        "ReLU" => Some(Op::Activation(Activation { kind: ActivationKind::ReLU })),
-        _ => {
-            cx.error(
-                call.kind_span(),
-                format!("`{name}` is a torch.nn layer that staticnn does not implement yet"),
-            );
-            None
-        }
+        "Identity" => Some(Op::Passthrough),
+        "Dropout" => dropout(&bound, cx).map(|()| Op::Passthrough),
+        "Softmax" | "LogSoftmax" => softmax(&bound, cx, name == "LogSoftmax").map(Op::Softmax),
+        "Upsample" => upsample(&bound, cx).map(Op::Upsample),
+        _ => activation(&bound, cx, &name).map(|kind| Op::Activation(Activation { kind })),
     };
     // Rules that do not change the shape (divisibility, PyTorch's limits) were reported but
     // keep the layer, so the layers after it are still checked.
@@ -262,6 +370,8 @@ fn conv(b: &Bound, cx: &mut Ctxt, axes: usize) -> Option<Conv> {
     };
     let conv = Conv {
         axes,
+        transposed: false,
+        output_padding: vec![0; axes],
         in_channels: in_channels?,
         out_channels: out_channels?,
         kernel: kernel?,
@@ -272,17 +382,7 @@ fn conv(b: &Bound, cx: &mut Ctxt, axes: usize) -> Option<Conv> {
         bias: bias?,
         padding_mode: padding_mode?,
     };
-    for (what, count) in [("in_channels", conv.in_channels), ("out_channels", conv.out_channels)] {
-        if count % conv.groups != 0 {
-            cx.error(
-                b.span(what),
-                format!(
-                    "{} `{what}` ({count}) must be divisible by `groups` ({})",
-                    b.sig.name, conv.groups
-                ),
-            );
-        }
-    }
+    check_groups(b, cx, &conv);
     if conv.padding == Padding::Same && conv.stride.iter().any(|&s| s != 1) {
         cx.error(
             b.span("padding"),
@@ -359,4 +459,289 @@ fn flatten(b: &Bound, cx: &mut Ctxt) -> Option<Flatten> {
     let start_dim = b.signed(cx, "start_dim");
     let end_dim = b.signed(cx, "end_dim");
     Some(Flatten { start_dim: start_dim?, end_dim: end_dim? })
+}
+
+fn conv_transpose(b: &Bound, cx: &mut Ctxt) -> Option<Conv> {
+    let in_channels = b.int(cx, "in_channels", 1);
+    let out_channels = b.int(cx, "out_channels", 1);
+    let kernel = b.per_axis(cx, "kernel_size", 2, 1);
+    let stride = b.per_axis(cx, "stride", 2, 1);
+    let padding = b.per_axis(cx, "padding", 2, 0);
+    let output_padding = b.per_axis(cx, "output_padding", 2, 0);
+    let dilation = b.per_axis(cx, "dilation", 2, 1);
+    let groups = b.int(cx, "groups", 1);
+    let bias = b.bool(cx, "bias");
+    let padding_mode = b.choice(cx, "padding_mode", &["zeros"]);
+    let conv = Conv {
+        axes: 2,
+        transposed: true,
+        output_padding: output_padding?,
+        in_channels: in_channels?,
+        out_channels: out_channels?,
+        kernel: kernel?,
+        stride: stride?,
+        padding: Padding::Symmetric(padding?),
+        dilation: dilation?,
+        groups: groups?,
+        bias: bias?,
+        padding_mode: padding_mode?,
+    };
+    check_groups(b, cx, &conv);
+    for ((&op, &s), &d) in conv.output_padding.iter().zip(&conv.stride).zip(&conv.dilation) {
+        if op >= s && op >= d {
+            cx.error(
+                b.span("output_padding"),
+                format!(
+                    "ConvTranspose2d `output_padding` must be smaller than either `stride` or \
+                     `dilation` (PyTorch's rule), found output_padding {op} with stride {s} \
+                     and dilation {d}"
+                ),
+            );
+            break;
+        }
+    }
+    Some(conv)
+}
+
+fn check_groups(b: &Bound, cx: &mut Ctxt, conv: &Conv) {
+    for (what, count) in [("in_channels", conv.in_channels), ("out_channels", conv.out_channels)] {
+        if count % conv.groups != 0 {
+            cx.error(
+                b.span(what),
+                format!(
+                    "{} `{what}` ({count}) must be divisible by `groups` ({})",
+                    b.sig.name, conv.groups
+                ),
+            );
+        }
+    }
+}
+
+fn adaptive_pool(b: &Bound, cx: &mut Ctxt, max: bool) -> Option<AdaptivePool> {
+    if max && b.bool(cx, "return_indices") == Some(true) {
+        cx.error(
+            b.span("return_indices"),
+            "AdaptiveMaxPool2d with return_indices=True is not supported: a network has one output",
+        );
+    }
+    let output = match b.value("output_size") {
+        Value::Int(_) => b.per_axis(cx, "output_size", 2, 1)?.into_iter().map(Some).collect(),
+        Value::Tuple(items) if items.len() == 2 => {
+            let mut sizes = Vec::new();
+            for item in items {
+                match item {
+                    Value::None => sizes.push(None),
+                    Value::Int(i) if i >= 1 => sizes.push(usize::try_from(i).ok()),
+                    other => {
+                        cx.error(
+                            b.span("output_size"),
+                            format!(
+                                "{} `output_size` expects positive integers or None, found {}",
+                                b.sig.name,
+                                other.describe()
+                            ),
+                        );
+                        return None;
+                    }
+                }
+            }
+            sizes
+        }
+        other => {
+            cx.error(
+                b.span("output_size"),
+                format!(
+                    "{} `output_size` expects an integer or a tuple of 2 (integers or None), \
+                     found {}",
+                    b.sig.name,
+                    other.describe()
+                ),
+            );
+            return None;
+        }
+    };
+    Some(AdaptivePool { max, output })
+}
+
+fn batch_norm(b: &Bound, cx: &mut Ctxt, axes: usize) -> Option<BatchNorm> {
+    let num_features = b.int(cx, "num_features", 1);
+    let eps = b.positive_float(cx, "eps");
+    let affine = b.bool(cx, "affine");
+    if !matches!(b.value("momentum"), Value::None) {
+        b.float(cx, "momentum");
+    }
+    if b.bool(cx, "track_running_stats") == Some(false) {
+        cx.error(
+            b.span("track_running_stats"),
+            format!(
+                "{} with track_running_stats=False normalises each batch by its own statistics \
+                 even in eval mode; staticnn runs one sample at a time and needs the running \
+                 statistics: train with track_running_stats=True",
+                b.sig.name
+            ),
+        );
+    }
+    Some(BatchNorm { axes, num_features: num_features?, eps: eps?, affine: affine? })
+}
+
+fn layer_norm(b: &Bound, cx: &mut Ctxt) -> Option<LayerNorm> {
+    let normalized_shape = match b.value("normalized_shape") {
+        Value::Int(_) => b.per_axis(cx, "normalized_shape", 1, 1),
+        Value::Tuple(items) if (1..=4).contains(&items.len()) => {
+            b.per_axis(cx, "normalized_shape", items.len(), 1)
+        }
+        other => {
+            cx.error(
+                b.span("normalized_shape"),
+                format!(
+                    "LayerNorm `normalized_shape` expects an integer or a tuple of 1 to 4 \
+                     integers, found {}",
+                    other.describe()
+                ),
+            );
+            None
+        }
+    };
+    let eps = b.positive_float(cx, "eps");
+    let elementwise_affine = b.bool(cx, "elementwise_affine");
+    let bias = b.bool(cx, "bias");
+    Some(LayerNorm {
+        normalized_shape: normalized_shape?,
+        eps: eps?,
+        elementwise_affine: elementwise_affine?,
+        bias: bias?,
+    })
+}
+
+fn instance_norm(b: &Bound, cx: &mut Ctxt) -> Option<InstanceNorm> {
+    let num_features = b.int(cx, "num_features", 1);
+    let eps = b.positive_float(cx, "eps");
+    let affine = b.bool(cx, "affine");
+    let track_running_stats = b.bool(cx, "track_running_stats");
+    if !matches!(b.value("momentum"), Value::None) {
+        b.float(cx, "momentum");
+    }
+    Some(InstanceNorm {
+        num_features: num_features?,
+        eps: eps?,
+        affine: affine?,
+        track_running_stats: track_running_stats?,
+    })
+}
+
+fn dropout(b: &Bound, cx: &mut Ctxt) -> Option<()> {
+    let p = b.float(cx, "p")?;
+    if !(0.0..=1.0).contains(&p) {
+        cx.error(
+            b.span("p"),
+            format!("Dropout `p` is a probability between 0 and 1, found {p}"),
+        );
+    }
+    b.bool(cx, "inplace")?;
+    Some(())
+}
+
+fn softmax(b: &Bound, cx: &mut Ctxt, log: bool) -> Option<Softmax> {
+    let dim = match b.value("dim") {
+        Value::None => None,
+        _ => Some(b.signed(cx, "dim")?),
+    };
+    Some(Softmax { log, dim })
+}
+
+fn upsample(b: &Bound, cx: &mut Ctxt) -> Option<Upsample> {
+    let size = match b.value("size") {
+        Value::None => None,
+        _ => Some(b.per_axis(cx, "size", 2, 1)?),
+    };
+    let scale_factor = match b.value("scale_factor") {
+        Value::None => None,
+        Value::Tuple(items) if items.len() == 2 => {
+            let mut factors = Vec::new();
+            for item in items {
+                match item {
+                    Value::Int(i) if i > 0 => factors.push(i as f64),
+                    Value::Float(f) if f > 0.0 => factors.push(f),
+                    other => {
+                        cx.error(
+                            b.span("scale_factor"),
+                            format!(
+                                "Upsample `scale_factor` expects positive numbers, found {}",
+                                other.describe()
+                            ),
+                        );
+                        return None;
+                    }
+                }
+            }
+            Some(factors)
+        }
+        _ => {
+            let f = b.positive_float(cx, "scale_factor")?;
+            Some(vec![f, f])
+        }
+    };
+    if size.is_some() == scale_factor.is_some() {
+        cx.error(
+            b.call.args_span,
+            "Upsample needs exactly one of `size` and `scale_factor`",
+        );
+        return None;
+    }
+    let mode = b.choice(cx, "mode", &["nearest", "bilinear"])?;
+    let bilinear = mode == "bilinear";
+    let align_corners = match b.value("align_corners") {
+        Value::None => false,
+        _ => {
+            let aligned = b.bool(cx, "align_corners")?;
+            if !bilinear {
+                cx.error(
+                    b.span("align_corners"),
+                    "Upsample `align_corners` only applies to mode=\"bilinear\" (PyTorch \
+                     refuses it with \"nearest\"); remove it",
+                );
+            }
+            aligned
+        }
+    };
+    if !matches!(b.value("recompute_scale_factor"), Value::None | Value::Bool(false)) {
+        cx.error(
+            b.span("recompute_scale_factor"),
+            "Upsample `recompute_scale_factor=True` is not supported; leave it None",
+        );
+    }
+    Some(Upsample { size, scale_factor, bilinear, align_corners })
+}
+
+fn activation(b: &Bound, cx: &mut Ctxt, name: &str) -> Option<ActivationKind> {
+    if b.sig.params.iter().any(|p| p.name == "inplace") {
+        b.bool(cx, "inplace")?;
+    }
+    Some(match name {
+        "ReLU" => ActivationKind::ReLU,
+        "ReLU6" => ActivationKind::ReLU6,
+        "LeakyReLU" => ActivationKind::LeakyReLU(b.float(cx, "negative_slope")?),
+        "Sigmoid" => ActivationKind::Sigmoid,
+        "Tanh" => ActivationKind::Tanh,
+        "Hardtanh" => {
+            let (min, max) = (b.float(cx, "min_val")?, b.float(cx, "max_val")?);
+            if min >= max {
+                cx.error(
+                    b.span("max_val"),
+                    format!("Hardtanh needs max_val > min_val, found min_val {min}, max_val {max}"),
+                );
+            }
+            ActivationKind::Hardtanh(min, max)
+        }
+        "Hardsigmoid" => ActivationKind::Hardsigmoid,
+        "Hardswish" => ActivationKind::Hardswish,
+        "SiLU" => ActivationKind::SiLU,
+        "GELU" => ActivationKind::Gelu(b.choice(cx, "approximate", &["none", "tanh"])? == "tanh"),
+        "ELU" => ActivationKind::Elu(b.float(cx, "alpha")?),
+        "Softplus" => ActivationKind::Softplus(b.float(cx, "beta")?, b.float(cx, "threshold")?),
+        _ => {
+            cx.error(b.call.kind_span(), format!("`{name}` is not a layer staticnn knows"));
+            return None;
+        }
+    })
 }

@@ -102,6 +102,9 @@ pub fn layer(layer: &Layer) -> String {
             if conv.dilation.iter().any(|&d| d != 1) {
                 s += &format!(", dilation={}", tuple(&conv.dilation));
             }
+            if conv.output_padding.iter().any(|&p| p != 0) {
+                s += &format!(", output_padding={}", tuple(&conv.output_padding));
+            }
             if conv.groups != 1 {
                 s += &format!(", groups={}", conv.groups);
             }
@@ -136,15 +139,81 @@ pub fn layer(layer: &Layer) -> String {
             if l.bias { "True" } else { "False" }
         ),
         Op::Flatten(f) => format!("Flatten(start_dim={}, end_dim={})", f.start_dim, f.end_dim),
-        Op::Activation(a) => {
-            let inplace = matches!(layer.arg("inplace"), Some(Value::Bool(true)));
-            match a.kind {
-                ActivationKind::ReLU if inplace => "ReLU(inplace=True)".to_owned(),
-                ActivationKind::ReLU => "ReLU()".to_owned(),
-            }
+        Op::Activation(a) => activation(layer, a.kind),
+        Op::AdaptivePool(_) => {
+            format!("{kind}(output_size={})", python_value(layer.arg("output_size").unwrap_or(&Value::None)))
+        }
+        Op::BatchNorm(bn) => format!(
+            "{kind}({}, eps={}, momentum={}, affine={}, track_running_stats=True)",
+            bn.num_features,
+            arg(layer, "eps"),
+            arg(layer, "momentum"),
+            python_bool(bn.affine)
+        ),
+        Op::InstanceNorm(n) => format!(
+            "{kind}({}, eps={}, momentum={}, affine={}, track_running_stats={})",
+            n.num_features,
+            arg(layer, "eps"),
+            arg(layer, "momentum"),
+            python_bool(n.affine),
+            python_bool(n.track_running_stats)
+        ),
+        Op::LayerNorm(ln) => format!(
+            "LayerNorm({}, eps={}, elementwise_affine={})",
+            tuple(&ln.normalized_shape),
+            arg(layer, "eps"),
+            python_bool(ln.elementwise_affine)
+        ),
+        Op::Passthrough if kind == "Dropout" => {
+            format!("Dropout(p={}, inplace={})", arg(layer, "p"), arg(layer, "inplace"))
+        }
+        Op::Passthrough => format!("{kind}()"),
+        Op::Softmax(_) => format!("{kind}(dim={})", python_value(layer.arg("dim").unwrap_or(&Value::None))),
+        Op::Upsample(up) => {
+            let what = match &up.scale_factor {
+                Some(f) if f.len() == 2 && matches!(layer.arg("scale_factor"), Some(Value::Tuple(_))) => {
+                    format!("scale_factor=({}, {})", python_float(f[0]), python_float(f[1]))
+                }
+                Some(f) => format!("scale_factor={}", python_float(f[0])),
+                None => format!("size={}", python_value(layer.arg("size").unwrap_or(&Value::None))),
+            };
+            let mode = if up.bilinear { "bilinear" } else { "nearest" };
+            format!("Upsample({what}, mode='{mode}')")
         }
         Op::Custom(_) => format!("{kind}()"),
     }
+}
+
+fn python_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+/// An argument as PyTorch stores and prints it: the value given (an int stays an int), or the
+/// default.
+fn arg(layer: &Layer, name: &str) -> String {
+    python_value(layer.arg(name).unwrap_or(&Value::None))
+}
+
+/// An activation's text: its parameters as PyTorch prints them, then `inplace=True` if set.
+fn activation(layer: &Layer, kind: ActivationKind) -> String {
+    let mut parts = Vec::new();
+    let names: &[&str] = match kind {
+        ActivationKind::LeakyReLU(_) => &["negative_slope"],
+        ActivationKind::Hardtanh(..) => &["min_val", "max_val"],
+        ActivationKind::Elu(_) => &["alpha"],
+        ActivationKind::Softplus(..) => &["beta", "threshold"],
+        _ => &[],
+    };
+    for name in names {
+        parts.push(format!("{name}={}", arg(layer, name)));
+    }
+    if let ActivationKind::Gelu(tanh) = kind {
+        parts.push(format!("approximate='{}'", if tanh { "tanh" } else { "none" }));
+    }
+    if matches!(layer.arg("inplace"), Some(Value::Bool(true))) {
+        parts.push("inplace=True".to_owned());
+    }
+    format!("{}({})", layer.kind(), parts.join(", "))
 }
 
 /// `print(nn.Sequential(..))`: one indented line per child, named by index or by name.

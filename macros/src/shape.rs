@@ -6,7 +6,10 @@ use std::fmt;
 
 use crate::ast::InputShape;
 use crate::ctxt::Ctxt;
-use crate::layers::{Conv, Flatten, Layer, Linear, Op, Pool};
+use crate::layers::{
+    AdaptivePool, BatchNorm, Conv, Flatten, InstanceNorm, Layer, LayerNorm, Linear, Op, Pool,
+    Softmax, Upsample,
+};
 
 /// A sample's shape, without the batch dimension.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,8 +48,6 @@ impl fmt::Display for Shape {
 /// after a layer of the user's own, whose shapes only the type system knows).
 #[derive(Clone, Default)]
 pub struct Stage {
-    /// The layer's input shape.
-    pub input: Option<Shape>,
     /// The layer's output shape.
     pub output: Option<Shape>,
 }
@@ -113,13 +114,25 @@ pub fn infer(input: Option<Shape>, layers: &[Option<Layer>], cx: &mut Ctxt) -> V
                 ),
             );
         }
-        if let Some(layer) = layer {
+        // Layers that keep the shape (activations, norms) do not change where it came from.
+        let keeps_shape = matches!(
+            layer.as_ref().map(|l| &l.op),
+            Some(
+                Op::Activation(_)
+                    | Op::Passthrough
+                    | Op::BatchNorm(_)
+                    | Op::LayerNorm(_)
+                    | Op::InstanceNorm(_)
+                    | Op::Softmax(_)
+            )
+        );
+        if let Some(layer) = layer.as_ref().filter(|_| !keeps_shape) {
             let flattened =
                 matches!(layer.op, Op::Flatten(_)).then(|| stage_input.clone()).flatten();
             origin = Origin::Layer { kind: layer.kind(), flattened };
         }
         current = output.clone();
-        stages.push(Stage { input: stage_input, output });
+        stages.push(Stage { output });
     }
     stages
 }
@@ -138,9 +151,157 @@ fn check_layer(layer: &Layer, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> 
         Op::Pool(pool) => check_pool(layer, pool, input, origin, cx),
         Op::Linear(linear) => check_linear(layer, linear, input, origin, cx),
         Op::Flatten(flatten) => check_flatten(layer, flatten, input, cx),
-        Op::Activation(_) => Some(input.clone()),
+        Op::Activation(_) | Op::Passthrough => Some(input.clone()),
+        Op::AdaptivePool(pool) => check_adaptive_pool(layer, pool, input, origin, cx),
+        Op::BatchNorm(bn) => check_batch_norm(layer, bn, input, origin, cx),
+        Op::LayerNorm(ln) => check_layer_norm(layer, ln, input, origin, cx),
+        Op::InstanceNorm(norm) => check_instance_norm(layer, norm, input, origin, cx),
+        Op::Softmax(softmax) => check_softmax(layer, softmax, input, cx).map(|_| input.clone()),
+        Op::Upsample(up) => check_upsample(layer, up, input, origin, cx),
         Op::Custom(_) => None,
     }
+}
+
+/// The sample axis a softmax's `dim` refers to (PyTorch counts the batch as dimension 0), or
+/// why it refers to none.
+pub fn softmax_axis(softmax: &Softmax, rank: usize) -> Result<usize, String> {
+    let ndim = i64::try_from(rank).unwrap_or(i64::MAX) + 1;
+    let dim = match softmax.dim {
+        Some(d) => d,
+        // PyTorch's implicit choice (`_get_softmax_dim`): 0 for 0-, 1- and 3-d tensors, else 1.
+        None if matches!(ndim, 0 | 1 | 3) => 0,
+        None => 1,
+    };
+    let resolved = if dim < 0 { dim + ndim } else { dim };
+    if !(0..ndim).contains(&resolved) {
+        return Err(format!(
+            "`dim` is {dim}, outside the {ndim} dimensions of a batch of samples of rank {rank} \
+             (batch dimension 0 included)"
+        ));
+    }
+    if resolved == 0 {
+        let why = if softmax.dim.is_none() {
+            "without `dim`, PyTorch picks dimension 0 for this input"
+        } else {
+            "dimension 0 is the batch"
+        };
+        return Err(format!(
+            "it would normalise across the batch ({why}); a network maps one sample at a time: \
+             give `dim` between 1 and {}",
+            ndim - 1
+        ));
+    }
+    usize::try_from(resolved - 1).map_err(|e| e.to_string())
+}
+
+fn check_softmax(layer: &Layer, softmax: &Softmax, input: &Shape, cx: &mut Ctxt) -> Option<usize> {
+    softmax_axis(softmax, input.0.len())
+        .map_err(|why| cx.error(layer.span("dim"), format!("{}: {why}", layer.kind())))
+        .ok()
+}
+
+fn check_adaptive_pool(
+    layer: &Layer,
+    pool: &AdaptivePool,
+    input: &Shape,
+    origin: &Origin,
+    cx: &mut Ctxt,
+) -> Option<Shape> {
+    if !check_rank(layer, input, 3, origin, cx) {
+        return None;
+    }
+    let mut dims = vec![input.0[0]];
+    dims.extend(pool.output.iter().zip(&input.0[1..]).map(|(o, &i)| o.unwrap_or(i)));
+    Some(Shape(dims))
+}
+
+/// The channel (or feature) count a normalisation layer sees, checked against `num_features`.
+fn check_num_features(layer: &Layer, expected: usize, input: &Shape, origin: &Origin, cx: &mut Ctxt) {
+    let channels = input.0[0];
+    if channels != expected {
+        let noun = if input.0.len() == 1 { "features" } else { "channels" };
+        cx.error(
+            layer.span("num_features"),
+            format!(
+                "{} expects {expected} {noun} (num_features), but {}; change `num_features` \
+                 to {channels}",
+                layer.kind(),
+                found(origin, input, channels)
+            ),
+        );
+    }
+}
+
+fn check_batch_norm(layer: &Layer, bn: &BatchNorm, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+    let rank_ok = if bn.axes == 1 {
+        if input.0.len() > 2 {
+            cx.error(
+                layer.call.kind_span(),
+                format!(
+                    "BatchNorm1d needs a vector [C] or a sequence [C, L], but {}; use BatchNorm2d \
+                     for feature maps",
+                    origin_text(origin, input)
+                ),
+            );
+            false
+        } else {
+            true
+        }
+    } else {
+        check_rank(layer, input, 3, origin, cx)
+    };
+    if rank_ok {
+        check_num_features(layer, bn.num_features, input, origin, cx);
+    }
+    Some(input.clone())
+}
+
+fn check_instance_norm(
+    layer: &Layer,
+    norm: &InstanceNorm,
+    input: &Shape,
+    origin: &Origin,
+    cx: &mut Ctxt,
+) -> Option<Shape> {
+    if check_rank(layer, input, 3, origin, cx) {
+        check_num_features(layer, norm.num_features, input, origin, cx);
+    }
+    Some(input.clone())
+}
+
+fn check_layer_norm(layer: &Layer, ln: &LayerNorm, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+    let n = ln.normalized_shape.len();
+    let trailing = input.0.len().checked_sub(n).map(|start| &input.0[start..]);
+    if trailing != Some(ln.normalized_shape.as_slice()) {
+        let wanted = Shape(ln.normalized_shape.clone());
+        cx.error(
+            layer.span("normalized_shape"),
+            format!(
+                "LayerNorm normalises over trailing dimensions {wanted}, but {}; \
+                 `normalized_shape` must equal the last dimensions of its input",
+                origin_text(origin, input)
+            ),
+        );
+    }
+    Some(input.clone())
+}
+
+fn check_upsample(layer: &Layer, up: &Upsample, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+    if !check_rank(layer, input, 3, origin, cx) {
+        return None;
+    }
+    let mut dims = vec![input.0[0]];
+    match (&up.size, &up.scale_factor) {
+        (Some(size), _) => dims.extend(size),
+        (None, Some(factors)) => {
+            for (&len, &f) in input.0[1..].iter().zip(factors) {
+                // PyTorch: floor(input_size * scale_factor), in double precision.
+                dims.push((len as f64 * f).floor() as usize);
+            }
+        }
+        (None, None) => return None,
+    }
+    Some(Shape(dims))
 }
 
 /// "the input [3, 32, 32] has 3" / "the previous Conv2d produces 383" / "Flatten produces 1024
@@ -300,6 +461,9 @@ fn check_conv(
             ),
         );
     }
+    if conv.transposed {
+        return transposed_output(layer, conv, input, cx);
+    }
     let pads = conv.pads();
     let window = Window {
         pads: &pads,
@@ -329,6 +493,40 @@ fn check_conv(
     }
     let mut dims = vec![conv.out_channels];
     dims.extend(spatial);
+    Some(Shape(dims))
+}
+
+/// `(L - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1` per axis;
+/// a result below 1 is an error.
+fn transposed_output(layer: &Layer, conv: &Conv, input: &Shape, cx: &mut Ctxt) -> Option<Shape> {
+    let mut dims = vec![conv.out_channels];
+    let pads = conv.pads();
+    for axis in 0..conv.axes {
+        let len = i64::try_from(input.0[axis + 1]).ok()?;
+        let [k, s, d, p, op] = [
+            conv.kernel[axis],
+            conv.stride[axis],
+            conv.dilation[axis],
+            pads[axis].0,
+            conv.output_padding[axis],
+        ]
+        .map(|v| i64::try_from(v).unwrap_or(i64::MAX / 4));
+        let out = (len - 1) * s - 2 * p + d * (k - 1) + op + 1;
+        if out < 1 {
+            cx.error(
+                layer.span("padding"),
+                format!(
+                    "{} would produce an output of size {out} along axis {}: \
+                     ({len} - 1) x {s} - 2 x {p} + {d} x ({k} - 1) + {op} + 1 = {out}; \
+                     reduce `padding` or increase `stride` or `kernel_size`",
+                    layer.kind(),
+                    axis + 1
+                ),
+            );
+            return None;
+        }
+        dims.push(usize::try_from(out).ok()?);
+    }
     Some(Shape(dims))
 }
 
