@@ -12,6 +12,8 @@
 #![no_std]
 #![deny(missing_docs)]
 #![warn(clippy::pedantic)]
+// Tests compare floats exactly on purpose: kernels must be bit-for-bit deterministic.
+#![cfg_attr(test, allow(clippy::float_cmp))]
 #![allow(
     clippy::module_name_repetitions,
     clippy::similar_names,

@@ -1,7 +1,7 @@
 //! Type-level arithmetic of sliding windows: PyTorch's output-size formulas as traits.
 //!
 //! Every size is a [`typenum`] number, so the compiler evaluates the formulas and a window that
-//! does not fit is a type error reported through [`WindowFits`](crate::layer::WindowFits).
+//! does not fit is a type error reported through [`WindowFits`].
 
 use core::marker::PhantomData;
 use core::ops::{Add, Div, Mul, Sub};

@@ -293,7 +293,10 @@ impl Bound<'_> {
         if f > 0.0 {
             Some(f)
         } else {
-            cx.error(self.span(name), format!("{} `{name}` must be positive, found {f}", self.sig.name));
+            cx.error(
+                self.span(name),
+                format!("{} `{name}` must be positive, found {f}", self.sig.name),
+            );
             None
         }
     }

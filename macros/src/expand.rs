@@ -276,7 +276,12 @@ fn field_init(layer: &Layer, input: Option<&Shape>, output: Option<&Shape>) -> T
             };
             let factor = |axis: usize| up.scale_factor.as_ref().map(|f| f[axis]);
             let [sh, sw] = [0, 1].map(|axis| {
-                f32_lit(upsample_scale(input.0[axis + 1], output.0[axis + 1], factor(axis), up.align_corners))
+                f32_lit(upsample_scale(
+                    input.0[axis + 1],
+                    output.0[axis + 1],
+                    factor(axis),
+                    up.align_corners,
+                ))
             });
             let mode = match (up.bilinear, up.align_corners) {
                 (false, _) => quote!(Nearest),
@@ -525,10 +530,10 @@ fn run_call(net: &Checked, types: &StageTypes, layer: usize, fused: Fused) -> To
     let f = field(&net.layers[layer]);
     let x_ty = &types.at[layer];
     let y_ty = &types.at[fused.last(layer) + 1];
-    let act = fused.activation.map(|a| field(&net.layers[a])).map_or_else(
-        || quote!(&::staticnn::kernels::Identity),
-        |a| quote!(&self.#a),
-    );
+    let act = fused
+        .activation
+        .map(|a| field(&net.layers[a]))
+        .map_or_else(|| quote!(&::staticnn::kernels::Identity), |a| quote!(&self.#a));
     let epilogue = match fused.batch_norm.map(|b| field(&net.layers[b])) {
         Some(bn) => quote!(&::staticnn::layers::BatchNormEpilogue::new(&self.#bn, #act)),
         None => act,

@@ -632,10 +632,7 @@ fn instance_norm(b: &Bound, cx: &mut Ctxt) -> Option<InstanceNorm> {
 fn dropout(b: &Bound, cx: &mut Ctxt) -> Option<()> {
     let p = b.float(cx, "p")?;
     if !(0.0..=1.0).contains(&p) {
-        cx.error(
-            b.span("p"),
-            format!("Dropout `p` is a probability between 0 and 1, found {p}"),
-        );
+        cx.error(b.span("p"), format!("Dropout `p` is a probability between 0 and 1, found {p}"));
     }
     b.bool(cx, "inplace")?;
     Some(())
@@ -682,10 +679,7 @@ fn upsample(b: &Bound, cx: &mut Ctxt) -> Option<Upsample> {
         }
     };
     if size.is_some() == scale_factor.is_some() {
-        cx.error(
-            b.call.args_span,
-            "Upsample needs exactly one of `size` and `scale_factor`",
-        );
+        cx.error(b.call.args_span, "Upsample needs exactly one of `size` and `scale_factor`");
         return None;
     }
     let mode = b.choice(cx, "mode", &["nearest", "bilinear"])?;

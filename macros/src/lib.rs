@@ -1,10 +1,10 @@
 //! The `network!` macro of [staticnn](https://docs.rs/staticnn). Use it through the `staticnn`
 //! crate, which documents it.
 //!
-//! The pipeline, one module per stage: [`parse`] (tokens to [`ast`]), then the checks
-//! ([`check`] for the network as a whole, [`layers`] resolving each layer through the
-//! [`catalog`] and [`bind`], [`shape`] for every shape), all errors collected in a
-//! [`ctxt::Ctxt`], then [`expand`] (or [`fallback`] when there were errors).
+//! The pipeline, one module per stage: `parse` (tokens to `ast`), then the checks (`check` for
+//! the network as a whole, `layers` resolving each layer through the `catalog` and `bind`,
+//! `shape` for every shape), all errors collected in a `ctxt::Ctxt`, then `plan` (fusion and
+//! memory) and `expand` (or `fallback` when there were errors).
 
 mod ast;
 mod bind;

@@ -169,15 +169,8 @@ mod tests {
     #[test]
     fn conv_relu_pool_flatten_linear() {
         use Exec::*;
-        let steps = plan_kinds(&[
-            FusableWithPool,
-            Activation,
-            Pool,
-            View,
-            Fusable,
-            Activation,
-            Fusable,
-        ]);
+        let steps =
+            plan_kinds(&[FusableWithPool, Activation, Pool, View, Fusable, Activation, Fusable]);
         assert_eq!(
             steps,
             vec![
@@ -211,7 +204,12 @@ mod tests {
                     from: Slot::Input,
                     to: Slot::Front
                 },
-                Step::Run { layer: 3, fused: Fused::default(), from: Slot::Front, to: Slot::Output },
+                Step::Run {
+                    layer: 3,
+                    fused: Fused::default(),
+                    from: Slot::Front,
+                    to: Slot::Output
+                },
                 Step::InPlace { layer: 4, at: Slot::Output },
             ]
         );
@@ -224,14 +222,24 @@ mod tests {
         assert_eq!(
             steps,
             vec![
-                Step::Run { layer: 0, fused: Fused::default(), from: Slot::Input, to: Slot::Output },
+                Step::Run {
+                    layer: 0,
+                    fused: Fused::default(),
+                    from: Slot::Input,
+                    to: Slot::Output
+                },
                 Step::InPlace { layer: 1, at: Slot::Output },
             ]
         );
         assert_eq!(plan_kinds(&[View]), vec![Step::Copy]);
         assert_eq!(
             plan_kinds(&[Activation]),
-            vec![Step::Run { layer: 0, fused: Fused::default(), from: Slot::Input, to: Slot::Output }]
+            vec![Step::Run {
+                layer: 0,
+                fused: Fused::default(),
+                from: Slot::Input,
+                to: Slot::Output
+            }]
         );
     }
 }

@@ -141,7 +141,10 @@ pub fn layer(layer: &Layer) -> String {
         Op::Flatten(f) => format!("Flatten(start_dim={}, end_dim={})", f.start_dim, f.end_dim),
         Op::Activation(a) => activation(layer, a.kind),
         Op::AdaptivePool(_) => {
-            format!("{kind}(output_size={})", python_value(layer.arg("output_size").unwrap_or(&Value::None)))
+            format!(
+                "{kind}(output_size={})",
+                python_value(layer.arg("output_size").unwrap_or(&Value::None))
+            )
         }
         Op::BatchNorm(bn) => format!(
             "{kind}({}, eps={}, momentum={}, affine={}, track_running_stats=True)",
@@ -168,10 +171,15 @@ pub fn layer(layer: &Layer) -> String {
             format!("Dropout(p={}, inplace={})", arg(layer, "p"), arg(layer, "inplace"))
         }
         Op::Passthrough => format!("{kind}()"),
-        Op::Softmax(_) => format!("{kind}(dim={})", python_value(layer.arg("dim").unwrap_or(&Value::None))),
+        Op::Softmax(_) => {
+            format!("{kind}(dim={})", python_value(layer.arg("dim").unwrap_or(&Value::None)))
+        }
         Op::Upsample(up) => {
             let what = match &up.scale_factor {
-                Some(f) if f.len() == 2 && matches!(layer.arg("scale_factor"), Some(Value::Tuple(_))) => {
+                Some(f)
+                    if f.len() == 2
+                        && matches!(layer.arg("scale_factor"), Some(Value::Tuple(_))) =>
+                {
                     format!("scale_factor=({}, {})", python_float(f[0]), python_float(f[1]))
                 }
                 Some(f) => format!("scale_factor={}", python_float(f[0])),

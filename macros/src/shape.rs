@@ -216,7 +216,13 @@ fn check_adaptive_pool(
 }
 
 /// The channel (or feature) count a normalisation layer sees, checked against `num_features`.
-fn check_num_features(layer: &Layer, expected: usize, input: &Shape, origin: &Origin, cx: &mut Ctxt) {
+fn check_num_features(
+    layer: &Layer,
+    expected: usize,
+    input: &Shape,
+    origin: &Origin,
+    cx: &mut Ctxt,
+) {
     let channels = input.0[0];
     if channels != expected {
         let noun = if input.0.len() == 1 { "features" } else { "channels" };
@@ -232,7 +238,13 @@ fn check_num_features(layer: &Layer, expected: usize, input: &Shape, origin: &Or
     }
 }
 
-fn check_batch_norm(layer: &Layer, bn: &BatchNorm, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+fn check_batch_norm(
+    layer: &Layer,
+    bn: &BatchNorm,
+    input: &Shape,
+    origin: &Origin,
+    cx: &mut Ctxt,
+) -> Option<Shape> {
     let rank_ok = if bn.axes == 1 {
         if input.0.len() > 2 {
             cx.error(
@@ -269,7 +281,13 @@ fn check_instance_norm(
     Some(input.clone())
 }
 
-fn check_layer_norm(layer: &Layer, ln: &LayerNorm, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+fn check_layer_norm(
+    layer: &Layer,
+    ln: &LayerNorm,
+    input: &Shape,
+    origin: &Origin,
+    cx: &mut Ctxt,
+) -> Option<Shape> {
     let n = ln.normalized_shape.len();
     let trailing = input.0.len().checked_sub(n).map(|start| &input.0[start..]);
     if trailing != Some(ln.normalized_shape.as_slice()) {
@@ -286,7 +304,13 @@ fn check_layer_norm(layer: &Layer, ln: &LayerNorm, input: &Shape, origin: &Origi
     Some(input.clone())
 }
 
-fn check_upsample(layer: &Layer, up: &Upsample, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> Option<Shape> {
+fn check_upsample(
+    layer: &Layer,
+    up: &Upsample,
+    input: &Shape,
+    origin: &Origin,
+    cx: &mut Ctxt,
+) -> Option<Shape> {
     if !check_rank(layer, input, 3, origin, cx) {
         return None;
     }
@@ -501,13 +525,13 @@ fn check_conv(
 fn transposed_output(layer: &Layer, conv: &Conv, input: &Shape, cx: &mut Ctxt) -> Option<Shape> {
     let mut dims = vec![conv.out_channels];
     let pads = conv.pads();
-    for axis in 0..conv.axes {
+    for (axis, &(pad, _)) in pads.iter().enumerate() {
         let len = i64::try_from(input.0[axis + 1]).ok()?;
         let [k, s, d, p, op] = [
             conv.kernel[axis],
             conv.stride[axis],
             conv.dilation[axis],
-            pads[axis].0,
+            pad,
             conv.output_padding[axis],
         ]
         .map(|v| i64::try_from(v).unwrap_or(i64::MAX / 4));

@@ -158,41 +158,6 @@ fn accumulate_mapped<G: ConvGeometry>(x: &[f32], w: &[f32], out: &mut [f32], mod
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    struct Tiny;
-    impl ConvGeometry for Tiny {
-        const C_IN: usize = 1;
-        const C_OUT: usize = 1;
-        const GROUPS: usize = 1;
-        const IN: [usize; 3] = [1, 3, 3];
-        const OUT: [usize; 3] = [1, 3, 3];
-        const KERNEL: [usize; 3] = [1, 3, 3];
-        const STRIDE: [usize; 3] = [1, 1, 1];
-        const DILATION: [usize; 3] = [1, 1, 1];
-        const PAD: [usize; 3] = [0, 1, 1];
-        const PADDING_MODE: PaddingMode = PaddingMode::Zeros;
-    }
-
-    #[test]
-    fn three_by_three_box_filter_with_zero_padding() {
-        let input = [1.0; 9];
-        let weight = [1.0; 9];
-        let mut out = [0.5; 9];
-        conv_plane::<Tiny>(&input, &weight, 0, &mut out);
-        assert_eq!(out, [4.5, 6.5, 4.5, 6.5, 9.5, 6.5, 4.5, 6.5, 4.5]);
-    }
-
-    #[test]
-    fn valid_range_excludes_taps_in_the_padding() {
-        assert_eq!(valid_range(3, 3, 1, 1, 1, 0), (1, 3));
-        assert_eq!(valid_range(3, 3, 1, 1, 1, 2), (0, 2));
-        assert_eq!(valid_range(5, 3, 2, 1, 1, 0), (1, 3));
-    }
-}
-
 /// Adds the transposed convolution of `input` (`[C_IN, ..IN]`) with the weights that reach
 /// output channel `oc` to `plane` (`[..OUT]`). PyTorch's weight layout is
 /// `[C_IN, C_OUT / GROUPS, ..KERNEL]`; input position `i` and tap `k` land on output
@@ -270,5 +235,40 @@ fn scatter_transposed<G: ConvGeometry>(x: &[f32], w: &[f32], out: &mut [f32]) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Tiny;
+    impl ConvGeometry for Tiny {
+        const C_IN: usize = 1;
+        const C_OUT: usize = 1;
+        const GROUPS: usize = 1;
+        const IN: [usize; 3] = [1, 3, 3];
+        const OUT: [usize; 3] = [1, 3, 3];
+        const KERNEL: [usize; 3] = [1, 3, 3];
+        const STRIDE: [usize; 3] = [1, 1, 1];
+        const DILATION: [usize; 3] = [1, 1, 1];
+        const PAD: [usize; 3] = [0, 1, 1];
+        const PADDING_MODE: PaddingMode = PaddingMode::Zeros;
+    }
+
+    #[test]
+    fn three_by_three_box_filter_with_zero_padding() {
+        let input = [1.0; 9];
+        let weight = [1.0; 9];
+        let mut out = [0.5; 9];
+        conv_plane::<Tiny>(&input, &weight, 0, &mut out);
+        assert_eq!(out, [4.5, 6.5, 4.5, 6.5, 9.5, 6.5, 4.5, 6.5, 4.5]);
+    }
+
+    #[test]
+    fn valid_range_excludes_taps_in_the_padding() {
+        assert_eq!(valid_range(3, 3, 1, 1, 1, 0), (1, 3));
+        assert_eq!(valid_range(3, 3, 1, 1, 1, 2), (0, 2));
+        assert_eq!(valid_range(5, 3, 2, 1, 1, 0), (1, 3));
     }
 }

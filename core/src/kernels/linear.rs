@@ -6,7 +6,7 @@ use crate::layer::Epilogue;
 /// register of products per lane group instead of one serial chain of additions.
 const LANES: usize = 8;
 
-/// The dot product of two equally long slices, summed in [`LANES`] interleaved partial sums.
+/// The dot product of two equally long slices, summed in `LANES` interleaved partial sums.
 #[inline(always)]
 #[must_use]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {

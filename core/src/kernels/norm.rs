@@ -1,7 +1,7 @@
 //! Normalisation and softmax kernels, in place on `f32` slices.
 
 /// PyTorch's inference-time batch norm as one multiply-add: `x * alpha + beta` with
-/// `alpha = weight / sqrt(var + eps)` and `beta = bias - mean * alpha` (how ATen computes it).
+/// `alpha = weight / sqrt(var + eps)` and `beta = bias - mean * alpha` (how `ATen` computes it).
 #[inline(always)]
 #[must_use]
 pub fn batch_norm_coefficients(

@@ -138,40 +138,6 @@ fn pool<G: PoolGeometry>(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    struct TwoByTwo;
-    impl PoolGeometry for TwoByTwo {
-        const C: usize = 1;
-        const IN: [usize; 3] = [1, 4, 4];
-        const OUT: [usize; 3] = [1, 2, 2];
-        const KERNEL: [usize; 3] = [1, 2, 2];
-        const STRIDE: [usize; 3] = [1, 2, 2];
-        const DILATION: [usize; 3] = [1, 1, 1];
-        const PAD: [usize; 3] = [0, 0, 0];
-    }
-
-    #[test]
-    fn max_and_average_of_two_by_two_windows() {
-        let input: [f32; 16] = core::array::from_fn(|i| i as f32);
-        let mut out = [0.0; 4];
-        max_pool::<TwoByTwo>(&input, &mut out);
-        assert_eq!(out, [5.0, 7.0, 13.0, 15.0]);
-        avg_pool::<TwoByTwo>(&input, &mut out, AvgDivisor::Valid);
-        assert_eq!(out, [2.5, 4.5, 10.5, 12.5]);
-    }
-
-    #[test]
-    fn window_clips_to_input_and_padded_input() {
-        // o=0, len=4, k=3, s=2, d=1, p=1: taps at -1, 0, 1 -> taps 1..3 inside, all 3 in padding bounds.
-        assert_eq!(window(0, 4, 3, 2, 1, 1), [1, 3, 3]);
-        // o=2: taps at 3, 4, 5 -> only tap 0 inside; 3 and 4 are inside the padded length 6.
-        assert_eq!(window(2, 4, 3, 2, 1, 1), [0, 1, 2]);
-    }
-}
-
 /// Adaptive pooling of one channel (`AdaptiveAvgPool*` / `AdaptiveMaxPool*`): output `o` along
 /// an axis of `len` inputs and `out` outputs covers `floor(o * len / out) .. ceil((o + 1) * len / out)`.
 #[inline]
@@ -207,5 +173,39 @@ pub fn adaptive_pool(
                 *o = acc;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct TwoByTwo;
+    impl PoolGeometry for TwoByTwo {
+        const C: usize = 1;
+        const IN: [usize; 3] = [1, 4, 4];
+        const OUT: [usize; 3] = [1, 2, 2];
+        const KERNEL: [usize; 3] = [1, 2, 2];
+        const STRIDE: [usize; 3] = [1, 2, 2];
+        const DILATION: [usize; 3] = [1, 1, 1];
+        const PAD: [usize; 3] = [0, 0, 0];
+    }
+
+    #[test]
+    fn max_and_average_of_two_by_two_windows() {
+        let input: [f32; 16] = core::array::from_fn(|i| i as f32);
+        let mut out = [0.0; 4];
+        max_pool::<TwoByTwo>(&input, &mut out);
+        assert_eq!(out, [5.0, 7.0, 13.0, 15.0]);
+        avg_pool::<TwoByTwo>(&input, &mut out, AvgDivisor::Valid);
+        assert_eq!(out, [2.5, 4.5, 10.5, 12.5]);
+    }
+
+    #[test]
+    fn window_clips_to_input_and_padded_input() {
+        // o=0, len=4, k=3, s=2, d=1, p=1: taps at -1, 0, 1 -> taps 1..3 inside, all 3 in padding bounds.
+        assert_eq!(window(0, 4, 3, 2, 1, 1), [1, 3, 3]);
+        // o=2: taps at 3, 4, 5 -> only tap 0 inside; 3 and 4 are inside the padded length 6.
+        assert_eq!(window(2, 4, 3, 2, 1, 1), [0, 1, 2]);
     }
 }
