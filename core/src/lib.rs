@@ -51,4 +51,26 @@ pub mod __private {
     pub const fn max(a: usize, b: usize) -> usize {
         if a > b { a } else { b }
     }
+
+    /// Reads `N` little-endian `f32`s starting at byte `offset` of `bytes`, in constant
+    /// evaluation: how weights embedded with `include_bytes!` become a `static` of `f32`s
+    /// (correct on big-endian targets too; `bytes` needs no alignment). `network!` checked the
+    /// offsets against the file's header.
+    #[must_use]
+    pub const fn f32s_le<N: generic_array::ArrayLength>(
+        bytes: &[u8],
+        offset: usize,
+    ) -> generic_array::GenericArray<f32, N> {
+        // SAFETY: an array of `f32`s whose bits are all zero is valid (it is all `0.0`).
+        let mut out: generic_array::GenericArray<f32, N> = unsafe { core::mem::zeroed() };
+        let values = out.as_mut_slice();
+        let mut i = 0;
+        while i < values.len() {
+            let at = offset + 4 * i;
+            values[i] =
+                f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+            i += 1;
+        }
+        out
+    }
 }

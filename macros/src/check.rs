@@ -11,10 +11,12 @@ use crate::ctxt::Ctxt;
 pub struct Options {
     /// A prefix of every `state_dict` key (a model nested in an attribute: `model1`).
     pub prefix: Option<String>,
+    /// A `.safetensors` file of trained weights to compile in, and where it was named.
+    pub weights: Option<(String, proc_macro2::Span)>,
 }
 
 /// Every option `#[staticnn(..)]` accepts.
-const OPTION_KEYS: &[&str] = &["prefix"];
+const OPTION_KEYS: &[&str] = &["prefix", "weights"];
 
 /// Validates `#[staticnn(..)]`: known keys, each once, with values of the right kind.
 pub fn options(network: &Network, cx: &mut Ctxt) -> Options {
@@ -34,6 +36,20 @@ pub fn options(network: &Network, cx: &mut Ctxt) -> Options {
                     "`prefix` must be a state_dict key prefix such as \"model1\" or \
                      \"backbone.features\", found {p:?}"
                 ),
+            ),
+            ("weights", Value::Str(file)) if file.ends_with(".safetensors") => {
+                options.weights = Some((file.clone(), option.value.span));
+            }
+            ("weights", Value::Str(file)) => cx.error(
+                option.value.span,
+                format!(
+                    "`weights` names a .safetensors file (relative to the crate's Cargo.toml), \
+                     found {file:?}"
+                ),
+            ),
+            ("weights", other) => cx.error(
+                option.value.span,
+                format!("`weights` expects a file name string, found {}", other.describe()),
             ),
             ("prefix", other) => cx.error(
                 option.value.span,

@@ -10,6 +10,7 @@ use crate::layers::{ActivationKind, Layer, Op, Padding};
 use crate::plan::{self, Fused, Slot, Step};
 use crate::repr;
 use crate::shape::{Shape, Stage};
+use crate::weights::Weights;
 
 /// A network whose layers and shapes passed every check.
 pub struct Checked<'a> {
@@ -23,6 +24,8 @@ pub struct Checked<'a> {
     pub input: Shape,
     /// The `state_dict` prefix of every key (`#[staticnn(prefix = "..")]`).
     pub prefix: Option<String>,
+    /// Trained weights to compile in (`#[staticnn(weights = "..")]`).
+    pub weights: Option<Weights>,
 }
 
 /// Everything `network!` emits for one network.
@@ -32,11 +35,13 @@ pub fn network(net: &Checked) -> TokenStream {
     let inherent = inherent_impl(net, &types);
     let trait_impl = network_trait_impl(net, &types);
     let display = display_impl(net);
+    let trained = net.weights.as_ref().map(|w| trained_impl(net, &types, w));
     quote! {
         #definition
         #inherent
         #trait_impl
         #display
+        #trained
     }
 }
 
@@ -392,6 +397,91 @@ fn torch_repr(net: &Checked) -> String {
     let lines: Vec<(String, String)> =
         net.layers.iter().map(|l| (l.state_dict_name(), repr::layer(l))).collect();
     repr::sequential(&lines)
+}
+
+/// `trained()`: the network with the weights of the file, as a `static` in read-only memory.
+/// The file is embedded with `include_bytes!` and read by constant evaluation, so neither the
+/// macro's output nor the compile time grows with the number of weights, and cargo rebuilds
+/// when the file changes.
+fn trained_impl(net: &Checked, types: &StageTypes, weights: &Weights) -> TokenStream {
+    let name = &net.network.name;
+    let vis = &net.network.vis;
+    let path = weights.path.to_string_lossy().into_owned();
+    let fields = net.layers.iter().enumerate().map(|(i, layer)| {
+        let f = field(layer);
+        let ty = &types.layers[i];
+        let offsets = weights.offsets.get(i).map_or(&[][..], Vec::as_slice);
+        let shapes = (input_shape(net, i), net.stages[i].output.as_ref());
+        let init = const_init(layer, ty, shapes, offsets);
+        quote!(#f: #init)
+    });
+    let file = path.rsplit(['/', '\\']).next().unwrap_or(&path);
+    let doc = format!(" The network with the trained weights of `{file}`, in read-only memory.");
+    quote! {
+        impl #name {
+            #[doc = #doc]
+            ///
+            /// The weights are a `static` (flash on a microcontroller): nothing is copied to RAM.
+            #[must_use]
+            #vis fn trained() -> &'static Self {
+                #[allow(long_running_const_eval)]
+                static TRAINED: #name = {
+                    const BYTES: &[u8] = ::core::include_bytes!(#path);
+                    #name { #(#fields,)* }
+                };
+                &TRAINED
+            }
+        }
+    }
+}
+
+/// A constant expression building one layer: its tensors read from `BYTES` at `offsets` (in
+/// the order of `params::declared`), the rest from its settings.
+fn const_init(
+    layer: &Layer,
+    ty: &TokenStream,
+    (input, output): (Option<&Shape>, Option<&Shape>),
+    offsets: &[usize],
+) -> TokenStream {
+    let mut next = offsets.iter();
+    let mut read = |present: bool| match next.next().filter(|_| present) {
+        Some(&at) => quote!(::staticnn::__private::f32s_le(BYTES, #at)),
+        None => quote!(::staticnn::__private::f32s_le(BYTES, 0)),
+    };
+    match &layer.op {
+        Op::Conv(c) => {
+            let (w, b) = (read(true), read(c.bias));
+            quote!(<#ty>::from_parts(#w, #b))
+        }
+        Op::Linear(l) => {
+            let (w, b) = (read(true), read(l.bias));
+            quote!(<#ty>::from_parts(#w, #b))
+        }
+        Op::BatchNorm(bn) => {
+            let eps = f32_lit(bn.eps);
+            let (w, b) = (read(bn.affine), read(bn.affine));
+            let (mean, var) = (read(true), read(true));
+            quote!(<#ty>::from_parts(#w, #b, #mean, #var, #eps))
+        }
+        Op::LayerNorm(ln) => {
+            let eps = f32_lit(ln.eps);
+            let (w, b) = (read(ln.elementwise_affine), read(ln.elementwise_affine && ln.bias));
+            quote!(<#ty>::from_parts(#w, #b, #eps))
+        }
+        Op::InstanceNorm(n) => {
+            let eps = f32_lit(n.eps);
+            let (w, b) = (read(n.affine), read(n.affine));
+            let (mean, var) = (read(n.track_running_stats), read(n.track_running_stats));
+            quote!(<#ty>::from_parts(#w, #b, #mean, #var, #eps))
+        }
+        Op::Pool(_) | Op::AdaptivePool(_) | Op::Softmax(_) => quote!(<#ty>::new()),
+        Op::Flatten(_) if output.is_some_and(|o| o.0.len() > 1) => quote!(<#ty>::new()),
+        Op::Custom(path) if layer.call.args.is_empty() => quote!(#path::new()),
+        Op::Activation(a) if a.kind.has_parameters() => field_init(layer, input, output),
+        Op::Passthrough if layer.kind() == "Dropout" => field_init(layer, input, output),
+        Op::Upsample(_) | Op::Custom(_) => field_init(layer, input, output),
+        Op::Activation(_) | Op::Passthrough | Op::Flatten(_) => quote!(#ty),
+    }
 }
 
 fn value_tokens(value: &Value, span: Span) -> TokenStream {

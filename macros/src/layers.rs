@@ -216,6 +216,20 @@ pub enum ActivationKind {
     Softplus(f64, f64),
 }
 
+impl ActivationKind {
+    /// Whether the activation has parameters (so its layer is built with `new(..)`).
+    pub fn has_parameters(self) -> bool {
+        matches!(
+            self,
+            Self::LeakyReLU(_)
+                | Self::Hardtanh(..)
+                | Self::Gelu(_)
+                | Self::Elu(_)
+                | Self::Softplus(..)
+        )
+    }
+}
+
 /// Adaptive average or max pooling to a fixed output size.
 pub struct AdaptivePool {
     /// Max (`true`) or average.

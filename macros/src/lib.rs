@@ -14,10 +14,12 @@ mod ctxt;
 mod expand;
 mod fallback;
 mod layers;
+mod params;
 mod parse;
 mod plan;
 mod repr;
 mod shape;
+mod weights;
 
 use proc_macro::TokenStream;
 
@@ -48,5 +50,13 @@ fn network_tokens(network: &ast::Network) -> proc_macro2::TokenStream {
         // Every unresolved layer and malformed shape reported an error above.
         return fallback::expand(network, &syn::Error::new(network.name.span(), "invalid network"));
     };
-    expand::network(&expand::Checked { network, layers, stages, input, prefix: options.prefix })
+    let mut cx = ctxt::Ctxt::default();
+    let weights = options.weights.as_ref().and_then(|(file, span)| {
+        weights::load(file, *span, &layers, options.prefix.as_deref(), &mut cx)
+    });
+    if let Some(error) = cx.into_error() {
+        return fallback::expand(network, &error);
+    }
+    let prefix = options.prefix;
+    expand::network(&expand::Checked { network, layers, stages, input, prefix, weights })
 }

@@ -383,6 +383,16 @@ impl<S: ConvSpec> Conv<S> {
     /// Whether the layer has a bias.
     pub const HAS_BIAS: bool = S::BiasLen::USIZE > 0;
 
+    /// A layer from its `weight` and `bias` (empty with `bias=False`); `const`, so trained
+    /// weights can be a `static` in read-only memory.
+    #[must_use]
+    pub const fn from_parts(
+        weight: GenericArray<f32, S::WeightLen>,
+        bias: GenericArray<f32, S::BiasLen>,
+    ) -> Self {
+        Self { weight, bias }
+    }
+
     /// A layer with all weights and biases zero.
     #[must_use]
     pub fn zeros() -> Self {

@@ -48,6 +48,16 @@ where
 {
     const DIMS: &'static [usize] = &[O::USIZE, I::USIZE];
 
+    /// A layer from its `weight` and `bias` (empty with `bias=False`); `const`, so trained
+    /// weights can be a `static` in read-only memory.
+    #[must_use]
+    pub const fn from_parts(
+        weight: GenericArray<f32, Prod<O, I>>,
+        bias: GenericArray<f32, Prod<O, B::PerOutput>>,
+    ) -> Self {
+        Self { weight, bias, marker: PhantomData }
+    }
+
     /// A layer with all weights and biases zero.
     #[must_use]
     pub fn zeros() -> Self {

@@ -50,6 +50,19 @@ where
 {
     const DIMS: &'static [usize] = &[C::USIZE];
 
+    /// A batch norm from its `state_dict` tensors (`weight` and `bias` empty without
+    /// `affine`); `const`, so trained weights can be a `static` in read-only memory.
+    #[must_use]
+    pub const fn from_parts(
+        weight: GenericArray<f32, Prod<C, A::PerOutput>>,
+        bias: GenericArray<f32, Prod<C, A::PerOutput>>,
+        running_mean: GenericArray<f32, C>,
+        running_var: GenericArray<f32, C>,
+        eps: f32,
+    ) -> Self {
+        Self { weight, bias, running_mean, running_var, eps }
+    }
+
     /// PyTorch's initial state (`weight` 1, `bias` 0, `running_mean` 0, `running_var` 1) with
     /// the given `eps`.
     #[must_use]
@@ -260,6 +273,17 @@ where
     Prod<N::Len, A::PerOutput>: ArrayLength,
     Prod<N::Len, B::PerOutput>: ArrayLength,
 {
+    /// A layer norm from its `state_dict` tensors; `const`, so trained weights can be a
+    /// `static` in read-only memory.
+    #[must_use]
+    pub const fn from_parts(
+        weight: GenericArray<f32, Prod<N::Len, A::PerOutput>>,
+        bias: GenericArray<f32, Prod<N::Len, B::PerOutput>>,
+        eps: f32,
+    ) -> Self {
+        Self { weight, bias, eps, shape: PhantomData }
+    }
+
     /// PyTorch's initial state (`weight` 1, `bias` 0) with the given `eps`.
     #[must_use]
     pub fn new(eps: f32) -> Self {
@@ -395,6 +419,19 @@ where
     Prod<C, T::PerOutput>: ArrayLength,
 {
     const DIMS: &'static [usize] = &[C::USIZE];
+
+    /// An instance norm from its `state_dict` tensors; `const`, so trained weights can be a
+    /// `static` in read-only memory.
+    #[must_use]
+    pub const fn from_parts(
+        weight: GenericArray<f32, Prod<C, A::PerOutput>>,
+        bias: GenericArray<f32, Prod<C, A::PerOutput>>,
+        running_mean: GenericArray<f32, Prod<C, T::PerOutput>>,
+        running_var: GenericArray<f32, Prod<C, T::PerOutput>>,
+        eps: f32,
+    ) -> Self {
+        Self { weight, bias, running_mean, running_var, eps }
+    }
 
     /// PyTorch's initial state with the given `eps`.
     #[must_use]
