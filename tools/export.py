@@ -898,10 +898,18 @@ def _assign_names(chain: list[tuple[Layer, str | None, nn.Module | None]]) -> st
         module_parents = {p.rpartition(".")[0] for _, p, _ in chain if p is not None}
         parent = module_parents.pop() if len(module_parents) == 1 else ""
     used: set[str] = set()
+    stateful_paths: set[str] = set()
     for index, (layer, path, _) in enumerate(chain):
         leaf = path.rpartition(".")[2] if path is not None else None
         same_parent = path is not None and path.rpartition(".")[0] == parent
         if layer.tensors:
+            if path in stateful_paths:
+                raise ExportError(
+                    f"{layer.origin} is called more than once; a layer with weights appears "
+                    "once in a network! (shared weights are not supported). Use separate "
+                    "layers with their own weights."
+                )
+            stateful_paths.add(path)
             layer.key = leaf
             layer.name = _stateful_name(layer, leaf, index, used)
         elif same_parent and leaf not in used and leaf != str(index) and _is_identifier(leaf):
@@ -930,9 +938,8 @@ def _stateful_name(layer: Layer, leaf: str, index: int, used: set[str]) -> str |
         )
     if leaf in used:
         raise ExportError(
-            f"{layer.origin} is called more than once; a layer with weights appears once in a "
-            "network! (shared weights are not supported). Use separate layers with their own "
-            "weights."
+            f"{layer.origin}: its name {leaf!r} is already used by an earlier layer of the "
+            "chain; each name is a Rust field and must be unique. Rename one of them."
         )
     return leaf
 
@@ -1057,7 +1064,14 @@ def plan(model: nn.Module, input_shape: Sequence[int], *, submodule: str | None 
         else:
             chain.append((_layer_from_function(node, where), None, None))
     parent = _assign_names(chain)
-    result = Plan(shape, [layer for layer, _, _ in chain], _join(root_prefix, parent) or None)
+    prefix = _join(root_prefix, parent) or None
+    if prefix and not re.fullmatch(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*", prefix):
+        raise ExportError(
+            f"{where}: the state_dict prefix {prefix!r} has characters network! does not accept "
+            "in #[staticnn(prefix = ..)] (letters, digits, _ and dots only); rename the module "
+            "attribute."
+        )
+    result = Plan(shape, [layer for layer, _, _ in chain], prefix)
     _check_state_dict_covered(target, result.tensors(), root_prefix, where)
     _check_runs(target, shape, where)
     return result

@@ -302,7 +302,8 @@ def test_layer_text_examples() -> None:
     examples = {
         nn.Conv2d(3, 32, 5, 1, 2): "Conv2d(3, 32, 5, padding = 2)",
         nn.Conv2d(3, 6, (3, 5), stride=(2, 2)): "Conv2d(3, 6, (3, 5), stride = 2)",
-        nn.Conv2d(3, 6, 3, padding="same", bias=False): 'Conv2d(3, 6, 3, padding = "same", bias = False)',
+        nn.Conv2d(3, 6, 3, padding="same", bias=False):
+            'Conv2d(3, 6, 3, padding = "same", bias = False)',
         nn.MaxPool2d(2, 2): "MaxPool2d(2)",
         nn.MaxPool2d(3, 2): "MaxPool2d(3, stride = 2)",
         nn.MaxPool2d((2, 2)): "MaxPool2d((2, 2))",
@@ -366,6 +367,52 @@ network! {
 def test_forward_chain_with_functions() -> None:
     torch.manual_seed(0)
     _export_and_check(TutorialNet(), [3, 32, 32], "TutorialNet", TUTORIAL_NET_TEXT)
+
+
+class Functional(nn.Module):
+    """Activations, pooling and flattening written as functions and tensor methods."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.head = nn.Linear(16, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(self.conv(x).relu(), (2, 2))
+        x = F.avg_pool2d(F.leaky_relu(x, 0.1), 2, stride=2)
+        x = self.head(x.flatten(1))
+        return F.log_softmax(torch.tanh(x), dim=1)
+
+
+FUNCTIONAL_TEXT = """\
+network! {
+    pub struct Functional: [1, 8, 8] {
+        conv = Conv2d(1, 4, 3, padding = 1),
+        ReLU(),
+        MaxPool2d((2, 2)),
+        LeakyReLU(negative_slope = 0.1),
+        AvgPool2d(2),
+        Flatten(),
+        head = Linear(16, 10),
+        Tanh(),
+        LogSoftmax(dim = 1),
+    }
+}"""
+
+
+def test_functions_and_methods() -> None:
+    torch.manual_seed(0)
+    _export_and_check(Functional(), [1, 8, 8], "Functional", FUNCTIONAL_TEXT)
+
+    class WithDropout(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return F.dropout(self.fc(x), 0.2)
+
+    _refused(WithDropout(), [4], "WithDropout", "dropout", "no staticnn layer equivalent")
 
 
 def test_batchnorm_skips_num_batches_tracked() -> None:
@@ -523,6 +570,16 @@ def test_refuses_non_chains() -> None:
     _refused(ViewFlatten(), [1, 8, 8], "ViewFlatten", "view", "nn.Flatten()")
     _refused(Branchy(), [4], "Branchy", "torch.fx could not trace", "control flow")
     _refused(Shared(), [4], "fc (Linear)", "called more than once")
+
+    class SharedByIndex(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(4, 4)])
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.layers[0](self.layers[0](x))
+
+    _refused(SharedByIndex(), [4], "layers.0 (Linear)", "called more than once")
     _refused(Unused(), [4], "Unused", "spare.weight", "belong to no layer")
     _refused(nn.Sequential(nn.Sequential(nn.Linear(4, 4)), nn.Linear(4, 2)), [4],
              "different parent modules", "0.0 (Linear)")
