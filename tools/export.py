@@ -820,7 +820,10 @@ def _layer_from_function(node: fx.Node, where: str) -> Layer:
     unknown = set(given) - {name for name, _ in SIGNATURES[kind]}
     if unknown:
         raise ExportError(f"{where}: {what} has arguments {sorted(unknown)} that {kind} lacks")
-    module = getattr(nn, kind)(**{**_FUNCTION_DEFAULTS.get(kind, {}), **given})
+    try:
+        module = getattr(nn, kind)(**{**_FUNCTION_DEFAULTS.get(kind, {}), **given})
+    except (TypeError, ValueError) as exc:
+        raise ExportError(f"{where}: {what} cannot be written as nn.{kind}: {exc}") from exc
     return _layer_from_module(module, f"{where}: {what}")
 
 
