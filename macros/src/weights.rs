@@ -29,8 +29,26 @@ struct Entry {
     start: usize,
 }
 
-/// Reads `file` (relative to the using crate's `CARGO_MANIFEST_DIR`) and checks it against the
-/// tensors `layers` declare, under their `state_dict` keys (`prefix` prepended).
+/// Where `file` is: relative to the using crate's `CARGO_MANIFEST_DIR` (where its `Cargo.toml`
+/// is), else relative to the source file that invokes `network!` (as `include_bytes!`).
+fn locate(file: &str, span: Span) -> Result<PathBuf, String> {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let source_dir = span.unwrap().local_file().and_then(|f| f.parent().map(PathBuf::from));
+    let candidates: Vec<PathBuf> =
+        [manifest, source_dir].into_iter().flatten().map(|dir| dir.join(file)).collect();
+    if let Some(found) = candidates.iter().find(|p| p.is_file()) {
+        return Ok(found.clone());
+    }
+    let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+    Err(format!(
+        "cannot find the weights file {file:?} (looked for {}); the path is relative to the \
+         crate's Cargo.toml directory",
+        tried.join(" and ")
+    ))
+}
+
+/// Reads `file` (see [`locate`]) and checks it against the tensors `layers` declare, under
+/// their `state_dict` keys (`prefix` prepended).
 pub fn load(
     file: &str,
     span: Span,
@@ -38,19 +56,17 @@ pub fn load(
     prefix: Option<&str>,
     cx: &mut Ctxt,
 ) -> Option<Weights> {
-    let base = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(PathBuf::new, PathBuf::from);
-    let path = base.join(file);
+    let path = match locate(file, span) {
+        Ok(path) => path,
+        Err(why) => {
+            cx.error(span, why);
+            return None;
+        }
+    };
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
         Err(e) => {
-            cx.error(
-                span,
-                format!(
-                    "cannot read the weights file {}: {e}; the path is relative to the crate's \
-                     Cargo.toml directory",
-                    path.display()
-                ),
-            );
+            cx.error(span, format!("cannot read the weights file {}: {e}", path.display()));
             return None;
         }
     };
@@ -62,24 +78,36 @@ pub fn load(
         }
     };
     let mut used = vec![false; entries.len()];
-    let names: Vec<&String> = entries.iter().map(|(name, _)| name).collect();
     let index: HashMap<&str, usize> =
-        names.iter().enumerate().map(|(i, name)| (name.as_str(), i)).collect();
+        entries.iter().enumerate().map(|(i, (name, _))| (name.as_str(), i)).collect();
+    let key_prefix = |layer: &Layer| match prefix {
+        Some(p) => format!("{p}.{}", layer.state_dict_name()),
+        None => layer.state_dict_name(),
+    };
+    let declared_keys: Vec<String> = layers
+        .iter()
+        .flat_map(|l| declared(l).into_iter().map(move |t| format!("{}.{}", key_prefix(l), t.name)))
+        .collect();
     let mut offsets = Vec::with_capacity(layers.len());
     let mut ok = true;
     for layer in layers {
-        let key_prefix = match prefix {
-            Some(p) => format!("{p}.{}", layer.state_dict_name()),
-            None => layer.state_dict_name(),
-        };
         let mut layer_offsets = Vec::new();
         for tensor in declared(layer) {
-            let key = format!("{key_prefix}.{}", tensor.name);
+            let key = format!("{}.{}", key_prefix(layer), tensor.name);
             let what = format!("layer ({}) {}", layer.state_dict_name(), repr::layer(layer));
             let needs = Shape(tensor.dims.clone());
             let Some(&i) = index.get(key.as_str()) else {
-                let hint = crate::catalog::closest(&key, names.iter().map(|n| n.as_str()))
-                    .map(|n| format!(" (it has `{n}`; check the layer's name or the prefix)"))
+                // A tensor nobody declares, with this name and shape, is probably this one.
+                let suffix = format!(".{}", tensor.name);
+                let candidate = entries.iter().find(|(name, e)| {
+                    name.ends_with(&suffix)
+                        && e.shape == tensor.dims
+                        && !declared_keys.contains(name)
+                });
+                let hint = candidate
+                    .map(|(name, _)| {
+                        format!(" (it has `{name}` of that shape: name the layer to match, or set the prefix)")
+                    })
                     .unwrap_or_default();
                 cx.error(
                     layer.call.kind_span(),
