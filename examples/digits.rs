@@ -45,11 +45,15 @@ fn main() -> Result<(), String> {
     let mut logits = Tensor::zeros();
     let mut confusion = [[0usize; CLASSES]; CLASSES];
     let mut same_as_torch = 0;
+    let mut worst_logit_error = 0.0f32;
     let mut predictions = Vec::with_capacity(samples.len());
     for (sample, reference) in samples.iter().zip(&torch) {
         let image = Tensor::try_from_slice(&sample.pixels).map_err(|e| e.to_string())?;
         net.forward_into(&image, &mut logits, &mut scratch);
         let predicted = logits.argmax();
+        for (got, want) in logits.as_slice().iter().zip(&reference.logits) {
+            worst_logit_error = worst_logit_error.max((got - want).abs() / (1.0 + want.abs()));
+        }
         confusion[sample.label as usize][predicted] += 1;
         same_as_torch += usize::from(predicted == reference.predicted as usize);
         predictions.push(predicted);
@@ -62,7 +66,11 @@ fn main() -> Result<(), String> {
         100.0 * samples.iter().zip(&torch).filter(|(s, t)| s.label == t.predicted).count() as f64
             / samples.len() as f64
     );
-    println!("same prediction as PyTorch: {same_as_torch} of {}\n", samples.len());
+    println!(
+        "same prediction as PyTorch: {same_as_torch} of {}; largest logit difference \
+         |got - want| / (1 + |want|): {worst_logit_error:.1e}\n",
+        samples.len()
+    );
 
     println!("confusion matrix (rows: true digit, columns: predicted)");
     println!("      {}", (0..CLASSES).map(|c| format!("{c:>4}")).collect::<String>());
