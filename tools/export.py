@@ -1080,8 +1080,18 @@ def plan(model: nn.Module, input_shape: Sequence[int], *, submodule: str | None 
     return result
 
 
-def render(p: Plan, name: str, *, doc: str | None = None, visibility: str = "pub") -> str:
-    """The ``network! { .. }`` declaration of a plan, without a trailing newline."""
+def render(
+    p: Plan,
+    name: str,
+    *,
+    doc: str | None = None,
+    visibility: str = "pub",
+    weights: str | None = None,
+) -> str:
+    """The ``network! { .. }`` declaration of a plan, without a trailing newline.
+
+    ``weights``, when given, is the path (relative to the using crate's ``Cargo.toml``) written
+    as ``#[staticnn(weights = "...")]`` so the weights are compiled in."""
     if not _is_identifier(name):
         raise ExportError(
             f"the struct name {name!r} must be a Rust identifier (CamelCase, e.g. 'LeNet')"
@@ -1089,8 +1099,13 @@ def render(p: Plan, name: str, *, doc: str | None = None, visibility: str = "pub
     lines = ["network! {"]
     for doc_line in (doc.splitlines() if doc else []):
         lines.append(f"    /// {doc_line}".rstrip())
+    options = []
     if p.prefix:
-        lines.append(f'    #[staticnn(prefix = "{p.prefix}")]')
+        options.append(f'prefix = "{p.prefix}"')
+    if weights:
+        options.append(f'weights = "{weights}"')
+    if options:
+        lines.append(f"    #[staticnn({', '.join(options)})]")
     vis = f"{visibility} " if visibility else ""
     dims = ", ".join(str(d) for d in p.input_shape)
     lines.append(f"    {vis}struct {name}: [{dims}] {{")
@@ -1118,6 +1133,7 @@ def export(
     submodule: str | None = None,
     doc: str | None = None,
     visibility: str = "pub",
+    weights_attr: str | None = None,
 ) -> str:
     """Exports ``model`` to staticnn; returns the ``network!`` declaration.
 
@@ -1133,13 +1149,15 @@ def export(
             prefix, so the keys are those of ``model.state_dict()`` (``model1.0.weight``).
         doc: a doc comment for the struct.
         visibility: the struct's visibility (``"pub"``, ``"pub(crate)"``, or ``""``).
+        weights_attr: the weights file as the Rust crate will name it (relative to its
+            ``Cargo.toml``); adds ``#[staticnn(weights = "...")]`` to compile the weights in.
 
     Raises:
         ExportError: when the model cannot be expressed; the message names the module, the
             reason and the fix.
     """
     p = plan(model, input_shape, submodule=submodule)
-    text = render(p, name, doc=doc, visibility=visibility)
+    text = render(p, name, doc=doc, visibility=visibility, weights=weights_attr)
     if path is not None:
         write_safetensors(p, path)
     return text
@@ -1206,11 +1224,14 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--submodule", help="export only this attribute path, e.g. model1")
     parser.add_argument("--doc", help="doc comment for the struct")
     parser.add_argument("--declaration-out", help="also write the declaration to this file")
+    parser.add_argument("--weights-attr", metavar="PATH",
+                        help="add #[staticnn(weights = PATH)], PATH relative to the crate's "
+                        "Cargo.toml, to compile the weights in")
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
         model = _load_model(args.model, args.state_dict)
         text = export(model, args.input_shape, args.name, args.out,
-                      submodule=args.submodule, doc=args.doc)
+                      submodule=args.submodule, doc=args.doc, weights_attr=args.weights_attr)
     except ExportError as exc:
         print(f"export.py: error: {exc}", file=sys.stderr)
         return 2
