@@ -5,6 +5,7 @@ Regenerate every fixture (from the repository root; needs torch, safetensors, nu
 
     python3 tools/gen_fixtures.py            # writes tests/fixtures/<case>.safetensors
     python3 tools/gen_fixtures.py --check    # regenerates in memory, compares with the files
+                                             # and with the declarations in conformance.rs
     python3 tools/gen_fixtures.py --rust     # prints a `network!` declaration per case
 
 Each case below is an `nn.Sequential` described by its input shape (without the batch
@@ -28,6 +29,9 @@ File layout, `tests/fixtures/<case>.safetensors` (all tensors float32, row-major
 - `__metadata__` (strings): `repr` = `str(model)`; `case`; `description`; `layers` (the
   declaration, one layer per line, `name = ` before named ones); `input_shape` and
   `output_shape` (JSON lists, without batch); `state_dict_keys` (JSON list, in order);
+  `params` (elements of the state_dict); `macs` (multiply-accumulates of the convolution and
+  linear layers for one sample: output elements times `in_channels / groups * prod(kernel)`,
+  and `in_features * out_features`, counted with forward hooks);
   `seed`; `torch_version`; `max_abs_err_vs_float64` (how far the float32 output is from the
   same model evaluated in float64, a measure of how well-conditioned the case is).
 
@@ -44,12 +48,13 @@ import re
 import sys
 import warnings
 import zlib
+from math import prod
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from safetensors import safe_open
 from torch import nn
 
@@ -69,13 +74,21 @@ class Case:
     layers: list  # str, or (name, str) for a named layer
     description: str
     # "randn": standard normal; "negative": uniform in [-1.1, -0.1), so zero padding would
-    # win every max-pooling window that touches it; "shifted": normal with mean -1.
+    # win every max-pooling window that touches it; "shifted": normal with mean -1;
+    # "special": standard normal with +-inf, NaN and -0.0 at the flat indices of SPECIALS.
     input_kind: str = "randn"
-    metadata: dict = field(default_factory=dict)
+    # The Rust struct's name in tests/conformance.rs; default: the case name in CamelCase.
+    struct: str = ""
 
 
-def c(name, shape, layers, description, input_kind="randn"):
-    return Case(name, shape, layers, description, input_kind)
+# Non-finite values of the "special" inputs, by flat index: +inf and -inf share the first
+# window of most pooling layers (their sum is NaN), and a NaN must win any max.
+SPECIALS = {0: float("inf"), 1: float("-inf"), 7: float("nan"), 14: float("inf"),
+            21: -0.0, 30: float("-inf"), 41: float("nan")}
+
+
+def c(name, shape, layers, description, input_kind="randn", struct=""):
+    return Case(name, shape, layers, description, input_kind, struct)
 
 
 CASES = [
@@ -135,6 +148,10 @@ CASES = [
     c("conv2d_1x1", [6, 5, 4], ["Conv2d(6, 4, 1)"], "pointwise 1x1 convolution"),
     c("conv2d_full_window", [2, 5, 4], ["Conv2d(2, 3, (5, 4))"],
       "kernel as large as the input: a 1x1 output"),
+    c("conv2d_valid_stride", [2, 7, 8], ['Conv2d(2, 3, 3, 2, "valid")'],
+      'padding="valid" given positionally, with a stride'),
+    c("conv2d_tiny_circular", [2, 1, 1], ['Conv2d(2, 3, 3, padding=1, padding_mode="circular")'],
+      "a 1x1 input wrapped around by circular padding: every tap reads the one pixel"),
     c("conv2d_relu", [3, 8, 9], ["Conv2d(3, 5, 3, padding=1)", "ReLU()"],
       "a convolution with the ReLU after it (fused by staticnn)"),
     # ---- Conv1d -------------------------------------------------------------------------
@@ -149,6 +166,14 @@ CASES = [
       "Conv1d, depthwise, replicate padding, stride 3"),
     c("conv1d_circular", [2, 9], ['Conv1d(2, 2, 5, padding=4, padding_mode="circular")'],
       "Conv1d, circular padding of 4 on an input of 9"),
+    c("conv1d_reflect_max_padding", [2, 5], ['Conv1d(2, 2, 3, padding=4, padding_mode="reflect")'],
+      "reflect padding of length - 1, the most PyTorch allows"),
+    c("conv1d_replicate_wide_padding", [1, 3], ['Conv1d(1, 2, 2, padding=5, padding_mode="replicate")'],
+      "replicate padding wider than the input"),
+    c("conv1d_circular_full_wrap", [2, 4], ['Conv1d(2, 2, 3, stride=2, padding=4, padding_mode="circular")'],
+      "circular padding as long as the input"),
+    c("conv1d_long", [1, 1500], ["Conv1d(1, 2, 7, stride=3)", "MaxPool1d(2)", "Flatten()", "Linear(498, 3)"],
+      "a sequence longer than 1024 (sizes beyond typenum's named constants)"),
     # ---- Conv3d -------------------------------------------------------------------------
     c("conv3d_basic", [2, 5, 6, 7], ["Conv3d(2, 3, 3)"], "Conv3d with defaults"),
     c("conv3d_options", [2, 6, 7, 8],
@@ -185,6 +210,8 @@ CASES = [
       "ceil_mode=True: along height ceil gives 4 windows and the last-window rule drops the "
       "one that would start in the right padding (3 remain); along width ceil gives 4 where "
       "floor gives 3", "negative"),
+    c("maxpool2d_positional", [2, 7, 6], ["MaxPool2d(3, 2, 1, 1, False, True)"],
+      "every argument positionally, ceil_mode=True", "shifted"),
     c("maxpool2d_all_options", [2, 8, 7],
       ["MaxPool2d(kernel_size=(3, 2), stride=(2, 1), padding=(1, 1), dilation=(1, 2), "
        "return_indices=False, ceil_mode=True)"],
@@ -215,6 +242,8 @@ CASES = [
       ["AvgPool2d(kernel_size=2, stride=None, padding=0, ceil_mode=False, "
        "count_include_pad=True, divisor_override=None)"],
       "every keyword given with its default value"),
+    c("avgpool2d_positional", [2, 7, 8], ["AvgPool2d(3, 2, 1, False, False, 4)"],
+      "every argument positionally: divisor_override wins over count_include_pad=False"),
     # ---- MaxPool1d / AvgPool1d ----------------------------------------------------------
     c("maxpool1d_basic", [3, 20], ["MaxPool1d(3)"], "MaxPool1d with defaults"),
     c("maxpool1d_options", [2, 17], ["MaxPool1d(3, stride=2, padding=1, dilation=2, ceil_mode=True)"],
@@ -230,6 +259,7 @@ CASES = [
     # ---- Linear -------------------------------------------------------------------------
     c("linear_bias", [19], ["Linear(19, 7)"], "Linear with bias, 19 features (not a multiple of 8)"),
     c("linear_no_bias", [19], ["Linear(19, 7, bias=False)"], "Linear without bias"),
+    c("linear_wide", [1100], ["Linear(1100, 3)"], "more than 1024 input features"),
     c("linear_relu_linear", [16], ["Linear(16, 9)", "ReLU()", "Linear(9, 4, False)"],
       "two Linear layers around a ReLU, the second without bias (positional)"),
     # ---- Flatten ------------------------------------------------------------------------
@@ -252,16 +282,28 @@ CASES = [
       [("features", "Conv2d(2, 4, 3)"), "ReLU()", ("pool", "MaxPool2d(2)"), "Flatten()",
        ("head", "Linear(36, 3)")],
       "named and unnamed layers mixed: keys features.*, head.* and printed (1), (3)"),
+    c("tiny_input", [2, 1, 1],
+      ['Conv2d(2, 3, 3, padding=1, padding_mode="replicate")', "MaxPool2d(3, 1, 1)", "Flatten()",
+       "Linear(3, 2)"],
+      "a 1x1 feature map through padded windows"),
+    # ---- Non-finite values --------------------------------------------------------------
+    c("special_values_max", [2, 5, 6], ["MaxPool2d(2, stride=1, padding=1)", "ReLU()"],
+      "inf, -inf, NaN and -0.0 through max pooling and ReLU: NaN propagates", "special"),
+    c("special_values_avg", [2, 4, 6], ["AvgPool2d(2)", "ReLU()"],
+      "inf, -inf, NaN and -0.0 through average pooling: inf + -inf is NaN", "special"),
+    c("special_values_conv", [1, 5, 6], ["Conv2d(1, 2, 2)", "ReLU()"],
+      "inf, -inf and NaN through a convolution", "special"),
     # ---- The tutorials' models ----------------------------------------------------------
     c("lenet", [1, 32, 32],
       ["Conv2d(1, 6, 5)", "ReLU()", "MaxPool2d(2)", "Conv2d(6, 16, 5)", "ReLU()", "MaxPool2d(2)",
        "Flatten()", "Linear(400, 120)", "ReLU()", "Linear(120, 84)", "ReLU()", "Linear(84, 10)"],
-      "LeNet-5 of the PyTorch 60-minute blitz, on 1x32x32"),
+      "LeNet-5 of the PyTorch 60-minute blitz, on 1x32x32", struct="LeNet"),
     c("cifar10", [3, 32, 32],
       ["Conv2d(3, 32, 5, 1, 2)", "MaxPool2d(2)", "Conv2d(32, 32, kernel_size=5, padding=2)",
        "MaxPool2d(2)", ("conv3", "Conv2d(32, 64, 5, 1, 2)"), "MaxPool2d(2)", "Flatten()",
        "Linear(1024, 64)", "Linear(64, 10)"],
-      "the CIFAR-10 classifier of the tutorial, with its third convolution named conv3"),
+      "the CIFAR-10 classifier of the tutorial, with its third convolution named conv3",
+      struct="Cifar10Net"),
     c("mlp", [784], ["Linear(784, 256)", "ReLU()", "Linear(256, 10)"],
       "the MNIST multi-layer perceptron"),
 ]
@@ -293,6 +335,13 @@ def make_input(case: Case) -> torch.Tensor:
         return -(torch.rand(shape) + 0.1)
     if case.input_kind == "shifted":
         return torch.randn(shape) - 1.0
+    if case.input_kind == "special":
+        x = torch.randn(shape)
+        flat = x.view(-1)
+        for index, value in SPECIALS.items():
+            if index < flat.numel():
+                flat[index] = value
+        return x
     raise ValueError(f"unknown input kind {case.input_kind!r}")
 
 
@@ -306,15 +355,31 @@ def generate(case: Case):
     torch.manual_seed(seed)
     model = build_model(case).float().eval()
     x = make_input(case).float()
+    macs = []
+
+    def count_macs(module, _inputs, out):
+        if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+            per_output = module.in_channels // module.groups * prod(module.kernel_size)
+            macs.append(out[0].numel() * per_output)
+        elif isinstance(module, nn.Linear):
+            macs.append(module.in_features * module.out_features)
+
+    hooks = [m.register_forward_hook(count_macs) for m in model.children()]
     with torch.no_grad():
         y = model(x)
+    for hook in hooks:
+        hook.remove()
+    with torch.no_grad():
         y64 = build_model(case).double().eval()
         y64.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
         y64 = y64(x.double())
+    # Non-finite outputs must agree exactly (NaN with NaN); finite ones within the limit.
+    finite = torch.isfinite(y64)
     err = (y.double() - y64).abs()
-    worst = float(err.max()) if err.numel() else 0.0
+    worst = float(err[finite].max()) if bool(finite.any()) else 0.0
     limit = TOLERANCE / 5 * (1 + y64.abs())
-    if bool((err > limit).any()):
+    nonfinite_ok = torch.where(y64.isnan(), y.isnan(), y.double() == y64)
+    if bool((finite & ~(err <= limit)).any()) or bool((~finite & ~nonfinite_ok).any()):
         raise SystemExit(f"{case.name}: float32 output is {worst:.3g} from float64; too ill-conditioned")
     assert y.shape[0] == 1
     tensors = {"input": x[0].clone(), "output": y[0].clone()}
@@ -332,6 +397,8 @@ def generate(case: Case):
         "input_shape": json.dumps(list(case.input_shape)),
         "output_shape": json.dumps(list(y.shape[1:])),
         "state_dict_keys": json.dumps(list(state.keys())),
+        "params": str(sum(v.numel() for v in state.values())),
+        "macs": str(sum(macs)),
         "input_kind": case.input_kind,
         "seed": str(seed),
         "torch_version": torch.__version__,
@@ -341,9 +408,45 @@ def generate(case: Case):
     return tensors, metadata
 
 
+def write_safetensors(path: Path, tensors: dict, metadata: dict) -> None:
+    """Writes a safetensors file byte-for-byte reproducibly: tensors in the order given,
+    metadata and header keys in a fixed order (`safetensors.torch.save_file` serialises the
+    metadata from a hash map, in an order that changes from run to run)."""
+    header = {"__metadata__": dict(sorted(metadata.items()))}
+    chunks = []
+    offset = 0
+    for name, tensor in tensors.items():
+        data = tensor.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(tensor.shape),
+            "data_offsets": [offset, offset + len(data)],
+        }
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the format allows trailing spaces; keeps data aligned
+    path.write_bytes(len(text).to_bytes(8, "little") + text + b"".join(chunks))
+
+
+def bitwise_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Same shape and same bits (NaN equals NaN, -0.0 differs from 0.0)."""
+    return a.shape == b.shape and torch.equal(a.view(torch.int32), b.view(torch.int32))
+
+
+def check_roundtrip(path: Path, tensors: dict, metadata: dict) -> None:
+    """Reads a written file back with the safetensors package."""
+    stored = load_file(path)
+    with safe_open(path, "pt") as f:
+        assert f.metadata() == metadata, path
+    assert set(stored) == set(tensors), path
+    for name, tensor in tensors.items():
+        assert bitwise_equal(stored[name], tensor), (path, name)
+
+
 def rust_declaration(case: Case) -> str:
     """The `network!` block and test function for a case, for pasting into conformance.rs."""
-    struct = "".join(part.capitalize() for part in case.name.split("_"))
+    struct = case.struct or "".join(part.capitalize() for part in case.name.split("_"))
     shape = ", ".join(str(d) for d in case.input_shape)
     lines = []
     for _, name, text in layer_entries(case):
@@ -394,7 +497,7 @@ def main() -> int:
             with safe_open(path, "pt") as f:
                 stored_meta = f.metadata()
             same = stored.keys() == tensors.keys() and all(
-                torch.equal(stored[k], tensors[k]) for k in tensors
+                bitwise_equal(stored[k], tensors[k]) for k in tensors
             )
             ignore = {"torch_version", "max_abs_err_vs_float64"}
             same_meta = {k: v for k, v in stored_meta.items() if k not in ignore} == {
@@ -404,13 +507,19 @@ def main() -> int:
                 print(f"{case.name}: differs (tensors equal: {same}, metadata equal: {same_meta})")
                 failures += 1
             continue
-        save_file(tensors, str(path), metadata=metadata)
+        write_safetensors(path, tensors, metadata)
+        check_roundtrip(path, tensors, metadata)
         size = path.stat().st_size
         total += size
         print(f"{case.name:32} {size:>9} B  out {metadata['output_shape']:16} "
               f"f32 vs f64 {metadata['max_abs_err_vs_float64']}")
     if args.check:
         print(f"{len(cases) - failures}/{len(cases)} fixtures reproduce")
+        tests = (ROOT / "tests" / "conformance.rs").read_text()
+        for case in cases:
+            if rust_declaration(case) not in tests:
+                print(f"{case.name}: tests/conformance.rs lacks its declaration (see --rust)")
+                failures += 1
         return 1 if failures else 0
     print(f"{len(cases)} fixtures, {total} bytes")
     return 0
