@@ -247,6 +247,22 @@ network! {
 conformance!(conv2d_tiny_circular, Conv2dTinyCircular);
 
 network! {
+    /// every argument by keyword, each with its default value except padding
+    struct Conv2dAllKeywords: [2, 5, 6] {
+        Conv2d(in_channels = 2, out_channels = 3, kernel_size = 3, stride = 1, padding = 1, dilation = 1, groups = 1, bias = True, padding_mode = "zeros"),
+    }
+}
+conformance!(conv2d_all_keywords, Conv2dAllKeywords);
+
+network! {
+    /// padding="valid" with padding_mode="reflect": nothing to reflect
+    struct Conv2dValidReflect: [2, 5, 6] {
+        Conv2d(2, 3, 3, padding = "valid", padding_mode = "reflect"),
+    }
+}
+conformance!(conv2d_valid_reflect, Conv2dValidReflect);
+
+network! {
     /// a convolution with the ReLU after it (fused by staticnn)
     struct Conv2dRelu: [3, 8, 9] {
         Conv2d(3, 5, 3, padding = 1),
@@ -320,6 +336,14 @@ network! {
 conformance!(conv1d_circular_full_wrap, Conv1dCircularFullWrap);
 
 network! {
+    /// Conv1d, padding="same" with dilation 3 (padding 3 each side), circular
+    struct Conv1dSameCircularDilated: [2, 8] {
+        Conv1d(2, 2, 3, padding = "same", dilation = 3, padding_mode = "circular"),
+    }
+}
+conformance!(conv1d_same_circular_dilated, Conv1dSameCircularDilated);
+
+network! {
     /// a sequence longer than 1024 (sizes beyond typenum's named constants)
     struct Conv1dLong: [1, 1500] {
         Conv1d(1, 2, 7, stride = 3),
@@ -369,6 +393,14 @@ network! {
     }
 }
 conformance!(conv3d_reflect, Conv3dReflect);
+
+network! {
+    /// Conv3d, reflect padding with stride and dilation
+    struct Conv3dReflectDilated: [2, 5, 4, 6] {
+        Conv3d(2, 2, (3, 2, 3), stride = (2, 1, 2), padding = (2, 1, 2), dilation = (2, 1, 1), padding_mode = "reflect"),
+    }
+}
+conformance!(conv3d_reflect_dilated, Conv3dReflectDilated);
 
 network! {
     /// kernel_size as an int, default stride; the odd width drops its last column
@@ -457,6 +489,14 @@ network! {
     }
 }
 conformance!(maxpool2d_positional, Maxpool2dPositional);
+
+network! {
+    /// a 1x1 window with stride 2: subsampling
+    struct Maxpool2dKernelOne: [2, 5, 6] {
+        MaxPool2d(1, stride = 2),
+    }
+}
+conformance!(maxpool2d_kernel_one, Maxpool2dKernelOne);
 
 network! {
     /// every keyword at once
@@ -579,6 +619,14 @@ network! {
 conformance!(maxpool1d_ceil_drop, Maxpool1dCeilDrop);
 
 network! {
+    /// MaxPool1d with 1-tuples, printed as given
+    struct Maxpool1dTupleArgs: [2, 11] {
+        MaxPool1d((3,), stride = (2,), padding = (1,)),
+    }
+}
+conformance!(maxpool1d_tuple_args, Maxpool1dTupleArgs);
+
+network! {
     /// AvgPool1d with defaults
     struct Avgpool1dBasic: [3, 20] {
         AvgPool1d(3),
@@ -601,6 +649,14 @@ network! {
     }
 }
 conformance!(avgpool1d_ceil_exclude_drop, Avgpool1dCeilExcludeDrop);
+
+network! {
+    /// AvgPool1d with 1-tuples given positionally
+    struct Avgpool1dTupleArgs: [2, 11] {
+        AvgPool1d((3,), (2,), (1,)),
+    }
+}
+conformance!(avgpool1d_tuple_args, Avgpool1dTupleArgs);
 
 network! {
     /// Linear with bias, 19 features (not a multiple of 8)
@@ -682,6 +738,54 @@ network! {
     }
 }
 conformance!(flatten_end_dim, FlattenEndDim);
+
+network! {
+    /// Flatten(-2) on [C, H, W] (a batch of rank 4) merges H and W
+    struct FlattenNegativeStart: [2, 3, 4] {
+        Flatten(-2),
+        MaxPool1d(3),
+    }
+}
+conformance!(flatten_negative_start, FlattenNegativeStart);
+
+network! {
+    /// a reshape alone: the output is the input, as [C, H * W]
+    struct FlattenReshapeOnly: [2, 3, 4] {
+        Flatten(start_dim = 2),
+    }
+}
+conformance!(flatten_reshape_only, FlattenReshapeOnly);
+
+network! {
+    /// a ReLU on a reshaped activation between a Conv2d and a Conv1d
+    struct FlattenReshapeRelu: [2, 4, 5] {
+        Conv2d(2, 3, 3, padding = 1),
+        Flatten(2),
+        ReLU(),
+        Conv1d(3, 2, 3),
+    }
+}
+conformance!(flatten_reshape_relu, FlattenReshapeRelu);
+
+network! {
+    /// Flatten of a vector is the identity; ReLU after it
+    struct FlattenAfterLinear: [6] {
+        Linear(6, 4),
+        Flatten(),
+        ReLU(),
+    }
+}
+conformance!(flatten_after_linear, FlattenAfterLinear);
+
+network! {
+    /// ReLU on the input, then Flatten and Linear
+    struct ReluFlattenLinear: [2, 3, 4] {
+        ReLU(),
+        Flatten(),
+        Linear(24, 3),
+    }
+}
+conformance!(relu_flatten_linear, ReluFlattenLinear);
 
 network! {
     /// ReLU alone, on the network's input

@@ -108,6 +108,22 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// The `state_dict` keys in PyTorch's order (the metadata's JSON list of plain strings).
+    pub fn state_dict_keys(&self) -> Vec<String> {
+        let list = self
+            .metadata
+            .get("state_dict_keys")
+            .unwrap_or_else(|| panic!("{}: no `state_dict_keys` in the metadata", self.case));
+        let inner = list.trim().trim_start_matches('[').trim_end_matches(']');
+        inner
+            .split(',')
+            .map(|k| k.trim().trim_matches('"').to_owned())
+            .filter(|k| !k.is_empty())
+            .collect()
+    }
+}
+
 /// The multi-index of flat index `flat` in a row-major tensor of `shape`.
 fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
     let mut index = vec![0; shape.len()];
@@ -189,10 +205,12 @@ pub fn compare(got: &[f32], want: &[f32], shape: &[usize]) -> (Deviation, Result
 
 /// Loads the fixture's `state_dict` into `net` through `visit_parameters_mut`. Reports every
 /// tensor the network asks for that the fixture lacks or has with another shape, every
-/// tensor asked for twice, and every fixture tensor the network did not ask for.
+/// tensor asked for twice, every fixture tensor the network did not ask for, an order other
+/// than the `state_dict`'s, and a `visit_parameters` that does not see the loaded values.
 pub fn load_parameters<N: Network>(net: &mut N, fixture: &Fixture) -> Vec<String> {
     let mut problems = Vec::new();
     let mut visited: BTreeMap<String, usize> = BTreeMap::new();
+    let mut order = Vec::new();
     let mut numel = 0;
     net.visit_parameters_mut(&mut |name, dims, values| {
         let key = name.to_string();
@@ -202,6 +220,7 @@ pub fn load_parameters<N: Network>(net: &mut N, fixture: &Fixture) -> Vec<String
             ));
         }
         *visited.entry(key.clone()).or_default() += 1;
+        order.push(key.clone());
         numel += values.len();
         if dims.iter().product::<usize>() != values.len() {
             problems.push(format!(
@@ -237,6 +256,38 @@ pub fn load_parameters<N: Network>(net: &mut N, fixture: &Fixture) -> Vec<String
             ));
         }
     }
+    let torch_order = fixture.state_dict_keys();
+    if order != torch_order {
+        problems.push(format!(
+            "visited in the order {order:?}, PyTorch's state_dict order is {torch_order:?}"
+        ));
+    }
+
+    // The read-only visitor must see what was loaded, in the same order.
+    let mut seen = Vec::new();
+    net.visit_parameters(&mut |name, dims, values| {
+        let key = name.to_string();
+        let loaded = fixture.params.get(&key).is_some_and(|t| {
+            t.shape == dims
+                && t.values.len() == values.len()
+                && t.values
+                    .iter()
+                    .zip(values)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+        });
+        if !loaded {
+            problems.push(format!(
+                "`{key}`: visit_parameters does not give the loaded values"
+            ));
+        }
+        seen.push(key);
+    });
+    if seen != order {
+        problems.push(format!(
+            "visit_parameters gives {seen:?}, visit_parameters_mut gave {order:?}"
+        ));
+    }
+
     let torch_numel: usize = fixture.params.values().map(|t| t.values.len()).sum();
     if N::PARAMS != torch_numel || numel != torch_numel {
         problems.push(format!(
