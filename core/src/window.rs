@@ -235,29 +235,34 @@ where
 /// Output length of a pooling window with `ceil_mode=True`:
 /// `ceil((L + 2p - dilation * (k - 1) - 1) / stride) + 1`, minus one when the last window would
 /// start in the right padding (PyTorch's rule: it must start inside the input or left padding).
+/// As in PyTorch, the window may overhang the padded input by up to `stride - 1` (it is
+/// clipped), so only `L + 2p + stride - 1 >= dilation * (k - 1) + 1` is required.
 pub trait SlidingOutCeil<P, K, S, D> {
     /// The output length.
     type Output: Unsigned;
 }
 
+/// The padded length plus `stride - 1`: how far PyTorch lets the last window reach in ceil mode.
+type Reach<L, P, S> = Sum<Padded<L, P, P>, Sub1<S>>;
+
 /// `ceil((padded - span) / stride) + 1`, before PyTorch's last-window correction.
 type CeilCount<L, P, K, S, D> =
-    Sum<Quot<Sub1<Sum<Diff<Maximum<Padded<L, P, P>, Span<K, D>>, Span<K, D>>, S>>, S>, U1>;
+    Sum<Quot<Diff<Maximum<Reach<L, P, S>, Span<K, D>>, Span<K, D>>, S>, U1>;
 
 impl<L, P, K, S, D> SlidingOutCeil<P, K, S, D> for L
 where
     L: Add<P>,
     Sum<L, P>: Add<P>,
+    S: Sub<B1>,
+    Padded<L, P, P>: Add<Sub1<S>>,
     K: Sub<B1>,
     D: Mul<Sub1<K>>,
     Prod<D, Sub1<K>>: Add<U1>,
-    Padded<L, P, P>: IsGreaterOrEqual<Span<K, D>> + Max<Span<K, D>>,
-    GrEq<Padded<L, P, P>, Span<K, D>>: WindowFits,
-    Maximum<Padded<L, P, P>, Span<K, D>>: Sub<Span<K, D>>,
-    Diff<Maximum<Padded<L, P, P>, Span<K, D>>, Span<K, D>>: Add<S>,
-    Sum<Diff<Maximum<Padded<L, P, P>, Span<K, D>>, Span<K, D>>, S>: Sub<B1>,
-    Sub1<Sum<Diff<Maximum<Padded<L, P, P>, Span<K, D>>, Span<K, D>>, S>>: Div<S>,
-    Quot<Sub1<Sum<Diff<Maximum<Padded<L, P, P>, Span<K, D>>, Span<K, D>>, S>>, S>: Add<U1>,
+    Reach<L, P, S>: IsGreaterOrEqual<Span<K, D>> + Max<Span<K, D>>,
+    GrEq<Reach<L, P, S>, Span<K, D>>: WindowFits,
+    Maximum<Reach<L, P, S>, Span<K, D>>: Sub<Span<K, D>>,
+    Diff<Maximum<Reach<L, P, S>, Span<K, D>>, Span<K, D>>: Div<S>,
+    Quot<Diff<Maximum<Reach<L, P, S>, Span<K, D>>, Span<K, D>>, S>: Add<U1>,
     CeilCount<L, P, K, S, D>: Sub<B1>,
     Sub1<CeilCount<L, P, K, S, D>>: Mul<S>,
     Prod<Sub1<CeilCount<L, P, K, S, D>>, S>: IsGreaterOrEqual<Sum<L, P>>,
@@ -338,6 +343,8 @@ mod tests {
         assert_eq!(OutCeil::<U6, U1, U3, U3, U1>::USIZE, 3);
         // L=5, k=2, s=2, p=1: ceil(5/2)+1 = 4, last start (3*2=6) >= 5+1 -> 3
         assert_eq!(OutCeil::<U5, U1, U2, U2, U1>::USIZE, 3);
+        // The window may overhang by stride - 1: L=3, k=4, s=4 gives one (clipped) window.
+        assert_eq!(OutCeil::<U3, U0, typenum::U4, typenum::U4, U1>::USIZE, 1);
     }
 
     #[test]

@@ -395,7 +395,9 @@ pub fn sliding_out(
 ) -> Result<usize, String> {
     let padded = len + pad.0 + pad.1;
     let span = dilation * (kernel - 1) + 1;
-    if span > padded {
+    // In ceil mode PyTorch lets the last window overhang the padded input by `stride - 1`.
+    let reach = if ceil_mode { padded + stride - 1 } else { padded };
+    if span > reach {
         let dilated = if dilation > 1 {
             format!(" (dilation {dilation}, so it spans {span})")
         } else {
@@ -406,15 +408,19 @@ pub fn sliding_out(
         } else {
             format!("{len} + {} + {}", pad.0, pad.1)
         };
+        let overhang = if ceil_mode {
+            format!(" (+ {} allowed by ceil_mode)", stride - 1)
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "kernel_size {kernel}{dilated} does not fit in the padded input {padding} = {padded}"
+            "kernel_size {kernel}{dilated} does not fit in the padded input {padding} = {padded}{overhang}"
         ));
     }
-    let room = padded - span;
     if !ceil_mode {
-        return Ok(room / stride + 1);
+        return Ok((padded - span) / stride + 1);
     }
-    let mut out = room.div_ceil(stride) + 1;
+    let mut out = (reach - span) / stride + 1;
     // PyTorch: the last window must start inside the input or the left padding.
     if (out - 1) * stride >= len + pad.0 {
         out -= 1;
@@ -667,5 +673,9 @@ mod tests {
         assert_eq!(sliding_out(5, (1, 1), 2, 2, 1, true), Ok(3));
         assert_eq!(sliding_out(10, (1, 1), 3, 2, 2, false), Ok(4));
         assert!(sliding_out(4, (0, 0), 7, 1, 1, false).is_err());
+        // ceil_mode: a window may overhang by stride - 1 (PyTorch clips it).
+        assert_eq!(sliding_out(3, (0, 0), 4, 4, 1, true), Ok(1));
+        assert!(sliding_out(3, (0, 0), 4, 4, 1, false).is_err());
+        assert_eq!(sliding_out(1, (1, 1), 5, 5, 1, true), Ok(1));
     }
 }

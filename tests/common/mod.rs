@@ -47,14 +47,10 @@ pub struct Fixture {
 impl Fixture {
     /// Reads `tests/fixtures/<case>.safetensors`; panics with the reason if it is malformed.
     pub fn load(case: &str) -> Self {
-        let path: PathBuf = [
-            env!("CARGO_MANIFEST_DIR"),
-            "tests",
-            "fixtures",
-            &format!("{case}.safetensors"),
-        ]
-        .iter()
-        .collect();
+        let path: PathBuf =
+            [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", &format!("{case}.safetensors")]
+                .iter()
+                .collect();
         let bytes = std::fs::read(&path)
             .unwrap_or_else(|e| panic!("{case}: cannot read {}: {e}", path.display()));
         let (_, header) = SafeTensors::read_metadata(&bytes)
@@ -70,20 +66,13 @@ impl Fixture {
         let mut output = None;
         let mut params = BTreeMap::new();
         for (name, view) in tensors.iter() {
-            assert_eq!(
-                view.dtype(),
-                Dtype::F32,
-                "{case}: tensor `{name}` is not float32"
-            );
+            assert_eq!(view.dtype(), Dtype::F32, "{case}: tensor `{name}` is not float32");
             let values = view
                 .data()
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect();
-            let tensor = FixtureTensor {
-                shape: view.shape().to_vec(),
-                values,
-            };
+            let tensor = FixtureTensor { shape: view.shape().to_vec(), values };
             match name {
                 "input" => input = Some(tensor),
                 "output" => output = Some(tensor),
@@ -167,15 +156,9 @@ pub fn compare(got: &[f32], want: &[f32], shape: &[usize]) -> (Deviation, Result
         } else {
             let abs = (g - w).abs();
             // A NaN `got` fails `<=` and scores as infinitely far.
-            let scaled = if abs.is_nan() {
-                f32::INFINITY
-            } else {
-                abs / (1.0 + w.abs())
-            };
+            let scaled = if abs.is_nan() { f32::INFINITY } else { abs / (1.0 + w.abs()) };
             deviation.max_abs =
-                deviation
-                    .max_abs
-                    .max(if abs.is_nan() { f32::INFINITY } else { abs });
+                deviation.max_abs.max(if abs.is_nan() { f32::INFINITY } else { abs });
             deviation.max_scaled = deviation.max_scaled.max(scaled);
             (abs <= TOLERANCE * (1.0 + w.abs()), scaled)
         };
@@ -215,9 +198,7 @@ pub fn load_parameters<N: Network>(net: &mut N, fixture: &Fixture) -> Vec<String
     net.visit_parameters_mut(&mut |name, dims, values| {
         let key = name.to_string();
         if !name.matches(&key) {
-            problems.push(format!(
-                "ParamName {name:?} does not match its own text `{key}`"
-            ));
+            problems.push(format!("ParamName {name:?} does not match its own text `{key}`"));
         }
         *visited.entry(key.clone()).or_default() += 1;
         order.push(key.clone());
@@ -229,9 +210,7 @@ pub fn load_parameters<N: Network>(net: &mut N, fixture: &Fixture) -> Vec<String
             ));
         }
         match fixture.params.get(&key) {
-            None => problems.push(format!(
-                "`{key}`: asked for by the network, not in the fixture"
-            )),
+            None => problems.push(format!("`{key}`: asked for by the network, not in the fixture")),
             Some(t) if t.shape != dims => problems.push(format!(
                 "`{key}`: the network's shape is {dims:?}, PyTorch's is {:?}",
                 t.shape
@@ -251,9 +230,7 @@ pub fn load_parameters<N: Network>(net: &mut N, fixture: &Fixture) -> Vec<String
     }
     for key in fixture.params.keys() {
         if !visited.contains_key(key) {
-            problems.push(format!(
-                "`{key}`: in the fixture, but the network has no such tensor"
-            ));
+            problems.push(format!("`{key}`: in the fixture, but the network has no such tensor"));
         }
     }
     let torch_order = fixture.state_dict_keys();
@@ -270,22 +247,16 @@ pub fn load_parameters<N: Network>(net: &mut N, fixture: &Fixture) -> Vec<String
         let loaded = fixture.params.get(&key).is_some_and(|t| {
             t.shape == dims
                 && t.values.len() == values.len()
-                && t.values
-                    .iter()
-                    .zip(values)
-                    .all(|(a, b)| a.to_bits() == b.to_bits())
+                && t.values.iter().zip(values).all(|(a, b)| a.to_bits() == b.to_bits())
         });
         if !loaded {
-            problems.push(format!(
-                "`{key}`: visit_parameters does not give the loaded values"
-            ));
+            problems.push(format!("`{key}`: visit_parameters does not give the loaded values"));
         }
         seen.push(key);
     });
     if seen != order {
-        problems.push(format!(
-            "visit_parameters gives {seen:?}, visit_parameters_mut gave {order:?}"
-        ));
+        problems
+            .push(format!("visit_parameters gives {seen:?}, visit_parameters_mut gave {order:?}"));
     }
 
     let torch_numel: usize = fixture.params.values().map(|t| t.values.len()).sum();
@@ -305,11 +276,7 @@ fn text_diff(got: &str, want: &str) -> String {
     for i in 0..g.len().max(w.len()) {
         let (gl, wl) = (g.get(i).copied(), w.get(i).copied());
         if gl != wl {
-            let _ = write!(
-                s,
-                "\n    line {}:\n      got:  {gl:?}\n      want: {wl:?}",
-                i + 1
-            );
+            let _ = write!(s, "\n    line {}:\n      got:  {gl:?}\n      want: {wl:?}", i + 1);
         }
     }
     if s.is_empty() {
@@ -347,18 +314,15 @@ where
 
     match fixture.metadata.get("macs").map(|m| m.parse::<usize>()) {
         Some(Ok(macs)) if macs == N::MACS => {}
-        Some(Ok(macs)) => failures.push(format!(
-            "MACS is {}, PyTorch's forward hooks count {macs}",
-            N::MACS
-        )),
+        Some(Ok(macs)) => {
+            failures.push(format!("MACS is {}, PyTorch's forward hooks count {macs}", N::MACS))
+        }
         _ => failures.push("no integer `macs` in the fixture's metadata".to_owned()),
     }
 
     let mut net = N::default();
     failures.extend(
-        load_parameters(&mut net, &fixture)
-            .into_iter()
-            .map(|p| format!("parameters: {p}")),
+        load_parameters(&mut net, &fixture).into_iter().map(|p| format!("parameters: {p}")),
     );
 
     let printed = net.to_string();
@@ -388,19 +352,15 @@ where
             net.forward_into(&other, &mut out, &mut scratch);
             out.as_mut_slice().fill(f32::NAN);
             net.forward_into(&x, &mut out, &mut scratch);
-            let same = out
-                .as_slice()
-                .iter()
-                .zip(y.as_slice())
-                .all(|(a, b)| a.to_bits() == b.to_bits());
+            let same =
+                out.as_slice().iter().zip(y.as_slice()).all(|(a, b)| a.to_bits() == b.to_bits());
             if !same {
                 let detail = compare(out.as_slice(), y.as_slice(), &fixture.output.shape)
                     .1
                     .err()
                     .unwrap_or_else(|| "within tolerance, but not bit-identical".to_owned());
-                failures.push(format!(
-                    "forward_into on a used scratch differs from forward: {detail}"
-                ));
+                failures
+                    .push(format!("forward_into on a used scratch differs from forward: {detail}"));
             }
         }
     }
