@@ -50,6 +50,15 @@ fn run<N: Bench>(ws: Option<&'static mut Workspace<N>>) -> bool {
         N::SCRATCH_BYTES
     );
 
+    say!(
+        "@net net={} params={} macs={} scratch_bytes={} weights_bytes={}\n",
+        N::NAME,
+        N::PARAMS,
+        N::MACS,
+        N::SCRATCH_BYTES,
+        N::PARAMS * 4
+    );
+
     let t = platform::instructions();
     ws.net.init_weights();
     let seeding = platform::instructions() - t;
@@ -73,6 +82,7 @@ fn run<N: Bench>(ws: Option<&'static mut Workspace<N>>) -> bool {
         infer(&ws.net, &ws.input, &mut ws.output, &mut ws.scratch);
         let t1 = platform::instructions();
         stack = stack.max(painted.used());
+        corrupt_if_testing(ws.output.as_mut_slice());
         let want = N::EXPECTED.get(k).copied().unwrap_or(&[]);
         cmp.add(ws.output.as_slice(), want);
         say!(
@@ -102,6 +112,7 @@ fn run<N: Bench>(ws: Option<&'static mut Workspace<N>>) -> bool {
     let total = platform::instructions() - t0;
     let last = N::INPUTS.saturating_sub(1);
     let want = N::EXPECTED.get(last).copied().unwrap_or(&[]);
+    corrupt_if_testing(ws.by_layer.as_mut_slice());
     cmp.add(ws.by_layer.as_slice(), want);
     say!(
         "layer by layer (input {last}, {layers} layers, {total} instructions in all, resolution {}):\n",
@@ -131,6 +142,15 @@ fn run<N: Bench>(ws: Option<&'static mut Workspace<N>>) -> bool {
     ok
 }
 
+/// With the `corrupt-output` feature, spoils the first output (to test that a mismatch fails).
+fn corrupt_if_testing(output: &mut [f32]) {
+    if cfg!(feature = "corrupt-output") {
+        if let Some(v) = output.first_mut() {
+            *v += 1e-3;
+        }
+    }
+}
+
 /// `forward_into`, compiled as a function of its own: its count does not depend on the code
 /// around the call, and the stack it uses shows as the call's own.
 #[inline(never)]
@@ -143,18 +163,35 @@ fn infer<N: Bench>(
     net.forward_into(input, output, scratch);
 }
 
-/// One line per step: its layers as PyTorch prints them, MACs, instructions, per MAC.
+/// One line per step: its layers as PyTorch prints them, instructions, MACs, per MAC; and the
+/// same as an `@layer` line for scripts/firmware-report.sh.
 fn print_step<N: Bench>(step: Step, instructions: u64) {
-    say!("  ");
-    for layer in step.first..=step.last {
-        let sep = if layer == step.first { "" } else { " + " };
-        say!("{sep}{}", line(N::TORCH_REPR, layer + 1).trim());
-    }
-    say!("\n    {} instructions", instructions);
+    say!("  {}\n    {} instructions", Names::<N>(step, core::marker::PhantomData), instructions);
     if step.macs > 0 {
         say!(", {} MACs, {} per MAC", step.macs, Ratio(instructions, step.macs as u64));
     }
-    say!("\n@layer net={} first={} last={} macs={} instructions={}\n", N::NAME, step.first, step.last, step.macs, instructions);
+    say!(
+        "\n@layer net={} first={} last={} macs={} instructions={} name={}\n",
+        N::NAME,
+        step.first,
+        step.last,
+        step.macs,
+        instructions,
+        Names::<N>(step, core::marker::PhantomData)
+    );
+}
+
+/// The layers of a step as `print(net)` shows them, joined by ` + `.
+struct Names<N>(Step, core::marker::PhantomData<N>);
+
+impl<N: Bench> core::fmt::Display for Names<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for layer in self.0.first..=self.0.last {
+            let sep = if layer == self.0.first { "" } else { " + " };
+            write!(f, "{sep}{}", line(N::TORCH_REPR, layer + 1).trim())?;
+        }
+        Ok(())
+    }
 }
 
 /// Line `n` of `text` (from 0; empty if there is none). By hand, on bytes with `get`: the
