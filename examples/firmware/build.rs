@@ -10,7 +10,9 @@ fn main() {
     let source = match arch.as_str() {
         "arm" => "memory-cortex-m.x",
         "riscv32" => "memory-riscv.x",
-        other => panic!("staticnn-firmware is built for thumbv7em-none-eabihf or riscv32imac-unknown-none-elf, not {other:?}"),
+        other => panic!(
+            "staticnn-firmware is built for thumbv7em-none-eabihf or riscv32imac-unknown-none-elf, not {other:?}"
+        ),
     };
     fs::copy(source, out.join("memory.x")).expect("copy the memory map to OUT_DIR");
     println!("cargo:rustc-link-search={}", out.display());

@@ -15,6 +15,8 @@ mod panic;
 mod platform;
 
 #[cfg(all(feature = "panic-exit", feature = "no-panic"))]
-compile_error!("features `panic-exit` and `no-panic` exclude each other (use --no-default-features)");
+compile_error!(
+    "features `panic-exit` and `no-panic` exclude each other (use --no-default-features)"
+);
 #[cfg(not(any(feature = "panic-exit", feature = "no-panic")))]
 compile_error!("enable one panic behaviour: `panic-exit` (default) or `no-panic`");

@@ -42,7 +42,10 @@ impl<T> Boot<T> {
     /// All-zero storage (in `.bss`: it costs no flash).
     #[must_use]
     pub const fn new() -> Self {
-        Self { value: UnsafeCell::new(MaybeUninit::zeroed()), taken: AtomicBool::new(false) }
+        Self {
+            value: UnsafeCell::new(MaybeUninit::zeroed()),
+            taken: AtomicBool::new(false),
+        }
     }
 }
 
@@ -54,6 +57,7 @@ impl<T> Default for Boot<T> {
 
 impl<T: Zeroable> Boot<T> {
     /// The value, all zero, on the first call; `None` on every later call.
+    #[allow(clippy::mut_from_ref)] // one `&mut` ever, guarded by `taken` (see the SAFETY below)
     pub fn take(&'static self) -> Option<&'static mut T> {
         if self.taken.swap(true, Ordering::AcqRel) {
             return None;

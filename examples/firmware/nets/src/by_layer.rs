@@ -10,22 +10,22 @@
 //! the steps' instruction counts is close to, not equal to, the count of `forward_into`.
 //!
 //! ```ignore
-//! Run::first(scratch, probe, input, Fused(&net.layer0, &net.layer1))
-//!     .then(Plain(&net.layer2))
+//! Run::first(scratch, probe, input, &Fused(&net.layer0, &net.layer1))
+//!     .then(&Plain(&net.layer2))
 //!     .flatten()
-//!     .last(Plain(&net.layer4), output)
+//!     .last(&Plain(&net.layer4), output)
 //! ```
 
 use core::marker::PhantomData;
 use core::ops::Mul;
 
+use staticnn::generic_array::ArrayLength;
 use staticnn::layer::{Activation, Fusable, Layer};
 use staticnn::layers::{Conv, ConvSpec, Linear, MaxPool2d};
+use staticnn::params::BiasFlag;
 use staticnn::scratch::Scratch;
 use staticnn::shape::{Shape, Vector};
 use staticnn::tensor::Tensor;
-use staticnn::generic_array::ArrayLength;
-use staticnn::params::BiasFlag;
 use staticnn::typenum::{Prod, Unsigned};
 
 /// One step of a run: layers `first..=last` of the network (two when an activation is fused).
@@ -35,7 +35,7 @@ pub struct Step {
     pub first: usize,
     /// Index of its last layer.
     pub last: usize,
-    /// Multiply-accumulates of the step (convolution: output elements x in_channels / groups x
+    /// Multiply-accumulates of the step (convolution: output elements x `in_channels / groups` x
     /// kernel taps; linear: in x out; others 0).
     pub macs: usize,
 }
@@ -190,44 +190,75 @@ impl<'a, S: Shape, const LEN: usize, P: Probe> Run<'a, S, Front, LEN, P> {
         scratch: &'a mut Scratch<LEN>,
         probe: &'a mut P,
         input: &Tensor<In>,
-        op: O,
+        op: &O,
     ) -> Self {
         probe.before();
-        run_step(&op, input, scratch.front::<S>());
+        run_step(op, input, scratch.front::<S>());
         probe.after(step::<In, O>(0));
-        Run { scratch, probe, next_layer: O::LAYERS, state: PhantomData }
+        Run {
+            scratch,
+            probe,
+            next_layer: O::LAYERS,
+            state: PhantomData,
+        }
     }
 }
 
 impl<'a, S: Shape, E: End, const LEN: usize, P: Probe> Run<'a, S, E, LEN, P> {
     /// A middle step: from this end of the scratch buffer to the other.
     #[inline(always)]
-    pub fn then<O: Op<S>>(self, op: O) -> Run<'a, O::Output, E::Other, LEN, P> {
-        let Run { scratch, probe, next_layer, .. } = self;
+    pub fn then<O: Op<S>>(self, op: &O) -> Run<'a, O::Output, E::Other, LEN, P> {
+        let Run {
+            scratch,
+            probe,
+            next_layer,
+            ..
+        } = self;
         probe.before();
         let (x, y) = E::split::<S, O::Output, LEN>(scratch);
-        run_step(&op, x, y);
+        run_step(op, x, y);
         probe.after(step::<S, O>(next_layer));
-        Run { scratch, probe, next_layer: next_layer + O::LAYERS, state: PhantomData }
+        Run {
+            scratch,
+            probe,
+            next_layer: next_layer + O::LAYERS,
+            state: PhantomData,
+        }
     }
 
     /// `Flatten`: the same memory seen as a vector; no code runs, as in `forward_into`.
     #[inline(always)]
+    #[must_use]
     pub fn flatten(self) -> Run<'a, Vector<S::Len>, E, LEN, P>
     where
         Vector<S::Len>: Shape,
     {
-        let Run { scratch, probe, next_layer, .. } = self;
-        Run { scratch, probe, next_layer: next_layer + 1, state: PhantomData }
+        let Run {
+            scratch,
+            probe,
+            next_layer,
+            ..
+        } = self;
+        Run {
+            scratch,
+            probe,
+            next_layer: next_layer + 1,
+            state: PhantomData,
+        }
     }
 
     /// The last step: from the scratch buffer to the caller's output. Returns the number of
     /// layers the run went through.
     #[inline(always)]
-    pub fn last<O: Op<S>>(self, op: O, output: &mut Tensor<O::Output>) -> usize {
-        let Run { scratch, probe, next_layer, .. } = self;
+    pub fn last<O: Op<S>>(self, op: &O, output: &mut Tensor<O::Output>) -> usize {
+        let Run {
+            scratch,
+            probe,
+            next_layer,
+            ..
+        } = self;
         probe.before();
-        run_step(&op, E::get::<S, LEN>(scratch), output);
+        run_step(op, E::get::<S, LEN>(scratch), output);
         probe.after(step::<S, O>(next_layer));
         next_layer + O::LAYERS
     }
@@ -241,5 +272,9 @@ fn run_step<In: Shape, O: Op<In>>(op: &O, input: &Tensor<In>, output: &mut Tenso
 }
 
 fn step<S: Shape, O: Op<S>>(first: usize) -> Step {
-    Step { first, last: first + O::LAYERS - 1, macs: O::MACS }
+    Step {
+        first,
+        last: first + O::LAYERS - 1,
+        macs: O::MACS,
+    }
 }

@@ -4,8 +4,8 @@
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering, compiler_fence};
 
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::SYST;
+use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
 use cortex_m_semihosting::{debug, hprint};
 
@@ -21,7 +21,11 @@ pub fn print(args: fmt::Arguments) {
 
 /// Ends QEMU with exit status 0 (`ok`) or 1.
 pub fn exit(ok: bool) -> ! {
-    debug::exit(if ok { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
+    debug::exit(if ok {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
     #[allow(clippy::empty_loop)]
     loop {}
 }
@@ -43,7 +47,9 @@ fn SysTick() {
 
 /// Starts the instruction counter; returns a description of the core QEMU emulates.
 pub fn init() -> &'static str {
-    let Some(mut p) = cortex_m::Peripherals::take() else { return "Cortex-M (peripherals taken)" };
+    let Some(mut p) = cortex_m::Peripherals::take() else {
+        return "Cortex-M (peripherals taken)";
+    };
     p.SYST.set_clock_source(SystClkSource::Core);
     p.SYST.set_reload(RELOAD);
     p.SYST.clear_current();
@@ -82,7 +88,10 @@ unsafe extern "C" {
 
 /// The stack's top and lowest addresses.
 pub fn stack_bounds() -> (usize, usize) {
-    (&raw const _stack_start as usize, &raw const _stack_end as usize)
+    (
+        &raw const _stack_start as usize,
+        &raw const _stack_end as usize,
+    )
 }
 
 /// Writes `pattern` over the words from `floor` up to the current stack pointer; returns the
@@ -121,6 +130,8 @@ pub unsafe fn paint_below_sp(floor: usize, pattern: u32) -> usize {
 pub fn stack_pointer() -> usize {
     let sp: usize;
     // SAFETY: reads a register.
-    unsafe { core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
     sp
 }
