@@ -9,6 +9,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/firmware.sh"
 fw_check_tools
+command -v llvm-nm-22 >/dev/null || { echo "firmware-report: missing llvm-nm-22: apt-get install rust-web-llvm" >&2; exit 2; }
 
 TARGETS=(m4 m7 rv)
 declare -A TARGET_NAME=([m4]="Cortex-M4F" [m7]="Cortex-M7" [rv]="RV32IMAC (soft float)")
