@@ -31,6 +31,21 @@ for t in "${TARGETS[@]}"; do
     done
 done
 
+# Exact per-layer counts inside forward_into, from QEMU's execution log (Cortex-M only: on
+# soft-float RISC-V the layers' time is in compiler-builtins calls, which the log would have
+# to follow, at ~35 GB of log for CIFAR-10).
+declare -A MACHINE=([m4]=mps2-an386 [m7]=mps2-an500)
+declare -A NET_TYPE=([digits]=DigitsNet [cifar10]=Cifar10Net)
+for t in m4 m7; do
+    for net in digits cifar10; do
+        echo "firmware-report: $t: exact per-layer profile of $net (QEMU exec log)" >&2
+        # On the one-network image: in the two-network image the optimiser drops most of the
+        # inlining records of the CIFAR-10 code. A profile that cannot attribute gives "n/a".
+        "$FW_REPO/scripts/profile-layers.sh" "$images/$t-$net.elf" "${NET_TYPE[$net]}" "${MACHINE[$t]}" \
+            >"$logs/$t-$net.exact" || echo "@exact failed" >>"$logs/$t-$net.exact"
+    done
+done
+
 # sizes IMAGE: "flash ram" in bytes. Flash: what a part keeps in non-volatile memory (vector
 # table, code, constants, and the initial values of .data); RAM: .data + .bss (+ .uninit).
 sizes() {
@@ -126,40 +141,68 @@ for net in digits cifar10; do
     echo "$row |"
 done
 
+# cell INSTRUCTIONS MACS: "1,234 (5.67)" or "1,234".
+cell() { if (($2)); then echo "$(n "$1") ($(per "$1" "$2"))"; else n "$1"; fi; }
+
 for net in digits cifar10; do
     echo
     echo "### Per layer: $net"
     echo
-    echo "Each step run on its own (\`nets::by_layer\`, one function per step, timed between steps), on"
-    echo "the network's last input; an activation after a convolution is fused into it, as in"
-    echo "\`forward_into\`, and \`Flatten\` costs nothing. MACs: convolution = output elements ×"
-    echo "in_channels / groups × kernel taps; linear = in × out."
+    echo "Instructions (per MAC). **in \`forward_into\`**: exact counts of the code \`forward_into\` runs,"
+    echo "every layer inlined into one function, attributed to layers by debug info from QEMU's"
+    echo "execution log (\`scripts/profile-layers.sh\`, on the one-network image; Cortex-M only; the"
+    echo "\"all layers\" row includes a few instructions of glue). **alone**: each step compiled as"
+    echo "a function of its own and timed between steps (\`nets::by_layer\`, SysTick / \`minstret\`). The"
+    echo "optimiser compiles the same kernel differently in the two places. An activation after a"
+    echo "convolution is fused into it, as in \`forward_into\`; \`Flatten\` costs nothing. MACs:"
+    echo "convolution = output elements × in_channels / groups × kernel taps; linear = in × out."
     echo
-    echo "| layer(s) | MACs | ${TARGET_NAME[m4]} | per MAC | ${TARGET_NAME[m7]} | per MAC | ${TARGET_NAME[rv]} | per MAC |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| layer(s) | MACs | ${TARGET_NAME[m4]} in \`forward_into\` | alone | ${TARGET_NAME[m7]} in \`forward_into\` | alone | ${TARGET_NAME[rv]} alone |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
     steps=$(awk -v net="net=$net" '$1 == "@layer" && $2 == net { print $3 }' "$logs/m4.log")
-    declare -A total=()
+    declare -A total=() exact_total=()
+    k=0
     for step in $steps; do
         line=$(awk -v net="net=$net" -v s="$step" '$1 == "@layer" && $2 == net && $3 == s' "$logs/m4.log")
         name=${line#* name=}
         macs=$(sed 's/.* macs=\([0-9]*\).*/\1/' <<<"$line")
         row="| \`${name//|/\\|}\` | $( ((macs)) && n "$macs" || echo –)"
         for t in "${TARGETS[@]}"; do
+            if [[ $t != rv ]]; then
+                if grep -q '^@exact failed' "$logs/$t-$net.exact"; then
+                    row+=" | n/a"
+                else
+                    exact=$(awk -v s="step=$k" '$1 == "@exact" && $2 == s { split($3, kv, "="); print kv[2] }' "$logs/$t-$net.exact")
+                    exact_total[$t]=$((${exact_total[$t]:-0} + exact))
+                    row+=" | $(cell "$exact" "$macs")"
+                fi
+            fi
             instr=$(awk -v net="net=$net" -v s="$step" '$1 == "@layer" && $2 == net && $3 == s { split($6, kv, "="); print kv[2] }' "$logs/$t.log")
             total[$t]=$((${total[$t]:-0} + instr))
-            row+=" | $(n "$instr") | $( ((macs)) && per "$instr" "$macs" || echo –)"
+            row+=" | $(cell "$instr" "$macs")"
         done
         echo "$row |"
+        k=$((k + 1))
     done
     macs=$(field m4 net "$net" macs)
-    row="| **sum of the steps** | $(n "$macs")"
-    row2="| **\`forward_into\`** (mean, above) | $(n "$macs")"
+    row="| **all layers** | $(n "$macs")"
+    row2="| **\`forward_into\` (SysTick / \`minstret\`, mean)** | $(n "$macs")"
     for t in "${TARGETS[@]}"; do
-        row+=" | $(n "${total[$t]}") | $(per "${total[$t]}" "$macs")"
         mean=$(awk -v net="net=$net" '$1 == "@infer" && $2 == net { split($4, kv, "="); s += kv[2]; c++ } END { printf "%d", s / c }' "$logs/$t.log")
-        row2+=" | $(n "$mean") | $(per "$mean" "$macs")"
+        if [[ $t != rv ]]; then
+            if grep -q '^@exact failed' "$logs/$t-$net.exact"; then
+                row+=" | n/a"
+            else
+                glue=$(awk '$1 == "@exact" && $2 == "glue" { split($3, kv, "="); print kv[2] }' "$logs/$t-$net.exact")
+                row+=" | $(cell "$((exact_total[$t] + glue))" "$macs")"
+            fi
+            row2+=" | $(cell "$mean" "$macs") | "
+        else
+            row2+=" | $(cell "$mean" "$macs")"
+        fi
+        row+=" | $(cell "${total[$t]}" "$macs")"
     done
     echo "$row |"
     echo "$row2 |"
-    unset total
+    unset total exact_total
 done
