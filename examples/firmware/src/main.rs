@@ -1,0 +1,22 @@
+//! staticnn's networks on bare metal, run in QEMU: Cortex-M4F (`mps2-an386`), Cortex-M7
+//! (`mps2-an500`) and RISC-V rv32imac (`virt`). `app` is the same on every target; `platform`
+//! holds the few target-specific pieces (entry, semihosting, instruction counter, stack).
+//!
+//! It prints each network's predictions and logits, instructions per inference and per
+//! layer, and the peak stack, and exits with status 0 only if every output matches the
+//! host's (`nets::expected`). Build and run: `scripts/firmware.sh`; see README.md.
+#![no_std]
+#![no_main]
+
+mod app;
+mod panic;
+#[cfg_attr(target_arch = "arm", path = "platform/cortex_m.rs")]
+#[cfg_attr(target_arch = "riscv32", path = "platform/riscv.rs")]
+mod platform;
+
+#[cfg(all(feature = "panic-exit", feature = "no-panic"))]
+compile_error!(
+    "features `panic-exit` and `no-panic` exclude each other (use --no-default-features)"
+);
+#[cfg(not(any(feature = "panic-exit", feature = "no-panic")))]
+compile_error!("enable one panic behaviour: `panic-exit` (default) or `no-panic`");
