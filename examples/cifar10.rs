@@ -77,6 +77,10 @@ fn main() {
             layer.name, shape, layer.params, layer.macs, layer.activation_bytes
         );
     }
+    println!("\nexecution plan (fused steps):");
+    for (i, step) in Cifar10Net::STEPS.iter().enumerate() {
+        println!("  step {i}: ({}) {} — {} MACs", step.layers, step.name, step.macs);
+    }
     println!(
         "total: {} parameters, {} MACs per inference, {} bytes of scratch",
         Cifar10Net::PARAMS,

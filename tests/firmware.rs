@@ -40,12 +40,10 @@ fn host_outputs<N: Bench>(ws: &'static mut Workspace<N>) -> (Vec<Vec<f32>>, u32)
     let mut outputs = Vec::new();
     for k in 0..N::INPUTS {
         N::input(k, &mut ws.input);
-        ws.net
-            .forward_into(&ws.input, &mut ws.output, &mut ws.scratch);
+        ws.net.forward_into(&ws.input, &mut ws.output, &mut ws.scratch);
         let mut steps = Steps::default();
         let layers =
-            ws.net
-                .forward_by_layer(&ws.input, &mut ws.by_layer, &mut ws.scratch, &mut steps);
+            ws.net.forward_by_layer(&ws.input, &mut ws.by_layer, &mut ws.scratch, &mut steps);
         let bits = |s: &[f32]| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
         assert_eq!(
             bits(ws.by_layer.as_slice()),
@@ -54,12 +52,7 @@ fn host_outputs<N: Bench>(ws: &'static mut Workspace<N>) -> (Vec<Vec<f32>>, u32)
             N::NAME
         );
         let repr_layers = N::TORCH_REPR.lines().count() - 2; // `Name(` ... `)`
-        assert_eq!(
-            layers,
-            repr_layers,
-            "{}: layer-by-layer run skips layers",
-            N::NAME
-        );
+        assert_eq!(layers, repr_layers, "{}: layer-by-layer run skips layers", N::NAME);
         let mut next = 0;
         for step in &steps.0 {
             assert!(
@@ -70,12 +63,7 @@ fn host_outputs<N: Bench>(ws: &'static mut Workspace<N>) -> (Vec<Vec<f32>>, u32)
             next = step.last + 1;
         }
         let macs: usize = steps.0.iter().map(|s| s.macs).sum();
-        assert_eq!(
-            macs,
-            N::MACS,
-            "{}: per-step MACs do not add up to MACS",
-            N::NAME
-        );
+        assert_eq!(macs, N::MACS, "{}: per-step MACs do not add up to MACS", N::NAME);
         outputs.push(ws.output.as_slice().to_vec());
     }
     (outputs, fingerprint(&ws.net))
@@ -163,17 +151,9 @@ fn firmware_runs_in_qemu() {
 
 /// The script's output must show every run passing: not only its exit status.
 fn assert_passed(stdout: &str) {
-    for run in [
-        "cortex-m4",
-        "cortex-m7",
-        "riscv32imac",
-        "cortex-m4 no-panic",
-        "cortex-m4 mismatch",
-    ] {
+    for run in ["cortex-m4", "cortex-m7", "riscv32imac", "cortex-m4 no-panic", "cortex-m4 mismatch"]
+    {
         let line = format!("firmware.sh: {run}: PASS");
-        assert!(
-            stdout.lines().any(|l| l.starts_with(&line)),
-            "no `{line}` in the output"
-        );
+        assert!(stdout.lines().any(|l| l.starts_with(&line)), "no `{line}` in the output");
     }
 }

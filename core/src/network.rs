@@ -56,6 +56,19 @@ pub struct LayerSummary {
     pub activation_bytes: usize,
 }
 
+/// One step of a network's execution plan (the `STEPS` constant of every network): one layer,
+/// or a convolution or linear layer with the batch norm, activation and pooling fused into it,
+/// or a layer running in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepSummary {
+    /// The `state_dict` names of the layers this step runs, e.g. `"0, 1"`.
+    pub layers: &'static str,
+    /// What runs, e.g. `"Conv2d + ReLU + MaxPool2d"`.
+    pub name: &'static str,
+    /// Multiply-accumulates of the step per inference.
+    pub macs: usize,
+}
+
 /// A network declared with `network!`: typed input and output, planned working memory, and
 /// its parameters under PyTorch's `state_dict` names.
 pub trait Network {

@@ -560,59 +560,101 @@ fn scratch_len(types: &StageTypes, steps: &[Step]) -> TokenStream {
     terms.into_iter().fold(quote!(0), |acc, t| quote!(::staticnn::__private::max(#acc, #t)))
 }
 
-/// The body of `forward_into`: one block per step of the plan.
-fn forward_body(net: &Checked, types: &StageTypes, steps: &[Step]) -> TokenStream {
-    let blocks = steps.iter().map(|step| match *step {
-        Step::Run { layer, fused, from, to } => {
-            let last = fused.last(layer);
-            let (x_ty, y_ty) = (&types.at[layer], &types.at[last + 1]);
-            let refs = match (from, to) {
-                (Slot::Input, Slot::Output) => quote! {
-                    let x = input.reshape::<#x_ty>();
-                    let y = output.reshape_mut::<#y_ty>();
-                },
-                (Slot::Input, Slot::Front) => quote! {
-                    let x = input.reshape::<#x_ty>();
-                    let y = scratch.front::<#y_ty>();
-                },
-                (Slot::Input, Slot::Back) => quote! {
-                    let x = input.reshape::<#x_ty>();
-                    let y = scratch.back::<#y_ty>();
-                },
-                (Slot::Front, Slot::Back) => quote! {
-                    let (x, y) = scratch.front_to_back::<#x_ty, #y_ty>();
-                },
-                (Slot::Back, Slot::Front) => quote! {
-                    let (x, y) = scratch.back_to_front::<#x_ty, #y_ty>();
-                },
-                (Slot::Front, _) => quote! {
-                    let x = &*scratch.front::<#x_ty>();
-                    let y = output.reshape_mut::<#y_ty>();
-                },
-                (_, _) => quote! {
-                    let x = &*scratch.back::<#x_ty>();
-                    let y = output.reshape_mut::<#y_ty>();
-                },
-            };
-            let call = run_call(net, types, layer, fused);
-            quote! { { #refs #call } }
+/// The layers a step runs, by index.
+fn step_layers(step: &Step) -> Vec<usize> {
+    match *step {
+        Step::Run { layer, fused, .. } => {
+            [Some(layer), fused.batch_norm, fused.activation, fused.pool]
+                .into_iter()
+                .flatten()
+                .collect()
         }
-        Step::InPlace { layer, at } => {
-            let ty = &types.at[layer];
-            let x = match at {
-                Slot::Front => quote!(scratch.front::<#ty>()),
-                Slot::Back => quote!(scratch.back::<#ty>()),
-                _ => quote!(output.reshape_mut::<#ty>()),
-            };
-            let f = field(&net.layers[layer]);
-            quote! { ::staticnn::layer::InPlace::<#ty>::forward_in_place(&self.#f, #x); }
-        }
-        Step::Copy => {
-            let ty = types.input();
-            quote! { *output.reshape_mut::<#ty>() = ::core::clone::Clone::clone(input); }
-        }
+        Step::InPlace { layer, .. } => vec![layer],
+        Step::Copy => Vec::new(),
+    }
+}
+
+/// The `STEPS` constant: what each step of the plan runs and its MACs.
+fn step_summaries(net: &Checked, types: &StageTypes, steps: &[Step]) -> TokenStream {
+    let rows = steps.iter().map(|step| {
+        let layers = step_layers(step);
+        let keys: Vec<String> = layers.iter().map(|&i| net.layers[i].state_dict_name()).collect();
+        let names: Vec<String> = layers.iter().map(|&i| net.layers[i].kind()).collect();
+        let (keys, names) = if layers.is_empty() {
+            (String::new(), "copy".to_owned())
+        } else {
+            (keys.join(", "), names.join(" + "))
+        };
+        let macs = layers
+            .first()
+            .and_then(|&i| layer_macs(&net.layers[i], types, i))
+            .unwrap_or_else(|| quote!(0));
+        quote!(::staticnn::network::StepSummary { layers: #keys, name: #names, macs: #macs })
     });
-    quote! { #(#blocks)* }
+    quote!(&[#(#rows),*])
+}
+
+/// The body of `forward_into_probed`: one block per step of the plan, `probe(i)` before step
+/// `i` and `probe(STEPS.len())` after the last.
+fn forward_body(net: &Checked, types: &StageTypes, steps: &[Step]) -> TokenStream {
+    let count = steps.len();
+    let blocks = steps.iter().enumerate().map(|(i, step)| {
+        (
+            i,
+            match *step {
+                Step::Run { layer, fused, from, to } => {
+                    let last = fused.last(layer);
+                    let (x_ty, y_ty) = (&types.at[layer], &types.at[last + 1]);
+                    let refs = match (from, to) {
+                        (Slot::Input, Slot::Output) => quote! {
+                            let x = input.reshape::<#x_ty>();
+                            let y = output.reshape_mut::<#y_ty>();
+                        },
+                        (Slot::Input, Slot::Front) => quote! {
+                            let x = input.reshape::<#x_ty>();
+                            let y = scratch.front::<#y_ty>();
+                        },
+                        (Slot::Input, Slot::Back) => quote! {
+                            let x = input.reshape::<#x_ty>();
+                            let y = scratch.back::<#y_ty>();
+                        },
+                        (Slot::Front, Slot::Back) => quote! {
+                            let (x, y) = scratch.front_to_back::<#x_ty, #y_ty>();
+                        },
+                        (Slot::Back, Slot::Front) => quote! {
+                            let (x, y) = scratch.back_to_front::<#x_ty, #y_ty>();
+                        },
+                        (Slot::Front, _) => quote! {
+                            let x = &*scratch.front::<#x_ty>();
+                            let y = output.reshape_mut::<#y_ty>();
+                        },
+                        (_, _) => quote! {
+                            let x = &*scratch.back::<#x_ty>();
+                            let y = output.reshape_mut::<#y_ty>();
+                        },
+                    };
+                    let call = run_call(net, types, layer, fused);
+                    quote! { { #refs #call } }
+                }
+                Step::InPlace { layer, at } => {
+                    let ty = &types.at[layer];
+                    let x = match at {
+                        Slot::Front => quote!(scratch.front::<#ty>()),
+                        Slot::Back => quote!(scratch.back::<#ty>()),
+                        _ => quote!(output.reshape_mut::<#ty>()),
+                    };
+                    let f = field(&net.layers[layer]);
+                    quote! { ::staticnn::layer::InPlace::<#ty>::forward_in_place(&self.#f, #x); }
+                }
+                Step::Copy => {
+                    let ty = types.input();
+                    quote! { *output.reshape_mut::<#ty>() = ::core::clone::Clone::clone(input); }
+                }
+            },
+        )
+    });
+    let blocks = blocks.map(|(i, block)| quote! { probe(#i); #block });
+    quote! { #(#blocks)* probe(#count); }
 }
 
 /// The call that runs `layer` with the layers fused into it.
@@ -645,6 +687,7 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
     let steps = plan::plan(&net.layers);
     let scratch_len = scratch_len(types, &steps);
     let body = forward_body(net, types, &steps);
+    let step_rows = step_summaries(net, types, &steps);
     let input_dims = &net.input.0;
     let output_numel_dims = quote!(<#output_ty as ::staticnn::shape::Shape>::DIMS);
     let params = net.layers.iter().enumerate().filter(|(_, l)| has_parameters(l)).map(|(i, _)| {
@@ -722,6 +765,9 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
             #vis const TORCH_REPR: &'static str = #repr;
             /// One row per layer: output shape, parameters, MACs, activation size.
             #vis const LAYERS: &'static [::staticnn::network::LayerSummary] = &[#(#summaries),*];
+            /// The execution plan: one row per step of [`Self::forward_into`] (layers fused into
+            /// one step are listed together).
+            #vis const STEPS: &'static [::staticnn::network::StepSummary] = #step_rows;
 
             /// A network with every parameter zero.
             #[must_use]
@@ -770,6 +816,20 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
                 input: &::staticnn::tensor::Tensor<#input_ty>,
                 output: &mut ::staticnn::tensor::Tensor<#output_ty>,
                 scratch: &mut ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>,
+            ) {
+                self.forward_into_probed(input, output, scratch, &mut |_| {});
+            }
+
+            /// [`Self::forward_into`], calling `probe(i)` before step `i` of [`Self::STEPS`]
+            /// and `probe(STEPS.len())` after the last: a hook to time each step on a target
+            /// (it costs nothing when `probe` does nothing).
+            #[inline(always)]
+            #vis fn forward_into_probed(
+                &self,
+                input: &::staticnn::tensor::Tensor<#input_ty>,
+                output: &mut ::staticnn::tensor::Tensor<#output_ty>,
+                scratch: &mut ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>,
+                probe: &mut impl FnMut(usize),
             ) {
                 let _ = (&input, &output, &scratch);
                 #body

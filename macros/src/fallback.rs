@@ -26,6 +26,7 @@ pub fn expand(network: &Network, error: &syn::Error) -> TokenStream {
             #vis const SCRATCH_BYTES: usize = 0;
             #vis const TORCH_REPR: &'static str = "";
             #vis const LAYERS: &'static [::staticnn::network::LayerSummary] = &[];
+            #vis const STEPS: &'static [::staticnn::network::StepSummary] = &[];
             #vis fn zeroed() -> Self { Self }
             #vis fn seeded(seed: u64) -> Self { Self }
             #vis fn reset_parameters(&mut self, seed: u64) {}

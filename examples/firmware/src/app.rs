@@ -31,14 +31,7 @@ pub fn main() -> bool {
         static CIFAR10: Boot<Workspace<staticnn_firmware_nets::Cifar10Net>> = Boot::new();
         ok &= run(CIFAR10.take());
     }
-    say!(
-        "{}\n",
-        if ok {
-            "PASS: every output matches the host"
-        } else {
-            "FAIL"
-        }
-    );
+    say!("{}\n", if ok { "PASS: every output matches the host" } else { "FAIL" });
     ok
 }
 
@@ -100,36 +93,22 @@ fn run<N: Bench>(ws: Option<&'static mut Workspace<N>>) -> bool {
             Ratio(t1 - t0, N::MACS as u64),
             Floats(ws.output.as_slice())
         );
-        say!(
-            "@infer net={} input={k} instructions={}\n",
-            N::NAME,
-            t1 - t0
-        );
+        say!("@infer net={} input={k} instructions={}\n", N::NAME, t1 - t0);
     }
     if stack.window_overflowed {
-        say!(
-            "stack: used more than the painted window ({} B): raise WINDOW\n",
-            WINDOW
-        );
+        say!("stack: used more than the painted window ({} B): raise WINDOW\n", WINDOW);
     }
     say!(
         "peak stack during forward_into: {} B below the top of the stack ({} B by forward_into itself)\n",
         stack.from_top,
         stack.by_call
     );
-    say!(
-        "@stack net={} total={} call={}\n",
-        N::NAME,
-        stack.from_top,
-        stack.by_call
-    );
+    say!("@stack net={} total={} call={}\n", N::NAME, stack.from_top, stack.by_call);
 
     // Layer by layer, on the last input: the same steps as `forward_into`, timed one by one.
     let mut timer = StepTimer::default();
     let t0 = platform::instructions();
-    let layers = ws
-        .net
-        .forward_by_layer(&ws.input, &mut ws.by_layer, &mut ws.scratch, &mut timer);
+    let layers = ws.net.forward_by_layer(&ws.input, &mut ws.by_layer, &mut ws.scratch, &mut timer);
     let total = platform::instructions() - t0;
     let last = N::INPUTS.saturating_sub(1);
     let want = N::EXPECTED.get(last).copied().unwrap_or(&[]);
@@ -187,17 +166,9 @@ fn infer<N: Bench>(
 /// One line per step: its layers as PyTorch prints them, instructions, MACs, per MAC; and the
 /// same as an `@layer` line for scripts/firmware-report.sh.
 fn print_step<N: Bench>(step: Step, instructions: u64) {
-    say!(
-        "  {}\n    {} instructions",
-        Names::<N>(step, core::marker::PhantomData),
-        instructions
-    );
+    say!("  {}\n    {} instructions", Names::<N>(step, core::marker::PhantomData), instructions);
     if step.macs > 0 {
-        say!(
-            ", {} MACs, {} per MAC",
-            step.macs,
-            Ratio(instructions, step.macs as u64)
-        );
+        say!(", {} MACs, {} per MAC", step.macs, Ratio(instructions, step.macs as u64));
     }
     say!(
         "\n@layer net={} first={} last={} macs={} instructions={} name={}\n",
@@ -237,17 +208,11 @@ fn line(text: &str, n: usize) -> &str {
             start = i + 1;
         }
     }
-    if count == n {
-        utf8(bytes.get(start..))
-    } else {
-        ""
-    }
+    if count == n { utf8(bytes.get(start..)) } else { "" }
 }
 
 fn utf8(bytes: Option<&[u8]>) -> &str {
-    bytes
-        .and_then(|b| core::str::from_utf8(b).ok())
-        .unwrap_or("")
+    bytes.and_then(|b| core::str::from_utf8(b).ok()).unwrap_or("")
 }
 
 /// An `f32` in decimal with 9 digits after the point, rounded; written with integer
@@ -265,12 +230,7 @@ impl core::fmt::Display for Float {
         }
         let nanos = (magnitude * 1e9 + 0.5) as u64;
         let sign = if v.is_sign_negative() { "-" } else { "" };
-        write!(
-            f,
-            "{sign}{}.{:09}",
-            nanos / 1_000_000_000,
-            nanos % 1_000_000_000
-        )
+        write!(f, "{sign}{}.{:09}", nanos / 1_000_000_000, nanos % 1_000_000_000)
     }
 }
 
@@ -370,11 +330,7 @@ impl Painted {
         while p < self.sp && unsafe { read_volatile(p as *const u32) } == PAINT {
             p += 4;
         }
-        StackUse {
-            from_top: top - p,
-            by_call: self.sp - p,
-            window_overflowed: p == self.floor,
-        }
+        StackUse { from_top: top - p, by_call: self.sp - p, window_overflowed: p == self.floor }
     }
 }
 

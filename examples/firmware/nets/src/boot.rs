@@ -42,10 +42,7 @@ impl<T> Boot<T> {
     /// All-zero storage (in `.bss`: it costs no flash).
     #[must_use]
     pub const fn new() -> Self {
-        Self {
-            value: UnsafeCell::new(MaybeUninit::zeroed()),
-            taken: AtomicBool::new(false),
-        }
+        Self { value: UnsafeCell::new(MaybeUninit::zeroed()), taken: AtomicBool::new(false) }
     }
 }
 

@@ -195,12 +195,7 @@ impl<'a, S: Shape, const LEN: usize, P: Probe> Run<'a, S, Front, LEN, P> {
         probe.before();
         run_step(op, input, scratch.front::<S>());
         probe.after(step::<In, O>(0));
-        Run {
-            scratch,
-            probe,
-            next_layer: O::LAYERS,
-            state: PhantomData,
-        }
+        Run { scratch, probe, next_layer: O::LAYERS, state: PhantomData }
     }
 }
 
@@ -208,22 +203,12 @@ impl<'a, S: Shape, E: End, const LEN: usize, P: Probe> Run<'a, S, E, LEN, P> {
     /// A middle step: from this end of the scratch buffer to the other.
     #[inline(always)]
     pub fn then<O: Op<S>>(self, op: &O) -> Run<'a, O::Output, E::Other, LEN, P> {
-        let Run {
-            scratch,
-            probe,
-            next_layer,
-            ..
-        } = self;
+        let Run { scratch, probe, next_layer, .. } = self;
         probe.before();
         let (x, y) = E::split::<S, O::Output, LEN>(scratch);
         run_step(op, x, y);
         probe.after(step::<S, O>(next_layer));
-        Run {
-            scratch,
-            probe,
-            next_layer: next_layer + O::LAYERS,
-            state: PhantomData,
-        }
+        Run { scratch, probe, next_layer: next_layer + O::LAYERS, state: PhantomData }
     }
 
     /// `Flatten`: the same memory seen as a vector; no code runs, as in `forward_into`.
@@ -233,30 +218,15 @@ impl<'a, S: Shape, E: End, const LEN: usize, P: Probe> Run<'a, S, E, LEN, P> {
     where
         Vector<S::Len>: Shape,
     {
-        let Run {
-            scratch,
-            probe,
-            next_layer,
-            ..
-        } = self;
-        Run {
-            scratch,
-            probe,
-            next_layer: next_layer + 1,
-            state: PhantomData,
-        }
+        let Run { scratch, probe, next_layer, .. } = self;
+        Run { scratch, probe, next_layer: next_layer + 1, state: PhantomData }
     }
 
     /// The last step: from the scratch buffer to the caller's output. Returns the number of
     /// layers the run went through.
     #[inline(always)]
     pub fn last<O: Op<S>>(self, op: &O, output: &mut Tensor<O::Output>) -> usize {
-        let Run {
-            scratch,
-            probe,
-            next_layer,
-            ..
-        } = self;
+        let Run { scratch, probe, next_layer, .. } = self;
         probe.before();
         run_step(op, E::get::<S, LEN>(scratch), output);
         probe.after(step::<S, O>(next_layer));
@@ -272,9 +242,5 @@ fn run_step<In: Shape, O: Op<In>>(op: &O, input: &Tensor<In>, output: &mut Tenso
 }
 
 fn step<S: Shape, O: Op<S>>(first: usize) -> Step {
-    Step {
-        first,
-        last: first + O::LAYERS - 1,
-        macs: O::MACS,
-    }
+    Step { first, last: first + O::LAYERS - 1, macs: O::MACS }
 }

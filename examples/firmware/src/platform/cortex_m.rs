@@ -21,11 +21,7 @@ pub fn print(args: fmt::Arguments) {
 
 /// Ends QEMU with exit status 0 (`ok`) or 1.
 pub fn exit(ok: bool) -> ! {
-    debug::exit(if ok {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
+    debug::exit(if ok { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
     #[allow(clippy::empty_loop)]
     loop {}
 }
@@ -88,10 +84,7 @@ unsafe extern "C" {
 
 /// The stack's top and lowest addresses.
 pub fn stack_bounds() -> (usize, usize) {
-    (
-        &raw const _stack_start as usize,
-        &raw const _stack_end as usize,
-    )
+    (&raw const _stack_start as usize, &raw const _stack_end as usize)
 }
 
 /// Writes `pattern` over the words from `floor` up to the current stack pointer; returns the

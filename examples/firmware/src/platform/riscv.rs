@@ -49,10 +49,7 @@ unsafe extern "C" {
 
 /// The stack's top and lowest addresses.
 pub fn stack_bounds() -> (usize, usize) {
-    (
-        &raw const _stack_start as usize,
-        &raw const __estack as usize,
-    )
+    (&raw const _stack_start as usize, &raw const __estack as usize)
 }
 
 /// Writes `pattern` over the words from `floor` up to the current stack pointer; returns the
