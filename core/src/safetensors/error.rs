@@ -219,6 +219,10 @@ impl fmt::Display for EntryProblem<'_> {
 const REEXPORT: &str = "save the state_dict again with `safetensors.torch.save_file`";
 
 impl fmt::Display for LoadError<'_> {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one message per variant, nothing else"
+    )]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::FileTooShort { len } => write!(

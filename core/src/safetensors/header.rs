@@ -99,15 +99,16 @@ impl<'a> SafeTensors<'a> {
     /// Checks, in this order (the first failure is returned):
     /// 1. the 8-byte header length and that the header fits in the file;
     /// 2. the header is UTF-8 and begins with `{`;
-    /// 3. the header is valid JSON of the prescribed form: an object whose values are tensor
+    /// 3. the header is valid JSON, with nothing but whitespace after it (arrays and objects
+    ///    nested at most 128 deep);
+    /// 4. the header has the prescribed form: an object whose values are tensor
     ///    entries `{"dtype": string, "shape": [u64, ..], "data_offsets": [u64, u64]}` (each field
-    ///    once, no others) or, under `__metadata__`, an object of strings; nothing but
-    ///    whitespace after it;
-    /// 4. no key (nor metadata key) appears twice;
-    /// 5. each tensor: known dtype, `begin <= end <= data length`, and `end - begin` equal to
+    ///    once, no others) or, under `__metadata__`, an object of strings;
+    /// 5. no key (nor metadata key) appears twice;
+    /// 6. each tensor: known dtype, `begin <= end <= data length`, and `end - begin` equal to
     ///    elements × dtype size (computed without overflow);
-    /// 6. no two tensors share a byte (an empty tensor may not sit inside another);
-    /// 7. every byte of the data buffer belongs to a tensor.
+    /// 7. no two tensors share a byte (an empty tensor may not sit inside another);
+    /// 8. every byte of the data buffer belongs to a tensor.
     ///
     /// # Errors
     /// The [`LoadError`] of the first failed check.
@@ -130,6 +131,9 @@ impl<'a> SafeTensors<'a> {
                 found: header.chars().next(),
             });
         }
+        Cursor::new(header)
+            .validate_document()
+            .map_err(json_error)?;
         let file = Self { header, data };
         file.validate()?;
         Ok(file)
@@ -462,6 +466,8 @@ fn read_tensor<'a>(
     cursor: &mut Cursor<'a>,
     name: JsonStr<'a>,
 ) -> Result<RawTensor<'a>, LoadError<'a>> {
+    cursor.skip_whitespace();
+    let start = cursor.at(cursor.pos());
     open_object(cursor, name)?;
     let (mut dtype, mut shape, mut offsets) = (None, None, None);
     let mut first = true;
@@ -485,7 +491,7 @@ fn read_tensor<'a>(
             ));
         }
     }
-    let missing = |field| malformed(name, cursor, EntryProblem::MissingField { field });
+    let missing = |field| malformed(name, &start, EntryProblem::MissingField { field });
     let dtype = dtype.ok_or_else(|| missing("dtype"))?;
     let shape = shape.ok_or_else(|| missing("shape"))?;
     let (begin, end) = offsets.ok_or_else(|| missing("data_offsets"))?;
@@ -513,7 +519,7 @@ fn read_integers<'a>(
     cursor: &mut Cursor<'a>,
     name: JsonStr<'a>,
     problem: EntryProblem<'a>,
-    mut item: impl FnMut(u64) -> Result<(), EntryProblem<'a>>,
+    mut item: impl FnMut(u64),
 ) -> Result<(), LoadError<'a>> {
     if cursor.peek_token() != Some(b'[') {
         return Err(malformed(name, cursor, problem));
@@ -532,7 +538,7 @@ fn read_integers<'a>(
             };
             malformed(name, cursor, e)
         })?;
-        item(value).map_err(|e| malformed(name, cursor, e))?;
+        item(value);
     }
     Ok(())
 }
@@ -543,7 +549,7 @@ fn read_shape<'a>(
 ) -> Result<FileShape<'a>, LoadError<'a>> {
     cursor.skip_whitespace();
     let start = cursor.pos();
-    read_integers(cursor, name, EntryProblem::ShapeNotIntegers, |_| Ok(()))?;
+    read_integers(cursor, name, EntryProblem::ShapeNotIntegers, |_| {})?;
     // Only `[`, digits, commas, whitespace and `]` were consumed: the invariant of FileShape.
     Ok(FileShape::from_validated(cursor.since(start)))
 }
@@ -552,16 +558,18 @@ fn read_offsets<'a>(
     cursor: &mut Cursor<'a>,
     name: JsonStr<'a>,
 ) -> Result<(u64, u64), LoadError<'a>> {
+    cursor.skip_whitespace();
+    let start = cursor.at(cursor.pos());
     let mut values = [0u64; 2];
     let mut count = 0usize;
     read_integers(cursor, name, EntryProblem::OffsetsNotPair, |value| {
-        let slot = values.get_mut(count).ok_or(EntryProblem::OffsetsNotPair)?;
-        *slot = value;
-        count += 1;
-        Ok(())
+        if let Some(slot) = values.get_mut(count) {
+            *slot = value;
+        }
+        count = count.saturating_add(1);
     })?;
     if count != 2 {
-        return Err(malformed(name, cursor, EntryProblem::OffsetsNotPair));
+        return Err(malformed(name, &start, EntryProblem::OffsetsNotPair));
     }
     let [begin, end] = values;
     Ok((begin, end))

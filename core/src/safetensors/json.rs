@@ -40,6 +40,11 @@ pub enum JsonError {
         /// The code unit.
         code_unit: u16,
     },
+    /// Arrays and objects nested deeper than the reader follows.
+    NestingTooDeep {
+        /// The deepest nesting accepted.
+        max: usize,
+    },
 }
 
 impl fmt::Display for JsonError {
@@ -64,6 +69,9 @@ impl fmt::Display for JsonError {
                 )
             }
             Self::InvalidUnicodeEscape => f.write_str("`\\u` must be followed by four hex digits"),
+            Self::NestingTooDeep { max } => {
+                write!(f, "arrays and objects are nested more than {max} deep")
+            }
             Self::LoneSurrogate { code_unit } => {
                 write!(
                     f,
@@ -249,6 +257,40 @@ fn hex4(s: &[u8], at: usize) -> Option<u16> {
     })
 }
 
+/// The deepest nesting of arrays and objects [`Cursor::skip_value`] accepts (a safetensors
+/// header needs 3).
+pub(crate) const MAX_DEPTH: usize = 128;
+
+/// The kinds of the open containers, innermost in the lowest bit: a stack without a heap.
+#[derive(Default)]
+struct Nesting {
+    /// Bit `i` is 1 for an object, 0 for an array, at `depth - 1 - i` levels down.
+    kinds: u128,
+    depth: usize,
+}
+
+impl Nesting {
+    /// Opens a container; `false` if that would exceed [`MAX_DEPTH`].
+    fn push(&mut self, is_object: bool) -> bool {
+        if self.depth >= MAX_DEPTH {
+            return false;
+        }
+        self.kinds = self.kinds << 1 | u128::from(is_object);
+        self.depth += 1;
+        true
+    }
+
+    fn pop(&mut self) {
+        self.kinds >>= 1;
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Whether the innermost open container is an object; `None` if none is open.
+    fn innermost(&self) -> Option<bool> {
+        (self.depth > 0).then_some(self.kinds & 1 == 1)
+    }
+}
+
 /// Why a value could not be read as a non-negative integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum IntegerError {
@@ -421,6 +463,11 @@ impl<'a> Cursor<'a> {
                 .inspect_err(|_| self.pos = start)?;
             digits = digits.saturating_add(1);
             self.bump();
+            if value == 0 {
+                // JSON forbids leading zeros: `01` ends after the `0`, and the caller then
+                // rejects the `1` where it wants a separator.
+                break;
+            }
         }
         // A leading zero (`01`) is left for the caller to reject as a missing separator.
         let integral = digits > 0 && !matches!(self.peek(), Some(b'.' | b'e' | b'E'));
@@ -430,6 +477,124 @@ impl<'a> Cursor<'a> {
             self.pos = start;
             Err(IntegerError::NotAnInteger)
         }
+    }
+
+    /// Checks that the text from here is one JSON value followed by nothing but whitespace.
+    pub(crate) fn validate_document(&mut self) -> Result<(), SyntaxError> {
+        self.skip_value()?;
+        self.end()
+    }
+
+    /// Reads any JSON value, checking its syntax. Iterative, so deep nesting cannot overflow
+    /// the stack; nesting beyond [`MAX_DEPTH`] is an error.
+    pub(crate) fn skip_value(&mut self) -> Result<(), SyntaxError> {
+        let mut open = Nesting::default();
+        loop {
+            // One value; a non-empty container is opened and its first item started.
+            match self.peek_token() {
+                Some(bracket @ (b'{' | b'[')) => {
+                    let is_object = bracket == b'{';
+                    if !open.push(is_object) {
+                        let error = JsonError::NestingTooDeep { max: MAX_DEPTH };
+                        return Err(SyntaxError {
+                            pos: self.pos,
+                            error,
+                        });
+                    }
+                    self.bump();
+                    let close = if is_object { b'}' } else { b']' };
+                    if self.peek_token() == Some(close) {
+                        self.bump();
+                        open.pop();
+                    } else {
+                        if is_object {
+                            self.member_key()?;
+                        }
+                        continue;
+                    }
+                }
+                Some(b'"') => {
+                    self.string()?;
+                }
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b't') => self.literal("true")?,
+                Some(b'f') => self.literal("false")?,
+                Some(b'n') => self.literal("null")?,
+                _ => return Err(self.unexpected("a JSON value")),
+            }
+            // After a complete value: close the containers it completes, then go on with the
+            // next item of the innermost open one.
+            loop {
+                let Some(is_object) = open.innermost() else {
+                    return Ok(());
+                };
+                match self.peek_token() {
+                    Some(b',') => {
+                        self.bump();
+                        if is_object {
+                            self.member_key()?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if is_object => open.pop(),
+                    Some(b']') if !is_object => open.pop(),
+                    _ if is_object => return Err(self.unexpected("`,` or `}`")),
+                    _ => return Err(self.unexpected("`,` or `]`")),
+                }
+                self.bump();
+            }
+        }
+    }
+
+    /// Reads `"key":` inside an object.
+    fn member_key(&mut self) -> Result<(), SyntaxError> {
+        self.string()?;
+        self.expect(b':', "`:`")
+    }
+
+    /// Reads a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Result<(), SyntaxError> {
+        if self.peek() == Some(b'-') {
+            self.bump();
+        }
+        match self.peek() {
+            Some(b'0') => self.bump(),
+            Some(b'1'..=b'9') => self.digits()?,
+            _ => return Err(self.unexpected("a digit")),
+        }
+        if self.peek() == Some(b'.') {
+            self.bump();
+            self.digits()?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.bump();
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.bump();
+            }
+            self.digits()?;
+        }
+        Ok(())
+    }
+
+    /// Reads one or more decimal digits.
+    fn digits(&mut self) -> Result<(), SyntaxError> {
+        if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            return Err(self.unexpected("a digit"));
+        }
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.bump();
+        }
+        Ok(())
+    }
+
+    /// Reads the literal `word` (`true`, `false` or `null`).
+    fn literal(&mut self, word: &'static str) -> Result<(), SyntaxError> {
+        let rest = self.text.get(self.pos..).unwrap_or("");
+        if !rest.starts_with(word) {
+            return Err(self.unexpected("a JSON value"));
+        }
+        self.pos = self.pos.saturating_add(word.len());
+        Ok(())
     }
 
     /// Skips trailing whitespace and fails unless the text ends there.
@@ -448,7 +613,9 @@ impl<'a> Cursor<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Cursor, IntegerError, JsonError, JsonStr};
+    use super::{Cursor, IntegerError, JsonError, JsonStr, MAX_DEPTH};
+
+    extern crate std;
 
     fn string(text: &str) -> Result<JsonStr<'_>, JsonError> {
         Cursor::new(text).string().map_err(|e| e.error)
@@ -530,6 +697,10 @@ mod tests {
         assert_eq!(int("1e3"), Err(IntegerError::NotAnInteger));
         assert_eq!(int("\"1\""), Err(IntegerError::NotAnInteger));
         assert_eq!(int(""), Err(IntegerError::NotAnInteger));
+        // A leading zero ends the number; the `1` is then a syntax error for the caller.
+        let mut c = Cursor::new("01");
+        assert_eq!(c.integer(), Ok(0));
+        assert_eq!(c.pos(), 1);
     }
 
     #[test]
@@ -552,6 +723,72 @@ mod tests {
         assert!(!c.next_item(&mut true, b']', "`,` or `]`").unwrap());
         assert_eq!(c.next_key(&mut first).unwrap(), None);
         c.end().unwrap();
+    }
+
+    fn document(text: &str) -> Result<(), JsonError> {
+        Cursor::new(text).validate_document().map_err(|e| e.error)
+    }
+
+    #[test]
+    fn any_json_value_validates() {
+        let ok = [
+            r#"{"a":[1,-2.5e+3,0.0,1E-9,true,false,null,{"b":[]},"s",{}]}"#,
+            " [ ] ",
+            "0",
+            "-0",
+            r#""é""#,
+            "{\"a\":\n\t{\"b\" : [ [ ] ] } }\r\n",
+        ];
+        for text in ok {
+            assert_eq!(document(text), Ok(()), "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_json_is_rejected() {
+        let bad = [
+            "",
+            "[1,]",
+            r#"{"a":1,}"#,
+            "[01]",
+            "-",
+            "1.",
+            "1e",
+            "1e+",
+            ".5",
+            "+1",
+            "tru",
+            "nul",
+            "[1 2]",
+            r#"{"a" 1}"#,
+            "{1:2}",
+            "[}",
+            "{]",
+            "{} {}",
+            "[",
+            r#"{"a":"#,
+            "'a'",
+            "NaN",
+        ];
+        for text in bad {
+            assert!(document(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_limited_without_recursion() {
+        let deep = |n| "[".repeat(n) + &"]".repeat(n);
+        assert_eq!(document(&deep(MAX_DEPTH)), Ok(()));
+        assert_eq!(
+            document(&deep(MAX_DEPTH + 1)),
+            Err(JsonError::NestingTooDeep { max: MAX_DEPTH })
+        );
+        assert_eq!(
+            document(&"[".repeat(100_000)),
+            Err(JsonError::NestingTooDeep { max: MAX_DEPTH })
+        );
+        let mixed = r#"{"a":[{"b":[{"c":[]}]}]}"#;
+        assert_eq!(document(mixed), Ok(()));
     }
 
     #[test]
