@@ -563,6 +563,22 @@ fn duplicate_key() {
     );
 }
 
+#[test]
+fn duplicate_among_many_keys() {
+    // More keys than the duplicate filter has bits: false alarms must not be reported.
+    let specs: Vec<TensorSpec> = (0..2200)
+        .map(|i| TensorSpec::raw(&format!("t{i}"), "U8", &[1], vec![i as u8]))
+        .collect();
+    let file = write_file(&specs);
+    assert_eq!(SafeTensors::parse(&file).unwrap().len(), 2200);
+    let mut specs = specs;
+    specs.push(TensorSpec::raw("t1234", "U8", &[1], vec![0]));
+    match SafeTensors::parse(&write_file(&specs)).unwrap_err() {
+        LoadError::DuplicateKey { name } => assert_eq!(name, "t1234"),
+        other => panic!("{other:?}"),
+    }
+}
+
 // ---- each tensor against the data buffer -------------------------------------------------
 
 /// The error for a file of one tensor `t` and `data_len` bytes of data.
