@@ -373,7 +373,7 @@ fn check_tensor<'a>(
 }
 
 /// The tensors of a [`SafeTensors`], in header order.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Tensors<'a> {
     entries: ValidEntries<'a>,
     data: &'a [u8],
@@ -390,12 +390,6 @@ impl<'a> Iterator for Tensors<'a> {
                 return check_tensor(entry.name, raw, self.data).ok();
             }
         }
-    }
-}
-
-impl core::fmt::Debug for Tensors<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Tensors").finish_non_exhaustive()
     }
 }
 
