@@ -47,23 +47,15 @@ fn loads_every_parameter_pytorch_saved() {
     net.visit_parameters(&mut |name, dims, values| {
         let t = reference.tensor(&name.to_string()).unwrap();
         assert_eq!(t.shape(), dims, "{name}");
-        let expected: Vec<f32> = t
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-            .collect();
+        let expected: Vec<f32> =
+            t.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
         assert_eq!(values, expected.as_slice(), "{name}");
         names.push(name.to_string());
     });
-    assert_eq!(
-        names,
-        ["0.weight", "0.bias", "3.weight", "5.weight", "5.bias"]
-    );
+    assert_eq!(names, ["0.weight", "0.bias", "3.weight", "5.weight", "5.bias"]);
     let view = SafeTensors::parse(WEIGHTS).unwrap();
     assert_eq!(
-        view.metadata()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<Vec<_>>(),
+        view.metadata().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>(),
         [("format".to_string(), "pt".to_string())]
     );
 }
@@ -76,10 +68,7 @@ fn loaded_network_gives_pytorchs_output() {
     let x = Tensor::try_from_slice(&f32s(&example, "x")).unwrap();
     let y = net.forward(&x);
     for (got, want) in y.as_slice().iter().zip(f32s(&example, "y")) {
-        assert!(
-            (got - want).abs() <= 1e-5 * want.abs().max(1.0),
-            "{got} vs {want}"
-        );
+        assert!((got - want).abs() <= 1e-5 * want.abs().max(1.0), "{got} vs {want}");
     }
 }
 
@@ -87,16 +76,7 @@ fn loaded_network_gives_pytorchs_output() {
 fn another_architecture_is_refused_with_a_useful_message() {
     let mut net = WiderCnn::zeroed();
     let e = load_safetensors(&mut net, WEIGHTS).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            LoadError::ShapeMismatch {
-                expected: [6, 1, 3, 3],
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, LoadError::ShapeMismatch { expected: [6, 1, 3, 3], .. }), "{e:?}");
     assert_eq!(
         e.to_string(),
         "tensor `0.weight` has shape [4, 1, 3, 3] in the file but the network declares \

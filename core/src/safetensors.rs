@@ -102,10 +102,7 @@ struct Finder<'f, 'a> {
 
 impl<'f, 'a> Finder<'f, 'a> {
     fn new(file: &'f SafeTensors<'a>) -> Self {
-        Self {
-            file,
-            after_last: file.tensors(),
-        }
+        Self { file, after_last: file.tensors() }
     }
 
     fn find(&mut self, name: ParamName) -> Option<TensorView<'a>> {
@@ -125,21 +122,12 @@ fn declared_tensor<'a>(
     name: ParamName,
     dims: &'static [usize],
 ) -> Result<TensorView<'a>, LoadError<'a>> {
-    let tensor = finder
-        .find(name)
-        .ok_or(LoadError::MissingTensor { name, shape: dims })?;
+    let tensor = finder.find(name).ok_or(LoadError::MissingTensor { name, shape: dims })?;
     if tensor.dtype() != Dtype::F32 {
-        return Err(LoadError::WrongDtype {
-            name,
-            found: tensor.dtype(),
-        });
+        return Err(LoadError::WrongDtype { name, found: tensor.dtype() });
     }
     if !tensor.shape().matches(dims) {
-        return Err(LoadError::ShapeMismatch {
-            name,
-            expected: dims,
-            found: tensor.shape(),
-        });
+        return Err(LoadError::ShapeMismatch { name, expected: dims, found: tensor.shape() });
     }
     Ok(tensor)
 }
@@ -185,9 +173,7 @@ fn declares<N: Network + ?Sized>(net: &N, key: JsonStr<'_>) -> bool {
 fn is_param(key: JsonStr<'_>, name: ParamName) -> bool {
     match key.as_str() {
         Some(key) => name.matches(key),
-        None => key
-            .chars()
-            .eq(name.prefix.chars().chain(['.']).chain(name.name.chars())),
+        None => key.chars().eq(name.prefix.chars().chain(['.']).chain(name.name.chars())),
     }
 }
 

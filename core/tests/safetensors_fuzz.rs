@@ -70,31 +70,19 @@ fn check_any_input(bytes: &[u8]) -> Result<bool, TestCaseError> {
     let loaded = load_safetensors(&mut net, bytes);
     match &loaded {
         Ok(()) => {
-            let file = parsed
-                .as_ref()
-                .map_err(|e| TestCaseError::fail(format!("load ok, parse {e}")))?;
+            let file =
+                parsed.as_ref().map_err(|e| TestCaseError::fail(format!("load ok, parse {e}")))?;
             let mut expected = Vec::new();
             net.visit_parameters(&mut |name, _, _| {
-                let t = file
-                    .tensor(&name.to_string())
-                    .expect("loaded tensor is in the file");
+                let t = file.tensor(&name.to_string()).expect("loaded tensor is in the file");
                 expected.extend(t.f32_values().expect("F32").map(f32::to_bits));
             });
             prop_assert_eq!(bits(&net), expected);
         }
         Err(e) => {
-            prop_assert_eq!(
-                bits(&net),
-                bits(&sentinel_net()),
-                "failed load wrote: {}",
-                e
-            );
+            prop_assert_eq!(bits(&net), bits(&sentinel_net()), "failed load wrote: {}", e);
             if parsed.is_ok() {
-                prop_assert!(
-                    is_network_mismatch(e),
-                    "parse ok but load failed with {:?}",
-                    e
-                );
+                prop_assert!(is_network_mismatch(e), "parse ok but load failed with {:?}", e);
             }
         }
     }
@@ -151,10 +139,8 @@ fn check_view_matches_reference(bytes: &[u8], file: &SafeTensors<'_>) -> Result<
     }
     prop_assert_eq!(seen, expected.len());
     prop_assert_eq!(covered, file.data().len() as u64);
-    let metadata: HashMap<String, String> = file
-        .metadata()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let metadata: HashMap<String, String> =
+        file.metadata().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let (_, reference) = safetensors::SafeTensors::read_metadata(bytes).expect("accepted above");
     prop_assert_eq!(&metadata, &reference.metadata().clone().unwrap_or_default());
     Ok(())
@@ -185,7 +171,7 @@ fn tensor() -> impl Strategy<Value = GenTensor> {
         let numel: u64 = shape.iter().product();
         // Sub-byte types need a whole number of bytes: round the last dimension up if not.
         let mut shape = shape;
-        if numel * dtype.bits() % 8 != 0 {
+        if !(numel * dtype.bits()).is_multiple_of(8) {
             shape.push(8);
         }
         let bytes = (shape.iter().product::<u64>() * dtype.bits() / 8) as usize;
@@ -206,10 +192,7 @@ struct Style {
 }
 
 fn style() -> impl Strategy<Value = Style> {
-    (
-        prop::collection::vec(any::<bool>(), 16),
-        prop::collection::vec(0u8..6, 16),
-    )
+    (prop::collection::vec(any::<bool>(), 16), prop::collection::vec(0u8..6, 16))
         .prop_map(|(escape, space)| Style { escape, space })
 }
 
@@ -310,9 +293,7 @@ fn dedup_by_name<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &String) {
 fn shuffled(n: usize, mut seed: u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         order.swap(i, (seed >> 33) as usize % (i + 1));
     }
     order
@@ -327,8 +308,7 @@ fn tiny_net_file() -> impl Strategy<Value = (Vec<u8>, Vec<u32>)> {
             let mut net = TinyNet::default();
             let mut next = values.iter();
             net.visit_parameters_mut(&mut |_, _, v| {
-                v.iter_mut()
-                    .for_each(|x| *x = f32::from_bits(*next.next().unwrap()))
+                v.iter_mut().for_each(|x| *x = f32::from_bits(*next.next().unwrap()))
             });
             let mut tensors: Vec<GenTensor> = net
                 .params()
@@ -349,11 +329,8 @@ fn tiny_net_file() -> impl Strategy<Value = (Vec<u8>, Vec<u32>)> {
                     data,
                 });
             }
-            let metadata = if with_metadata {
-                vec![("format".to_string(), "pt".to_string())]
-            } else {
-                vec![]
-            };
+            let metadata =
+                if with_metadata { vec![("format".to_string(), "pt".to_string())] } else { vec![] };
             let layout = shuffled(tensors.len(), seed);
             (build(&tensors, &layout, &metadata, &style), values)
         },
@@ -536,10 +513,8 @@ proptest! {
 /// untouched. Prints how the mutated files fared (see with `--nocapture`).
 #[test]
 fn mutated_files_never_panic() {
-    let mut runner = TestRunner::new(ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
+    let mut runner =
+        TestRunner::new(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() });
     let strategy = (tiny_net_file(), prop::collection::vec(mutation(), 1..5));
     let stats = std::cell::Cell::new([0usize; 4]);
     let count = |i: usize| {
@@ -566,11 +541,7 @@ fn mutated_files_never_panic() {
                     }
                     e => format!("{e:?}"),
                 };
-                let kind = kind
-                    .split([' ', '{', '('])
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
+                let kind = kind.split([' ', '{', '(']).next().unwrap_or_default().to_string();
                 *stricter.borrow_mut().entry(kind).or_insert(0usize) += 1;
             }
             Err(_) => {}
@@ -591,10 +562,7 @@ fn mutated_files_never_panic() {
          ({original} with the original values, the rest with the mutated file's values)",
         started.elapsed()
     );
-    eprintln!(
-        "rejected here but accepted by the reference: {:?}",
-        stricter.borrow()
-    );
+    eprintln!("rejected here but accepted by the reference: {:?}", stricter.borrow());
     if let Err(e) = result {
         panic!("{e}");
     }
@@ -621,9 +589,6 @@ fn reference_is_more_lenient_only_where_documented() {
     for shape in ["-0", "1.0", "1e0", "01"] {
         let header = format!(r#"{{"t":{{"dtype":"U8","shape":[{shape}],"data_offsets":[0,1]}}}}"#);
         let file = raw_file(&header, &[1]);
-        assert!(
-            reference(&file).is_none() && SafeTensors::parse(&file).is_err(),
-            "{header}"
-        );
+        assert!(reference(&file).is_none() && SafeTensors::parse(&file).is_err(), "{header}");
     }
 }

@@ -16,11 +16,7 @@ fn load(file: &[u8]) -> Result<TinyNet, LoadError<'_>> {
     match load_safetensors(&mut net, file) {
         Ok(()) => Ok(net),
         Err(e) => {
-            assert_eq!(
-                net,
-                TinyNet::numbered(100.0),
-                "a failed load wrote to the network: {e}"
-            );
+            assert_eq!(net, TinyNet::numbered(100.0), "a failed load wrote to the network: {e}");
             Err(e)
         }
     }
@@ -83,20 +79,8 @@ fn values_are_little_endian_whatever_the_alignment() {
         entry_json("num_batches_tracked", "I64", &[], 49, 57),
     );
     let mut data = vec![7u8];
-    let values: [f32; 12] = [
-        1.0,
-        -2.0,
-        0.5,
-        3.25,
-        0.0,
-        -0.0,
-        1e-30,
-        f32::MAX,
-        -1.5,
-        2.0,
-        42.0,
-        -7.0,
-    ];
+    let values: [f32; 12] =
+        [1.0, -2.0, 0.5, 3.25, 0.0, -0.0, 1e-30, f32::MAX, -1.5, 2.0, 42.0, -7.0];
     data.extend(values.iter().flat_map(|v| v.to_le_bytes()));
     data.extend_from_slice(&5i64.to_le_bytes());
     let net = load(&raw_file(&header, &data)).unwrap();
@@ -122,16 +106,11 @@ fn metadata_is_allowed_and_readable() {
     let file = with_header(&header);
     assert_eq!(load(&file).unwrap(), TinyNet::numbered(1.0));
     let view = SafeTensors::parse(&file).unwrap();
-    let pairs: Vec<(String, String)> = view
-        .metadata()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let pairs: Vec<(String, String)> =
+        view.metadata().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     assert_eq!(
         pairs,
-        [
-            ("format".into(), "pt".into()),
-            ("note".into(), "a \"quoted\" \u{e9}".into())
-        ]
+        [("format".into(), "pt".into()), ("note".into(), "a \"quoted\" \u{e9}".into())]
     );
     assert_eq!(view.len(), 3);
     let empty = with_header(&header_with(r#","__metadata__":{}"#));
@@ -172,10 +151,7 @@ fn view_gives_names_shapes_offsets_and_values() {
         (Dtype::F32, "[2, 3]".into(), (16, 40))
     );
     assert_eq!(w.shape().dims().collect::<Vec<_>>(), [2, 3]);
-    assert_eq!(
-        w.f32_values().unwrap().collect::<Vec<_>>(),
-        [3.0, 3.5, 4.0, 4.5, 5.0, 5.5]
-    );
+    assert_eq!(w.f32_values().unwrap().collect::<Vec<_>>(), [3.0, 3.5, 4.0, 4.5, 5.0, 5.5]);
     assert!(view.tensor("fc").is_none());
     assert_eq!(view.data().len(), 48);
     assert!(view.header().starts_with('{'));
@@ -193,14 +169,7 @@ fn empty_and_scalar_tensors_are_valid_files() {
     );
     let file = raw_file(&header, &[0, 0, 128, 63]);
     let view = SafeTensors::parse(&file).unwrap();
-    assert_eq!(
-        view.tensor("b")
-            .unwrap()
-            .f32_values()
-            .unwrap()
-            .collect::<Vec<_>>(),
-        [1.0]
-    );
+    assert_eq!(view.tensor("b").unwrap().f32_values().unwrap().collect::<Vec<_>>(), [1.0]);
     assert_eq!(view.tensor("a").unwrap().data(), &[] as &[u8]);
     // An empty header object with no data is a valid (empty) file.
     assert!(SafeTensors::parse(&raw_file("{}", &[])).unwrap().is_empty());
@@ -224,10 +193,7 @@ fn header_out_of_bounds() {
         file[..8].copy_from_slice(&header_len.to_le_bytes());
         assert_eq!(
             load(&file).unwrap_err(),
-            LoadError::HeaderOutOfBounds {
-                header_len,
-                available
-            }
+            LoadError::HeaderOutOfBounds { header_len, available }
         );
     }
 }
@@ -236,18 +202,12 @@ fn header_out_of_bounds() {
 fn header_not_utf8() {
     let mut file = with_header(&header_with(""));
     file[8 + 3] = 0xFF;
-    assert_eq!(
-        load(&file).unwrap_err(),
-        LoadError::HeaderNotUtf8 { offset: 11 }
-    );
+    assert_eq!(load(&file).unwrap_err(), LoadError::HeaderNotUtf8 { offset: 11 });
 }
 
 #[test]
 fn header_not_object() {
-    assert_eq!(
-        load(&raw_file("", &[])).unwrap_err(),
-        LoadError::HeaderNotObject { found: None }
-    );
+    assert_eq!(load(&raw_file("", &[])).unwrap_err(), LoadError::HeaderNotObject { found: None });
     for (header, found) in [(" {}", ' '), ("[]", '['), ("\"x\"", '"'), ("null", 'n')] {
         assert_eq!(
             load(&raw_file(header, &[])).unwrap_err(),
@@ -259,13 +219,7 @@ fn header_not_object() {
 #[test]
 fn invalid_json() {
     let cases: &[(&str, usize, JsonError)] = &[
-        (
-            "{",
-            9,
-            JsonError::UnexpectedEnd {
-                expected: "a string",
-            },
-        ),
+        ("{", 9, JsonError::UnexpectedEnd { expected: "a string" }),
         (
             "{} x",
             11,
@@ -274,89 +228,39 @@ fn invalid_json() {
                 found: 'x',
             },
         ),
-        (
-            r#"{"a" {}}"#,
-            13,
-            JsonError::UnexpectedChar {
-                expected: "`:`",
-                found: '{',
-            },
-        ),
-        (
-            r#"{a:1}"#,
-            9,
-            JsonError::UnexpectedChar {
-                expected: "a string",
-                found: 'a',
-            },
-        ),
+        (r#"{"a" {}}"#, 13, JsonError::UnexpectedChar { expected: "`:`", found: '{' }),
+        (r#"{a:1}"#, 9, JsonError::UnexpectedChar { expected: "a string", found: 'a' }),
         (r#"{"a\q":{}}"#, 11, JsonError::InvalidEscape { found: 'q' }),
         (r#"{"\uZZZZ":{}}"#, 10, JsonError::InvalidUnicodeEscape),
-        (
-            r#"{"\udfff":{}}"#,
-            10,
-            JsonError::LoneSurrogate { code_unit: 0xDFFF },
-        ),
-        (
-            "{\"a\tb\":{}}",
-            11,
-            JsonError::ControlCharacter { found: '\t' },
-        ),
+        (r#"{"\udfff":{}}"#, 10, JsonError::LoneSurrogate { code_unit: 0xDFFF }),
+        ("{\"a\tb\":{}}", 11, JsonError::ControlCharacter { found: '\t' }),
         (
             r#"{"a":{"dtype":"F32",}}"#,
             28,
-            JsonError::UnexpectedChar {
-                expected: "a string",
-                found: '}',
-            },
+            JsonError::UnexpectedChar { expected: "a string", found: '}' },
         ),
         (
             r#"{"a":{"shape":[1 2]}}"#,
             25,
-            JsonError::UnexpectedChar {
-                expected: "`,` or `]`",
-                found: '2',
-            },
+            JsonError::UnexpectedChar { expected: "`,` or `]`", found: '2' },
         ),
         (
             r#"{"a":{"shape":[01]}}"#,
             24,
-            JsonError::UnexpectedChar {
-                expected: "`,` or `]`",
-                found: '1',
-            },
+            JsonError::UnexpectedChar { expected: "`,` or `]`", found: '1' },
         ),
-        (
-            r#"{"a":{"dtype":"F32"}"#,
-            28,
-            JsonError::UnexpectedEnd {
-                expected: "`,` or `}`",
-            },
-        ),
+        (r#"{"a":{"dtype":"F32"}"#, 28, JsonError::UnexpectedEnd { expected: "`,` or `}`" }),
         (
             r#"{"a":{"shape":[1,]}}"#,
             25,
-            JsonError::UnexpectedChar {
-                expected: "a JSON value",
-                found: ']',
-            },
+            JsonError::UnexpectedChar { expected: "a JSON value", found: ']' },
         ),
         (
             r#"{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"b":tru}"#,
             65,
-            JsonError::UnexpectedChar {
-                expected: "a JSON value",
-                found: 't',
-            },
+            JsonError::UnexpectedChar { expected: "a JSON value", found: 't' },
         ),
-        (
-            r#"{"a":1.}"#,
-            15,
-            JsonError::UnexpectedChar {
-                expected: "a digit",
-                found: '}',
-            },
-        ),
+        (r#"{"a":1.}"#, 15, JsonError::UnexpectedChar { expected: "a digit", found: '}' }),
     ];
     for &(header, offset, error) in cases {
         assert_eq!(
@@ -375,21 +279,9 @@ fn malformed_entries() {
     let cases: &[(&str, &str, &str)] = &[
         (r#"{"a":[]}"#, "[]", "is not a JSON object"),
         (r#"{"a":"F32"}"#, r#""F32""#, "is not a JSON object"),
-        (
-            r#"{"a":{"shape":[],"data_offsets":[0,0]}}"#,
-            r#"{"shape"#,
-            "has no `dtype` field",
-        ),
-        (
-            r#"{"a":{"dtype":"F32","data_offsets":[0,0]}}"#,
-            r#"{"dtype"#,
-            "has no `shape` field",
-        ),
-        (
-            r#"{"a":  {"dtype":"F32","shape":[]}}"#,
-            r#"{"dtype"#,
-            "has no `data_offsets` field",
-        ),
+        (r#"{"a":{"shape":[],"data_offsets":[0,0]}}"#, r#"{"shape"#, "has no `dtype` field"),
+        (r#"{"a":{"dtype":"F32","data_offsets":[0,0]}}"#, r#"{"dtype"#, "has no `shape` field"),
+        (r#"{"a":  {"dtype":"F32","shape":[]}}"#, r#"{"dtype"#, "has no `data_offsets` field"),
         (
             r#"{"a":{"dtype":"F32","dtype":"F32","shape":[],"data_offsets":[0,4]}}"#,
             r#""F32","shape"#,
@@ -491,35 +383,16 @@ fn malformed_entries() {
             "has a number larger than 2^64 - 1",
         ),
         (r#"{"__metadata__":[]}"#, "[]", "is not a JSON object"),
-        (
-            r#"{"__metadata__":{"k":1}}"#,
-            "1}",
-            "maps `k` to a value that is not a string",
-        ),
-        (
-            r#"{"__metadata__":{"k":null}}"#,
-            "null",
-            "maps `k` to a value that is not a string",
-        ),
-        (
-            r#"{"__metadata__":{"k":"1","j":"2","k":"3"}}"#,
-            r#""3""#,
-            "has the field `k` twice",
-        ),
+        (r#"{"__metadata__":{"k":1}}"#, "1}", "maps `k` to a value that is not a string"),
+        (r#"{"__metadata__":{"k":null}}"#, "null", "maps `k` to a value that is not a string"),
+        (r#"{"__metadata__":{"k":"1","j":"2","k":"3"}}"#, r#""3""#, "has the field `k` twice"),
     ];
     for &(header, at, problem) in cases {
         let offset = 8 + header.find(at).unwrap();
         match load(&raw_file(header, &[0; 4])).unwrap_err() {
-            LoadError::MalformedEntry {
-                name,
-                offset: found_offset,
-                problem: found,
-            } => {
-                let expected_name = if header.contains("__metadata__") {
-                    "__metadata__"
-                } else {
-                    "a"
-                };
+            LoadError::MalformedEntry { name, offset: found_offset, problem: found } => {
+                let expected_name =
+                    if header.contains("__metadata__") { "__metadata__" } else { "a" };
                 assert_eq!(
                     (name.to_string(), found_offset, found.to_string()),
                     (expected_name.into(), offset, problem.into()),
@@ -537,9 +410,7 @@ fn entry_problem_variants_are_distinct() {
     assert!(matches!(
         load(&file).unwrap_err(),
         LoadError::MalformedEntry {
-            problem: EntryProblem::MissingField {
-                field: "data_offsets"
-            },
+            problem: EntryProblem::MissingField { field: "data_offsets" },
             ..
         }
     ));
@@ -566,9 +437,8 @@ fn duplicate_key() {
 #[test]
 fn duplicate_among_many_keys() {
     // More keys than the duplicate filter has bits: false alarms must not be reported.
-    let specs: Vec<TensorSpec> = (0..2200)
-        .map(|i| TensorSpec::raw(&format!("t{i}"), "U8", &[1], vec![i as u8]))
-        .collect();
+    let specs: Vec<TensorSpec> =
+        (0..2200).map(|i| TensorSpec::raw(&format!("t{i}"), "U8", &[1], vec![i as u8])).collect();
     let file = write_file(&specs);
     assert_eq!(SafeTensors::parse(&file).unwrap().len(), 2200);
     let mut specs = specs;
@@ -592,10 +462,9 @@ fn single(dtype: &str, shape: &[u64], begin: u64, end: u64, data_len: usize) -> 
 fn unknown_dtype() {
     for dtype in ["f32", "F31", "", "FLOAT", "F32 "] {
         match single(dtype, &[1], 0, 4, 4) {
-            LoadError::UnknownDtype { name, dtype: found } => assert_eq!(
-                (name.to_string(), found.to_string()),
-                ("t".into(), dtype.into())
-            ),
+            LoadError::UnknownDtype { name, dtype: found } => {
+                assert_eq!((name.to_string(), found.to_string()), ("t".into(), dtype.into()))
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -605,11 +474,7 @@ fn unknown_dtype() {
 fn offsets_reversed() {
     assert!(matches!(
         single("F32", &[1], 8, 4, 8),
-        LoadError::OffsetsReversed {
-            begin: 8,
-            end: 4,
-            ..
-        }
+        LoadError::OffsetsReversed { begin: 8, end: 4, .. }
     ));
 }
 
@@ -617,20 +482,11 @@ fn offsets_reversed() {
 fn offsets_out_of_bounds() {
     assert!(matches!(
         single("F32", &[1], 4, 8, 6),
-        LoadError::OffsetsOutOfBounds {
-            begin: 4,
-            end: 8,
-            data_len: 6,
-            ..
-        }
+        LoadError::OffsetsOutOfBounds { begin: 4, end: 8, data_len: 6, .. }
     ));
     assert!(matches!(
         single("F32", &[1], u64::MAX - 4, u64::MAX, 4),
-        LoadError::OffsetsOutOfBounds {
-            end: u64::MAX,
-            data_len: 4,
-            ..
-        }
+        LoadError::OffsetsOutOfBounds { end: u64::MAX, data_len: 4, .. }
     ));
 }
 
@@ -639,11 +495,7 @@ fn tensor_too_large() {
     // 2^62 elements fit in a u64, 2^62 * 32 bits do not; 2^32 * 2^32 elements do not either.
     for shape in [&[1u64 << 62][..], &[1 << 32, 1 << 32], &[u64::MAX, 2]] {
         match single("F32", shape, 0, 4, 4) {
-            LoadError::TensorTooLarge {
-                dtype: Dtype::F32,
-                shape: found,
-                ..
-            } => {
+            LoadError::TensorTooLarge { dtype: Dtype::F32, shape: found, .. } => {
                 assert!(found.dims().eq(shape.iter().copied()));
             }
             other => panic!("{shape:?}: {other:?}"),
@@ -652,10 +504,7 @@ fn tensor_too_large() {
     // A zero dimension makes any product small again.
     assert!(matches!(
         single("F32", &[u64::MAX, 0], 0, 4, 4),
-        LoadError::SizeMismatch {
-            expected_bits: 0,
-            ..
-        }
+        LoadError::SizeMismatch { expected_bits: 0, .. }
     ));
 }
 
@@ -663,37 +512,16 @@ fn tensor_too_large() {
 fn size_mismatch() {
     assert!(matches!(
         single("F32", &[2, 3], 0, 20, 20),
-        LoadError::SizeMismatch {
-            dtype: Dtype::F32,
-            expected_bits: 192,
-            found_bytes: 20,
-            ..
-        }
+        LoadError::SizeMismatch { dtype: Dtype::F32, expected_bits: 192, found_bytes: 20, .. }
     ));
     assert!(matches!(
         single("F16", &[3], 0, 12, 12),
-        LoadError::SizeMismatch {
-            dtype: Dtype::F16,
-            expected_bits: 48,
-            found_bytes: 12,
-            ..
-        }
+        LoadError::SizeMismatch { dtype: Dtype::F16, expected_bits: 48, found_bytes: 12, .. }
     ));
     // Three 4-bit elements are 1.5 bytes: never a valid size.
     let e = single("F4", &[3], 0, 1, 1);
-    assert!(matches!(
-        e,
-        LoadError::SizeMismatch {
-            expected_bits: 12,
-            found_bytes: 1,
-            ..
-        }
-    ));
-    assert!(
-        e.to_string()
-            .contains("12 bits (not a whole number of bytes)"),
-        "{e}"
-    );
+    assert!(matches!(e, LoadError::SizeMismatch { expected_bits: 12, found_bytes: 1, .. }));
+    assert!(e.to_string().contains("12 bits (not a whole number of bytes)"), "{e}");
     // ...while four are 2 bytes.
     let header = format!("{{{}}}", entry_json("t", "F4", &[4], 0, 2));
     assert!(SafeTensors::parse(&raw_file(&header, &[0, 0])).is_ok());
@@ -722,10 +550,9 @@ fn overlapping_tensors() {
         ((0, 12), (4, 4)),
     ] {
         match two(a, b, 12) {
-            Err(LoadError::OverlappingTensors { first, second }) => assert_eq!(
-                (first.to_string(), second.to_string()),
-                ("a".into(), "b".into())
-            ),
+            Err(LoadError::OverlappingTensors { first, second }) => {
+                assert_eq!((first.to_string(), second.to_string()), ("a".into(), "b".into()))
+            }
             other => panic!("{a:?} {b:?}: {other:?}"),
         }
     }
@@ -750,10 +577,7 @@ fn uncovered_bytes() {
     // Trailing bytes after a real file.
     let mut file = TinyNet::numbered(1.0).to_file();
     file.push(0);
-    assert_eq!(
-        load(&file).unwrap_err(),
-        LoadError::UncoveredBytes { begin: 48, end: 49 }
-    );
+    assert_eq!(load(&file).unwrap_err(), LoadError::UncoveredBytes { begin: 48, end: 49 });
 }
 
 // ---- the file against the network -------------------------------------------------------
@@ -762,20 +586,11 @@ fn uncovered_bytes() {
 fn missing_tensor() {
     let file = with_header(&format!("{{{CONV},{FCW}}}"));
     let file = &file[..file.len() - 8];
-    assert_eq!(
-        load(file).unwrap_err(),
-        LoadError::MissingTensor {
-            name: FC_BIAS,
-            shape: &[2]
-        }
-    );
+    assert_eq!(load(file).unwrap_err(), LoadError::MissingTensor { name: FC_BIAS, shape: &[2] });
     let file = with_header(&header_with("").replace("features.0.weight", "features.1.weight"));
     assert_eq!(
         load(&file).unwrap_err(),
-        LoadError::MissingTensor {
-            name: CONV_WEIGHT,
-            shape: &[1, 1, 2, 2]
-        }
+        LoadError::MissingTensor { name: CONV_WEIGHT, shape: &[1, 1, 2, 2] }
     );
 }
 
@@ -787,10 +602,7 @@ fn wrong_dtype() {
     );
     assert_eq!(
         load(&with_header(&header)).unwrap_err(),
-        LoadError::WrongDtype {
-            name: FC_WEIGHT,
-            found: Dtype::F64
-        }
+        LoadError::WrongDtype { name: FC_WEIGHT, found: Dtype::F64 }
     );
 }
 
@@ -799,11 +611,7 @@ fn shape_mismatch() {
     for shape in ["[3,2]", "[6]", "[2,3,1]", "[1,2,3]"] {
         let header = header_with("").replace("[2,3]", shape);
         match load(&with_header(&header)).unwrap_err() {
-            LoadError::ShapeMismatch {
-                name,
-                expected,
-                found,
-            } => {
+            LoadError::ShapeMismatch { name, expected, found } => {
                 assert_eq!((name, expected), (FC_WEIGHT, &[2usize, 3][..]));
                 assert_eq!(found.to_string(), shape.replace(',', ", "));
             }
@@ -815,28 +623,12 @@ fn shape_mismatch() {
 #[test]
 fn unexpected_tensor() {
     let cases = [
-        (
-            entry_json("fc2.weight", "F32", &[1], 48, 52),
-            4,
-            "fc2.weight",
-        ),
+        (entry_json("fc2.weight", "F32", &[1], 48, 52), 4, "fc2.weight"),
         // Only integer counters are skipped.
-        (
-            entry_json("bn.num_batches_tracked", "F32", &[], 48, 52),
-            4,
-            "bn.num_batches_tracked",
-        ),
-        (
-            entry_json("bn.xnum_batches_tracked", "I64", &[], 48, 56),
-            8,
-            "bn.xnum_batches_tracked",
-        ),
+        (entry_json("bn.num_batches_tracked", "F32", &[], 48, 52), 4, "bn.num_batches_tracked"),
+        (entry_json("bn.xnum_batches_tracked", "I64", &[], 48, 56), 8, "bn.xnum_batches_tracked"),
         // A parameter's name with a different prefix.
-        (
-            entry_json("fc.weight.1", "F32", &[1], 48, 52),
-            4,
-            "fc.weight.1",
-        ),
+        (entry_json("fc.weight.1", "F32", &[1], 48, 52), 4, "fc.weight.1"),
     ];
     for (entry, len, name) in cases {
         let mut file = with_header(&header_with(&format!(",{entry}")));
@@ -852,12 +644,8 @@ fn unexpected_tensor() {
 
 #[test]
 fn messages_say_what_was_expected_and_found() {
-    let header = header_with("")
-        .replace("[1,1,2,2]", "[1,3,2,2]")
-        .replace("[0,16]", "[0,48]");
-    let header = header
-        .replace("[16,40]", "[48,72]")
-        .replace("[40,48]", "[72,80]");
+    let header = header_with("").replace("[1,1,2,2]", "[1,3,2,2]").replace("[0,16]", "[0,48]");
+    let header = header.replace("[16,40]", "[48,72]").replace("[40,48]", "[72,80]");
     let file = raw_file(&header, &[0; 80]);
     let e = load(&file).unwrap_err();
     assert_eq!(

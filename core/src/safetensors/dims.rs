@@ -19,9 +19,7 @@ impl<'a> FileShape<'a> {
     /// The dimensions, outermost first.
     #[must_use]
     pub fn dims(&self) -> Dims<'a> {
-        Dims {
-            rest: self.text.as_bytes(),
-        }
+        Dims { rest: self.text.as_bytes() }
     }
 
     /// The number of dimensions (0 for a scalar).
@@ -88,16 +86,13 @@ impl Iterator for Dims<'_> {
     fn next(&mut self) -> Option<u64> {
         let start = self.rest.iter().position(u8::is_ascii_digit)?;
         let digits = self.rest.get(start..)?;
-        let len = digits
-            .iter()
-            .position(|b| !b.is_ascii_digit())
-            .unwrap_or(digits.len());
+        let len = digits.iter().position(|b| !b.is_ascii_digit()).unwrap_or(digits.len());
         let (number, rest) = digits.split_at_checked(len)?;
         self.rest = rest;
         // Validated when the header was read: the digits fit in a u64.
-        number.iter().try_fold(0u64, |acc, &d| {
-            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        })
+        number
+            .iter()
+            .try_fold(0u64, |acc, &d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))
     }
 }
 

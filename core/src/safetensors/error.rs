@@ -219,10 +219,7 @@ impl fmt::Display for EntryProblem<'_> {
 const REEXPORT: &str = "save the state_dict again with `safetensors.torch.save_file`";
 
 impl fmt::Display for LoadError<'_> {
-    #[allow(
-        clippy::too_many_lines,
-        reason = "one message per variant, nothing else"
-    )]
+    #[allow(clippy::too_many_lines, reason = "one message per variant, nothing else")]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::FileTooShort { len } => write!(
@@ -230,10 +227,7 @@ impl fmt::Display for LoadError<'_> {
                 "the file is {len} bytes long, but a safetensors file starts with an 8-byte \
                  header length; check that the whole file was read and that it is a .safetensors file"
             ),
-            Self::HeaderOutOfBounds {
-                header_len,
-                available,
-            } => write!(
+            Self::HeaderOutOfBounds { header_len, available } => write!(
                 f,
                 "the file declares a {header_len}-byte header but only {available} bytes follow \
                  the 8-byte length; the file is truncated or not a safetensors file"
@@ -257,11 +251,7 @@ impl fmt::Display for LoadError<'_> {
                 "the header is not valid JSON at byte {offset} of the file: {error}; the file is \
                  corrupt, {REEXPORT}"
             ),
-            Self::MalformedEntry {
-                name,
-                offset,
-                problem,
-            } => write!(
+            Self::MalformedEntry { name, offset, problem } => write!(
                 f,
                 "the header entry `{name}` {problem} (byte {offset} of the file); a tensor entry \
                  must be {{\"dtype\": \"F32\", \"shape\": [..], \"data_offsets\": [begin, end]}} \
@@ -281,12 +271,7 @@ impl fmt::Display for LoadError<'_> {
                 "tensor `{name}` has data_offsets [{begin}, {end}], which end before they begin; \
                  the header is corrupt, {REEXPORT}"
             ),
-            Self::OffsetsOutOfBounds {
-                name,
-                begin,
-                end,
-                data_len,
-            } => write!(
+            Self::OffsetsOutOfBounds { name, begin, end, data_len } => write!(
                 f,
                 "tensor `{name}` has data_offsets [{begin}, {end}] but the data buffer after the \
                  header is only {data_len} bytes long; the file is truncated or corrupt"
@@ -296,17 +281,8 @@ impl fmt::Display for LoadError<'_> {
                 "tensor `{name}` of shape {shape} and dtype {dtype} would take more than 2^64 \
                  bits; the header is corrupt, {REEXPORT}"
             ),
-            Self::SizeMismatch {
-                name,
-                dtype,
-                shape,
-                expected_bits,
-                found_bytes,
-            } => {
-                write!(
-                    f,
-                    "tensor `{name}` of shape {shape} and dtype {dtype} needs "
-                )?;
+            Self::SizeMismatch { name, dtype, shape, expected_bits, found_bytes } => {
+                write!(f, "tensor `{name}` of shape {shape} and dtype {dtype} needs ")?;
                 write_size(f, *expected_bits)?;
                 write!(
                     f,
@@ -334,11 +310,7 @@ impl fmt::Display for LoadError<'_> {
                 "tensor `{name}` is {found} in the file but the network needs F32; convert the \
                  model with `model.float()` before saving"
             ),
-            Self::ShapeMismatch {
-                name,
-                expected,
-                found,
-            } => write!(
+            Self::ShapeMismatch { name, expected, found } => write!(
                 f,
                 "tensor `{name}` has shape {found} in the file but the network declares \
                  {expected:?}; the layer's arguments in `network!` differ from the saved model's"

@@ -25,10 +25,7 @@ fn file_offset(header_pos: usize) -> usize {
 }
 
 fn json_error<'a>(e: SyntaxError) -> LoadError<'a> {
-    LoadError::InvalidJson {
-        offset: file_offset(e.pos),
-        error: e.error,
-    }
+    LoadError::InvalidJson { offset: file_offset(e.pos), error: e.error }
 }
 
 /// A safetensors file whose header has been read and fully validated, borrowing the bytes.
@@ -118,23 +115,15 @@ impl<'a> SafeTensors<'a> {
             .split_first_chunk::<LEN_PREFIX>()
             .ok_or(LoadError::FileTooShort { len: bytes.len() })?;
         let header_len = u64::from_le_bytes(*prefix);
-        let out_of_bounds = LoadError::HeaderOutOfBounds {
-            header_len,
-            available: rest.len(),
-        };
+        let out_of_bounds = LoadError::HeaderOutOfBounds { header_len, available: rest.len() };
         let split = usize::try_from(header_len).map_err(|_| out_of_bounds)?;
         let (header, data) = rest.split_at_checked(split).ok_or(out_of_bounds)?;
-        let header = str::from_utf8(header).map_err(|e| LoadError::HeaderNotUtf8 {
-            offset: file_offset(e.valid_up_to()),
-        })?;
+        let header = str::from_utf8(header)
+            .map_err(|e| LoadError::HeaderNotUtf8 { offset: file_offset(e.valid_up_to()) })?;
         if !header.starts_with('{') {
-            return Err(LoadError::HeaderNotObject {
-                found: header.chars().next(),
-            });
+            return Err(LoadError::HeaderNotObject { found: header.chars().next() });
         }
-        Cursor::new(header)
-            .validate_document()
-            .map_err(json_error)?;
+        Cursor::new(header).validate_document().map_err(json_error)?;
         let file = Self { header, data };
         file.validate()?;
         Ok(file)
@@ -155,10 +144,7 @@ impl<'a> SafeTensors<'a> {
     /// The tensors, in header order.
     #[must_use]
     pub fn tensors(&self) -> Tensors<'a> {
-        Tensors {
-            entries: self.entries(),
-            data: self.data,
-        }
+        Tensors { entries: self.entries(), data: self.data }
     }
 
     /// The tensor named `name`, if there is one.
@@ -243,10 +229,7 @@ impl<'a> SafeTensors<'a> {
         let mut seen = KeyFilter::default();
         for (index, entry) in self.entries().enumerate() {
             let repeated = seen.insert(entry.name)
-                && self
-                    .entries()
-                    .take(index)
-                    .any(|earlier| earlier.name == entry.name);
+                && self.entries().take(index).any(|earlier| earlier.name == entry.name);
             if repeated {
                 return Err(LoadError::DuplicateKey { name: entry.name });
             }
@@ -269,9 +252,7 @@ impl<'a> SafeTensors<'a> {
     /// is 0 or the end of some tensor, and runs to the next tensor's begin (or the end).
     fn check_no_holes(&self) -> Result<(), LoadError<'a>> {
         let len = self.data_len();
-        let lengths = self
-            .raw_tensors()
-            .map(|(_, t)| t.end.saturating_sub(t.begin));
+        let lengths = self.raw_tensors().map(|(_, t)| t.end.saturating_sub(t.begin));
         if lengths.fold(0, u64::saturating_add) == len {
             return Ok(());
         }
@@ -281,16 +262,9 @@ impl<'a> SafeTensors<'a> {
             .filter(|&at| at < len && !covered(at))
             .min();
         let Some(begin) = start else { return Ok(()) };
-        let end = self
-            .raw_tensors()
-            .map(|(_, t)| t.begin)
-            .filter(|&b| b > begin)
-            .min()
-            .unwrap_or(len);
-        Err(LoadError::UncoveredBytes {
-            begin,
-            end: end.min(len),
-        })
+        let end =
+            self.raw_tensors().map(|(_, t)| t.begin).filter(|&b| b > begin).min().unwrap_or(len);
+        Err(LoadError::UncoveredBytes { begin, end: end.min(len) })
     }
 }
 
@@ -304,9 +278,8 @@ impl KeyFilter {
     /// Adds `key`; returns whether its bit was set already (the key may have been seen).
     fn insert(&mut self, key: JsonStr<'_>) -> bool {
         // FNV-1a over the decoded characters, so that escaped and plain spellings collide.
-        let hash = key.chars().fold(0x811C_9DC5_u32, |h, c| {
-            (h ^ u32::from(c)).wrapping_mul(0x0100_0193)
-        });
+        let hash =
+            key.chars().fold(0x811C_9DC5_u32, |h, c| (h ^ u32::from(c)).wrapping_mul(0x0100_0193));
         let (word, bit) = ((hash >> 6) % 32, hash % 64);
         let Some(word) = self.words.get_mut(word as usize) else {
             return true;
@@ -324,23 +297,14 @@ fn check_tensor<'a>(
     raw: RawTensor<'a>,
     data: &'a [u8],
 ) -> Result<TensorView<'a>, LoadError<'a>> {
-    let dtype = Dtype::from_json(raw.dtype).ok_or(LoadError::UnknownDtype {
-        name,
-        dtype: raw.dtype,
-    })?;
-    let RawTensor {
-        shape, begin, end, ..
-    } = raw;
+    let dtype =
+        Dtype::from_json(raw.dtype).ok_or(LoadError::UnknownDtype { name, dtype: raw.dtype })?;
+    let RawTensor { shape, begin, end, .. } = raw;
     if end < begin {
         return Err(LoadError::OffsetsReversed { name, begin, end });
     }
     let data_len = u64::try_from(data.len()).unwrap_or(u64::MAX);
-    let out_of_bounds = LoadError::OffsetsOutOfBounds {
-        name,
-        begin,
-        end,
-        data_len,
-    };
+    let out_of_bounds = LoadError::OffsetsOutOfBounds { name, begin, end, data_len };
     if end > data_len {
         return Err(out_of_bounds);
     }
@@ -350,26 +314,11 @@ fn check_tensor<'a>(
         .ok_or(LoadError::TensorTooLarge { name, dtype, shape })?;
     let found_bytes = end - begin;
     if !expected_bits.is_multiple_of(8) || expected_bits / 8 != found_bytes {
-        return Err(LoadError::SizeMismatch {
-            name,
-            dtype,
-            shape,
-            expected_bits,
-            found_bytes,
-        });
+        return Err(LoadError::SizeMismatch { name, dtype, shape, expected_bits, found_bytes });
     }
     let range = usize::try_from(begin).ok().zip(usize::try_from(end).ok());
-    let bytes = range
-        .and_then(|(b, e)| data.get(b..e))
-        .ok_or(out_of_bounds)?;
-    Ok(TensorView {
-        name,
-        dtype,
-        shape,
-        begin,
-        end,
-        data: bytes,
-    })
+    let bytes = range.and_then(|(b, e)| data.get(b..e)).ok_or(out_of_bounds)?;
+    Ok(TensorView { name, dtype, shape, begin, end, data: bytes })
 }
 
 /// The tensors of a [`SafeTensors`], in header order.
@@ -453,11 +402,7 @@ struct Entries<'a> {
 
 impl<'a> Entries<'a> {
     fn new(header: &'a str) -> Self {
-        Self {
-            cursor: Cursor::new(header),
-            first: true,
-            done: false,
-        }
+        Self { cursor: Cursor::new(header), first: true, done: false }
     }
 
     fn read(&mut self) -> Result<Option<Entry<'a>>, LoadError<'a>> {
@@ -496,11 +441,7 @@ fn malformed<'a>(
     cursor: &Cursor<'a>,
     problem: EntryProblem<'a>,
 ) -> LoadError<'a> {
-    LoadError::MalformedEntry {
-        name,
-        offset: file_offset(cursor.pos()),
-        problem,
-    }
+    LoadError::MalformedEntry { name, offset: file_offset(cursor.pos()), problem }
 }
 
 /// Consumes the `{` of an entry's value, or fails with [`EntryProblem::NotAnObject`].
@@ -533,23 +474,14 @@ fn read_tensor<'a>(
             let value = read_offsets(cursor, name)?;
             offsets.replace(value).map_or(Ok(()), |_| Err(duplicate))?;
         } else {
-            return Err(malformed(
-                name,
-                cursor,
-                EntryProblem::UnknownField { field },
-            ));
+            return Err(malformed(name, cursor, EntryProblem::UnknownField { field }));
         }
     }
     let missing = |field| malformed(name, &start, EntryProblem::MissingField { field });
     let dtype = dtype.ok_or_else(|| missing("dtype"))?;
     let shape = shape.ok_or_else(|| missing("shape"))?;
     let (begin, end) = offsets.ok_or_else(|| missing("data_offsets"))?;
-    Ok(RawTensor {
-        dtype,
-        shape,
-        begin,
-        end,
-    })
+    Ok(RawTensor { dtype, shape, begin, end })
 }
 
 fn read_dtype<'a>(
@@ -575,10 +507,7 @@ fn read_integers<'a>(
     }
     cursor.expect(b'[', "`[`").map_err(json_error)?;
     let mut first = true;
-    while cursor
-        .next_item(&mut first, b']', "`,` or `]`")
-        .map_err(json_error)?
-    {
+    while cursor.next_item(&mut first, b']', "`,` or `]`").map_err(json_error)? {
         cursor.skip_whitespace();
         let value = cursor.integer().map_err(|e| {
             let e = match e {
@@ -635,11 +564,7 @@ fn read_metadata<'a>(
     let mut first = true;
     while let Some(key) = cursor.next_key(&mut first).map_err(json_error)? {
         if cursor.peek_token() != Some(b'"') {
-            return Err(malformed(
-                name,
-                cursor,
-                EntryProblem::MetadataValueNotString { key },
-            ));
+            return Err(malformed(name, cursor, EntryProblem::MetadataValueNotString { key }));
         }
         cursor.string().map_err(json_error)?;
     }
@@ -649,11 +574,7 @@ fn read_metadata<'a>(
         while let Some((other, _, at)) = later.next_pair() {
             if other == key {
                 let problem = EntryProblem::DuplicateField { field: key };
-                return Err(LoadError::MalformedEntry {
-                    name,
-                    offset: file_offset(at),
-                    problem,
-                });
+                return Err(LoadError::MalformedEntry { name, offset: file_offset(at), problem });
             }
         }
     }
@@ -672,17 +593,11 @@ impl<'a> Metadata<'a> {
     /// The pairs of the object at `cursor` (validated beforehand).
     fn new(mut cursor: Cursor<'a>) -> Self {
         let opened = cursor.expect(b'{', "`{`").is_ok();
-        Self {
-            cursor: opened.then_some(cursor),
-            first: true,
-        }
+        Self { cursor: opened.then_some(cursor), first: true }
     }
 
     fn empty() -> Self {
-        Self {
-            cursor: None,
-            first: true,
-        }
+        Self { cursor: None, first: true }
     }
 
     /// The next key and value, and the header offset of the value.

@@ -57,10 +57,7 @@ impl fmt::Display for JsonError {
                 write!(f, "expected {expected}, found {found:?}")
             }
             Self::ControlCharacter { found } => {
-                write!(
-                    f,
-                    "control character {found:?} inside a string must be escaped"
-                )
+                write!(f, "control character {found:?} inside a string must be escaped")
             }
             Self::InvalidEscape { found } => {
                 write!(
@@ -111,11 +108,7 @@ impl<'a> JsonStr<'a> {
     /// The text as a `str` when it has no escapes (the usual case), else `None`.
     #[must_use]
     pub fn as_str(&self) -> Option<&'a str> {
-        if self.has_escapes {
-            None
-        } else {
-            Some(self.raw)
-        }
+        if self.has_escapes { None } else { Some(self.raw) }
     }
 
     /// The decoded characters.
@@ -199,9 +192,7 @@ impl Iterator for Chars<'_> {
 /// number of bytes the escape spans.
 fn decode_escape(s: &[u8]) -> Result<(char, usize), JsonError> {
     let Some(&kind) = s.get(1) else {
-        return Err(JsonError::UnexpectedEnd {
-            expected: "an escape after `\\`",
-        });
+        return Err(JsonError::UnexpectedEnd { expected: "an escape after `\\`" });
     };
     let c = match kind {
         b'"' => '"',
@@ -214,9 +205,7 @@ fn decode_escape(s: &[u8]) -> Result<(char, usize), JsonError> {
         b't' => '\t',
         b'u' => return decode_unicode_escape(s),
         other => {
-            return Err(JsonError::InvalidEscape {
-                found: char::from(other),
-            });
+            return Err(JsonError::InvalidEscape { found: char::from(other) });
         }
     };
     Ok((c, 2))
@@ -314,10 +303,7 @@ impl<'a> Cursor<'a> {
 
     /// A cursor on the same text at byte offset `pos`.
     pub(crate) fn at(&self, pos: usize) -> Self {
-        Self {
-            text: self.text,
-            pos,
-        }
+        Self { text: self.text, pos }
     }
 
     /// The current byte offset in the text.
@@ -348,18 +334,12 @@ impl<'a> Cursor<'a> {
 
     /// An error at the current position: `expected` was wanted, something else is there.
     pub(crate) fn unexpected(&self, expected: &'static str) -> SyntaxError {
-        let found = self
-            .text
-            .get(self.pos..)
-            .and_then(|rest| rest.chars().next());
+        let found = self.text.get(self.pos..).and_then(|rest| rest.chars().next());
         let error = match found {
             None => JsonError::UnexpectedEnd { expected },
             Some(found) => JsonError::UnexpectedChar { expected, found },
         };
-        SyntaxError {
-            pos: self.pos,
-            error,
-        }
+        SyntaxError { pos: self.pos, error }
     }
 
     /// Skips whitespace and consumes `byte`, or fails saying `expected` was wanted.
@@ -420,30 +400,20 @@ impl<'a> Cursor<'a> {
                 Some(b'\\') => {
                     has_escapes = true;
                     let rest = self.text.as_bytes().get(self.pos..).unwrap_or(&[]);
-                    let (_, len) = decode_escape(rest).map_err(|error| SyntaxError {
-                        pos: self.pos,
-                        error,
-                    })?;
+                    let (_, len) = decode_escape(rest)
+                        .map_err(|error| SyntaxError { pos: self.pos, error })?;
                     self.pos = self.pos.saturating_add(len);
                 }
                 Some(byte) if byte < 0x20 => {
-                    let error = JsonError::ControlCharacter {
-                        found: char::from(byte),
-                    };
-                    return Err(SyntaxError {
-                        pos: self.pos,
-                        error,
-                    });
+                    let error = JsonError::ControlCharacter { found: char::from(byte) };
+                    return Err(SyntaxError { pos: self.pos, error });
                 }
                 // Bytes of multi-byte characters are stepped over one by one; the text is
                 // valid UTF-8 and the string ends at an ASCII `"`, a character boundary.
                 Some(_) => self.bump(),
             }
         }
-        let raw = self
-            .text
-            .get(start..self.pos)
-            .ok_or_else(|| self.unexpected("a string"))?;
+        let raw = self.text.get(start..self.pos).ok_or_else(|| self.unexpected("a string"))?;
         self.bump();
         Ok(JsonStr { raw, has_escapes })
     }
@@ -496,10 +466,7 @@ impl<'a> Cursor<'a> {
                     let is_object = bracket == b'{';
                     if !open.push(is_object) {
                         let error = JsonError::NestingTooDeep { max: MAX_DEPTH };
-                        return Err(SyntaxError {
-                            pos: self.pos,
-                            error,
-                        });
+                        return Err(SyntaxError { pos: self.pos, error });
                     }
                     self.bump();
                     let close = if is_object { b'}' } else { b']' };
@@ -632,10 +599,7 @@ mod tests {
     fn escapes_decode() {
         let s = string(r#""a\"b\\c\/d\b\f\n\r\t\u0041\u00e9\ud83d\ude00""#).unwrap();
         assert_eq!(s.as_str(), None);
-        assert!(
-            s.chars()
-                .eq("a\"b\\c/d\u{8}\u{c}\n\r\tA\u{e9}\u{1F600}".chars())
-        );
+        assert!(s.chars().eq("a\"b\\c/d\u{8}\u{c}\n\r\tA\u{e9}\u{1F600}".chars()));
         assert_eq!(s, "a\"b\\c/d\u{8}\u{c}\n\r\tA\u{e9}\u{1F600}");
         assert!(s.ends_with("\u{e9}\u{1F600}"));
         assert!(!s.ends_with("x\u{1F600}"));
@@ -650,40 +614,19 @@ mod tests {
 
     #[test]
     fn bad_strings_are_rejected() {
-        assert_eq!(
-            string(r#""\x""#),
-            Err(JsonError::InvalidEscape { found: 'x' })
-        );
+        assert_eq!(string(r#""\x""#), Err(JsonError::InvalidEscape { found: 'x' }));
         assert_eq!(string(r#""\u12G4""#), Err(JsonError::InvalidUnicodeEscape));
         assert_eq!(string(r#""\u12""#), Err(JsonError::InvalidUnicodeEscape));
-        assert_eq!(
-            string(r#""\ud800""#),
-            Err(JsonError::LoneSurrogate { code_unit: 0xD800 })
-        );
+        assert_eq!(string(r#""\ud800""#), Err(JsonError::LoneSurrogate { code_unit: 0xD800 }));
         assert_eq!(
             string(r#""\ud800\u0041""#),
             Err(JsonError::LoneSurrogate { code_unit: 0xD800 })
         );
-        assert_eq!(
-            string(r#""\udc00""#),
-            Err(JsonError::LoneSurrogate { code_unit: 0xDC00 })
-        );
-        assert_eq!(
-            string("\"a\nb\""),
-            Err(JsonError::ControlCharacter { found: '\n' })
-        );
-        assert!(matches!(
-            string("\"abc"),
-            Err(JsonError::UnexpectedEnd { .. })
-        ));
-        assert!(matches!(
-            string("\"abc\\"),
-            Err(JsonError::UnexpectedEnd { .. })
-        ));
-        assert!(matches!(
-            string("abc"),
-            Err(JsonError::UnexpectedChar { found: 'a', .. })
-        ));
+        assert_eq!(string(r#""\udc00""#), Err(JsonError::LoneSurrogate { code_unit: 0xDC00 }));
+        assert_eq!(string("\"a\nb\""), Err(JsonError::ControlCharacter { found: '\n' }));
+        assert!(matches!(string("\"abc"), Err(JsonError::UnexpectedEnd { .. })));
+        assert!(matches!(string("\"abc\\"), Err(JsonError::UnexpectedEnd { .. })));
+        assert!(matches!(string("abc"), Err(JsonError::UnexpectedChar { found: 'a', .. })));
     }
 
     #[test]
@@ -799,13 +742,7 @@ mod tests {
         c.next_key(&mut first).unwrap();
         c.integer().unwrap();
         let err = c.next_key(&mut first).unwrap_err();
-        assert_eq!(
-            err.error,
-            JsonError::UnexpectedChar {
-                expected: "`,` or `}`",
-                found: '"'
-            }
-        );
+        assert_eq!(err.error, JsonError::UnexpectedChar { expected: "`,` or `}`", found: '"' });
         assert_eq!(err.pos, 7);
     }
 }

@@ -1,7 +1,7 @@
 //! Shared by the safetensors tests: a small hand-written network and writers of test files.
 #![allow(dead_code)]
 
-use staticnn_core::network::{Network, ParamName};
+use staticnn_core::network::{Network, ParamName, StateDictVisitor, StateDictVisitorMut};
 use staticnn_core::shape::Vector;
 use staticnn_core::tensor::Tensor;
 use staticnn_core::typenum::{U2, U3};
@@ -15,18 +15,9 @@ pub struct TinyNet {
     pub conv_weight: [f32; 4],
 }
 
-pub const FC_WEIGHT: ParamName = ParamName {
-    prefix: "fc",
-    name: "weight",
-};
-pub const FC_BIAS: ParamName = ParamName {
-    prefix: "fc",
-    name: "bias",
-};
-pub const CONV_WEIGHT: ParamName = ParamName {
-    prefix: "features.0",
-    name: "weight",
-};
+pub const FC_WEIGHT: ParamName = ParamName { prefix: "fc", name: "weight" };
+pub const FC_BIAS: ParamName = ParamName { prefix: "fc", name: "bias" };
+pub const CONV_WEIGHT: ParamName = ParamName { prefix: "features.0", name: "weight" };
 
 impl TinyNet {
     /// Distinct values, so that a misplaced copy shows.
@@ -46,11 +37,7 @@ impl TinyNet {
     pub fn params(&self) -> Vec<(String, Vec<u64>, Vec<f32>)> {
         let mut out = Vec::new();
         self.visit_parameters(&mut |name, dims, values| {
-            out.push((
-                name.to_string(),
-                dims.iter().map(|&d| d as u64).collect(),
-                values.to_vec(),
-            ));
+            out.push((name.to_string(), dims.iter().map(|&d| d as u64).collect(), values.to_vec()));
         });
         out
     }
@@ -81,13 +68,13 @@ impl Network for TinyNet {
 
     fn forward_into(&self, _: &Tensor<Self::Input>, _: &mut Tensor<Self::Output>, _: &mut ()) {}
 
-    fn visit_parameters(&self, f: &mut dyn FnMut(ParamName, &'static [usize], &[f32])) {
+    fn visit_parameters(&self, f: &mut StateDictVisitor<'_>) {
         f(CONV_WEIGHT, &[1, 1, 2, 2], &self.conv_weight);
         f(FC_WEIGHT, &[2, 3], &self.fc_weight);
         f(FC_BIAS, &[2], &self.fc_bias);
     }
 
-    fn visit_parameters_mut(&mut self, f: &mut dyn FnMut(ParamName, &'static [usize], &mut [f32])) {
+    fn visit_parameters_mut(&mut self, f: &mut StateDictVisitorMut<'_>) {
         f(CONV_WEIGHT, &[1, 1, 2, 2], &mut self.conv_weight);
         f(FC_WEIGHT, &[2, 3], &mut self.fc_weight);
         f(FC_BIAS, &[2], &mut self.fc_bias);
@@ -105,21 +92,11 @@ pub struct TensorSpec {
 
 impl TensorSpec {
     pub fn f32(name: &str, shape: &[u64], values: &[f32]) -> Self {
-        Self::raw(
-            name,
-            "F32",
-            shape,
-            values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        )
+        Self::raw(name, "F32", shape, values.iter().flat_map(|v| v.to_le_bytes()).collect())
     }
 
     pub fn raw(name: &str, dtype: &str, shape: &[u64], data: Vec<u8>) -> Self {
-        Self {
-            name: name.to_string(),
-            dtype: dtype.to_string(),
-            shape: shape.to_vec(),
-            data,
-        }
+        Self { name: name.to_string(), dtype: dtype.to_string(), shape: shape.to_vec(), data }
     }
 }
 
@@ -140,13 +117,7 @@ pub fn write_file(tensors: &[TensorSpec]) -> Vec<u8> {
     for t in tensors {
         let begin = data.len() as u64;
         data.extend_from_slice(&t.data);
-        entries.push(entry_json(
-            &t.name,
-            &t.dtype,
-            &t.shape,
-            begin,
-            data.len() as u64,
-        ));
+        entries.push(entry_json(&t.name, &t.dtype, &t.shape, begin, data.len() as u64));
     }
     let mut header = format!("{{{}}}", entries.join(","));
     while header.len() % 8 != 0 {
