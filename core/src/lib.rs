@@ -9,6 +9,7 @@
 //! - [`window`]: PyTorch's output-size formulas as type-level arithmetic.
 //! - [`scratch`]: the planned working memory of an inference.
 //! - [`network`]: the [`Network`](network::Network) trait that `network!` implements.
+//! - [`safetensors`]: loading trained weights from a `.safetensors` file's bytes.
 #![no_std]
 #![deny(missing_docs)]
 #![warn(clippy::pedantic)]
@@ -32,6 +33,7 @@ pub mod layer;
 pub mod layers;
 pub mod network;
 pub mod params;
+pub mod safetensors;
 pub mod scratch;
 pub mod shape;
 pub mod tensor;
