@@ -51,3 +51,22 @@ fn trained_parameters_are_the_files_bit_for_bit() {
         "conv: weight, bias; bn: weight, bias, running_mean, running_var; fc: weight, bias"
     );
 }
+
+#[test]
+fn run_time_loading_gives_the_compiled_in_network() {
+    let bytes = std::fs::read("tests/weights/tiny.safetensors").expect("fixture");
+    let mut net = TinyNet::zeroed();
+    net.load_safetensors(&bytes).expect("the file matches the network");
+    let mut compiled = Vec::new();
+    TinyNet::trained().visit_parameters(&mut |_, _, values| compiled.extend_from_slice(values));
+    let mut loaded = Vec::new();
+    net.visit_parameters(&mut |_, _, values| loaded.extend_from_slice(values));
+    assert_eq!(compiled, loaded);
+    // A file for another network is refused, and leaves this one unchanged.
+    let other = std::fs::read("tests/weights/wrong_shape.safetensors").expect("fixture");
+    let error = net.load_safetensors(&other).expect_err("fc.weight has the wrong shape");
+    assert!(error.to_string().contains("fc.weight"), "{error}");
+    let mut after = Vec::new();
+    net.visit_parameters(&mut |_, _, values| after.extend_from_slice(values));
+    assert_eq!(after, loaded);
+}

@@ -863,6 +863,21 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
                 })
             }
 
+            /// Loads weights saved by PyTorch (`safetensors.torch.save_file(model.state_dict(),
+            /// ..)`) from `bytes`, in place, without allocating. Every tensor the network
+            /// declares must be present with dtype F32 and its shape, and nothing else (but
+            /// BatchNorm's `num_batches_tracked`); on any error the network is left unchanged.
+            ///
+            /// # Errors
+            /// A [`LoadError`](::staticnn::safetensors::LoadError) saying what is wrong with the
+            /// file or how it disagrees with the network.
+            #vis fn load_safetensors<'a>(
+                &mut self,
+                bytes: &'a [u8],
+            ) -> ::core::result::Result<(), ::staticnn::safetensors::LoadError<'a>> {
+                ::staticnn::safetensors::load_safetensors(self, bytes)
+            }
+
             /// Calls `f` with every tensor of the `state_dict` (key, PyTorch shape, values).
             #vis fn visit_parameters(&self, f: &mut ::staticnn::network::StateDictVisitor<'_>) {
                 let _ = &f;

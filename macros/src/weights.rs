@@ -39,11 +39,11 @@ fn locate(file: &str, span: Span) -> Result<PathBuf, String> {
     if let Some(found) = candidates.iter().find(|p| p.is_file()) {
         return Ok(found.clone());
     }
-    let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+    // The candidates are absolute paths; the message names the rule instead, so it reads the
+    // same on every machine.
     Err(format!(
-        "cannot find the weights file {file:?} (looked for {}); the path is relative to the \
-         crate's Cargo.toml directory",
-        tried.join(" and ")
+        "cannot find the weights file {file:?}: it is looked up relative to the crate's \
+         Cargo.toml directory, then relative to the file that declares the network"
     ))
 }
 
