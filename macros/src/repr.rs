@@ -202,7 +202,9 @@ fn arg(layer: &Layer, name: &str) -> String {
     python_value(layer.arg(name).unwrap_or(&Value::None))
 }
 
-/// An activation's text: its parameters as PyTorch prints them, then `inplace=True` if set.
+/// An activation's text: its parameters as PyTorch prints them, then `inplace=True` if set
+/// (except for `Hardsigmoid` and `Hardswish`, which take `inplace` but have no `extra_repr`:
+/// PyTorch prints them as `Hardswish()` whatever `inplace` is).
 fn activation(layer: &Layer, kind: ActivationKind) -> String {
     let mut parts = Vec::new();
     let names: &[&str] = match kind {
@@ -218,7 +220,8 @@ fn activation(layer: &Layer, kind: ActivationKind) -> String {
     if let ActivationKind::Gelu(tanh) = kind {
         parts.push(format!("approximate='{}'", if tanh { "tanh" } else { "none" }));
     }
-    if matches!(layer.arg("inplace"), Some(Value::Bool(true))) {
+    let prints_inplace = !matches!(kind, ActivationKind::Hardsigmoid | ActivationKind::Hardswish);
+    if prints_inplace && matches!(layer.arg("inplace"), Some(Value::Bool(true))) {
         parts.push("inplace=True".to_owned());
     }
     format!("{}({})", layer.kind(), parts.join(", "))
