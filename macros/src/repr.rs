@@ -146,26 +146,33 @@ pub fn layer(layer: &Layer) -> String {
                 python_value(layer.arg("output_size").unwrap_or(&Value::None))
             )
         }
+        // The norms print `bias=` (whether a bias tensor exists), as recent PyTorch does (2.15,
+        // which writes the conformance fixtures; its batch and instance norms took a
+        // keyword-only `bias`, pytorch/pytorch#176573). Older versions print no `bias=`.
+        // staticnn's batch and instance norms have a bias exactly when `affine`.
         Op::BatchNorm(bn) => format!(
-            "{kind}({}, eps={}, momentum={}, affine={}, track_running_stats=True)",
+            "{kind}({}, eps={}, momentum={}, affine={}, bias={}, track_running_stats=True)",
             bn.num_features,
             arg(layer, "eps"),
             arg(layer, "momentum"),
+            python_bool(bn.affine),
             python_bool(bn.affine)
         ),
         Op::InstanceNorm(n) => format!(
-            "{kind}({}, eps={}, momentum={}, affine={}, track_running_stats={})",
+            "{kind}({}, eps={}, momentum={}, affine={}, bias={}, track_running_stats={})",
             n.num_features,
             arg(layer, "eps"),
             arg(layer, "momentum"),
             python_bool(n.affine),
+            python_bool(n.affine),
             python_bool(n.track_running_stats)
         ),
         Op::LayerNorm(ln) => format!(
-            "LayerNorm({}, eps={}, elementwise_affine={})",
+            "LayerNorm({}, eps={}, elementwise_affine={}, bias={})",
             tuple(&ln.normalized_shape),
             arg(layer, "eps"),
-            python_bool(ln.elementwise_affine)
+            python_bool(ln.elementwise_affine),
+            python_bool(ln.elementwise_affine && ln.bias)
         ),
         Op::Passthrough if kind == "Dropout" => {
             format!("Dropout(p={}, inplace={})", arg(layer, "p"), arg(layer, "inplace"))
