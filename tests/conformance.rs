@@ -1,7 +1,8 @@
 //! Conformance with PyTorch: every case declares a network with `network!`, loads the
 //! `state_dict` of a model built by PyTorch from the same declaration, and checks the output
 //! (`|got - want| <= 1e-5 * (1 + |want|)`), `forward_into`, the parameter names and shapes,
-//! and `Display` against `str(model)`.
+//! and `Display` against `str(model)`; batch cases also check `forward_batch` on the whole
+//! batch.
 //!
 //! The fixtures are `tests/fixtures/<case>.safetensors`, written by `tools/gen_fixtures.py`
 //! (run `python3 tools/gen_fixtures.py` to regenerate them, `--rust` to print the declaration
@@ -18,6 +19,19 @@ macro_rules! conformance {
         #[test]
         fn $case() {
             common::check::<$net>(stringify!($case));
+        }
+    };
+}
+
+/// One test per batch case (a fixture of `$n` samples): each sample alone, then
+/// `forward_batch::<$n>` on all of them.
+macro_rules! conformance_batch {
+    ($case:ident, $net:ty, $n:literal) => {
+        #[test]
+        fn $case() {
+            common::check_batch::<$net, $n>(stringify!($case), |net, inputs| {
+                net.forward_batch(inputs)
+            });
         }
     };
 }

@@ -17,23 +17,37 @@ unnamed layers are keyed by their index, so `state_dict` keys and `print(model)`
 
 Determinism: every case seeds `torch.manual_seed` with the CRC-32 of its name (adding a
 case does not change the others), builds its model with PyTorch's default initialisation,
-draws its input, and runs the model on the CPU in float32, in `eval()` mode under
-`torch.no_grad()`, on a batch of one.
+gives its normalisation layers trained-looking statistics and affine parameters
+(`randomize_norms`), draws its input, and runs the model on the CPU in float32, in `eval()`
+mode under `torch.no_grad()`, on a batch of one (or of `batch` samples for batch cases).
+
+Inputs (`input_kind`): `randn` (standard normal), `scaled:K` (normal times K, to reach the
+saturated or thresholded ranges of activations), `offset:M` (normal plus M), `ramp:R`
+(evenly spaced from -R to R over all elements, e.g. steps of exactly 0.25 for R = 6 over 49
+elements, so points such as +-3 are hit exactly), and `negative`, `shifted` and `special`
+(non-finite values) described at `Case`.
 
 File layout, `tests/fixtures/<case>.safetensors` (all tensors float32, row-major):
 
-- `input`: the input WITHOUT the batch dimension, e.g. shape `[1, 32, 32]` for LeNet.
-- `output`: the model's output, also without the batch dimension.
+- `input`: the input WITHOUT the batch dimension, e.g. shape `[1, 32, 32]` for LeNet; for a
+  batch case (metadata `batch` = N, not `none`) WITH it: `[N, 1, 32, 32]`, sample n at index n.
+- `output`: the model's output, likewise without (or, for a batch case, with) the batch
+  dimension; a batch case's outputs come from one PyTorch call on the whole batch.
 - `param.<key>`: every `state_dict` tensor under its exact key, e.g. `param.conv3.weight`,
-  `param.0.bias`.
+  `param.0.bias`, including buffers (`running_mean`, `running_var`, and BatchNorm's integer
+  `num_batches_tracked`, stored as float32 and not used at inference).
 - `__metadata__` (strings): `repr` = `str(model)`; `case`; `description`; `layers` (the
   declaration, one layer per line, `name = ` before named ones); `input_shape` and
   `output_shape` (JSON lists, without batch); `state_dict_keys` (JSON list, in order);
-  `params` (elements of the state_dict); `macs` (multiply-accumulates of the convolution and
-  linear layers for one sample: output elements times `in_channels / groups * prod(kernel)`,
-  and `in_features * out_features`, counted with forward hooks);
-  `seed`; `torch_version`; `max_abs_err_vs_float64` (how far the float32 output is from the
-  same model evaluated in float64, a measure of how well-conditioned the case is).
+  `params` (elements of the state_dict, buffers included); `trainable_params`
+  (`sum(p.numel() for p in model.parameters())`, what staticnn's `PARAMS` counts); `batch`
+  (`none`, or the number of samples of a batch case); `macs` (multiply-accumulates of the
+  convolution and linear layers for one sample: output elements times
+  `in_channels / groups * prod(kernel)`, for `ConvTranspose2d` input elements times
+  `out_channels / groups * prod(kernel)`, and `in_features * out_features`, counted with
+  forward hooks); `seed`; `torch_version`; `max_abs_err_vs_float64` (how far the float32
+  output is from the same model evaluated in float64, a measure of how well-conditioned the
+  case is).
 
 The script refuses to write a case whose float32 output differs from its float64 output by
 more than a fifth of the tests' tolerance, `1e-5 * (1 + |want|)`, so a failing test always
@@ -79,6 +93,9 @@ class Case:
     input_kind: str = "randn"
     # The Rust struct's name in tests/conformance.rs; default: the case name in CamelCase.
     struct: str = ""
+    # 0: one sample, stored without the batch dimension. N > 0: a batch of N samples, stored
+    # with the batch dimension first; the test runs `forward_batch::<N>` on it.
+    batch: int = 0
 
 
 # Non-finite values of the "special" inputs, by flat index: +inf and -inf share the first
@@ -87,8 +104,8 @@ SPECIALS = {0: float("inf"), 1: float("-inf"), 7: float("nan"), 14: float("inf")
             21: -0.0, 30: float("-inf"), 41: float("nan")}
 
 
-def c(name, shape, layers, description, input_kind="randn", struct=""):
-    return Case(name, shape, layers, description, input_kind, struct)
+def c(name, shape, layers, description, input_kind="randn", struct="", batch=0):
+    return Case(name, shape, layers, description, input_kind, struct, batch)
 
 
 CASES = [
@@ -357,8 +374,37 @@ def build_model(case: Case) -> nn.Sequential:
     return nn.Sequential(children)
 
 
+def randomize_norms(model: nn.Module) -> None:
+    """Gives every normalisation layer the state of a trained one, so the fixture tests the
+    running statistics and affine parameters rather than their identity defaults: running means
+    ~ N(0, 0.5^2), running variances uniform in [0.25, 2.25), weights ~ N(1, 0.3^2), biases
+    ~ N(0, 0.3^2), and num_batches_tracked between 100 and 999. Draws from the case's
+    generator, in module order, after the default initialisation and before the input."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (nn.modules.batchnorm._NormBase, nn.LayerNorm)):
+                if getattr(module, "running_mean", None) is not None:
+                    module.running_mean.copy_(torch.randn_like(module.running_mean) * 0.5)
+                    module.running_var.copy_(torch.rand_like(module.running_var) * 2.0 + 0.25)
+                    module.num_batches_tracked.fill_(int(torch.randint(100, 1000, ())))
+                if getattr(module, "weight", None) is not None:
+                    module.weight.copy_(1.0 + torch.randn_like(module.weight) * 0.3)
+                if getattr(module, "bias", None) is not None:
+                    module.bias.copy_(torch.randn_like(module.bias) * 0.3)
+
+
 def make_input(case: Case) -> torch.Tensor:
-    shape = [1, *case.input_shape]
+    shape = [max(case.batch, 1), *case.input_shape]
+    kind, _, arg = case.input_kind.partition(":")
+    if kind == "scaled":
+        return torch.randn(shape) * float(arg)
+    if kind == "offset":
+        return torch.randn(shape) + float(arg)
+    if kind == "ramp":
+        # Evenly spaced from -R to R over every element (exact on a grid such as R = 6 over 49
+        # elements: steps of 0.25), for element-wise layers whose interesting points are known.
+        r = float(arg)
+        return torch.linspace(-r, r, prod(shape)).reshape(shape)
     if case.input_kind == "randn":
         return torch.randn(shape)
     if case.input_kind == "negative":
@@ -384,19 +430,24 @@ def generate(case: Case):
     seed = seed_of(case)
     torch.manual_seed(seed)
     model = build_model(case).float().eval()
+    randomize_norms(model)
     x = make_input(case).float()
     macs = []
 
-    def count_macs(module, _inputs, out):
+    def count_macs(module, inputs, out):
         if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
             per_output = module.in_channels // module.groups * prod(module.kernel_size)
             macs.append(out[0].numel() * per_output)
+        elif isinstance(module, nn.ConvTranspose2d):
+            # Every input element is multiplied by out_channels / groups x kernel weights.
+            per_input = module.out_channels // module.groups * prod(module.kernel_size)
+            macs.append(inputs[0][0].numel() * per_input)
         elif isinstance(module, nn.Linear):
             macs.append(module.in_features * module.out_features)
 
     hooks = [m.register_forward_hook(count_macs) for m in model.children()]
     with torch.no_grad():
-        y = model(x)
+        y = model(x.clone())  # a first layer with inplace=True would overwrite x
     for hook in hooks:
         hook.remove()
     with torch.no_grad():
@@ -411,8 +462,12 @@ def generate(case: Case):
     nonfinite_ok = torch.where(y64.isnan(), y.isnan(), y.double() == y64)
     if bool((finite & ~(err <= limit)).any()) or bool((~finite & ~nonfinite_ok).any()):
         raise SystemExit(f"{case.name}: float32 output is {worst:.3g} from float64; too ill-conditioned")
-    assert y.shape[0] == 1
-    tensors = {"input": x[0].clone(), "output": y[0].clone()}
+    if case.batch:
+        assert y.shape[0] == case.batch
+        tensors = {"input": x.clone(), "output": y.clone()}
+    else:
+        assert y.shape[0] == 1
+        tensors = {"input": x[0].clone(), "output": y[0].clone()}
     state = model.state_dict()
     for key, value in state.items():
         tensors[f"param.{key}"] = value.detach().float().clone()
@@ -428,12 +483,15 @@ def generate(case: Case):
         "output_shape": json.dumps(list(y.shape[1:])),
         "state_dict_keys": json.dumps(list(state.keys())),
         "params": str(sum(v.numel() for v in state.values())),
-        "macs": str(sum(macs)),
+        "trainable_params": str(sum(p.numel() for p in model.parameters())),
+        "macs": str(sum(macs)),  # per sample: the hooks count sample 0 only
+        "batch": str(case.batch) if case.batch else "none",
         "input_kind": case.input_kind,
         "seed": str(seed),
         "torch_version": torch.__version__,
         "max_abs_err_vs_float64": f"{worst:.3e}",
-        "layout": "no batch dimension; state_dict tensors under param.<key>",
+        "layout": (f"input and output with a batch dimension of {case.batch}" if case.batch
+                   else "no batch dimension") + "; state_dict tensors under param.<key>",
     }
     return tensors, metadata
 
@@ -483,9 +541,11 @@ def rust_declaration(case: Case) -> str:
         text = re.sub(r"(\w)=", r"\1 = ", text)
         lines.append(f"        {name} = {text}," if name else f"        {text},")
     body = "\n".join(lines)
+    test = (f"conformance_batch!({case.name}, {struct}, {case.batch});" if case.batch
+            else f"conformance!({case.name}, {struct});")
     return (
         f"network! {{\n    /// {case.description}\n    struct {struct}: [{shape}] {{\n{body}\n    }}\n}}\n"
-        f"conformance!({case.name}, {struct});\n"
+        f"{test}\n"
     )
 
 
@@ -510,6 +570,8 @@ def main() -> int:
 
     # padding="same" with even kernels warns that torch pads a copy of the input; harmless.
     warnings.filterwarnings("ignore", message="Using padding='same'")
+    # Softmax() without dim warns that the implicit choice is deprecated; the cases test it.
+    warnings.filterwarnings("ignore", message="Implicit dimension choice")
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     FIXTURES.mkdir(parents=True, exist_ok=True)
