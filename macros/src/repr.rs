@@ -146,26 +146,33 @@ pub fn layer(layer: &Layer) -> String {
                 python_value(layer.arg("output_size").unwrap_or(&Value::None))
             )
         }
+        // The norms print `bias=` (whether a bias tensor exists), as recent PyTorch does (2.15,
+        // which writes the conformance fixtures; its batch and instance norms took a
+        // keyword-only `bias`, pytorch/pytorch#176573). Older versions print no `bias=`.
+        // staticnn's batch and instance norms have a bias exactly when `affine`.
         Op::BatchNorm(bn) => format!(
-            "{kind}({}, eps={}, momentum={}, affine={}, track_running_stats=True)",
+            "{kind}({}, eps={}, momentum={}, affine={}, bias={}, track_running_stats=True)",
             bn.num_features,
             arg(layer, "eps"),
             arg(layer, "momentum"),
+            python_bool(bn.affine),
             python_bool(bn.affine)
         ),
         Op::InstanceNorm(n) => format!(
-            "{kind}({}, eps={}, momentum={}, affine={}, track_running_stats={})",
+            "{kind}({}, eps={}, momentum={}, affine={}, bias={}, track_running_stats={})",
             n.num_features,
             arg(layer, "eps"),
             arg(layer, "momentum"),
             python_bool(n.affine),
+            python_bool(n.affine),
             python_bool(n.track_running_stats)
         ),
         Op::LayerNorm(ln) => format!(
-            "LayerNorm({}, eps={}, elementwise_affine={})",
+            "LayerNorm({}, eps={}, elementwise_affine={}, bias={})",
             tuple(&ln.normalized_shape),
             arg(layer, "eps"),
-            python_bool(ln.elementwise_affine)
+            python_bool(ln.elementwise_affine),
+            python_bool(ln.elementwise_affine && ln.bias)
         ),
         Op::Passthrough if kind == "Dropout" => {
             format!("Dropout(p={}, inplace={})", arg(layer, "p"), arg(layer, "inplace"))
@@ -202,7 +209,9 @@ fn arg(layer: &Layer, name: &str) -> String {
     python_value(layer.arg(name).unwrap_or(&Value::None))
 }
 
-/// An activation's text: its parameters as PyTorch prints them, then `inplace=True` if set.
+/// An activation's text: its parameters as PyTorch prints them, then `inplace=True` if set
+/// (except for `Hardsigmoid` and `Hardswish`, which take `inplace` but have no `extra_repr`:
+/// PyTorch prints them as `Hardswish()` whatever `inplace` is).
 fn activation(layer: &Layer, kind: ActivationKind) -> String {
     let mut parts = Vec::new();
     let names: &[&str] = match kind {
@@ -218,7 +227,8 @@ fn activation(layer: &Layer, kind: ActivationKind) -> String {
     if let ActivationKind::Gelu(tanh) = kind {
         parts.push(format!("approximate='{}'", if tanh { "tanh" } else { "none" }));
     }
-    if matches!(layer.arg("inplace"), Some(Value::Bool(true))) {
+    let prints_inplace = !matches!(kind, ActivationKind::Hardsigmoid | ActivationKind::Hardswish);
+    if prints_inplace && matches!(layer.arg("inplace"), Some(Value::Bool(true))) {
         parts.push("inplace=True".to_owned());
     }
     format!("{}({})", layer.kind(), parts.join(", "))

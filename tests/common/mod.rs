@@ -3,8 +3,9 @@
 //! and compares the network's output and `Display` with PyTorch's.
 //!
 //! A fixture (`tests/fixtures/<case>.safetensors`) holds `input` and `output` without the batch
-//! dimension, every `state_dict` tensor as `param.<key>`, and `str(model)` as the metadata
-//! entry `repr`.
+//! dimension (or, for a batch case, whose metadata `batch` is a number N, with a leading batch
+//! dimension of N), every `state_dict` tensor as `param.<key>`, and `str(model)` as the
+//! metadata entry `repr`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::{Display, Write as _};
@@ -20,6 +21,15 @@ pub const TOLERANCE: f32 = 1e-5;
 /// Prefix of the `state_dict` tensors in a fixture.
 const PARAM_PREFIX: &str = "param.";
 
+/// The `state_dict` buffer of PyTorch's batch norms that counts training steps: it plays no
+/// part at inference and staticnn does not keep it, so the loader passes over it.
+const NUM_BATCHES_TRACKED: &str = "num_batches_tracked";
+
+/// Whether a `state_dict` key is a tensor staticnn does not keep (see [`NUM_BATCHES_TRACKED`]).
+fn is_training_only(key: &str) -> bool {
+    key.rsplit('.').next() == Some(NUM_BATCHES_TRACKED)
+}
+
 /// A float32 tensor of a fixture.
 pub struct FixtureTensor {
     /// PyTorch's shape.
@@ -32,10 +42,12 @@ pub struct FixtureTensor {
 pub struct Fixture {
     /// The case name (the file stem).
     pub case: String,
-    /// The input, without the batch dimension.
+    /// The input, without the batch dimension (with it for a batch case).
     pub input: FixtureTensor,
-    /// PyTorch's output, without the batch dimension.
+    /// PyTorch's output, without the batch dimension (with it for a batch case).
     pub output: FixtureTensor,
+    /// `None` for one sample; the number of samples of a batch case.
+    pub batch: Option<usize>,
     /// Every `state_dict` tensor, by key (`conv1.weight`).
     pub params: BTreeMap<String, FixtureTensor>,
     /// `str(model)`.
@@ -86,8 +98,16 @@ impl Fixture {
                 }
             }
         }
+        let batch = match metadata.get("batch").map(String::as_str) {
+            Some("none") => None,
+            Some(n) => {
+                Some(n.parse().unwrap_or_else(|e| panic!("{case}: metadata `batch` is {n:?}: {e}")))
+            }
+            None => panic!("{case}: no `batch` in the fixture's metadata"),
+        };
         Self {
             case: case.to_owned(),
+            batch,
             input: input.unwrap_or_else(|| panic!("{case}: no `input` tensor")),
             output: output.unwrap_or_else(|| panic!("{case}: no `output` tensor")),
             params,
@@ -110,6 +130,20 @@ impl Fixture {
             .map(|k| k.trim().trim_matches('"').to_owned())
             .filter(|k| !k.is_empty())
             .collect()
+    }
+
+    /// An integer entry of the metadata, or why there is none.
+    pub fn metadata_usize(&self, key: &str) -> Result<usize, String> {
+        let text = self.metadata.get(key).ok_or_else(|| format!("no `{key}` in the metadata"))?;
+        text.parse().map_err(|e| format!("metadata `{key}` is {text:?}: {e}"))
+    }
+
+    /// Sample `n` of a tensor that has the batch dimension first (`[N, ..]`): its values and
+    /// its shape without the batch dimension.
+    fn sample<'a>(&self, tensor: &'a FixtureTensor, n: usize) -> (&'a [f32], &'a [usize]) {
+        let shape = &tensor.shape[1..];
+        let numel: usize = shape.iter().product();
+        (&tensor.values[n * numel..(n + 1) * numel], shape)
     }
 }
 
@@ -228,12 +262,13 @@ pub fn load_parameters<N: Network>(net: &mut N, fixture: &Fixture) -> Vec<String
             problems.push(format!("`{key}`: visited {count} times"));
         }
     }
-    for key in fixture.params.keys() {
+    for key in fixture.params.keys().filter(|k| !is_training_only(k)) {
         if !visited.contains_key(key) {
             problems.push(format!("`{key}`: in the fixture, but the network has no such tensor"));
         }
     }
-    let torch_order = fixture.state_dict_keys();
+    let torch_order: Vec<String> =
+        fixture.state_dict_keys().into_iter().filter(|k| !is_training_only(k)).collect();
     if order != torch_order {
         problems.push(format!(
             "visited in the order {order:?}, PyTorch's state_dict order is {torch_order:?}"
@@ -259,12 +294,27 @@ pub fn load_parameters<N: Network>(net: &mut N, fixture: &Fixture) -> Vec<String
             .push(format!("visit_parameters gives {seen:?}, visit_parameters_mut gave {order:?}"));
     }
 
-    let torch_numel: usize = fixture.params.values().map(|t| t.values.len()).sum();
-    if N::PARAMS != torch_numel || numel != torch_numel {
+    let torch_numel: usize = fixture
+        .params
+        .iter()
+        .filter(|(k, _)| !is_training_only(k))
+        .map(|(_, t)| t.values.len())
+        .sum();
+    if numel != torch_numel {
         problems.push(format!(
-            "PARAMS is {}, the visited tensors hold {numel}, PyTorch's state_dict {torch_numel}",
-            N::PARAMS
+            "the visited tensors hold {numel} values, PyTorch's state_dict {torch_numel} \
+             (without {NUM_BATCHES_TRACKED})"
         ));
+    }
+    // PARAMS counts learnable parameters, as `sum(p.numel() for p in model.parameters())`:
+    // not the buffers (running statistics).
+    match fixture.metadata_usize("trainable_params") {
+        Ok(trainable) if trainable == N::PARAMS => {}
+        Ok(trainable) => problems.push(format!(
+            "PARAMS is {}, PyTorch's model.parameters() hold {trainable}",
+            N::PARAMS
+        )),
+        Err(e) => problems.push(e),
     }
     problems
 }
@@ -285,45 +335,47 @@ fn text_diff(got: &str, want: &str) -> String {
     s
 }
 
-/// Runs every check of one case and panics with all failures at once: shapes, `MACS`,
-/// parameters (names, shapes, count), `Display` against `str(model)`, `forward` against
-/// PyTorch's output, and `forward_into` (on a dirty scratch buffer and output) against
-/// `forward`.
-/// Returns how far `forward` is from PyTorch.
-pub fn check<N>(case: &str) -> Deviation
+/// The checks that do not run the network: input and output shapes, `MACS`, parameters
+/// (names, shapes, order, count) and `Display` against `str(model)`. Returns the network with
+/// the fixture's `state_dict` loaded.
+fn check_static<N>(fixture: &Fixture, failures: &mut Vec<String>) -> N
 where
     N: Network + Default + Display,
 {
-    let fixture = Fixture::load(case);
-    let mut failures = Vec::new();
-
-    if N::INPUT_SHAPE != fixture.input.shape.as_slice() {
-        failures.push(format!(
-            "INPUT_SHAPE is {:?}, PyTorch's input is {:?}",
-            N::INPUT_SHAPE,
-            fixture.input.shape
-        ));
+    // A batch fixture's tensors start with the batch dimension.
+    let skip = usize::from(fixture.batch.is_some());
+    for (what, ours, tensor) in [
+        ("INPUT_SHAPE", N::INPUT_SHAPE, &fixture.input),
+        ("OUTPUT_SHAPE", N::OUTPUT_SHAPE, &fixture.output),
+    ] {
+        let theirs = tensor.shape.get(skip..).unwrap_or_default();
+        if ours != theirs {
+            failures.push(format!(
+                "{what} is {ours:?}, PyTorch's is {theirs:?} (fixture tensor {:?})",
+                tensor.shape
+            ));
+        }
+        if let Some(n) = fixture.batch
+            && tensor.shape.first() != Some(&n)
+        {
+            failures.push(format!(
+                "a batch of {n}, but the fixture tensor has shape {:?}",
+                tensor.shape
+            ));
+        }
     }
-    if N::OUTPUT_SHAPE != fixture.output.shape.as_slice() {
-        failures.push(format!(
-            "OUTPUT_SHAPE is {:?}, PyTorch's output is {:?}",
-            N::OUTPUT_SHAPE,
-            fixture.output.shape
-        ));
-    }
 
-    match fixture.metadata.get("macs").map(|m| m.parse::<usize>()) {
-        Some(Ok(macs)) if macs == N::MACS => {}
-        Some(Ok(macs)) => {
+    match fixture.metadata_usize("macs") {
+        Ok(macs) if macs == N::MACS => {}
+        Ok(macs) => {
             failures.push(format!("MACS is {}, PyTorch's forward hooks count {macs}", N::MACS))
         }
-        _ => failures.push("no integer `macs` in the fixture's metadata".to_owned()),
+        Err(e) => failures.push(e),
     }
 
     let mut net = N::default();
-    failures.extend(
-        load_parameters(&mut net, &fixture).into_iter().map(|p| format!("parameters: {p}")),
-    );
+    failures
+        .extend(load_parameters(&mut net, fixture).into_iter().map(|p| format!("parameters: {p}")));
 
     let printed = net.to_string();
     if printed != fixture.repr {
@@ -332,42 +384,69 @@ where
             text_diff(&printed, &fixture.repr)
         ));
     }
+    net
+}
 
-    let mut deviation = Deviation::default();
-    match Tensor::<N::Input>::try_from_slice(&fixture.input.values) {
-        Err(e) => failures.push(format!("input: {e}")),
-        Ok(x) => {
-            let y = net.forward(&x);
-            let (d, result) = compare(y.as_slice(), &fixture.output.values, &fixture.output.shape);
-            deviation = d;
-            if let Err(e) = result {
-                failures.push(format!("forward: {e}"));
-            }
-
-            // forward_into with a scratch buffer and an output that hold garbage: first a run
-            // on another input fills the scratch, then the output starts as NaN.
-            let mut scratch = N::new_scratch();
-            let mut out = Tensor::<N::Output>::from_fn(|_| f32::NAN);
-            let other = Tensor::<N::Input>::from_fn(|i| x[i] * -3.0 + 0.5);
-            net.forward_into(&other, &mut out, &mut scratch);
-            out.as_mut_slice().fill(f32::NAN);
-            net.forward_into(&x, &mut out, &mut scratch);
-            let same =
-                out.as_slice().iter().zip(y.as_slice()).all(|(a, b)| a.to_bits() == b.to_bits());
-            if !same {
-                let detail = compare(out.as_slice(), y.as_slice(), &fixture.output.shape)
-                    .1
-                    .err()
-                    .unwrap_or_else(|| "within tolerance, but not bit-identical".to_owned());
-                failures
-                    .push(format!("forward_into on a used scratch differs from forward: {detail}"));
-            }
+/// Runs `forward` on one sample and compares it with PyTorch's `want`, then checks that
+/// `forward_into` (on a dirty scratch buffer and output) gives the same bits. `what` names the
+/// sample in messages. Returns the output of `forward`, if the input had the right size.
+fn check_sample<N>(
+    net: &N,
+    input: &[f32],
+    (want, shape): (&[f32], &[usize]),
+    what: &str,
+    deviation: &mut Deviation,
+    failures: &mut Vec<String>,
+) -> Option<Tensor<N::Output>>
+where
+    N: Network,
+{
+    let x = match Tensor::<N::Input>::try_from_slice(input) {
+        Ok(x) => x,
+        Err(e) => {
+            failures.push(format!("{what}input: {e}"));
+            return None;
         }
+    };
+    let y = net.forward(&x);
+    let (d, result) = compare(y.as_slice(), want, shape);
+    deviation.max_abs = deviation.max_abs.max(d.max_abs);
+    deviation.max_scaled = deviation.max_scaled.max(d.max_scaled);
+    if let Err(e) = result {
+        failures.push(format!("{what}forward: {e}"));
     }
 
+    // forward_into with a scratch buffer and an output that hold garbage: first a run on
+    // another input fills the scratch, then the output starts as NaN.
+    let mut scratch = N::new_scratch();
+    let mut out = Tensor::<N::Output>::from_fn(|_| f32::NAN);
+    let other = Tensor::<N::Input>::from_fn(|i| x[i] * -3.0 + 0.5);
+    net.forward_into(&other, &mut out, &mut scratch);
+    out.as_mut_slice().fill(f32::NAN);
+    net.forward_into(&x, &mut out, &mut scratch);
+    if let Err(detail) = bit_identical(out.as_slice(), y.as_slice(), shape) {
+        failures
+            .push(format!("{what}forward_into on a used scratch differs from forward: {detail}"));
+    }
+    Some(y)
+}
+
+/// `Ok` when `got` and `want` hold the same bits; else what differs.
+fn bit_identical(got: &[f32], want: &[f32], shape: &[usize]) -> Result<(), String> {
+    if got.len() == want.len() && got.iter().zip(want).all(|(a, b)| a.to_bits() == b.to_bits()) {
+        return Ok(());
+    }
+    Err(compare(got, want, shape)
+        .1
+        .err()
+        .unwrap_or_else(|| "within tolerance, but not bit-identical".to_owned()))
+}
+
+/// Prints the case's deviation and panics with every failure at once.
+fn finish(fixture: &Fixture, deviation: Deviation, failures: &[String]) -> Deviation {
     println!(
-        "{case:32} max |got - want| = {:.3e}, max |got - want| / (1 + |want|) = {:.3e}",
-        deviation.max_abs, deviation.max_scaled
+        "{:32} max |got - want| = {:.3e}, max |got - want| / (1 + |want|) = {:.3e}",
+        fixture.case, deviation.max_abs, deviation.max_scaled
     );
     assert!(
         failures.is_empty(),
@@ -376,4 +455,80 @@ where
         failures.join("\n  - ")
     );
     deviation
+}
+
+/// Runs every check of one single-sample case and panics with all failures at once: shapes,
+/// `MACS`, parameters (names, shapes, count), `Display` against `str(model)`, `forward`
+/// against PyTorch's output, and `forward_into` (on a dirty scratch buffer and output)
+/// against `forward`.
+/// Returns how far `forward` is from PyTorch.
+pub fn check<N>(case: &str) -> Deviation
+where
+    N: Network + Default + Display,
+{
+    let fixture = Fixture::load(case);
+    let mut failures = Vec::new();
+    if let Some(n) = fixture.batch {
+        failures.push(format!("a batch fixture of {n} samples: test it with `check_batch`"));
+    }
+    let net = check_static::<N>(&fixture, &mut failures);
+    let mut deviation = Deviation::default();
+    if fixture.batch.is_none() {
+        let want = (fixture.output.values.as_slice(), fixture.output.shape.as_slice());
+        check_sample(&net, &fixture.input.values, want, "", &mut deviation, &mut failures);
+    }
+    finish(&fixture, deviation, &failures)
+}
+
+/// Runs every check of a batch case of `B` samples: those of [`check`], with `forward` and
+/// `forward_into` on each sample, then `forward_batch` (called through `forward_batch`, since
+/// it is an inherent method of each network) on the whole batch, against PyTorch's output for
+/// the batch and, bit for bit, against `forward` on each sample.
+/// Returns how far the network is from PyTorch.
+pub fn check_batch<N, const B: usize>(
+    case: &str,
+    forward_batch: impl Fn(&N, &[Tensor<N::Input>; B]) -> [Tensor<N::Output>; B],
+) -> Deviation
+where
+    N: Network + Default + Display,
+{
+    let fixture = Fixture::load(case);
+    let mut failures = Vec::new();
+    if fixture.batch != Some(B) {
+        failures.push(format!(
+            "the test runs a batch of {B}, the fixture's batch is {:?}",
+            fixture.batch
+        ));
+        return finish(&fixture, Deviation::default(), &failures);
+    }
+    let net = check_static::<N>(&fixture, &mut failures);
+    let mut deviation = Deviation::default();
+    let mut singles = Vec::new();
+    for n in 0..B {
+        let (input, _) = fixture.sample(&fixture.input, n);
+        let want = fixture.sample(&fixture.output, n);
+        let what = format!("sample {n}: ");
+        singles.push(check_sample(&net, input, want, &what, &mut deviation, &mut failures));
+    }
+    let singles: Option<Vec<Tensor<N::Output>>> = singles.into_iter().collect();
+    if let Some(singles) = singles {
+        let inputs: [Tensor<N::Input>; B] = core::array::from_fn(|n| {
+            Tensor::try_from_slice(fixture.sample(&fixture.input, n).0)
+                .unwrap_or_else(|e| panic!("{case}: sample {n}: {e}"))
+        });
+        let outputs = forward_batch(&net, &inputs);
+        for (n, (got, single)) in outputs.iter().zip(&singles).enumerate() {
+            let (want, shape) = fixture.sample(&fixture.output, n);
+            let (d, result) = compare(got.as_slice(), want, shape);
+            deviation.max_abs = deviation.max_abs.max(d.max_abs);
+            deviation.max_scaled = deviation.max_scaled.max(d.max_scaled);
+            if let Err(e) = result {
+                failures.push(format!("forward_batch, sample {n}: {e}"));
+            }
+            if let Err(e) = bit_identical(got.as_slice(), single.as_slice(), shape) {
+                failures.push(format!("forward_batch, sample {n}, differs from forward: {e}"));
+            }
+        }
+    }
+    finish(&fixture, deviation, &failures)
 }

@@ -75,17 +75,12 @@ pub fn hardsigmoid(x: f32) -> f32 {
     }
 }
 
-/// `x * relu6(x + 3) / 6`: 0 below -3, `x` above 3, `x * (x + 3) / 6` between.
+/// `x * relu6(x + 3) / 6`: 0 below -3, `x` above 3, `x * (x + 3) / 6` between. Computed as
+/// PyTorch does, so `-inf` gives NaN (`-inf * 0`), as in PyTorch, not 0.
 #[inline(always)]
 #[must_use]
 pub fn hardswish(x: f32) -> f32 {
-    if x <= -3.0 {
-        0.0
-    } else if x >= 3.0 {
-        x
-    } else {
-        x * (x + 3.0) / 6.0
-    }
+    x * relu6(x + 3.0) / 6.0
 }
 
 /// `x * sigmoid(x)` (also called swish).
@@ -143,6 +138,10 @@ mod tests {
         assert!(close(sigmoid(0.0), 0.5));
         assert_eq!(hardsigmoid(0.0), 0.5);
         assert_eq!(hardswish(1.0), 4.0 / 6.0);
+        assert_eq!(hardswish(-3.5), 0.0);
+        assert_eq!(hardswish(4.0), 4.0);
+        assert!(hardswish(f32::NEG_INFINITY).is_nan()); // PyTorch: -inf * relu6(-inf) = -inf * 0
+        assert_eq!(hardswish(f32::INFINITY), f32::INFINITY);
         assert!(close(silu(1.0), 0.731_058_6));
         assert!(close(gelu(1.0), 0.841_344_7));
         assert!(close(gelu_tanh(1.0), 0.841_192));

@@ -26,11 +26,22 @@ pub fn nearest_index(o: usize, len: usize, out: usize, scale: f32) -> usize {
     }
 }
 
-/// The two input indices around output `o` and the weight of the second, for bilinear modes
-/// (PyTorch's `area_pixel_compute_source_index`).
+/// The two input indices around output `o` (of `out` along an axis of `len`) and the weight of
+/// the second, for bilinear modes (PyTorch's `compute_source_index_and_lambda`). Along an axis
+/// whose size does not change, PyTorch copies: both indices are `o` with weight 0, so a
+/// neighbour's inf or NaN does not leak in through a zero weight.
 #[inline(always)]
 #[must_use]
-pub fn linear_source(o: usize, len: usize, scale: f32, align_corners: bool) -> (usize, usize, f32) {
+pub fn linear_source(
+    o: usize,
+    len: usize,
+    out: usize,
+    scale: f32,
+    align_corners: bool,
+) -> (usize, usize, f32) {
+    if out == len {
+        return (o, o, 0.0);
+    }
     let src = if align_corners {
         scale * o as f32
     } else {
@@ -65,8 +76,8 @@ pub fn upsample(
                 ),
                 Interpolation::Bilinear | Interpolation::BilinearAlignCorners => {
                     let aligned = mode == Interpolation::BilinearAlignCorners;
-                    let (h0, h1, lh) = linear_source(oh, in_h, scale[0], aligned);
-                    let (w0, w1, lw) = linear_source(ow, in_w, scale[1], aligned);
+                    let (h0, h1, lh) = linear_source(oh, in_h, out_h, scale[0], aligned);
+                    let (w0, w1, lw) = linear_source(ow, in_w, out_w, scale[1], aligned);
                     (1.0 - lh) * ((1.0 - lw) * at(h0, w0) + lw * at(h0, w1))
                         + lh * ((1.0 - lw) * at(h1, w0) + lw * at(h1, w1))
                 }
@@ -75,5 +86,24 @@ pub fn upsample(
                 *o = value;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unchanged_axis_copies_without_reading_neighbours() {
+        // One row of 3 doubled in height, width unchanged: the width axis copies.
+        let input = [1.0, f32::INFINITY, 2.0];
+        let mut output = [0.0; 6];
+        upsample(&input, &mut output, [1, 3], [2, 3], [0.5, 1.0], Interpolation::Bilinear);
+        assert_eq!(output[0], 1.0);
+        assert_eq!(output[2], 2.0);
+        // PyTorch weighs the element itself by 1 and 0: inf * 0 is NaN there, as in PyTorch.
+        assert!(output[1].is_nan());
+        assert_eq!(linear_source(2, 3, 3, 1.0, true), (2, 2, 0.0));
+        assert_eq!(linear_source(1, 3, 6, 0.5, false), (0, 1, 0.25));
     }
 }
