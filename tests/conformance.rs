@@ -2715,3 +2715,37 @@ network! {
     }
 }
 conformance_batch!(long_chain_batch, LongChainBatch, 3);
+
+network! {
+    /// Identity(*args, **kwargs) ignores its arguments, printed Identity()
+    struct IdentityIgnoresArguments: [5] {
+        Identity(54, unused = "x"),
+    }
+}
+conformance!(identity_ignores_arguments, IdentityIgnoresArguments);
+
+network! {
+    /// keyword-only bias=False (PyTorch 2.15): a weight but no bias tensor
+    struct Batchnorm2dBiasFalse: [3, 4, 5] {
+        BatchNorm2d(3, bias = False),
+    }
+}
+conformance!(batchnorm2d_bias_false, Batchnorm2dBiasFalse);
+
+network! {
+    /// bias=False batch norm fused after a convolution
+    struct Batchnorm2dBiasFalseFused: [2, 6, 6] {
+        Conv2d(2, 4, 3),
+        BatchNorm2d(4, bias = False),
+        ReLU(),
+    }
+}
+conformance!(batchnorm2d_bias_false_fused, Batchnorm2dBiasFalseFused);
+
+network! {
+    /// InstanceNorm2d with a weight but no bias (keyword-only bias=False)
+    struct Instancenorm2dAffineBiasFalse: [3, 4, 5] {
+        InstanceNorm2d(3, affine = True, bias = False),
+    }
+}
+conformance!(instancenorm2d_affine_bias_false, Instancenorm2dAffineBiasFalse);

@@ -174,12 +174,14 @@ _AVG_POOL_1D = (
     ("count_include_pad", True),
 )
 _AVG_POOL_2D = _AVG_POOL_1D + (("divisor_override", None),)
+# `bias` is keyword-only in PyTorch (2.15+); render() writes it by keyword like any non-default.
 _BATCH_NORM = (
     ("num_features", REQUIRED),
     ("eps", 1e-5),
     ("momentum", 0.1),
     ("affine", True),
     ("track_running_stats", True),
+    ("bias", True),
 )
 _INSTANCE_NORM = (
     ("num_features", REQUIRED),
@@ -187,6 +189,7 @@ _INSTANCE_NORM = (
     ("momentum", 0.1),
     ("affine", False),
     ("track_running_stats", False),
+    ("bias", True),
 )
 _INPLACE = (("inplace", False),)
 
@@ -409,6 +412,8 @@ def _norm_args(m: nn.Module) -> dict[str, Any]:
         "momentum": m.momentum,
         "affine": m.affine,
         "track_running_stats": m.track_running_stats,
+        # Without affine there is no bias either way; `bias=False` only matters with it.
+        "bias": (m.bias is not None) if m.affine else True,
     }
 
 

@@ -117,10 +117,11 @@ fn default_text(d: Default) -> String {
     }
 }
 
-/// Parameters that can be given by position: all but `device` and `dtype`, which staticnn
-/// treats as keyword-only (it rejects them anyway).
+/// Parameters that can be given by position: those before `device` (which, with `dtype` and
+/// anything after them, staticnn takes by keyword only, as PyTorch does for e.g. the norms'
+/// `bias`).
 fn positional_count(sig: &Signature) -> usize {
-    sig.params.iter().filter(|p| p.name != "device" && p.name != "dtype").count()
+    sig.params.iter().position(|p| p.name == "device").unwrap_or(sig.params.len())
 }
 
 fn too_many_positional(sig: &Signature, given: usize) -> String {

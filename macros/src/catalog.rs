@@ -97,6 +97,7 @@ const AVG_POOL_2D: &[Param] = &[
     p("divisor_override", NoneDefault),
 ];
 
+// PyTorch 2.15 added a keyword-only `bias` to the batch and instance norms.
 const BATCH_NORM: &[Param] = &[
     p("num_features", Required),
     p("eps", Float(1e-5)),
@@ -105,6 +106,7 @@ const BATCH_NORM: &[Param] = &[
     p("track_running_stats", Bool(true)),
     p("device", NoneDefault),
     p("dtype", NoneDefault),
+    p("bias", Bool(true)),
 ];
 
 const INSTANCE_NORM: &[Param] = &[
@@ -115,6 +117,7 @@ const INSTANCE_NORM: &[Param] = &[
     p("track_running_stats", Bool(false)),
     p("device", NoneDefault),
     p("dtype", NoneDefault),
+    p("bias", Bool(true)),
 ];
 
 const INPLACE: &[Param] = &[p("inplace", Bool(false))];

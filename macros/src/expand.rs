@@ -120,7 +120,8 @@ fn layer_type(layer: &Layer, input: Option<&Shape>, output: Option<&Shape>) -> T
         }
         Op::BatchNorm(bn) => {
             let (c, a) = (typenum(bn.num_features), bool_type(bn.affine));
-            quote!(::staticnn::layers::BatchNorm<#c, #a>)
+            let b = bool_type(bn.affine && bn.bias);
+            quote!(::staticnn::layers::BatchNorm<#c, #a, #b>)
         }
         Op::LayerNorm(ln) => {
             let shape = shape_type(&Shape(ln.normalized_shape.clone()));
@@ -131,7 +132,8 @@ fn layer_type(layer: &Layer, input: Option<&Shape>, output: Option<&Shape>) -> T
         Op::InstanceNorm(n) => {
             let (c, a, t) =
                 (typenum(n.num_features), bool_type(n.affine), bool_type(n.track_running_stats));
-            quote!(::staticnn::layers::InstanceNorm2d<#c, #a, #t>)
+            let b = bool_type(n.affine && n.bias);
+            quote!(::staticnn::layers::InstanceNorm2d<#c, #a, #t, #b>)
         }
         Op::Flatten(_) => match output {
             Some(out) if out.0.len() > 1 => {
@@ -459,7 +461,7 @@ fn const_init(
         }
         Op::BatchNorm(bn) => {
             let eps = f32_lit(bn.eps);
-            let (w, b) = (read(bn.affine), read(bn.affine));
+            let (w, b) = (read(bn.affine), read(bn.affine && bn.bias));
             let (mean, var) = (read(true), read(true));
             quote!(<#ty>::from_parts(#w, #b, #mean, #var, #eps))
         }
@@ -470,7 +472,7 @@ fn const_init(
         }
         Op::InstanceNorm(n) => {
             let eps = f32_lit(n.eps);
-            let (w, b) = (read(n.affine), read(n.affine));
+            let (w, b) = (read(n.affine), read(n.affine && n.bias));
             let (mean, var) = (read(n.track_running_stats), read(n.track_running_stats));
             quote!(<#ty>::from_parts(#w, #b, #mean, #var, #eps))
         }

@@ -248,6 +248,8 @@ pub struct BatchNorm {
     pub eps: f64,
     /// `affine`.
     pub affine: bool,
+    /// `bias` (keyword-only; only with `affine`).
+    pub bias: bool,
 }
 
 /// `LayerNorm`.
@@ -270,6 +272,8 @@ pub struct InstanceNorm {
     pub eps: f64,
     /// `affine`.
     pub affine: bool,
+    /// `bias` (keyword-only; only with `affine`).
+    pub bias: bool,
     /// `track_running_stats`.
     pub track_running_stats: bool,
 }
@@ -316,6 +320,16 @@ fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<L
         }
         return Some(custom(index, call, cx));
     };
+    if name == "Identity" {
+        // PyTorch's `Identity(*args, **kwargs)` ignores its arguments.
+        return Some(Layer {
+            index,
+            call,
+            op: Op::Passthrough,
+            arg_spans: Vec::new(),
+            args: Vec::new(),
+        });
+    }
     let bound = bind(call, sig, cx)?;
     bound.reject_device_and_dtype(cx);
     let op = match name.as_str() {
@@ -595,7 +609,8 @@ fn batch_norm(b: &Bound, cx: &mut Ctxt, axes: usize) -> Option<BatchNorm> {
             ),
         );
     }
-    Some(BatchNorm { axes, num_features: num_features?, eps: eps?, affine: affine? })
+    let bias = b.bool(cx, "bias");
+    Some(BatchNorm { axes, num_features: num_features?, eps: eps?, affine: affine?, bias: bias? })
 }
 
 fn layer_norm(b: &Bound, cx: &mut Ctxt) -> Option<LayerNorm> {
@@ -635,10 +650,12 @@ fn instance_norm(b: &Bound, cx: &mut Ctxt) -> Option<InstanceNorm> {
     if !matches!(b.value("momentum"), Value::None) {
         b.float(cx, "momentum");
     }
+    let bias = b.bool(cx, "bias");
     Some(InstanceNorm {
         num_features: num_features?,
         eps: eps?,
         affine: affine?,
+        bias: bias?,
         track_running_stats: track_running_stats?,
     })
 }

@@ -42,6 +42,8 @@ pub fn declared(layer: &Layer) -> Vec<Declared> {
             let c = vec![bn.num_features];
             if bn.affine {
                 out.push(tensor("weight", c.clone()));
+            }
+            if bn.affine && bn.bias {
                 out.push(tensor("bias", c.clone()));
             }
             out.push(tensor("running_mean", c.clone()));
@@ -59,6 +61,8 @@ pub fn declared(layer: &Layer) -> Vec<Declared> {
             let c = vec![n.num_features];
             if n.affine {
                 out.push(tensor("weight", c.clone()));
+            }
+            if n.affine && n.bias {
                 out.push(tensor("bias", c.clone()));
             }
             if n.track_running_stats {

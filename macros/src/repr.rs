@@ -149,14 +149,13 @@ pub fn layer(layer: &Layer) -> String {
         // The norms print `bias=` (whether a bias tensor exists), as recent PyTorch does (2.15,
         // which writes the conformance fixtures; its batch and instance norms took a
         // keyword-only `bias`, pytorch/pytorch#176573). Older versions print no `bias=`.
-        // staticnn's batch and instance norms have a bias exactly when `affine`.
         Op::BatchNorm(bn) => format!(
             "{kind}({}, eps={}, momentum={}, affine={}, bias={}, track_running_stats=True)",
             bn.num_features,
             arg(layer, "eps"),
             arg(layer, "momentum"),
             python_bool(bn.affine),
-            python_bool(bn.affine)
+            python_bool(bn.affine && bn.bias)
         ),
         Op::InstanceNorm(n) => format!(
             "{kind}({}, eps={}, momentum={}, affine={}, bias={}, track_running_stats={})",
@@ -164,7 +163,7 @@ pub fn layer(layer: &Layer) -> String {
             arg(layer, "eps"),
             arg(layer, "momentum"),
             python_bool(n.affine),
-            python_bool(n.affine),
+            python_bool(n.affine && n.bias),
             python_bool(n.track_running_stats)
         ),
         Op::LayerNorm(ln) => format!(

@@ -24,7 +24,10 @@ pub use conv::{
     ConvTranspose2d, ConvTranspose2dSpec,
 };
 pub use linear::Linear;
-pub use norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormEpilogue, InstanceNorm2d, LayerNorm};
+pub use norm::{
+    Batch, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormEpilogue, ChannelNorm, Instance,
+    InstanceNorm2d, LayerNorm, Norm, NormSpec,
+};
 pub use pool::{
     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, PlanePool,
     PoolGeom, PoolKind, PoolWindow,

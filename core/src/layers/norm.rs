@@ -1,6 +1,7 @@
-//! Normalisation at inference: [`BatchNorm`] (`BatchNorm1d`, `BatchNorm2d`), [`LayerNorm`],
-//! [`InstanceNorm2d`], and the [`BatchNormEpilogue`] that fuses a batch norm into the
-//! convolution or linear layer before it.
+//! Normalisation at inference: [`BatchNorm`] (`BatchNorm1d`, `BatchNorm2d`) and
+//! [`InstanceNorm2d`] (one struct, [`ChannelNorm`], over a spec of which tensors exist),
+//! [`LayerNorm`], and the [`BatchNormEpilogue`] that fuses a batch norm into the convolution or
+//! linear layer before it.
 
 use core::marker::PhantomData;
 use core::ops::Mul;
@@ -13,69 +14,116 @@ use crate::layer::{
     Epilogue, InPlace, Layer, NumFeaturesMatch, ParamVisitor, ParamVisitorMut, Parameters,
 };
 use crate::params::BiasFlag;
-use crate::shape::{Channels, Chw, Shape, Vector};
+use crate::shape::{Channels, Shape, Vector};
 use crate::tensor::Tensor;
 
-/// `torch.nn.BatchNorm1d(num_features=C)` / `torch.nn.BatchNorm2d(num_features=C)` in eval
-/// mode: each channel `c` becomes `(x - running_mean[c]) / sqrt(running_var[c] + eps) *
-/// weight[c] + bias[c]`. `A` is `affine` ([`B1`] or [`B0`]).
-pub struct BatchNorm<C, A = B1>
-where
-    C: ArrayLength + Mul<<A as BiasFlag>::PerOutput>,
-    A: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-{
-    /// `weight` (gamma), `[C]`; empty without `affine`.
-    pub weight: GenericArray<f32, Prod<C, A::PerOutput>>,
-    /// `bias` (beta), `[C]`; empty without `affine`.
-    pub bias: GenericArray<f32, Prod<C, A::PerOutput>>,
-    /// `running_mean`, `[C]`.
-    pub running_mean: GenericArray<f32, C>,
-    /// `running_var`, `[C]`.
-    pub running_var: GenericArray<f32, C>,
-    /// `eps`.
-    pub eps: f32,
+/// Which tensors a channel-wise normalisation has: `weight` (`affine`), `bias` (`affine` and
+/// `bias`), and the running statistics (`track_running_stats`), for `C` channels.
+pub trait NormSpec {
+    /// The number of channels (`num_features`).
+    type Channels: ArrayLength;
+    /// Elements of `weight`: `C`, or 0 without `affine`.
+    type WeightLen: ArrayLength;
+    /// Elements of `bias`: `C`, or 0 without it.
+    type BiasLen: ArrayLength;
+    /// Elements of `running_mean` and `running_var`: `C`, or 0 without running statistics.
+    type StatsLen: ArrayLength;
+    /// Whether `weight` exists.
+    const WEIGHT: bool;
+    /// Whether `bias` exists.
+    const BIAS: bool;
+    /// Whether the running statistics exist (and are used at inference).
+    const STATS: bool;
 }
 
-/// `torch.nn.BatchNorm1d`: a [`BatchNorm`] on `[C]` or `[C, L]` samples.
-pub type BatchNorm1d<C, A = B1> = BatchNorm<C, A>;
-/// `torch.nn.BatchNorm2d`: a [`BatchNorm`] on `[C, H, W]` samples.
-pub type BatchNorm2d<C, A = B1> = BatchNorm<C, A>;
+/// The [`NormSpec`] of `C` channels with flags `A` (`affine`), `B` (`bias`), `T`
+/// (`track_running_stats`), each [`B1`] or [`B0`].
+pub struct Norm<C, A, B, T>(PhantomData<(C, A, B, T)>);
 
-impl<C, A> BatchNorm<C, A>
+impl<C, A, B, T> NormSpec for Norm<C, A, B, T>
 where
-    C: ArrayLength + Mul<A::PerOutput>,
+    C: ArrayLength + Mul<A::PerOutput> + Mul<B::PerOutput> + Mul<T::PerOutput>,
     A: BiasFlag,
+    B: BiasFlag,
+    T: BiasFlag,
     Prod<C, A::PerOutput>: ArrayLength,
+    Prod<C, B::PerOutput>: ArrayLength,
+    Prod<C, T::PerOutput>: ArrayLength,
 {
-    const DIMS: &'static [usize] = &[C::USIZE];
+    type Channels = C;
+    type WeightLen = Prod<C, A::PerOutput>;
+    type BiasLen = Prod<C, B::PerOutput>;
+    type StatsLen = Prod<C, T::PerOutput>;
+    const WEIGHT: bool = A::BIAS;
+    const BIAS: bool = B::BIAS;
+    const STATS: bool = T::BIAS;
+}
 
-    /// A batch norm from its `state_dict` tensors (`weight` and `bias` empty without
-    /// `affine`); `const`, so trained weights can be a `static` in read-only memory.
+/// Batch norm: every sample is normalised by the running statistics (eval mode).
+pub struct Batch;
+/// Instance norm: each channel of each sample by its own statistics, unless it tracks running
+/// statistics.
+pub struct Instance;
+
+/// A channel-wise normalisation at inference (`BatchNorm*d`, `InstanceNorm2d`): the tensors of
+/// its `state_dict` and `eps`. Use it through the aliases [`BatchNorm`], [`BatchNorm1d`],
+/// [`BatchNorm2d`] and [`InstanceNorm2d`].
+pub struct ChannelNorm<S: NormSpec, K> {
+    /// `weight` (gamma), `[C]`; empty without `affine`.
+    pub weight: GenericArray<f32, S::WeightLen>,
+    /// `bias` (beta), `[C]`; empty without `affine` or with `bias=False`.
+    pub bias: GenericArray<f32, S::BiasLen>,
+    /// `running_mean`, `[C]`; empty without `track_running_stats`.
+    pub running_mean: GenericArray<f32, S::StatsLen>,
+    /// `running_var`, `[C]`; empty without `track_running_stats`.
+    pub running_var: GenericArray<f32, S::StatsLen>,
+    /// `eps`.
+    pub eps: f32,
+    kind: PhantomData<K>,
+}
+
+/// `torch.nn.BatchNorm1d` / `BatchNorm2d(num_features=C, eps, affine=A, bias=B)` in eval mode:
+/// channel `c` becomes `(x - running_mean[c]) / sqrt(running_var[c] + eps) * weight[c] +
+/// bias[c]`. `A` and `B` are [`B1`] or [`B0`]; `B` defaults to `A`.
+pub type BatchNorm<C, A = B1, B = A> = ChannelNorm<Norm<C, A, B, B1>, Batch>;
+/// `torch.nn.BatchNorm1d`: a [`BatchNorm`] on `[C]` or `[C, L]` samples.
+pub type BatchNorm1d<C, A = B1, B = A> = BatchNorm<C, A, B>;
+/// `torch.nn.BatchNorm2d`: a [`BatchNorm`] on `[C, H, W]` samples.
+pub type BatchNorm2d<C, A = B1, B = A> = BatchNorm<C, A, B>;
+/// `torch.nn.InstanceNorm2d(num_features=C, eps, affine=A, track_running_stats=T, bias=B)` in
+/// eval mode: each channel of each sample normalised by its own mean and (biased) variance, or
+/// by the running statistics when `T` is [`B1`].
+pub type InstanceNorm2d<C, A = B0, T = B0, B = A> = ChannelNorm<Norm<C, A, B, T>, Instance>;
+
+impl<S: NormSpec, K> ChannelNorm<S, K> {
+    const DIMS: &'static [usize] = &[<S::Channels as Unsigned>::USIZE];
+
+    /// A normalisation from its `state_dict` tensors (empty where absent); `const`, so trained
+    /// weights can be a `static` in read-only memory.
     #[must_use]
     pub const fn from_parts(
-        weight: GenericArray<f32, Prod<C, A::PerOutput>>,
-        bias: GenericArray<f32, Prod<C, A::PerOutput>>,
-        running_mean: GenericArray<f32, C>,
-        running_var: GenericArray<f32, C>,
+        weight: GenericArray<f32, S::WeightLen>,
+        bias: GenericArray<f32, S::BiasLen>,
+        running_mean: GenericArray<f32, S::StatsLen>,
+        running_var: GenericArray<f32, S::StatsLen>,
         eps: f32,
     ) -> Self {
-        Self { weight, bias, running_mean, running_var, eps }
+        Self { weight, bias, running_mean, running_var, eps, kind: PhantomData }
     }
 
     /// PyTorch's initial state (`weight` 1, `bias` 0, `running_mean` 0, `running_var` 1) with
     /// the given `eps`.
     #[must_use]
     pub fn new(eps: f32) -> Self {
-        let mut bn = Self {
-            weight: GenericArray::default(),
-            bias: GenericArray::default(),
-            running_mean: GenericArray::default(),
-            running_var: GenericArray::default(),
+        let mut norm = Self::from_parts(
+            GenericArray::default(),
+            GenericArray::default(),
+            GenericArray::default(),
+            GenericArray::default(),
             eps,
-        };
-        bn.reset();
-        bn
+        );
+        norm.reset();
+        norm
     }
 
     fn reset(&mut self) {
@@ -85,69 +133,90 @@ where
         self.running_var.fill(1.0);
     }
 
-    /// The multiply-add `(alpha, beta)` that channel `c` applies: `x * alpha + beta`.
+    /// The `weight` and `bias` of channel `c` (1 and 0 where absent).
+    #[inline(always)]
+    fn affine(&self, c: usize) -> (f32, f32) {
+        let w = if S::WEIGHT { self.weight.get(c).copied().unwrap_or(1.0) } else { 1.0 };
+        let b = if S::BIAS { self.bias.get(c).copied().unwrap_or(0.0) } else { 0.0 };
+        (w, b)
+    }
+
+    /// The running mean and variance of channel `c`.
+    #[inline(always)]
+    fn running(&self, c: usize) -> (f32, f32) {
+        (
+            self.running_mean.get(c).copied().unwrap_or(0.0),
+            self.running_var.get(c).copied().unwrap_or(1.0),
+        )
+    }
+
+    /// The multiply-add `(alpha, beta)` that channel `c` applies with the running statistics:
+    /// `x * alpha + beta`.
     #[inline(always)]
     #[must_use]
     pub fn coefficients(&self, c: usize) -> (f32, f32) {
-        let (w, b) = if A::BIAS {
-            (self.weight.get(c).copied().unwrap_or(1.0), self.bias.get(c).copied().unwrap_or(0.0))
-        } else {
-            (1.0, 0.0)
-        };
-        let mean = self.running_mean.get(c).copied().unwrap_or(0.0);
-        let var = self.running_var.get(c).copied().unwrap_or(1.0);
+        let (w, b) = self.affine(c);
+        let (mean, var) = self.running(c);
         batch_norm_coefficients(w, b, mean, var, self.eps)
     }
 
     /// Normalises a sample whose channels are consecutive planes of `plane` elements.
-    fn apply(&self, values: &mut [f32], plane: usize) {
+    fn apply(&self, values: &mut [f32], plane: usize, per_sample_statistics: bool) {
         if plane == 0 {
             return;
         }
-        for (c, channel) in values.chunks_exact_mut(plane).take(C::USIZE).enumerate() {
-            let (alpha, beta) = self.coefficients(c);
-            for v in channel {
-                *v = *v * alpha + beta;
+        let channels = values.chunks_exact_mut(plane).take(<S::Channels as Unsigned>::USIZE);
+        for (c, channel) in channels.enumerate() {
+            if per_sample_statistics {
+                let (mean, var) = moments(channel);
+                let (w, b) = self.affine(c);
+                let rstd = 1.0 / libm::sqrtf(var + self.eps);
+                for v in channel {
+                    *v = (*v - mean) * rstd * w + b;
+                }
+            } else {
+                let (alpha, beta) = self.coefficients(c);
+                for v in channel {
+                    *v = *v * alpha + beta;
+                }
             }
         }
     }
 }
 
-impl<C, A> Default for BatchNorm<C, A>
-where
-    C: ArrayLength + Mul<A::PerOutput>,
-    A: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-{
+impl<S: NormSpec, K> Default for ChannelNorm<S, K> {
     fn default() -> Self {
         Self::new(1e-5)
     }
 }
 
-impl<C, A> Parameters for BatchNorm<C, A>
-where
-    C: ArrayLength + Mul<A::PerOutput>,
-    A: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-{
-    const PARAMS: usize = 2 * <Prod<C, A::PerOutput>>::USIZE;
+impl<S: NormSpec, K> Parameters for ChannelNorm<S, K> {
+    const PARAMS: usize = <S::WeightLen as Unsigned>::USIZE + <S::BiasLen as Unsigned>::USIZE;
 
     fn visit(&self, f: &mut ParamVisitor<'_>) {
-        if A::BIAS {
+        if S::WEIGHT {
             f("weight", Self::DIMS, &self.weight);
+        }
+        if S::BIAS {
             f("bias", Self::DIMS, &self.bias);
         }
-        f("running_mean", Self::DIMS, &self.running_mean);
-        f("running_var", Self::DIMS, &self.running_var);
+        if S::STATS {
+            f("running_mean", Self::DIMS, &self.running_mean);
+            f("running_var", Self::DIMS, &self.running_var);
+        }
     }
 
     fn visit_mut(&mut self, f: &mut ParamVisitorMut<'_>) {
-        if A::BIAS {
+        if S::WEIGHT {
             f("weight", Self::DIMS, &mut self.weight);
+        }
+        if S::BIAS {
             f("bias", Self::DIMS, &mut self.bias);
         }
-        f("running_mean", Self::DIMS, &mut self.running_mean);
-        f("running_var", Self::DIMS, &mut self.running_var);
+        if S::STATS {
+            f("running_mean", Self::DIMS, &mut self.running_mean);
+            f("running_var", Self::DIMS, &mut self.running_var);
+        }
     }
 
     fn reset_parameters(&mut self, _: &mut Rng) {
@@ -155,59 +224,61 @@ where
     }
 }
 
-impl<C, A, S> Layer<S> for BatchNorm<C, A>
+impl<S: NormSpec, In> Layer<In> for ChannelNorm<S, Batch>
 where
-    C: ArrayLength + Mul<A::PerOutput>,
-    A: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-    S: Channels,
-    S::C: NumFeaturesMatch<C>,
+    Self: InPlace<In>,
+    In: Shape,
 {
-    type Output = S;
+    type Output = In;
 
-    fn forward(&self, input: &Tensor<S>, output: &mut Tensor<S>) {
+    fn forward(&self, input: &Tensor<In>, output: &mut Tensor<In>) {
         output.as_mut_slice().copy_from_slice(input.as_slice());
         self.forward_in_place(output);
     }
 }
 
-impl<C, A, S> InPlace<S> for BatchNorm<C, A>
+impl<S: NormSpec, In> Layer<In> for ChannelNorm<S, Instance>
 where
-    C: ArrayLength + Mul<A::PerOutput>,
-    A: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-    S: Channels,
-    S::C: NumFeaturesMatch<C>,
+    Self: InPlace<In>,
+    In: Shape,
 {
-    fn forward_in_place(&self, x: &mut Tensor<S>) {
-        self.apply(x.as_mut_slice(), S::PLANE);
-    }
-}
+    type Output = In;
 
-impl<C, A, N> Layer<Vector<N>> for BatchNorm<C, A>
-where
-    C: ArrayLength + Mul<A::PerOutput>,
-    A: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-    N: ArrayLength + NumFeaturesMatch<C>,
-{
-    type Output = Vector<N>;
-
-    fn forward(&self, input: &Tensor<Vector<N>>, output: &mut Tensor<Vector<N>>) {
+    fn forward(&self, input: &Tensor<In>, output: &mut Tensor<In>) {
         output.as_mut_slice().copy_from_slice(input.as_slice());
         self.forward_in_place(output);
     }
 }
 
-impl<C, A, N> InPlace<Vector<N>> for BatchNorm<C, A>
+/// A batch norm on `[C, L]` or `[C, H, W]` samples: one channel per plane.
+impl<S: NormSpec, In> InPlace<In> for ChannelNorm<S, Batch>
 where
-    C: ArrayLength + Mul<A::PerOutput>,
-    A: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-    N: ArrayLength + NumFeaturesMatch<C>,
+    In: Channels,
+    In::C: NumFeaturesMatch<S::Channels>,
+{
+    fn forward_in_place(&self, x: &mut Tensor<In>) {
+        self.apply(x.as_mut_slice(), In::PLANE, false);
+    }
+}
+
+/// A batch norm on `[C]` samples (`BatchNorm1d` after `Linear`): each feature is a channel.
+impl<S: NormSpec, N> InPlace<Vector<N>> for ChannelNorm<S, Batch>
+where
+    N: ArrayLength + NumFeaturesMatch<S::Channels>,
 {
     fn forward_in_place(&self, x: &mut Tensor<Vector<N>>) {
-        self.apply(x.as_mut_slice(), 1);
+        self.apply(x.as_mut_slice(), 1, false);
+    }
+}
+
+/// An instance norm on `[C, H, W]` samples.
+impl<S: NormSpec, In> InPlace<In> for ChannelNorm<S, Instance>
+where
+    In: Channels,
+    In::C: NumFeaturesMatch<S::Channels>,
+{
+    fn forward_in_place(&self, x: &mut Tensor<In>) {
+        self.apply(x.as_mut_slice(), In::PLANE, !S::STATS);
     }
 }
 
@@ -226,13 +297,7 @@ impl<'a, N, E> BatchNormEpilogue<'a, N, E> {
     }
 }
 
-impl<C, A, E> Epilogue for BatchNormEpilogue<'_, BatchNorm<C, A>, E>
-where
-    C: ArrayLength + Mul<A::PerOutput>,
-    A: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-    E: Epilogue,
-{
+impl<S: NormSpec, E: Epilogue> Epilogue for BatchNormEpilogue<'_, ChannelNorm<S, Batch>, E> {
     #[inline(always)]
     fn finish(&self, channel: usize, values: &mut [f32]) {
         let (alpha, beta) = self.norm.coefficients(channel);
@@ -383,182 +448,6 @@ where
         }
         for group in x.as_mut_slice().chunks_exact_mut(N::NUMEL) {
             normalize(group, self.eps, weight, bias);
-        }
-    }
-}
-
-/// `torch.nn.InstanceNorm2d(num_features=C, eps, affine=A, track_running_stats=T)` in eval
-/// mode: each channel of each sample is normalised by its own mean and variance, or by the
-/// running statistics when `T` is [`B1`].
-pub struct InstanceNorm2d<C, A = B0, T = B0>
-where
-    C: Mul<<A as BiasFlag>::PerOutput> + Mul<<T as BiasFlag>::PerOutput>,
-    A: BiasFlag,
-    T: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-    Prod<C, T::PerOutput>: ArrayLength,
-{
-    /// `weight`, `[C]`; empty without `affine`.
-    pub weight: GenericArray<f32, Prod<C, A::PerOutput>>,
-    /// `bias`, `[C]`; empty without `affine`.
-    pub bias: GenericArray<f32, Prod<C, A::PerOutput>>,
-    /// `running_mean`, `[C]`; empty without `track_running_stats`.
-    pub running_mean: GenericArray<f32, Prod<C, T::PerOutput>>,
-    /// `running_var`, `[C]`; empty without `track_running_stats`.
-    pub running_var: GenericArray<f32, Prod<C, T::PerOutput>>,
-    /// `eps`.
-    pub eps: f32,
-}
-
-impl<C, A, T> InstanceNorm2d<C, A, T>
-where
-    C: Unsigned + Mul<A::PerOutput> + Mul<T::PerOutput>,
-    A: BiasFlag,
-    T: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-    Prod<C, T::PerOutput>: ArrayLength,
-{
-    const DIMS: &'static [usize] = &[C::USIZE];
-
-    /// An instance norm from its `state_dict` tensors; `const`, so trained weights can be a
-    /// `static` in read-only memory.
-    #[must_use]
-    pub const fn from_parts(
-        weight: GenericArray<f32, Prod<C, A::PerOutput>>,
-        bias: GenericArray<f32, Prod<C, A::PerOutput>>,
-        running_mean: GenericArray<f32, Prod<C, T::PerOutput>>,
-        running_var: GenericArray<f32, Prod<C, T::PerOutput>>,
-        eps: f32,
-    ) -> Self {
-        Self { weight, bias, running_mean, running_var, eps }
-    }
-
-    /// PyTorch's initial state with the given `eps`.
-    #[must_use]
-    pub fn new(eps: f32) -> Self {
-        let mut norm = Self {
-            weight: GenericArray::default(),
-            bias: GenericArray::default(),
-            running_mean: GenericArray::default(),
-            running_var: GenericArray::default(),
-            eps,
-        };
-        norm.reset();
-        norm
-    }
-
-    fn reset(&mut self) {
-        self.weight.fill(1.0);
-        self.bias.fill(0.0);
-        self.running_mean.fill(0.0);
-        self.running_var.fill(1.0);
-    }
-}
-
-impl<C, A, T> Default for InstanceNorm2d<C, A, T>
-where
-    C: Unsigned + Mul<A::PerOutput> + Mul<T::PerOutput>,
-    A: BiasFlag,
-    T: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-    Prod<C, T::PerOutput>: ArrayLength,
-{
-    fn default() -> Self {
-        Self::new(1e-5)
-    }
-}
-
-impl<C, A, T> Parameters for InstanceNorm2d<C, A, T>
-where
-    C: Unsigned + Mul<A::PerOutput> + Mul<T::PerOutput>,
-    A: BiasFlag,
-    T: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-    Prod<C, T::PerOutput>: ArrayLength,
-{
-    const PARAMS: usize = 2 * <Prod<C, A::PerOutput>>::USIZE;
-
-    fn visit(&self, f: &mut ParamVisitor<'_>) {
-        if A::BIAS {
-            f("weight", Self::DIMS, &self.weight);
-            f("bias", Self::DIMS, &self.bias);
-        }
-        if T::BIAS {
-            f("running_mean", Self::DIMS, &self.running_mean);
-            f("running_var", Self::DIMS, &self.running_var);
-        }
-    }
-
-    fn visit_mut(&mut self, f: &mut ParamVisitorMut<'_>) {
-        if A::BIAS {
-            f("weight", Self::DIMS, &mut self.weight);
-            f("bias", Self::DIMS, &mut self.bias);
-        }
-        if T::BIAS {
-            f("running_mean", Self::DIMS, &mut self.running_mean);
-            f("running_var", Self::DIMS, &mut self.running_var);
-        }
-    }
-
-    fn reset_parameters(&mut self, _: &mut Rng) {
-        self.reset();
-    }
-}
-
-impl<C, A, T, N, H, W> Layer<Chw<N, H, W>> for InstanceNorm2d<C, A, T>
-where
-    C: Unsigned + Mul<A::PerOutput> + Mul<T::PerOutput>,
-    A: BiasFlag,
-    T: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-    Prod<C, T::PerOutput>: ArrayLength,
-    N: NumFeaturesMatch<C>,
-    Chw<N, H, W>: Channels,
-{
-    type Output = Chw<N, H, W>;
-
-    fn forward(&self, input: &Tensor<Chw<N, H, W>>, output: &mut Tensor<Chw<N, H, W>>) {
-        output.as_mut_slice().copy_from_slice(input.as_slice());
-        self.forward_in_place(output);
-    }
-}
-
-impl<C, A, T, N, H, W> InPlace<Chw<N, H, W>> for InstanceNorm2d<C, A, T>
-where
-    C: Unsigned + Mul<A::PerOutput> + Mul<T::PerOutput>,
-    A: BiasFlag,
-    T: BiasFlag,
-    Prod<C, A::PerOutput>: ArrayLength,
-    Prod<C, T::PerOutput>: ArrayLength,
-    N: NumFeaturesMatch<C>,
-    Chw<N, H, W>: Channels,
-{
-    fn forward_in_place(&self, x: &mut Tensor<Chw<N, H, W>>) {
-        let plane = <Chw<N, H, W> as Channels>::PLANE;
-        if plane == 0 {
-            return;
-        }
-        for (c, channel) in x.as_mut_slice().chunks_exact_mut(plane).enumerate() {
-            let (mean, var) = if T::BIAS {
-                (
-                    self.running_mean.get(c).copied().unwrap_or(0.0),
-                    self.running_var.get(c).copied().unwrap_or(1.0),
-                )
-            } else {
-                moments(channel)
-            };
-            let (w, b) = if A::BIAS {
-                (
-                    self.weight.get(c).copied().unwrap_or(1.0),
-                    self.bias.get(c).copied().unwrap_or(0.0),
-                )
-            } else {
-                (1.0, 0.0)
-            };
-            let rstd = 1.0 / libm::sqrtf(var + self.eps);
-            for v in channel {
-                *v = (*v - mean) * rstd * w + b;
-            }
         }
     }
 }
