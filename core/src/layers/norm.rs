@@ -224,20 +224,8 @@ impl<S: NormSpec, K> Parameters for ChannelNorm<S, K> {
     }
 }
 
-impl<S: NormSpec, In> Layer<In> for ChannelNorm<S, Batch>
-where
-    Self: InPlace<In>,
-    In: Shape,
-{
-    type Output = In;
-
-    fn forward(&self, input: &Tensor<In>, output: &mut Tensor<In>) {
-        output.as_mut_slice().copy_from_slice(input.as_slice());
-        self.forward_in_place(output);
-    }
-}
-
-impl<S: NormSpec, In> Layer<In> for ChannelNorm<S, Instance>
+/// Both kinds accept exactly the shapes they can normalise in place (below).
+impl<S: NormSpec, K, In> Layer<In> for ChannelNorm<S, K>
 where
     Self: InPlace<In>,
     In: Shape,
