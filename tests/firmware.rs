@@ -156,9 +156,7 @@ fn firmware_runs_in_qemu() {
         command.env("FW_TARGET_ROOT", target.join("firmware"));
     }
     let started = std::time::Instant::now();
-    let out = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let out = command.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -137,6 +137,11 @@ const fn find(bytes: &[u8], mut from: usize, end: usize, pattern: &[u8]) -> usiz
     panic!("safetensors header: expected entry not found");
 }
 
+/// Whether the `len` bytes at `at` are a JSON key: in quotes, followed by `:`.
+const fn is_key(bytes: &[u8], at: usize, len: usize) -> bool {
+    bytes[at - 1] == b'"' && bytes[at + len] == b'"' && bytes[at + len + 1] == b':'
+}
+
 /// The tensor `name` of a `.safetensors` file as `N` `f32`s. Checks that the header has an
 /// entry `"name":{...}` whose `dtype` is `F32`, whose shape has `N` elements and whose
 /// `data_offsets` span `4 * N` bytes inside the file. (A reader for this fixture's simple,
@@ -149,8 +154,7 @@ const fn safetensors_f32s<const N: usize>(file: &[u8], name: &[u8]) -> [f32; N] 
     assert!(data <= file.len(), "safetensors: header past the end");
     // `"name":{`
     let mut at = find(file, header, data, name);
-    while !(file[at - 1] == b'"' && file[at + name.len()] == b'"' && file[at + name.len() + 1] == b':')
-    {
+    while !is_key(file, at, name.len()) {
         at = find(file, at + 1, data, name);
     }
     let entry = at + name.len() + 2;
