@@ -2,17 +2,25 @@
 # Prints the firmware's memory and instruction-count report as Markdown (the tables of
 # examples/firmware/README.md), measured now:
 #   scripts/firmware-report.sh > report.md
-# For each target (Cortex-M4F, Cortex-M7, RISC-V rv32imac) it builds and runs in QEMU:
-# the image with both networks (instruction counts, per layer), one image per network and one
-# with no network (flash and RAM attributed to each network; its peak stack). Same tools and
-# build directories as scripts/firmware.sh (FW_TARGET_ROOT). Progress goes to stderr.
+# For each target (Cortex-M4F, Cortex-M7, RISC-V rv32imac) it builds and runs in QEMU the
+# image with both networks (instruction counts per inference and per step, peak stack) and one
+# image per network plus one with no network (flash and RAM of each network alone). On
+# Cortex-M it also profiles the both-network image's `forward_into` exactly from QEMU's
+# execution log (scripts/profile-layers.sh; ~3 minutes per target, most of the run time).
+# Same tools and build directories as scripts/firmware.sh (FW_TARGET_ROOT). Progress goes to
+# stderr.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/firmware.sh"
 fw_check_tools
-command -v llvm-nm-22 >/dev/null || { echo "firmware-report: missing llvm-nm-22: apt-get install rust-web-llvm" >&2; exit 2; }
+for tool in llvm-nm-22 llvm-objdump-22 llvm-symbolizer-22; do
+    command -v "$tool" >/dev/null ||
+        { echo "firmware-report: missing $tool: $INSTALL_HINT apt-get install rust-web-llvm" >&2; exit 2; }
+done
 
 TARGETS=(m4 m7 rv)
 declare -A TARGET_NAME=([m4]="Cortex-M4F" [m7]="Cortex-M7" [rv]="RV32IMAC (soft float)")
+declare -A MACHINE=([m4]=mps2-an386 [m7]=mps2-an500)
+declare -A NET_TYPE=([digits]=DigitsNet [cifar10]=Cifar10Net)
 # image suffix -> cargo features
 declare -A IMAGE_FEATURES=([none]="panic-exit" [digits]="panic-exit,digits" [cifar10]="panic-exit,cifar")
 FLASH_BUDGET=$((1024 * 1024))
@@ -31,17 +39,13 @@ for t in "${TARGETS[@]}"; do
     done
 done
 
-# Exact per-layer counts inside forward_into, from QEMU's execution log (Cortex-M only: on
-# soft-float RISC-V the layers' time is in compiler-builtins calls, which the log would have
-# to follow, at ~35 GB of log for CIFAR-10).
-declare -A MACHINE=([m4]=mps2-an386 [m7]=mps2-an500)
-declare -A NET_TYPE=([digits]=DigitsNet [cifar10]=Cifar10Net)
+# Exact per-step counts of the unprobed `forward_into`, from QEMU's execution log (Cortex-M
+# only: on soft-float RISC-V the steps' time is in compiler-builtins calls, which the log
+# would have to follow; there `minstret` is exact anyway).
 for t in m4 m7; do
     for net in digits cifar10; do
-        echo "firmware-report: $t: exact per-layer profile of $net (QEMU exec log)" >&2
-        # On the one-network image: in the two-network image the optimiser drops most of the
-        # inlining records of the CIFAR-10 code. A profile that cannot attribute gives "n/a".
-        "$FW_REPO/scripts/profile-layers.sh" "$images/$t-$net.elf" "${NET_TYPE[$net]}" "${MACHINE[$t]}" \
+        echo "firmware-report: $t: exact per-step profile of $net (QEMU exec log)" >&2
+        "$FW_REPO/scripts/profile-layers.sh" "$images/$t.elf" "${NET_TYPE[$net]}" "${MACHINE[$t]}" \
             >"$logs/$t-$net.exact" || echo "@exact failed" >>"$logs/$t-$net.exact"
     done
 done
@@ -56,16 +60,28 @@ sizes() {
         END { print flash + 0, ram + 0 }'
 }
 
-# code IMAGE NET: bytes of `forward_into` for network NET (Rust type TYPE): the firmware's
-# `infer::<TYPE>`, into which the optimiser inlines every layer (calls to compiler-builtins,
-# e.g. RISC-V's soft-float routines, are not included).
-code() {
-    local ty
-    case $2 in digits) ty=DigitsNet ;; cifar10) ty=Cifar10Net ;; esac
-    local hex
-    hex=$(llvm-nm-22 -S -C "$images/$1.elf" |
-        awk -v sym="app::infer::<staticnn_firmware_nets::$ty>" 'index($0, sym) { print $2; exit }')
-    echo $((16#${hex:-0}))
+# symbols IMAGE PATTERN [TYPES]: total size of the symbols whose demangled name contains
+# PATTERN (and whose nm type letter is in TYPES, default any).
+symbols() {
+    local size total=0
+    for size in $(llvm-nm-22 -S -C "$images/$1.elf" | awk -v pat="$2" -v types="${3:-}" '
+        NF >= 4 && index($0, pat) && (types == "" || index(types, $3)) { print $2 }'); do
+        total=$((total + 16#$size))
+    done
+    echo "$total"
+}
+
+# weights IMAGE: bytes of the `trained()` statics, which must be read-only (nm r/R): exits if
+# one is not (weights copied to RAM would be a regression).
+weights() {
+    local all ro
+    all=$(symbols "$1" "::trained::TRAINED")
+    ro=$(symbols "$1" "::trained::TRAINED" rR)
+    if ((all != ro)); then
+        echo "firmware-report: $1: trained() weights outside read-only sections" >&2
+        exit 1
+    fi
+    echo "$all"
 }
 
 # field LOG TAG NET KEY: the value of KEY= on the first `@TAG net=NET` line of LOG.
@@ -74,58 +90,64 @@ field() {
         $1 == tag && $2 == net { for (i = 3; i <= NF; i++) if (index($i, key "=") == 1) { print substr($i, length(key) + 2); exit } }' "$logs/$1.log"
 }
 
+# mean_infer LOG NET: mean of the `@infer` instruction counts.
+mean_infer() {
+    awk -v net="net=$2" '$1 == "@infer" && $2 == net { split($4, kv, "="); s += kv[2]; c++ } END { printf "%d", s / c }' "$logs/$1.log"
+}
+
 # Thousands separators.
 n() { awk -v x="$1" 'BEGIN { s = sprintf("%d", x); o = ""; while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) } print s o }'; }
 kib() { awk -v x="$1" 'BEGIN { printf "%.1f KiB", x / 1024 }'; }
 per() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "–" }'; }
 yes_no() { if (($1 <= FLASH_BUDGET && $2 <= RAM_BUDGET)); then echo yes; else echo no; fi; }
+# cell INSTRUCTIONS MACS: "1,234 (5.67)" or "1,234".
+cell() { if (($2)); then echo "$(n "$1") ($(per "$1" "$2"))"; else n "$1"; fi; }
 
 toolchain=$("${FW_CARGO[@]}" --version)
 echo "<!-- generated by scripts/firmware-report.sh; $toolchain; $(qemu-system-arm --version | head -1) -->"
 echo
 echo "### Memory"
 echo
-echo "Per image (\`llvm-size-22 -A\`): flash = \`.vector_table\` + \`.text\` + \`.rodata\` + \`.data\`"
-echo "(the rest of an image's code is the test harness: seeding, layer-by-layer timing, printing);"
-echo "static RAM = \`.data\` + \`.bss\`; peak stack = deepest painted word below the top of the stack"
-echo "during \`forward_into\`. Today the weights are seeded at start-up into \`.bss\`, so they count"
-echo "as RAM; the last columns move them to flash (what \`network!\`'s flash weights will do:"
-echo "computed, not measured). Budget: 1 MiB flash, 256 KiB RAM (RAM needed = static RAM + stack)."
+echo "Per image (\`llvm-size-22 -A\`, \`llvm-nm-22 -S\`): flash = \`.vector_table\` + \`.text\` +"
+echo "\`.rodata\` + \`.data\`; static RAM = \`.data\` + \`.bss\`. Weights: the \`trained()\` statics (checked"
+echo "to be in \`.rodata\`); code: the firmware's \`infer::<Net>\`, i.e. \`forward_into\` with every"
+echo "step inlined; test data: the embedded inputs and PyTorch's outputs (harness, not needed in a"
+echo "product; the rest of the flash is the harness too: printing, timing, comparison). Peak stack:"
+echo "deepest painted word below the top of the stack during \`forward_into\` (includes \`main\`)."
+echo "RAM needed = static RAM + peak stack. Budget: 1 MiB flash, 256 KiB RAM."
 echo
-echo "| target | image | flash | of which \`forward_into\` code | static RAM | of which weights | of which scratch | peak stack | fits today | weights in flash: flash / RAM + stack | fits then |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |"
+echo "| target | image | flash | of which weights | of which \`forward_into\` code | of which test data | static RAM | of which scratch | peak stack | RAM needed | fits |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 for t in "${TARGETS[@]}"; do
     for image in none digits cifar10 both; do
         file=$t-$image
         [[ $image == both ]] && file=$t
         read -r flash ram < <(sizes "$file")
-        weights=0 scratch=0 stack=0 code_bytes=0
+        w=$(weights "$file")
+        code_bytes=$(symbols "$file" "app::infer::<" t)
+        data_bytes=$(symbols "$file" "staticnn_firmware_nets::data::")
+        scratch=$(symbols "$file" "app::main::SCRATCH")
+        stack=0
         for net in digits cifar10; do
             [[ $image == "$net" || $image == both ]] || continue
-            code_bytes=$((code_bytes + $(code "$file" "$net")))
-            weights=$((weights + $(field "$file" net "$net" weights_bytes)))
-            scratch=$((scratch + $(field "$file" net "$net" scratch_bytes)))
             s=$(field "$file" stack "$net" total)
             ((s > stack)) && stack=$s
         done
         if [[ $image == none ]]; then
-            stack_cell="–"
-            label="no network (runtime, printing)"
+            stack_cell="–" label="no network (runtime, printing)"
         else
-            stack_cell="$(n "$stack") B"
-            label=$image
+            stack_cell="$(n "$stack") B" label=$image
             [[ $image == both ]] && label="both networks"
         fi
         need=$((ram + stack))
-        flash2=$((flash + weights)) need2=$((ram + stack - weights))
-        echo "| ${TARGET_NAME[$t]} | $label | $(kib "$flash") | $(kib "$code_bytes") | $(kib "$ram") | $(kib "$weights") | $(kib "$scratch") | $stack_cell | $(yes_no "$flash" "$need") | $(kib "$flash2") / $(kib "$need2") | $(yes_no "$flash2" "$need2") |"
+        echo "| ${TARGET_NAME[$t]} | $label | $(kib "$flash") | $(kib "$w") | $(kib "$code_bytes") | $(kib "$data_bytes") | $(kib "$ram") | $(kib "$scratch") | $stack_cell | $(kib "$need") | $(yes_no "$flash" "$need") |"
     done
 done
 
 echo
 echo "### Instructions per inference"
 echo
-echo "\`forward_into\` under QEMU \`-icount shift=0\`, from the image with both networks; mean over the"
+echo "\`forward_into\` under QEMU \`-icount shift=0\`, in the image with both networks; mean over the"
 echo "network's inputs (Cortex-M: SysTick, resolution 40 instructions; RISC-V: \`minstret\`, exact)."
 echo "Instructions, not cycles: QEMU has no timing model."
 echo
@@ -135,74 +157,67 @@ for net in digits cifar10; do
     macs=$(field m4 net "$net" macs)
     row="| $net | $(n "$macs")"
     for t in "${TARGETS[@]}"; do
-        mean=$(awk -v net="net=$net" '$1 == "@infer" && $2 == net { split($4, kv, "="); s += kv[2]; c++ } END { printf "%d", s / c }' "$logs/$t.log")
+        mean=$(mean_infer "$t" "$net")
         row+=" | $(n "$mean") | $(per "$mean" "$macs")"
     done
     echo "$row |"
 done
 
-# cell INSTRUCTIONS MACS: "1,234 (5.67)" or "1,234".
-cell() { if (($2)); then echo "$(n "$1") ($(per "$1" "$2"))"; else n "$1"; fi; }
-
 for net in digits cifar10; do
     echo
-    echo "### Per layer: $net"
+    echo "### Per step: $net"
     echo
-    echo "Instructions (per MAC). **in \`forward_into\`**: exact counts of the code \`forward_into\` runs,"
-    echo "every layer inlined into one function, attributed to layers by debug info from QEMU's"
-    echo "execution log (\`scripts/profile-layers.sh\`, on the one-network image; Cortex-M only; the"
-    echo "\"all layers\" row includes a few instructions of glue). **alone**: each step compiled as"
-    echo "a function of its own and timed between steps (\`nets::by_layer\`, SysTick / \`minstret\`). The"
-    echo "optimiser compiles the same kernel differently in the two places. An activation after a"
-    echo "convolution is fused into it, as in \`forward_into\`; \`Flatten\` costs nothing. MACs:"
-    echo "convolution = output elements × in_channels / groups × kernel taps; linear = in × out."
+    echo "Instructions (per MAC) of each step of \`${NET_TYPE[$net]}::STEPS\`. **probed**: the"
+    echo "instruction counter read in the probe of \`forward_into_probed\` (mean over the inputs;"
+    echo "Cortex-M: SysTick, resolution 40; RISC-V: \`minstret\`, exact). **exact**: the plain"
+    echo "\`forward_into\` (no probe), each executed instruction attributed to its step by debug info"
+    echo "from QEMU's execution log (\`scripts/profile-layers.sh\`, Cortex-M only). The two differ"
+    echo "because the optimiser compiles the steps a little differently around the probes."
     echo
-    echo "| layer(s) | MACs | ${TARGET_NAME[m4]} in \`forward_into\` | alone | ${TARGET_NAME[m7]} in \`forward_into\` | alone | ${TARGET_NAME[rv]} alone |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-    steps=$(awk -v net="net=$net" '$1 == "@layer" && $2 == net { print $3 }' "$logs/m4.log")
-    declare -A total=() exact_total=()
-    k=0
-    for step in $steps; do
-        line=$(awk -v net="net=$net" -v s="$step" '$1 == "@layer" && $2 == net && $3 == s' "$logs/m4.log")
-        name=${line#* name=}
+    echo "| step | layers | runs | MACs | ${TARGET_NAME[m4]} exact | probed | ${TARGET_NAME[m7]} exact | probed | ${TARGET_NAME[rv]} probed |"
+    echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    steps=$(field m4 net "$net" steps)
+    declare -A exact_sum=()
+    for ((k = 0; k < steps; k++)); do
+        line=$(awk -v net="net=$net" -v s="step=$k" '$1 == "@step" && $2 == net && $3 == s' "$logs/m4.log")
+        layers=$(awk -F ' ; ' '{ sub(/^layers=/, "", $2); print $2 }' <<<"$line")
+        name=$(awk -F ' ; ' '{ sub(/^name=/, "", $3); print $3 }' <<<"$line")
         macs=$(sed 's/.* macs=\([0-9]*\).*/\1/' <<<"$line")
-        row="| \`${name//|/\\|}\` | $( ((macs)) && n "$macs" || echo –)"
+        row="| $k | $layers | $name | $( ((macs)) && n "$macs" || echo –)"
         for t in "${TARGETS[@]}"; do
             if [[ $t != rv ]]; then
                 if grep -q '^@exact failed' "$logs/$t-$net.exact"; then
                     row+=" | n/a"
                 else
                     exact=$(awk -v s="step=$k" '$1 == "@exact" && $2 == s { split($3, kv, "="); print kv[2] }' "$logs/$t-$net.exact")
-                    exact_total[$t]=$((${exact_total[$t]:-0} + exact))
+                    exact_sum[$t]=$((${exact_sum[$t]:-0} + exact))
                     row+=" | $(cell "$exact" "$macs")"
                 fi
             fi
-            instr=$(awk -v net="net=$net" -v s="$step" '$1 == "@layer" && $2 == net && $3 == s { split($6, kv, "="); print kv[2] }' "$logs/$t.log")
-            total[$t]=$((${total[$t]:-0} + instr))
+            instr=$(awk -v net="net=$net" -v s="step=$k" '$1 == "@step" && $2 == net && $3 == s { split($5, kv, "="); print kv[2] }' "$logs/$t.log")
             row+=" | $(cell "$instr" "$macs")"
         done
         echo "$row |"
-        k=$((k + 1))
     done
     macs=$(field m4 net "$net" macs)
-    row="| **all layers** | $(n "$macs")"
-    row2="| **\`forward_into\` (SysTick / \`minstret\`, mean)** | $(n "$macs")"
+    row="| | **all steps** | | $(n "$macs")"
+    row2="| | **\`forward_into\`, counter** | | $(n "$macs")"
     for t in "${TARGETS[@]}"; do
-        mean=$(awk -v net="net=$net" '$1 == "@infer" && $2 == net { split($4, kv, "="); s += kv[2]; c++ } END { printf "%d", s / c }' "$logs/$t.log")
+        mean=$(mean_infer "$t" "$net")
+        probed=$(field "$t" probed "$net" instructions)
         if [[ $t != rv ]]; then
             if grep -q '^@exact failed' "$logs/$t-$net.exact"; then
                 row+=" | n/a"
             else
-                glue=$(awk '$1 == "@exact" && $2 == "glue" { split($3, kv, "="); print kv[2] }' "$logs/$t-$net.exact")
-                row+=" | $(cell "$((exact_total[$t] + glue))" "$macs")"
+                row+=" | $(cell "${exact_sum[$t]}" "$macs")"
             fi
             row2+=" | $(cell "$mean" "$macs") | "
         else
             row2+=" | $(cell "$mean" "$macs")"
         fi
-        row+=" | $(cell "${total[$t]}" "$macs")"
+        row+=" | $(cell "$probed" "$macs")"
     done
     echo "$row |"
     echo "$row2 |"
-    unset total exact_total
+    unset exact_sum
 done

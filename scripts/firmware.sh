@@ -28,7 +28,8 @@ set -euo pipefail
 
 FW_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FW_DIR=$FW_REPO/examples/firmware
-FW_TARGET_ROOT=${FW_TARGET_ROOT:-$FW_REPO/target/firmware}
+FW_TARGET_ROOT=${FW_TARGET_ROOT:-${CARGO_TARGET_DIR:-$FW_REPO/target}/firmware}
+[[ $FW_TARGET_ROOT == /* ]] || FW_TARGET_ROOT=$PWD/$FW_TARGET_ROOT
 FW_QEMU_TIMEOUT=${FW_QEMU_TIMEOUT:-600} # seconds per QEMU run (each takes ~10 s here)
 FW_ALL_VARIANTS=(m4 m4-nopanic m4-mismatch m7 rv)
 INSTALL_HINT="run 'sudo scripts/install-embedded.sh' (Debian 12), or install it by hand:"

@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Exact instructions per layer of `forward_into`, as the firmware really runs it (all layers
-# inlined into one function), from QEMU's execution log instead of a counter between layers:
+# Exact instructions per step of `forward_into`, as the firmware really runs it (every step
+# inlined into one function, no probe), from QEMU's execution log instead of a counter between
+# steps:
 #   scripts/profile-layers.sh IMAGE.elf NET-TYPE QEMU-MACHINE
 #   e.g. scripts/profile-layers.sh target/firmware/fw-images/m4.elf Cifar10Net mps2-an386
-# For Cortex-M images (qemu-system-arm). Prints one `@exact` line per layer step, in execution
-# order (the order of the firmware's `@layer` lines), summed over every call and divided by
-# the number of calls. Exits 3 when more than 1% of the instructions cannot be attributed to a
-# layer (optimised code that lost its inlining records: seen in the image with both networks;
-# the one-network images of scripts/firmware-report.sh attribute fully). Checked against
-# QEMU's one-instruction-per-block log on the digits network: 697,251 vs 696,953 instructions
-# per call (+0.04%: a few blocks are logged but left early).
+# For Cortex-M images (qemu-system-arm). Prints one `@exact` line per step, in execution order
+# (the order of the network's `STEPS` and the firmware's `@step` lines), summed over every call
+# and divided by the number of calls. Exits 3 when more than 1% of the instructions cannot be
+# attributed to a step (optimised code that lost its inlining records). Two steps whose main
+# calls are the same monomorphised function would share one key. Checked (on an earlier
+# build) against QEMU's one-instruction-per-block log on the digits network: 697,251 vs
+# 696,953 instructions per call (+0.04%: a few blocks are logged but left early).
+#
+# What it adds to the firmware's own per-step counts (`forward_into_probed`, reading the
+# counter between steps): on Cortex-M the counter has a resolution of 40 instructions, and the
+# optimiser compiles the steps slightly differently around the probes (a few % per step); this
+# measures the unprobed code, exactly.
 #
 # How: every instruction of the firmware's `infer::<NET-TYPE>` is mapped, with its debug info,
-# to the layer whose `Layer::forward` / `Fusable::forward_fused` it was inlined from; QEMU logs
-# each translation block it runs inside that function (`-d in_asm,exec,nochain -dfilter`); the
-# log streams through a pipe (about 180 bytes per block: ~1.7 GB for CIFAR-10, never on disk)
-# into awk, which adds each block's instructions to its layer. Code outside the function
-# (calls into compiler-builtins, e.g. memset) is not logged: on hard-float Cortex-M the layers
-# call nothing in their loops.
+# to the step whose main layer call (`Layer::forward`, `Fusable::forward_fused` or
+# `Conv::forward_pooled`) it was inlined from; QEMU logs each translation block it runs inside
+# that function (`-d in_asm,exec,nochain -dfilter`); the log streams through a pipe (about 180
+# bytes per block: ~1.7 GB for CIFAR-10, never on disk) into awk, which adds each block's
+# instructions to its step. Code outside the function (calls into compiler-builtins, e.g.
+# memset) is not logged: on hard-float Cortex-M the steps call nothing in their loops.
 set -euo pipefail
 elf=${1:?usage: profile-layers.sh IMAGE.elf NET-TYPE QEMU-MACHINE}
 ty=${2:?net type, e.g. Cifar10Net}
@@ -32,7 +38,7 @@ read -r start size < <(llvm-nm-22 -S -C "$elf" |
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Address -> layer key (the frame that the layer's code was inlined through) or "-" (glue).
+# Address -> step key (the frame that the step's code was inlined through) or "-" (glue).
 llvm-objdump-22 -d --no-show-raw-insn --start-address=$((16#$start)) \
     --stop-address=$((16#$start + 16#$size)) "$elf" |
     awk '/^ *[0-9a-f]+:/ { a = $1; sub(/:$/, "", a); print "0x" a }' >"$work/addrs"
@@ -44,8 +50,8 @@ awk -v addrs="$work/addrs" '
         key = "-"
         for (i = 1; i <= NF; i++) {
             if ($i ~ />::forward_into$/) {
-                # The nearest frame above forward_into that is a layer call names the layer.
-                for (j = i - 1; j >= 1; j--) if ($j ~ /(Layer|Fusable)<.*>>::forward(_fused)?(::<.*>)?$/) { key = $j; break }
+                # The nearest frame above forward_into that is a layer call names the step.
+                for (j = i - 1; j >= 1; j--) if ($j ~ /((Layer|Fusable)<.*>>::forward(_fused)?|>::forward_pooled)(::<.*>)?$/) { key = $j; break }
                 break
             }
         }
@@ -82,9 +88,9 @@ awk -v map="$work/map" -v entry="$(sed 's/^0*//' <<<"$start")" '
         printf "@exact unattributed instructions=%d\n", unknown / calls
         printf "@exact total instructions=%d calls=%d\n", total / calls, calls
         # Optimised code can lose its inlining records (merged code is "line 0"): then the
-        # split between layers cannot be trusted.
+        # split between steps cannot be trusted.
         if (unknown > total / 100) {
-            printf "profile-layers: %d of %d instructions have no layer in the debug info; no per-layer split\n", unknown, total > "/dev/stderr"
+            printf "profile-layers: %d of %d instructions have no layer in the debug info; no per-step split\n", unknown, total > "/dev/stderr"
             exit 3
         }
     }' <"$work/log" || status=$?

@@ -1,9 +1,12 @@
 //! The firmware (`examples/firmware`): the networks built for Cortex-M4F, Cortex-M7 and RISC-V
 //! and run in QEMU, each run compared with the outputs the host computes here.
 //!
-//! - `expected_outputs_are_the_hosts`: runs the firmware's networks on the host, on the
-//!   firmware's inputs, and checks that `examples/firmware/nets/src/expected.rs` (what the
-//!   firmware compares against) holds exactly these outputs. `STATICNN_BLESS=1` rewrites it.
+//! - `expected_outputs_are_the_hosts`: runs the firmware's networks (trained weights) on the
+//!   host, on the firmware's inputs, checks them against PyTorch's outputs and checks that
+//!   `examples/firmware/nets/src/expected.rs` (what the firmware compares against) holds
+//!   exactly these outputs. `STATICNN_BLESS=1` rewrites it.
+//! - `inputs_are_the_files`: the inputs and PyTorch outputs that the nets crate decodes at
+//!   compile time equal what the digits example's readers and the `safetensors` crate read.
 //! - `firmware_runs_in_qemu`: runs `scripts/firmware.sh`, which checks its tools (and names
 //!   the install command of any missing one), builds every target, runs each in QEMU and
 //!   requires exit status 0 (every output matched the host's), and requires the `no-panic`
@@ -13,60 +16,57 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 
-use staticnn_firmware_nets::boot::{Boot, Workspace};
-use staticnn_firmware_nets::by_layer::{Probe, Step};
-use staticnn_firmware_nets::{Bench, Cifar10Net, DigitsNet, fingerprint};
+use safetensors::SafeTensors;
+use staticnn::tensor::Tensor;
+use staticnn_firmware_nets::{Bench, Cifar10Net, DigitsNet, argmax, close, data, fingerprint};
+
+/// The digits example's readers of `test_set.bin` and `torch_logits.bin` (the network it also
+/// declares is not used here).
+#[allow(dead_code)]
+#[path = "../examples/digits/net.rs"]
+mod digits_files;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Records the steps of a layer-by-layer run.
-#[derive(Default)]
-struct Steps(Vec<Step>);
-
-impl Probe for Steps {
-    fn before(&mut self) {}
-    fn after(&mut self, step: Step) {
-        self.0.push(step);
-    }
-}
-
 /// The host's outputs of network `N` on each of its inputs, and its weights' fingerprint.
-/// Also checks the layer-by-layer run that the firmware times: same output bits, every layer
-/// covered once, MACs adding up to `N::MACS`.
-fn host_outputs<N: Bench>(ws: &'static mut Workspace<N>) -> (Vec<Vec<f32>>, u32) {
-    ws.net.init_weights();
+/// Also checks what the firmware relies on: `forward_into_probed` gives the same bits as
+/// `forward_into` and calls the probe once before each step and once after the last; the
+/// steps' MACs add up to `MACS`; the outputs are PyTorch's, within the tolerance.
+fn host_outputs<N: Bench>() -> (Vec<Vec<f32>>, u32) {
+    let net = N::trained();
+    let mut scratch = Box::new(N::new_scratch());
     let mut outputs = Vec::new();
     for k in 0..N::INPUTS {
-        N::input(k, &mut ws.input);
-        ws.net.forward_into(&ws.input, &mut ws.output, &mut ws.scratch);
-        let mut steps = Steps::default();
-        let layers =
-            ws.net.forward_by_layer(&ws.input, &mut ws.by_layer, &mut ws.scratch, &mut steps);
+        let input = N::input(k).unwrap_or_else(|| panic!("{}: no input {k}", N::NAME));
+        let mut output = Tensor::zeros();
+        net.forward_into(input, &mut output, &mut scratch);
+
+        let mut probed = Tensor::zeros();
+        let mut calls = Vec::new();
+        net.forward_into_probed(input, &mut probed, &mut scratch, &mut |i| calls.push(i));
+        assert_eq!(calls, (0..=N::STEPS.len()).collect::<Vec<_>>(), "{}: probe calls", N::NAME);
         let bits = |s: &[f32]| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
         assert_eq!(
-            bits(ws.by_layer.as_slice()),
-            bits(ws.output.as_slice()),
-            "{}: layer-by-layer output differs from forward_into",
+            bits(probed.as_slice()),
+            bits(output.as_slice()),
+            "{}: forward_into_probed differs from forward_into",
             N::NAME
         );
-        let repr_layers = N::TORCH_REPR.lines().count() - 2; // `Name(` ... `)`
-        assert_eq!(layers, repr_layers, "{}: layer-by-layer run skips layers", N::NAME);
-        let mut next = 0;
-        for step in &steps.0 {
-            assert!(
-                step.first >= next && step.last >= step.first,
-                "{}: steps out of order",
-                N::NAME
-            );
-            next = step.last + 1;
+
+        let torch = N::torch(k);
+        assert_eq!(torch.len(), output.as_slice().len(), "{}: PyTorch's output {k}", N::NAME);
+        for (i, (&g, &w)) in output.as_slice().iter().zip(torch).enumerate() {
+            assert!(close(g, w), "{} input {k} output {i}: host {g}, PyTorch {w}", N::NAME);
         }
-        let macs: usize = steps.0.iter().map(|s| s.macs).sum();
-        assert_eq!(macs, N::MACS, "{}: per-step MACs do not add up to MACS", N::NAME);
-        outputs.push(ws.output.as_slice().to_vec());
+        assert_eq!(output.argmax(), argmax(torch), "{} input {k}: class", N::NAME);
+        outputs.push(output.as_slice().to_vec());
     }
-    (outputs, fingerprint(&ws.net))
+    assert!(N::input(N::INPUTS).is_none(), "{}: more inputs than INPUTS", N::NAME);
+    let macs: usize = N::STEPS.iter().map(|s| s.macs).sum();
+    assert_eq!(macs, N::MACS, "{}: the steps' MACs do not add up to MACS", N::NAME);
+    (outputs, fingerprint(net))
 }
 
 /// The text of `expected.rs` for the host's outputs.
@@ -90,7 +90,7 @@ fn render(nets: &[(&str, &str, Vec<Vec<f32>>, u32)]) -> String {
         }
         let _ = write!(
             s,
-            "];\n\n/// Fingerprint of `{net}`'s weights (`fingerprint`).\n\
+            "];\n\n/// Fingerprint of `{net}::trained()`'s parameters (`fingerprint`).\n\
              pub const {name}_FINGERPRINT: u32 = {fp:#010x};\n"
         );
     }
@@ -99,11 +99,8 @@ fn render(nets: &[(&str, &str, Vec<Vec<f32>>, u32)]) -> String {
 
 #[test]
 fn expected_outputs_are_the_hosts() {
-    // In `static`s, as on the firmware: the CIFAR-10 network alone holds 570 KiB of weights.
-    static CIFAR10: Boot<Workspace<Cifar10Net>> = Boot::new();
-    static DIGITS: Boot<Workspace<DigitsNet>> = Boot::new();
-    let (cifar, cifar_fp) = host_outputs(CIFAR10.take().expect("taken once"));
-    let (digits, digits_fp) = host_outputs(DIGITS.take().expect("taken once"));
+    let (cifar, cifar_fp) = host_outputs::<Cifar10Net>();
+    let (digits, digits_fp) = host_outputs::<DigitsNet>();
     let text = render(&[
         ("CIFAR10", "Cifar10Net", cifar, cifar_fp),
         ("DIGITS", "DigitsNet", digits, digits_fp),
@@ -127,13 +124,39 @@ fn expected_outputs_are_the_hosts() {
 }
 
 #[test]
+fn inputs_are_the_files() {
+    let set = digits_files::test_set(include_bytes!("../examples/digits/test_set.bin")).unwrap();
+    let torch =
+        digits_files::torch_outputs(include_bytes!("../examples/digits/torch_logits.bin")).unwrap();
+    assert_eq!(data::DIGITS_IMAGES, DigitsNet::INPUTS);
+    for k in 0..data::DIGITS_IMAGES {
+        assert_eq!(data::DIGITS_PIXELS[k], set[k].pixels, "digits image {k}");
+        assert_eq!(data::DIGITS_LABELS[k], set[k].label, "digits label {k}");
+        assert_eq!(data::DIGITS_TORCH[k], torch[k].logits, "digits PyTorch logits {k}");
+    }
+    let bytes = std::fs::read(repo().join("tests/export/cifar10_io.safetensors")).unwrap();
+    let io = SafeTensors::deserialize(&bytes).unwrap();
+    let read = |name: &str| -> Vec<f32> {
+        let view = io.tensor(name).unwrap();
+        view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    };
+    assert_eq!(data::CIFAR10_INPUT.as_slice(), read("input").as_slice());
+    assert_eq!(data::CIFAR10_TORCH.as_slice(), read("output").as_slice());
+}
+
+#[test]
 fn firmware_runs_in_qemu() {
     let script = repo().join("scripts/firmware.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .current_dir(repo())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let mut command = Command::new("bash");
+    command.arg(&script).current_dir(repo());
+    if std::env::var_os("FW_TARGET_ROOT").is_none() {
+        // Beside the host build: `<cargo's target directory>/firmware`.
+        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let target = tmp.parent().unwrap_or(&tmp);
+        command.env("FW_TARGET_ROOT", target.join("firmware"));
+    }
+    let started = std::time::Instant::now();
+    let out = command.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -146,6 +169,7 @@ fn firmware_runs_in_qemu() {
         out.status
     );
     println!("{stdout}");
+    println!("scripts/firmware.sh took {:.1} s", started.elapsed().as_secs_f64());
     assert_passed(&stdout);
 }
 

@@ -1,20 +1,22 @@
-//! What the firmware does, the same on every target: set each network's weights, run it on
-//! its inputs, compare with the host's outputs, count instructions per inference and per
-//! layer, measure the stack.
+//! What the firmware does, the same on every target: run each network, with its trained
+//! weights from flash, on its inputs; compare with the host's outputs; count instructions per
+//! inference and per step of the plan; measure the stack.
 
 use core::ptr::read_volatile;
 
-use staticnn_firmware_nets::boot::{Boot, Workspace};
-use staticnn_firmware_nets::by_layer::{Probe, Step};
 use staticnn_firmware_nets::staticnn::tensor::Tensor;
-use staticnn_firmware_nets::{Bench, Comparison, fingerprint};
+use staticnn_firmware_nets::{Bench, Comparison, argmax, fingerprint};
 
+use crate::once::TakeOnce;
 use crate::platform;
 
 /// `print!` over semihosting.
 macro_rules! say {
     ($($arg:tt)*) => { platform::print(format_args!($($arg)*)) };
 }
+
+/// The most steps a network may have (the probe's arrays; checked at compile time).
+const MAX_STEPS: usize = 16;
 
 /// Runs every network built in; returns whether all matched the host.
 pub fn main() -> bool {
@@ -23,78 +25,146 @@ pub fn main() -> bool {
     let mut ok = true;
     #[cfg(feature = "digits")]
     {
-        static DIGITS: Boot<Workspace<staticnn_firmware_nets::DigitsNet>> = Boot::new();
-        ok &= run(DIGITS.take());
+        use staticnn_firmware_nets::DigitsNet;
+        use staticnn_firmware_nets::staticnn::scratch::Scratch;
+        // All zero: `.bss`.
+        static SCRATCH: TakeOnce<Scratch<{ DigitsNet::SCRATCH_LEN }>> =
+            TakeOnce::new(DigitsNet::new_scratch());
+        ok &= run::<DigitsNet>(SCRATCH.take());
     }
     #[cfg(feature = "cifar")]
     {
-        static CIFAR10: Boot<Workspace<staticnn_firmware_nets::Cifar10Net>> = Boot::new();
-        ok &= run(CIFAR10.take());
+        use staticnn_firmware_nets::Cifar10Net;
+        use staticnn_firmware_nets::staticnn::scratch::Scratch;
+        static SCRATCH: TakeOnce<Scratch<{ Cifar10Net::SCRATCH_LEN }>> =
+            TakeOnce::new(Cifar10Net::new_scratch());
+        ok &= run::<Cifar10Net>(SCRATCH.take());
     }
     say!("{}\n", if ok { "PASS: every output matches the host" } else { "FAIL" });
     ok
 }
 
-/// Runs one network on all its inputs, then layer by layer; prints; returns whether it matched.
-fn run<N: Bench>(ws: Option<&'static mut Workspace<N>>) -> bool {
-    let Some(ws) = ws else {
-        say!("{}: workspace already taken\n", N::NAME);
+/// Runs one network on all its inputs, plainly and probed; prints; returns whether it matched.
+fn run<N: Bench>(scratch: Option<&'static mut N::Scratch>) -> bool {
+    const { assert!(N::STEPS.len() <= MAX_STEPS, "raise MAX_STEPS") };
+    let Some(scratch) = scratch else {
+        say!("{}: scratch already taken\n", N::NAME);
         return false;
     };
+    let net = N::trained();
+    let weights_at = core::ptr::from_ref(net) as usize;
     say!(
-        "\n== {}: {} parameters ({} B of weights), {} MACs, scratch {} B\n",
+        "\n== {}: {} parameters ({} B of weights at {:#010x}), {} MACs, {} steps, scratch {} B\n",
         N::NAME,
         N::PARAMS,
         N::PARAMS * 4,
+        weights_at,
         N::MACS,
+        N::STEPS.len(),
         N::SCRATCH_BYTES
     );
-
     say!(
-        "@net net={} params={} macs={} scratch_bytes={} weights_bytes={}\n",
+        "@net net={} params={} macs={} scratch_bytes={} weights_bytes={} weights_at={:#x} steps={}\n",
         N::NAME,
         N::PARAMS,
         N::MACS,
         N::SCRATCH_BYTES,
-        N::PARAMS * 4
+        N::PARAMS * 4,
+        weights_at,
+        N::STEPS.len()
     );
 
-    let t = platform::instructions();
-    ws.net.init_weights();
-    let seeding = platform::instructions() - t;
-    let fp = fingerprint(&ws.net);
+    let fp = fingerprint(net);
     let weights_ok = fp == N::EXPECTED_FINGERPRINT;
     say!(
-        "weights: seed {}, set in {} instructions, fingerprint {:#010x} (host {:#010x}) {}\n",
-        N::SEED,
-        seeding,
+        "weights: fingerprint {:#010x} (host {:#010x}) {}\n",
         fp,
         N::EXPECTED_FINGERPRINT,
         if weights_ok { "ok" } else { "DIFFERENT" }
     );
 
+    let mut output = Tensor::<N::Output>::zeros();
     let mut cmp = Comparison::default();
+    let mut vs_torch = Comparison::default();
     let mut stack = StackUse::default();
+    let (mut correct, mut labelled, mut same_class_as_torch) = (0, 0, 0);
+    let mut step_sums = [0u64; MAX_STEPS];
+    let mut probed_sum = 0;
     for k in 0..N::INPUTS {
-        N::input(k, &mut ws.input);
+        let Some(input) = N::input(k) else {
+            say!("{}: no input {k}\n", N::NAME);
+            return false;
+        };
+        let want = N::EXPECTED.get(k).copied().unwrap_or(&[]);
+        let torch = N::torch(k);
+
+        // Plain `forward_into`: the instruction count and the stack of an inference.
         let painted = Painted::new();
         let t0 = platform::instructions();
-        infer(&ws.net, &ws.input, &mut ws.output, &mut ws.scratch);
+        infer(net, input, &mut output, scratch);
         let t1 = platform::instructions();
         stack = stack.max(painted.used());
-        corrupt_if_testing(ws.output.as_mut_slice());
-        let want = N::EXPECTED.get(k).copied().unwrap_or(&[]);
-        cmp.add(ws.output.as_slice(), want);
+        corrupt_if_testing(output.as_mut_slice());
+        cmp.add(output.as_slice(), want);
+        vs_torch.add(output.as_slice(), torch);
+        let class = output.argmax();
+        same_class_as_torch += usize::from(class == argmax(torch));
+        say!("input {k}: ");
+        if let Some(label) = N::label(k) {
+            labelled += 1;
+            correct += usize::from(class == usize::from(label));
+            say!("label {label}, ");
+        }
         say!(
-            "input {k}: class {} (host {}), {} instructions, {} per MAC\n  logits {}\n",
-            ws.output.argmax(),
+            "class {class} (host {}, PyTorch {}), {} instructions, {} per MAC\n  logits {}\n",
             argmax(want),
+            argmax(torch),
             t1 - t0,
             Ratio(t1 - t0, N::MACS as u64),
-            Floats(ws.output.as_slice())
+            Floats(output.as_slice())
         );
         say!("@infer net={} input={k} instructions={}\n", N::NAME, t1 - t0);
+
+        // The same inference through `forward_into_probed`: the counter read between steps.
+        let mut marks = [0u64; MAX_STEPS + 1];
+        infer_probed(net, input, &mut output, scratch, &mut marks);
+        corrupt_if_testing(output.as_mut_slice());
+        cmp.add(output.as_slice(), want);
+        let steps = N::STEPS.len();
+        for (i, sum) in step_sums.iter_mut().enumerate().take(steps) {
+            *sum += marks.get(i + 1).zip(marks.get(i)).map_or(0, |(b, a)| b - a);
+        }
+        probed_sum += marks.get(steps).zip(marks.first()).map_or(0, |(b, a)| b - a);
     }
+
+    let inputs = N::INPUTS.max(1) as u64;
+    say!(
+        "per step (forward_into_probed, mean of {} inputs, resolution {} instructions):\n",
+        N::INPUTS,
+        platform::RESOLUTION
+    );
+    for (i, (step, &sum)) in N::STEPS.iter().zip(&step_sums).enumerate() {
+        let mean = sum / inputs;
+        say!("  step {i}: layers {} ({}): {} instructions", step.layers, step.name, mean);
+        if step.macs > 0 {
+            say!(", {} MACs, {} per MAC", step.macs, Ratio(mean, step.macs as u64));
+        }
+        say!(
+            "\n@step net={} step={i} macs={} instructions={mean} ; layers={} ; name={}\n",
+            N::NAME,
+            step.macs,
+            step.layers,
+            step.name
+        );
+    }
+    say!(
+        "  all steps: {} instructions, {} per MAC\n@probed net={} instructions={}\n",
+        probed_sum / inputs,
+        Ratio(probed_sum / inputs, N::MACS as u64),
+        N::NAME,
+        probed_sum / inputs
+    );
+
     if stack.window_overflowed {
         say!("stack: used more than the painted window ({} B): raise WINDOW\n", WINDOW);
     }
@@ -105,26 +175,20 @@ fn run<N: Bench>(ws: Option<&'static mut Workspace<N>>) -> bool {
     );
     say!("@stack net={} total={} call={}\n", N::NAME, stack.from_top, stack.by_call);
 
-    // Layer by layer, on the last input: the same steps as `forward_into`, timed one by one.
-    let mut timer = StepTimer::default();
-    let t0 = platform::instructions();
-    let layers = ws.net.forward_by_layer(&ws.input, &mut ws.by_layer, &mut ws.scratch, &mut timer);
-    let total = platform::instructions() - t0;
-    let last = N::INPUTS.saturating_sub(1);
-    let want = N::EXPECTED.get(last).copied().unwrap_or(&[]);
-    corrupt_if_testing(ws.by_layer.as_mut_slice());
-    cmp.add(ws.by_layer.as_slice(), want);
-    say!(
-        "layer by layer (input {last}, {layers} layers, {total} instructions in all, resolution {}):\n",
-        platform::RESOLUTION
-    );
-    for &(step, instructions) in timer.steps.get(..timer.len).unwrap_or(&[]) {
-        print_step::<N>(step, instructions);
+    if labelled > 0 {
+        say!("accuracy: {correct} of {labelled} labelled inputs\n");
     }
-
+    say!(
+        "vs PyTorch: {} of {} outputs within 1e-5 * (1 + |PyTorch|), max |diff| {}, same class on {} of {} inputs\n",
+        vs_torch.count - vs_torch.mismatched,
+        vs_torch.count,
+        Float(vs_torch.max_abs_diff),
+        same_class_as_torch,
+        N::INPUTS
+    );
     let ok = cmp.ok() && weights_ok;
     say!(
-        "outputs: {} of {} within 1e-5 * (1 + |host|), {} bit-exact, max |diff| {}: {}\n",
+        "vs host (plain and probed runs): {} of {} outputs within 1e-5 * (1 + |host|), {} bit-exact, max |diff| {}: {}\n",
         cmp.count - cmp.mismatched,
         cmp.count,
         cmp.count - cmp.inexact,
@@ -132,12 +196,13 @@ fn run<N: Bench>(ws: Option<&'static mut Workspace<N>>) -> bool {
         if ok { "ok" } else { "MISMATCH" }
     );
     say!(
-        "@result net={} ok={} compared={} mismatched={} inexact={}\n",
+        "@result net={} ok={} compared={} mismatched={} inexact={} torch_mismatched={} correct={correct} labelled={labelled}\n",
         N::NAME,
         u8::from(ok),
         cmp.count,
         cmp.mismatched,
-        cmp.inexact
+        cmp.inexact,
+        vs_torch.mismatched
     );
     ok
 }
@@ -163,56 +228,21 @@ fn infer<N: Bench>(
     net.forward_into(input, output, scratch);
 }
 
-/// One line per step: its layers as PyTorch prints them, instructions, MACs, per MAC; and the
-/// same as an `@layer` line for scripts/firmware-report.sh.
-fn print_step<N: Bench>(step: Step, instructions: u64) {
-    say!("  {}\n    {} instructions", Names::<N>(step, core::marker::PhantomData), instructions);
-    if step.macs > 0 {
-        say!(", {} MACs, {} per MAC", step.macs, Ratio(instructions, step.macs as u64));
-    }
-    say!(
-        "\n@layer net={} first={} last={} macs={} instructions={} name={}\n",
-        N::NAME,
-        step.first,
-        step.last,
-        step.macs,
-        instructions,
-        Names::<N>(step, core::marker::PhantomData)
-    );
-}
-
-/// The layers of a step as `print(net)` shows them, joined by ` + `.
-struct Names<N>(Step, core::marker::PhantomData<N>);
-
-impl<N: Bench> core::fmt::Display for Names<N> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for layer in self.0.first..=self.0.last {
-            let sep = if layer == self.0.first { "" } else { " + " };
-            write!(f, "{sep}{}", line(N::TORCH_REPR, layer + 1).trim())?;
+/// `forward_into_probed` with the instruction counter read before each step and after the
+/// last: `marks[i]` when step `i` starts, `marks[STEPS.len()]` at the end.
+#[inline(never)]
+fn infer_probed<N: Bench>(
+    net: &N,
+    input: &Tensor<N::Input>,
+    output: &mut Tensor<N::Output>,
+    scratch: &mut N::Scratch,
+    marks: &mut [u64; MAX_STEPS + 1],
+) {
+    net.forward_into_probed(input, output, scratch, &mut |i| {
+        if let Some(mark) = marks.get_mut(i) {
+            *mark = platform::instructions();
         }
-        Ok(())
-    }
-}
-
-/// Line `n` of `text` (from 0; empty if there is none). By hand, on bytes with `get`: the
-/// standard `lines()` keeps a (never taken) panic path that would fail the `no-panic` link.
-fn line(text: &str, n: usize) -> &str {
-    let bytes = text.as_bytes();
-    let (mut start, mut count) = (0, 0);
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'\n' {
-            if count == n {
-                return utf8(bytes.get(start..i));
-            }
-            count += 1;
-            start = i + 1;
-        }
-    }
-    if count == n { utf8(bytes.get(start..)) } else { "" }
-}
-
-fn utf8(bytes: Option<&[u8]>) -> &str {
-    bytes.and_then(|b| core::str::from_utf8(b).ok()).unwrap_or("")
+    });
 }
 
 /// An `f32` in decimal with 9 digits after the point, rounded; written with integer
@@ -250,17 +280,6 @@ impl core::fmt::Display for Floats<'_> {
     }
 }
 
-/// The index of the largest value (`-` for none).
-fn argmax(values: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in values.iter().enumerate() {
-        if values.get(best).is_some_and(|&b| v > b) {
-            best = i;
-        }
-    }
-    best
-}
-
 /// `a / b` printed with two decimals, in integers.
 struct Ratio(u64, u64);
 
@@ -270,30 +289,6 @@ impl core::fmt::Display for Ratio {
         match (a * 100).checked_div(b) {
             Some(centi) => write!(f, "{}.{:02}", centi / 100, centi % 100),
             None => f.write_str("-"),
-        }
-    }
-}
-
-/// Records the instructions of each step of a layer-by-layer run.
-#[derive(Default)]
-struct StepTimer {
-    start: u64,
-    steps: [(Step, u64); 16],
-    len: usize,
-}
-
-impl Probe for StepTimer {
-    #[inline(always)]
-    fn before(&mut self) {
-        self.start = platform::instructions();
-    }
-
-    #[inline(always)]
-    fn after(&mut self, step: Step) {
-        let spent = platform::instructions() - self.start;
-        if let Some(slot) = self.steps.get_mut(self.len) {
-            *slot = (step, spent);
-            self.len += 1;
         }
     }
 }
