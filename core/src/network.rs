@@ -89,6 +89,8 @@ pub trait Network {
     const MACS: usize;
     /// The size of [`Network::Scratch`] in bytes.
     const SCRATCH_BYTES: usize;
+    /// The execution plan: one row per step of [`Network::forward_into`].
+    const STEPS: &'static [StepSummary];
 
     /// A zeroed scratch buffer.
     fn new_scratch() -> Self::Scratch;
@@ -100,6 +102,16 @@ pub trait Network {
         input: &Tensor<Self::Input>,
         output: &mut Tensor<Self::Output>,
         scratch: &mut Self::Scratch,
+    );
+
+    /// [`Network::forward_into`], calling `probe(i)` before step `i` of [`Network::STEPS`]
+    /// and `probe(STEPS.len())` after the last (to time each step on a target).
+    fn forward_into_probed<P: FnMut(usize)>(
+        &self,
+        input: &Tensor<Self::Input>,
+        output: &mut Tensor<Self::Output>,
+        scratch: &mut Self::Scratch,
+        probe: &mut P,
     );
 
     /// Runs the network and returns the output; the scratch buffer lives on the stack.

@@ -54,10 +54,12 @@ impl<S: Shape> Tensor<S> {
         S::DIMS
     }
 
-    /// A tensor of zeros.
+    /// A tensor of zeros; `const`, so an output buffer can be a `static`.
     #[must_use]
-    pub fn zeros() -> Self {
-        Self { data: GenericArray::default(), shape: PhantomData }
+    pub const fn zeros() -> Self {
+        // SAFETY: a `GenericArray<f32, _>` is an array of `f32`s, and all-zero bits are `0.0`.
+        let data = unsafe { core::mem::zeroed::<GenericArray<f32, S::Len>>() };
+        Self { data, shape: PhantomData }
     }
 
     /// A tensor whose element at flat index `i` is `f(i)`.

@@ -908,6 +908,7 @@ fn network_trait_impl(net: &Checked, types: &StageTypes) -> TokenStream {
             const PARAMS: usize = Self::PARAMS;
             const MACS: usize = Self::MACS;
             const SCRATCH_BYTES: usize = Self::SCRATCH_BYTES;
+            const STEPS: &'static [::staticnn::network::StepSummary] = Self::STEPS;
 
             fn new_scratch() -> Self::Scratch {
                 Self::new_scratch()
@@ -920,6 +921,16 @@ fn network_trait_impl(net: &Checked, types: &StageTypes) -> TokenStream {
                 scratch: &mut Self::Scratch,
             ) {
                 Self::forward_into(self, input, output, scratch);
+            }
+
+            fn forward_into_probed<P: FnMut(usize)>(
+                &self,
+                input: &::staticnn::tensor::Tensor<Self::Input>,
+                output: &mut ::staticnn::tensor::Tensor<Self::Output>,
+                scratch: &mut Self::Scratch,
+                probe: &mut P,
+            ) {
+                Self::forward_into_probed(self, input, output, scratch, probe);
             }
 
             fn visit_parameters(&self, f: &mut ::staticnn::network::StateDictVisitor<'_>) {

@@ -20,7 +20,7 @@ pub mod expected;
 pub use staticnn;
 
 use staticnn::network;
-use staticnn::network::{Network, StepSummary};
+use staticnn::network::Network;
 use staticnn::tensor::Tensor;
 
 network! {
@@ -55,14 +55,12 @@ network! {
     }
 }
 
-/// What the firmware needs to run, check and time one network. (`network!` generates
-/// `trained`, `STEPS` and `forward_into_probed` as inherent items; this trait makes them
-/// usable from generic code.)
+/// What the firmware needs to run, check and time one network, beyond [`Network`] (which has
+/// `STEPS` and `forward_into_probed`). `network!` generates `trained` as an inherent item;
+/// this trait makes it usable from generic code.
 pub trait Bench: Network + Sync + 'static {
     /// A short name for reports.
     const NAME: &'static str;
-    /// The execution plan: one row per step of `forward_into`.
-    const STEPS: &'static [StepSummary];
     /// How many inputs the firmware runs ([`Bench::input`]).
     const INPUTS: usize;
     /// The host's outputs, one row per input ([`expected`]).
@@ -81,36 +79,13 @@ pub trait Bench: Network + Sync + 'static {
 
     /// PyTorch's output for input `k` (empty if `k >= INPUTS`).
     fn torch(k: usize) -> &'static [f32];
-
-    /// `forward_into`, calling `probe(i)` before step `i` of [`Bench::STEPS`] and
-    /// `probe(STEPS.len())` after the last.
-    fn forward_into_probed(
-        &self,
-        input: &Tensor<Self::Input>,
-        output: &mut Tensor<Self::Output>,
-        scratch: &mut Self::Scratch,
-        probe: &mut impl FnMut(usize),
-    );
 }
 
-/// The parts of `Bench` that only forward to what `network!` generated.
+/// The part of `Bench` that only forwards to what `network!` generated.
 macro_rules! generated {
     ($net:ty) => {
-        const STEPS: &'static [StepSummary] = <$net>::STEPS;
-
         fn trained() -> &'static Self {
             <$net>::trained()
-        }
-
-        #[inline(always)]
-        fn forward_into_probed(
-            &self,
-            input: &Tensor<Self::Input>,
-            output: &mut Tensor<Self::Output>,
-            scratch: &mut Self::Scratch,
-            probe: &mut impl FnMut(usize),
-        ) {
-            <$net>::forward_into_probed(self, input, output, scratch, probe);
         }
     };
 }
