@@ -118,12 +118,14 @@ mod avx {
 
         #[inline(always)]
         fn splat(x: f32) -> Self {
-            Self(_mm256_set1_ps(x))
+            // SAFETY: this module is compiled only with AVX2 and FMA enabled for the build.
+            Self(unsafe { _mm256_set1_ps(x) })
         }
 
         #[inline(always)]
         fn mul_add(self, a: Self, b: Self) -> Self {
-            Self(_mm256_fmadd_ps(a.0, b.0, self.0))
+            // SAFETY: as in `splat`: the build enables FMA.
+            Self(unsafe { _mm256_fmadd_ps(a.0, b.0, self.0) })
         }
 
         #[inline(always)]
