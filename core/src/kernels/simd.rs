@@ -36,6 +36,34 @@ pub trait Vector: Copy {
     /// # Safety
     /// `p..p + LANES` must be writable.
     unsafe fn store(self, p: *mut f32);
+
+    /// Stores the first `dst.len()` lanes (all of them if `dst` is longer).
+    #[inline(always)]
+    fn store_first(self, dst: &mut [f32]) {
+        if dst.len() >= Self::LANES {
+            // SAFETY: `dst` holds at least `LANES` floats.
+            unsafe { self.store(dst.as_mut_ptr()) };
+        } else {
+            for (d, s) in dst.iter_mut().zip(self.to_array().as_ref()) {
+                *d = *s;
+            }
+        }
+    }
+
+    /// Loads the first `src.len()` lanes (all of them if `src` is longer), zeros after them.
+    #[inline(always)]
+    fn load_first(src: &[f32]) -> Self {
+        if src.len() >= Self::LANES {
+            // SAFETY: `src` holds at least `LANES` floats.
+            unsafe { Self::load(src.as_ptr()) }
+        } else {
+            let mut a = Self::zeros();
+            for (d, s) in a.as_mut().iter_mut().zip(src) {
+                *d = *s;
+            }
+            Self::from_array(a)
+        }
+    }
 }
 
 /// The vector of this build: [`F32x8`] with AVX2 and FMA, [`F32x4`] otherwise.
@@ -103,8 +131,22 @@ pub use avx::F32x8;
 mod avx {
     use super::Vector;
     use core::arch::x86_64::{
-        __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_storeu_ps,
+        __m256, __m256i, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps,
+        _mm256_maskstore_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32,
+        _mm256_storeu_ps,
     };
+
+    /// All ones in the lanes below `n`: the mask of `maskload`/`maskstore`.
+    #[inline(always)]
+    fn first_lanes(n: usize) -> __m256i {
+        // SAFETY: the build enables AVX2 (this module is compiled only then).
+        unsafe {
+            _mm256_cmpgt_epi32(
+                _mm256_set1_epi32(n as i32),
+                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+            )
+        }
+    }
 
     /// Eight lanes in an AVX register, multiply-add with FMA.
     #[derive(Clone, Copy, Debug)]
@@ -151,6 +193,22 @@ mod avx {
         unsafe fn load(p: *const f32) -> Self {
             // SAFETY: the caller guarantees `p..p + 8` is readable; `loadu` needs no alignment.
             Self(unsafe { _mm256_loadu_ps(p) })
+        }
+
+        #[inline(always)]
+        fn store_first(self, dst: &mut [f32]) {
+            let n = if dst.len() < 8 { dst.len() } else { 8 };
+            // SAFETY: the mask enables lanes `0..n` only, which are inside `dst`; masked-off
+            // lanes are neither written nor accessed (they cannot fault).
+            unsafe { _mm256_maskstore_ps(dst.as_mut_ptr(), first_lanes(n), self.0) }
+        }
+
+        #[inline(always)]
+        fn load_first(src: &[f32]) -> Self {
+            let n = if src.len() < 8 { src.len() } else { 8 };
+            // SAFETY: as in `store_first`: only lanes `0..n`, inside `src`, are read; the
+            // others are zero.
+            Self(unsafe { _mm256_maskload_ps(src.as_ptr(), first_lanes(n)) })
         }
 
         #[inline(always)]
