@@ -206,7 +206,14 @@ pub const fn plan<G: ConvGeometry>(lanes: usize, max_acc: usize, max_mr: usize) 
 /// constant.
 struct Tiling<G, const MAX_MR: usize>(core::marker::PhantomData<G>);
 
-impl<G: ConvGeometry, const MAX_MR: usize> Tiling<G, MAX_MR> {
+/// A plan as a constant of a type: the kernels read its fields as constants even where the
+/// compiler does not inline them into one function.
+trait Planned {
+    /// The plan.
+    const PLAN: Plan;
+}
+
+impl<G: ConvGeometry, const MAX_MR: usize> Planned for Tiling<G, MAX_MR> {
     const PLAN: Plan = plan::<G>(Native::LANES, Native::MAX_ACC, MAX_MR);
 }
 
@@ -237,15 +244,16 @@ pub fn conv_tiled<G: ConvGeometry>(
     output: &mut [f32],
     mut finish: impl FnMut(usize, &mut [f32]),
 ) {
-    let plan = Tiling::<G, MAX_BLOCK>::PLAN;
+    type T<G> = Tiling<G, MAX_BLOCK>;
+    let plan = T::<G>::PLAN;
     let plane = G::OUT_PLANE;
-    with_panel::<G, MAX_BLOCK>(|panel| {
+    with_panel::<T<G>>(|panel| {
         let mut panel_group = usize::MAX;
-        for_each_block::<G>(plan, |group, oc0, skip| {
+        for_each_block::<G, T<G>>(|group, oc0, skip| {
             let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
             let panel_ready = panel_group == group;
             let args = Block { input, weight, bias, group, oc0, skip, panel_ready };
-            dispatch::<G>(plan, &args, panel, dest);
+            dispatch::<G, T<G>>(&args, panel, dest);
             if plan.chunk >= G::IN_PER_GROUP {
                 panel_group = group; // the panel holds the whole group: reuse it
             }
@@ -265,15 +273,16 @@ pub fn conv_tiled_buffered<G: ConvGeometry>(
     buffer: &mut [f32],
     mut finish: impl FnMut(usize, &mut [f32]),
 ) {
-    let plan = Tiling::<G, BUFFERED_BLOCK>::PLAN;
+    type T<G> = Tiling<G, BUFFERED_BLOCK>;
+    let plan = T::<G>::PLAN;
     let plane = G::OUT_PLANE;
-    with_panel::<G, BUFFERED_BLOCK>(|panel| {
+    with_panel::<T<G>>(|panel| {
         let mut panel_group = usize::MAX;
-        for_each_block::<G>(plan, |group, oc0, skip| {
+        for_each_block::<G, T<G>>(|group, oc0, skip| {
             let Some(dest) = buffer.get_mut(..plan.mr * plane) else { return };
             let panel_ready = panel_group == group;
             let args = Block { input, weight, bias, group, oc0, skip, panel_ready };
-            dispatch::<G>(plan, &args, panel, dest);
+            dispatch::<G, T<G>>(&args, panel, dest);
             if plan.chunk >= G::IN_PER_GROUP {
                 panel_group = group; // the panel holds the whole group: reuse it
             }
@@ -299,8 +308,8 @@ fn finish_planes(
 /// Runs `f` with a zeroed panel large enough for `G` (no stack for a 1×1 convolution, and
 /// small panels for small inputs). With zero padding, [`build_panel`] relies on the zeros.
 #[inline(always)]
-fn with_panel<G: ConvGeometry, const MAX_MR: usize>(f: impl FnOnce(&mut [f32])) {
-    let plan = Tiling::<G, MAX_MR>::PLAN;
+fn with_panel<T: Planned>(f: impl FnOnce(&mut [f32])) {
+    let plan = T::PLAN;
     let need = if plan.flat { 0 } else { plan.chunk * plan.cs };
     if need == 0 {
         f(&mut []);
@@ -317,7 +326,8 @@ fn with_panel<G: ConvGeometry, const MAX_MR: usize>(f: impl FnOnce(&mut [f32])) 
 /// block of a group moves back to stay inside it, and `skip` is how many of its channels the
 /// previous block already computed.
 #[inline(always)]
-fn for_each_block<G: ConvGeometry>(plan: Plan, mut f: impl FnMut(usize, usize, usize)) {
+fn for_each_block<G: ConvGeometry, T: Planned>(mut f: impl FnMut(usize, usize, usize)) {
+    let plan = T::PLAN;
     for group in 0..G::GROUPS {
         let mut next = 0;
         while next < G::OUT_PER_GROUP {
@@ -344,11 +354,12 @@ struct Block<'a> {
 
 /// Calls the block kernel compiled for the plan's tile shape.
 #[inline(always)]
-fn dispatch<G: ConvGeometry>(plan: Plan, b: &Block<'_>, panel: &mut [f32], dest: &mut [f32]) {
+fn dispatch<G: ConvGeometry, T: Planned>(b: &Block<'_>, panel: &mut [f32], dest: &mut [f32]) {
+    let plan = T::PLAN;
     macro_rules! shapes {
         ($(($mr:literal, $nv:literal)),*) => {
             match (plan.mr, plan.nv) {
-                $(($mr, $nv) => block::<Native, G, $mr, $nv>(plan, b, panel, dest),)*
+                $(($mr, $nv) => block::<Native, G, T, $mr, $nv>(b, panel, dest),)*
                 _ => {}
             }
         };
@@ -380,12 +391,12 @@ fn dispatch<G: ConvGeometry>(plan: Plan, b: &Block<'_>, panel: &mut [f32], dest:
 /// Computes one block of `MR` output channels into `dest` (`MR` planes), one chunk of input
 /// channels after another.
 #[inline(always)]
-fn block<V: Vector, G: ConvGeometry, const MR: usize, const NV: usize>(
-    plan: Plan,
+fn block<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
     b: &Block<'_>,
     panel: &mut [f32],
     dest: &mut [f32],
 ) {
+    let plan = T::PLAN;
     let per_out = G::IN_PER_GROUP * G::TAPS;
     let mut c0 = 0;
     while c0 < G::IN_PER_GROUP {
@@ -402,7 +413,7 @@ fn block<V: Vector, G: ConvGeometry, const MR: usize, const NV: usize>(
             x
         } else {
             if !b.panel_ready {
-                build_panel::<G>(plan, b.input, first_in, cc, panel);
+                build_panel::<G, T>(b.input, first_in, cc, panel);
             }
             panel
         };
@@ -410,7 +421,7 @@ fn block<V: Vector, G: ConvGeometry, const MR: usize, const NV: usize>(
         while g0 < plan.vectors {
             let start = if g0 + NV > plan.vectors { plan.vectors - NV } else { g0 };
             let t = Tile { c0, cc, start, skip_vectors: g0 - start };
-            tile::<V, G, MR, NV>(plan, b, &t, w, src, dest);
+            tile::<V, G, T, MR, NV>(b, &t, w, src, dest);
             g0 = start + NV;
         }
         c0 += cc;
@@ -429,7 +440,8 @@ struct Tile {
 /// Where vector `g` of the plane is: its offset in the output plane, its width, and its offset
 /// in a panel channel.
 #[inline(always)]
-fn position<G: ConvGeometry>(plan: Plan, lanes: usize, g: usize) -> (usize, usize, usize) {
+fn position<G: ConvGeometry, T: Planned>(lanes: usize, g: usize) -> (usize, usize, usize) {
+    let plan = T::PLAN;
     if plan.flat {
         // The last vector moves back to end at the plane's end (the plane has >= LANES).
         let at = if (g + 1) * lanes > plan.ow { plan.ow - lanes } else { g * lanes };
@@ -465,17 +477,17 @@ fn kernel_rows<G: ConvGeometry>(first: usize, last: usize) -> (usize, usize) {
 /// Computes one tile: accumulators from the bias (first chunk) or the partial sums in `dest`,
 /// the micro-kernel over the chunk, then the stores.
 #[inline(always)]
-fn tile<V: Vector, G: ConvGeometry, const MR: usize, const NV: usize>(
-    plan: Plan,
+fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
     b: &Block<'_>,
     t: &Tile,
     w: &[f32],
     src: &[f32],
     dest: &mut [f32],
 ) {
+    let plan = T::PLAN;
     let plane = G::OUT_PLANE;
     let pos: [(usize, usize, usize); NV] =
-        core::array::from_fn(|v| position::<G>(plan, V::LANES, t.start + v));
+        core::array::from_fn(|v| position::<G, T>(V::LANES, t.start + v));
     let mut acc: [[V; NV]; MR] = core::array::from_fn(|r| {
         if t.c0 == 0 {
             let bias = b.bias.and_then(|bias| bias.get(b.oc0 + r)).copied().unwrap_or(0.0);
@@ -500,7 +512,7 @@ fn tile<V: Vector, G: ConvGeometry, const MR: usize, const NV: usize>(
         if src_end + V::LANES <= src.len() && w_end <= w.len() {
             // SAFETY: the micro-kernel reads `src` up to `src_end + LANES` and `w` below
             // `w_end`, both checked just above.
-            unsafe { micro::<V, G, MR, NV>(plan, &mut acc, w, src, t.cc, kh_lo, kh_hi, bases) };
+            unsafe { micro::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, kh_lo, kh_hi, bases) };
         }
     }
     for (r, row) in acc.iter().enumerate().skip(b.skip) {
@@ -520,8 +532,7 @@ fn tile<V: Vector, G: ConvGeometry, const MR: usize, const NV: usize>(
 /// floats and `w` must hold `(MR - 1) * IN_PER_GROUP * TAPS + channels * TAPS`.
 #[inline(always)]
 #[allow(clippy::needless_range_loop)] // the indices address several arrays at once
-unsafe fn micro<V: Vector, G: ConvGeometry, const MR: usize, const NV: usize>(
-    plan: Plan,
+unsafe fn micro<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
     acc: &mut [[V; NV]; MR],
     w: &[f32],
     src: &[f32],
@@ -530,6 +541,7 @@ unsafe fn micro<V: Vector, G: ConvGeometry, const MR: usize, const NV: usize>(
     kh_hi: usize,
     bases: [usize; NV],
 ) {
+    let plan = T::PLAN;
     let [_, _, k_w] = G::KERNEL;
     let [_, _, s_w] = G::STRIDE;
     let [_, _, d_w] = G::DILATION;
@@ -560,13 +572,13 @@ unsafe fn micro<V: Vector, G: ConvGeometry, const MR: usize, const NV: usize>(
 /// positions inside the input are written: the rest of the panel is zero from
 /// [`with_panel`] and stays so, whichever channels the panel holds.
 #[inline(always)]
-fn build_panel<G: ConvGeometry>(
-    plan: Plan,
+fn build_panel<G: ConvGeometry, T: Planned>(
     input: &[f32],
     first: usize,
     count: usize,
     panel: &mut [f32],
 ) {
+    let plan = T::PLAN;
     let [_, in_h, in_w] = G::IN;
     let [_, _, s_w] = G::STRIDE;
     let [_, p_h, p_w] = G::PAD;
