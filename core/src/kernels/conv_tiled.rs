@@ -94,9 +94,10 @@ const fn kw_offset(kw: usize, dilation: usize, stride: usize, ph: usize) -> usiz
     (at % stride) * ph + at / stride
 }
 
-/// The cost, in half cycles, of all tiles of a `(mr, nv)` tiling: one step (one input channel
+/// The cost of all tiles of a `(mr, nv)` tiling: one step (one input channel
 /// and tap) issues `mr * nv` FMAs and `mr + nv` loads (two of each per cycle) and cannot be
 /// shorter than the FMA latency (4 cycles); each tile also loads and stores its accumulators.
+/// The units are sixteenths of a cycle.
 const fn tiling_cost(
     mr: usize,
     nv: usize,
@@ -114,13 +115,21 @@ const fn tiling_cost(
     if step < 8 {
         step = 8;
     }
-    blocks * tiles * (step * steps + 4 * mr * nv + 16)
+    // In sixteenths of a cycle; the loads also count a little when the FMAs dominate (they
+    // compete for issue slots), which prefers the squarer of two otherwise equal tiles.
+    let step = 8 * step + mr + nv;
+    blocks * tiles * (step * steps + 32 * mr * nv + 128)
 }
 
-/// The plan of geometry `G` for vectors of `lanes` lanes, at most `max_acc` accumulators and
-/// blocks of at most `max_mr` channels.
+/// The plan of geometry `G` for vectors of `lanes` lanes, at most `max_acc` accumulators,
+/// `registers` vector registers and blocks of at most `max_mr` channels.
 #[must_use]
-pub const fn plan<G: ConvGeometry>(lanes: usize, max_acc: usize, max_mr: usize) -> Plan {
+pub const fn plan<G: ConvGeometry>(
+    lanes: usize,
+    max_acc: usize,
+    registers: usize,
+    max_mr: usize,
+) -> Plan {
     let [in_d, in_h, in_w] = G::IN;
     let [out_d, out_h, out_w] = G::OUT;
     let [k_d, k_h, k_w] = G::KERNEL;
@@ -188,7 +197,7 @@ pub const fn plan<G: ConvGeometry>(lanes: usize, max_acc: usize, max_mr: usize) 
     while i < SHAPES.len() {
         let (mr, nv) = SHAPES[i];
         let fits = mr <= max_mr && mr <= G::OUT_PER_GROUP && nv <= p.vectors;
-        if fits && mr * nv <= max_acc {
+        if fits && mr * nv <= max_acc && mr * nv + nv < registers {
             let cost = tiling_cost(mr, nv, G::OUT_PER_GROUP, G::GROUPS, p.vectors, steps);
             if cost < best {
                 best = cost;
@@ -214,7 +223,7 @@ trait Planned {
 }
 
 impl<G: ConvGeometry, const MAX_MR: usize> Planned for Tiling<G, MAX_MR> {
-    const PLAN: Plan = plan::<G>(Native::LANES, Native::MAX_ACC, MAX_MR);
+    const PLAN: Plan = plan::<G>(Native::LANES, Native::MAX_ACC, Native::REGISTERS, MAX_MR);
 }
 
 /// Whether [`conv_tiled`] handles `G` (else use [`conv_plane`](super::conv::conv_plane)).
@@ -366,6 +375,14 @@ fn dispatch<G: ConvGeometry, T: Planned>(b: &Block<'_>, panel: &mut [f32], dest:
     }
     // Every entry of `SHAPES`; the plan is a constant, so only its shape is compiled.
     shapes!(
+        (6, 4),
+        (4, 6),
+        (8, 3),
+        (3, 8),
+        (2, 12),
+        (5, 4),
+        (4, 5),
+        (6, 3),
         (6, 2),
         (4, 3),
         (3, 4),

@@ -12,6 +12,9 @@ pub trait Vector: Copy {
     /// How many accumulators a register tile may use (the rest of the registers hold the
     /// operands).
     const MAX_ACC: usize;
+    /// Vector registers of the target (a tile's accumulators, one row of its input vectors
+    /// and a broadcast weight must fit).
+    const REGISTERS: usize;
     /// The lanes as an array.
     type Array: Copy + AsRef<[f32]> + AsMut<[f32]>;
 
@@ -81,6 +84,7 @@ impl Vector for F32x4 {
     const LANES: usize = 4;
     // Few enough for targets with 16 vector registers or 32 scalar ones to keep in registers.
     const MAX_ACC: usize = 8;
+    const REGISTERS: usize = 16;
     type Array = [f32; 4];
 
     #[inline(always)]
@@ -154,8 +158,10 @@ mod avx {
 
     impl Vector for F32x8 {
         const LANES: usize = 8;
-        // 16 registers: 12 accumulators, the operands of one step in the other four.
+        // 12 accumulators, the operands of one step in the other registers. With AVX-512VL
+        // the compiler has 32 vector registers, but larger tiles measured slower.
         const MAX_ACC: usize = 12;
+        const REGISTERS: usize = if cfg!(target_feature = "avx512vl") { 32 } else { 16 };
         type Array = [f32; 8];
 
         #[inline(always)]
