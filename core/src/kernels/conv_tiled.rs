@@ -503,20 +503,25 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
 ) {
     let plan = T::PLAN;
     let plane = G::OUT_PLANE;
-    let pos: [(usize, usize, usize); NV] =
-        core::array::from_fn(|v| position::<G, T>(V::LANES, t.start + v));
-    let mut acc: [[V; NV]; MR] = core::array::from_fn(|r| {
+    // Plain loops rather than `array::from_fn`, whose closures the compiler may leave
+    // out of line, spilling the accumulators through memory.
+    let mut pos = [(0, 0, 0); NV];
+    let mut bases = [0; NV];
+    for v in 0..NV {
+        pos[v] = position::<G, T>(V::LANES, t.start + v);
+        bases[v] = pos[v].2;
+    }
+    let mut acc = [[V::splat(0.0); NV]; MR];
+    for (r, row) in acc.iter_mut().enumerate() {
         if t.c0 == 0 {
             let bias = b.bias.and_then(|bias| bias.get(b.oc0 + r)).copied().unwrap_or(0.0);
-            [V::splat(bias); NV]
+            *row = [V::splat(bias); NV];
         } else {
-            core::array::from_fn(|v| {
-                let (at, width, _) = pos[v];
-                V::load_first(dest.get(r * plane + at..r * plane + at + width).unwrap_or(&[]))
-            })
+            for (a, &(at, width, _)) in row.iter_mut().zip(&pos) {
+                *a = V::load_first(dest.get(r * plane + at..r * plane + at + width).unwrap_or(&[]));
+            }
         }
-    });
-    let bases: [usize; NV] = core::array::from_fn(|v| pos[v].2);
+    }
     let (kh_lo, kh_hi) = if plan.flat {
         (0, 1)
     } else {
@@ -571,8 +576,10 @@ unsafe fn micro<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const N
                 let tap = c * G::TAPS + kh * k_w + kw;
                 // SAFETY: `off + bases[v] + LANES` and `r * per_out + tap` stay within the
                 // extents the caller guarantees (c < channels, kh < kh_hi, kw < KW).
-                let x: [V; NV] =
-                    core::array::from_fn(|v| unsafe { V::load(src.add(off + bases[v])) });
+                let mut x = [V::splat(0.0); NV];
+                for v in 0..NV {
+                    x[v] = unsafe { V::load(src.add(off + bases[v])) };
+                }
                 for r in 0..MR {
                     let wv = V::splat(unsafe { *w.add(r * per_out + tap) });
                     for v in 0..NV {
