@@ -70,6 +70,11 @@ fn main() {
             t!(Dw);
         }
     }
+    if which == "PwPool" {
+        for _ in 0..20 {
+            t!(PwPool);
+        }
+    }
     if which == "C1" {
         for _ in 0..20 {
             t!(C1);

@@ -256,12 +256,21 @@ pub fn conv_tiled<G: ConvGeometry>(
     type T<G> = Tiling<G, MAX_BLOCK>;
     let plan = T::<G>::PLAN;
     let plane = G::OUT_PLANE;
+    if plan.flat {
+        flat_pixels_outer::<G, T<G>>(input, weight, bias, output);
+        let planes = output.chunks_exact_mut(plane).take(G::C_OUT);
+        for (oc, p) in planes.enumerate() {
+            finish(oc, p);
+        }
+        return;
+    }
     with_panel::<T<G>>(|panel| {
         let mut panel_group = usize::MAX;
         for_each_block::<G, T<G>>(|group, oc0, skip| {
             let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
             let panel_ready = panel_group == group;
-            let args = Block { input, weight, bias, group, oc0, skip, panel_ready };
+            let vectors = (0, plan.vectors);
+            let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
             dispatch::<G, T<G>>(&args, panel, dest);
             if plan.chunk >= G::IN_PER_GROUP {
                 panel_group = group; // the panel holds the whole group: reuse it
@@ -290,7 +299,8 @@ pub fn conv_tiled_buffered<G: ConvGeometry>(
         for_each_block::<G, T<G>>(|group, oc0, skip| {
             let Some(dest) = buffer.get_mut(..plan.mr * plane) else { return };
             let panel_ready = panel_group == group;
-            let args = Block { input, weight, bias, group, oc0, skip, panel_ready };
+            let vectors = (0, plan.vectors);
+            let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
             dispatch::<G, T<G>>(&args, panel, dest);
             if plan.chunk >= G::IN_PER_GROUP {
                 panel_group = group; // the panel holds the whole group: reuse it
@@ -298,6 +308,32 @@ pub fn conv_tiled_buffered<G: ConvGeometry>(
             finish_planes(dest, plane, oc0, skip, &mut finish);
         });
     });
+}
+
+/// A 1×1 convolution, pixels outermost: each tile's pixels of every input channel stay in
+/// the L1 cache while all blocks of output channels use them (the blocks' weights are small
+/// enough to stay too).
+#[inline(always)]
+fn flat_pixels_outer<G: ConvGeometry, T: Planned>(
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) {
+    let plan = T::PLAN;
+    let plane = G::OUT_PLANE;
+    let mut g0 = 0;
+    while g0 < plan.vectors {
+        let end = if g0 + plan.nv > plan.vectors { plan.vectors } else { g0 + plan.nv };
+        for_each_block::<G, T>(|group, oc0, skip| {
+            let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
+            let panel_ready = false;
+            let vectors = (g0, end);
+            let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
+            dispatch::<G, T>(&args, &mut [], dest);
+        });
+        g0 = end;
+    }
 }
 
 /// Calls `finish` on the planes of a block that it computed (not the `skip` overlapped ones).
@@ -359,6 +395,8 @@ struct Block<'a> {
     skip: usize,
     /// The panel already holds this group's input (one chunk, built by the previous block).
     panel_ready: bool,
+    /// The vectors of the plane to compute, `from..to`.
+    vectors: (usize, usize),
 }
 
 /// Calls the block kernel compiled for the plan's tile shape.
@@ -434,8 +472,8 @@ fn block<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usiz
             }
             panel
         };
-        let mut g0 = 0;
-        while g0 < plan.vectors {
+        let (mut g0, end) = b.vectors;
+        while g0 < end {
             let start = if g0 + NV > plan.vectors { plan.vectors - NV } else { g0 };
             let t = Tile { c0, cc, start, skip_vectors: g0 - start };
             tile::<V, G, T, MR, NV>(b, &t, w, src, dest);
