@@ -75,6 +75,11 @@ fn main() {
             t!(PwPool);
         }
     }
+    if which == "PwPlain" {
+        for _ in 0..20 {
+            t!(PwPlain);
+        }
+    }
     if which == "C1" {
         for _ in 0..20 {
             t!(C1);

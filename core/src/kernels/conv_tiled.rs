@@ -86,7 +86,13 @@ pub struct Plan {
     kh_step: usize,
     /// The largest panel offset of a kernel column.
     kw_max: usize,
+    /// Each vector is a whole output row and the input rows of a tile fit in registers: the
+    /// micro-kernel loads each panel row once per kernel column ([`micro_rows`]).
+    sliding: bool,
 }
+
+/// Most input rows [`micro_rows`] keeps in registers.
+const MAX_SPAN: usize = 16;
 
 /// Panel offset of kernel column `kw`: its phase, then its index within the phase.
 const fn kw_offset(kw: usize, dilation: usize, stride: usize, ph: usize) -> usize {
@@ -151,6 +157,7 @@ pub const fn plan<G: ConvGeometry>(
         chunk: G::IN_PER_GROUP,
         kh_step: 0,
         kw_max: 0,
+        sliding: false,
     };
     if in_d != 1 || out_d != 1 || k_d != 1 || G::OUT_PLANE == 0 || G::IN_PER_GROUP == 0 {
         return p; // 3-d convolutions keep the reference kernel
@@ -208,6 +215,12 @@ pub const fn plan<G: ConvGeometry>(
         i += 1;
     }
     p.supported = best < usize::MAX;
+    // Measured: it pays when the input loads dominate (one channel per tile, as in depthwise
+    // convolutions); with several channels the weight broadcasts dominate and it was slower.
+    if !p.flat && p.cv == 1 && p.mr == 1 {
+        let span = (p.nv - 1) * s_h + (k_h - 1) * d_h + 1;
+        p.sliding = span <= MAX_SPAN && p.mr * p.nv + span < registers;
+    }
     p
 }
 
@@ -562,6 +575,8 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     }
     let (kh_lo, kh_hi) = if plan.flat {
         (0, 1)
+    } else if plan.sliding {
+        (0, G::KERNEL[1]) // every row, the padding ones read zeros
     } else {
         kernel_rows::<G>(t.start / plan.cv, (t.start + NV - 1) / plan.cv)
     };
@@ -572,7 +587,13 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
         if src_end + V::LANES <= src.len() && w_end <= w.len() {
             // SAFETY: the micro-kernel reads `src` up to `src_end + LANES` and `w` below
             // `w_end`, both checked just above.
-            unsafe { micro::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, kh_lo, kh_hi, bases) };
+            unsafe {
+                if plan.sliding {
+                    micro_rows::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, bases[0]);
+                } else {
+                    micro::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, kh_lo, kh_hi, bases);
+                }
+            }
         }
     }
     for (r, row) in acc.iter().enumerate().skip(b.skip) {
@@ -622,6 +643,53 @@ unsafe fn micro<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const N
                     let wv = V::splat(unsafe { *w.add(r * per_out + tap) });
                     for v in 0..NV {
                         acc[r][v] = acc[r][v].mul_add(wv, x[v]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The micro-kernel when each of the `NV` vectors is a whole output row (consecutive rows
+/// from the one at panel offset `base`): for each kernel column it loads the
+/// `(NV - 1) * stride + (KH - 1) * dilation + 1` panel rows that the tile reads once, and each
+/// serves every `(vector, kernel row)` pair that reads it.
+///
+/// # Safety
+/// As [`micro`] with `kh_lo = 0`, `kh_hi = KH` and `bases[NV - 1] = base + (NV - 1) *
+/// stride * rl`.
+#[inline(always)]
+unsafe fn micro_rows<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
+    acc: &mut [[V; NV]; MR],
+    w: &[f32],
+    src: &[f32],
+    channels: usize,
+    base: usize,
+) {
+    let plan = T::PLAN;
+    let [_, k_h, k_w] = G::KERNEL;
+    let [_, s_h, s_w] = G::STRIDE;
+    let [_, d_h, d_w] = G::DILATION;
+    let per_out = G::IN_PER_GROUP * G::TAPS;
+    let span = (NV - 1) * s_h + (k_h - 1) * d_h + 1;
+    let (w, src) = (w.as_ptr(), src.as_ptr());
+    for c in 0..channels {
+        for kw in 0..k_w {
+            let col = c * plan.cs + base + kw_offset(kw, d_w, s_w, plan.ph);
+            let mut x = [V::splat(0.0); MAX_SPAN];
+            for (j, x) in x.iter_mut().enumerate().take(span) {
+                // SAFETY: row `j < span` of this column is inside the caller's extent.
+                *x = unsafe { V::load(src.add(col + j * plan.rl)) };
+            }
+            for kh in 0..k_h {
+                let tap = c * G::TAPS + kh * k_w + kw;
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    // SAFETY: `r * per_out + tap` is inside the caller's weight extent.
+                    let wv = V::splat(unsafe { *w.add(r * per_out + tap) });
+                    for (v, a) in acc.iter_mut().enumerate() {
+                        // The row is below `span <= MAX_SPAN` (a power of two): the mask
+                        // never changes it and leaves no bounds check.
+                        *a = a.mul_add(wv, x[(v * s_h + kh * d_h) & (MAX_SPAN - 1)]);
                     }
                 }
             }
