@@ -24,7 +24,7 @@ use crate::kernels::conv::ConvGeometry;
 use crate::kernels::simd::{Native, Vector};
 
 /// Output channels of the largest block when the caller writes straight into the output.
-pub const MAX_BLOCK: usize = 6;
+pub const MAX_BLOCK: usize = 8;
 /// Output channels of the largest block when the caller buffers a block of planes (pooling
 /// fused after the convolution): the buffer holds this many planes.
 pub const BUFFERED_BLOCK: usize = 4;
@@ -32,28 +32,24 @@ pub const BUFFERED_BLOCK: usize = 4;
 /// channels, the partial sums kept in the output planes.
 const PANEL_CAP: usize = 4096;
 
-/// Tile shapes `(MR, NV)` the kernel is compiled for, by preference on equal cost.
-const SHAPES: [(usize, usize); 19] = [
-    (6, 2),
-    (4, 3),
-    (3, 4),
-    (2, 6),
-    (1, 12),
-    (5, 2),
-    (2, 5),
-    (3, 3),
-    (4, 2),
-    (2, 4),
-    (1, 8),
-    (3, 2),
-    (2, 3),
-    (1, 6),
-    (2, 2),
-    (4, 1),
-    (1, 4),
-    (2, 1),
-    (1, 1),
-];
+/// Calls macro `$m` with the tile shapes `(MR, NV)` the kernel is compiled for, by preference
+/// on equal cost: the plan's list and the dispatch's arms come from this one list.
+macro_rules! with_shapes {
+    ($m:ident) => {
+        $m! {
+            (6, 4), (4, 6), (8, 3), (3, 6), (4, 4), (8, 2), (6, 2), (4, 3), (3, 4), (2, 6),
+            (1, 12), (5, 2), (2, 5), (3, 3), (4, 2), (2, 4), (1, 8), (3, 2), (2, 3), (1, 6),
+            (2, 2), (4, 1), (1, 4), (2, 1), (1, 1)
+        }
+    };
+}
+
+macro_rules! shape_list {
+    ($(($mr:literal, $nv:literal)),*) => { &[$(($mr, $nv)),*] };
+}
+
+/// Tile shapes `(MR, NV)` the kernel is compiled for.
+const SHAPES: &[(usize, usize)] = with_shapes!(shape_list);
 
 /// How a convolution is tiled: all sizes, computed at compile time from the geometry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -416,44 +412,16 @@ struct Block<'a> {
 #[inline(always)]
 fn dispatch<G: ConvGeometry, T: Planned>(b: &Block<'_>, panel: &mut [f32], dest: &mut [f32]) {
     let plan = T::PLAN;
-    macro_rules! shapes {
+    macro_rules! arms {
         ($(($mr:literal, $nv:literal)),*) => {
             match (plan.mr, plan.nv) {
                 $(($mr, $nv) => block::<Native, G, T, $mr, $nv>(b, panel, dest),)*
-                _ => {}
+                _ => {} // the plan only chooses shapes of the list
             }
         };
     }
-    // Every entry of `SHAPES`; the plan is a constant, so only its shape is compiled.
-    shapes!(
-        (6, 4),
-        (4, 6),
-        (8, 3),
-        (3, 8),
-        (2, 12),
-        (5, 4),
-        (4, 5),
-        (6, 3),
-        (6, 2),
-        (4, 3),
-        (3, 4),
-        (2, 6),
-        (1, 12),
-        (5, 2),
-        (2, 5),
-        (3, 3),
-        (4, 2),
-        (2, 4),
-        (1, 8),
-        (3, 2),
-        (2, 3),
-        (1, 6),
-        (2, 2),
-        (4, 1),
-        (1, 4),
-        (2, 1),
-        (1, 1)
-    );
+    // The plan is a constant, so only its shape is compiled.
+    with_shapes!(arms);
 }
 
 /// Computes one block of `MR` output channels into `dest` (`MR` planes), one chunk of input

@@ -160,7 +160,7 @@ mod avx {
         const LANES: usize = 8;
         // 12 accumulators, the operands of one step in the other registers. With AVX-512VL
         // the compiler has 32 vector registers, but larger tiles measured slower.
-        const MAX_ACC: usize = 12;
+        const MAX_ACC: usize = if cfg!(target_feature = "avx512vl") { 24 } else { 12 };
         const REGISTERS: usize = if cfg!(target_feature = "avx512vl") { 32 } else { 16 };
         type Array = [f32; 8];
 
