@@ -849,6 +849,17 @@ mod tests {
         narrow: Z(4, 3, 1, [6, 2], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
         padding_larger_than_input: AA(2, 3, 1, [2, 3], [3, 3], [1, 1], [1, 1], [2, 2], Zeros);
         single_channel_k1_pad: AB(1, 1, 1, [4, 4], [1, 1], [1, 1], [1, 1], [1, 1], Zeros);
+        depthwise_three_rows: AC(5, 5, 5, [3, 4], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
+        depthwise_strided_dilated: AD(3, 3, 3, [7, 4], [3, 3], [2, 2], [2, 2], [2, 2], Zeros);
+        depthwise_reflect: AE(4, 4, 4, [5, 3], [3, 3], [1, 1], [1, 1], [1, 1], Reflect);
+    }
+
+    #[test]
+    fn narrow_depthwise_tiles_load_each_row_once() {
+        geom!(Rows, 5, 5, 5, [3, 4], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
+        geom!(Strided, 3, 3, 3, [7, 4], [3, 3], [2, 2], [2, 2], [2, 2], Zeros);
+        assert!(Tiling::<Rows, MAX_BLOCK>::PLAN.sliding);
+        assert!(Tiling::<Strided, BUFFERED_BLOCK>::PLAN.sliding);
     }
 
     #[test]
