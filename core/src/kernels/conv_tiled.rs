@@ -789,7 +789,9 @@ mod tests {
         let mut finished = vec![0; G::C_OUT];
         conv_tiled::<G>(&input, &weight, bias, &mut got, |oc, plane| {
             finished[oc] += 1;
-            plane.iter_mut().for_each(|v| *v += 1.0); // the epilogue sees the finished plane
+            for v in plane.iter_mut() {
+                *v += 1.0; // the epilogue sees the finished plane
+            }
         });
         assert!(finished.iter().all(|&n| n == 1), "each channel finished once: {finished:?}");
         compare(&got, &want, 1.0, "conv_tiled");
@@ -858,8 +860,8 @@ mod tests {
     fn narrow_depthwise_tiles_load_each_row_once() {
         geom!(Rows, 5, 5, 5, [3, 4], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
         geom!(Strided, 3, 3, 3, [7, 4], [3, 3], [2, 2], [2, 2], [2, 2], Zeros);
-        assert!(Tiling::<Rows, MAX_BLOCK>::PLAN.sliding);
-        assert!(Tiling::<Strided, BUFFERED_BLOCK>::PLAN.sliding);
+        const { assert!(Tiling::<Rows, MAX_BLOCK>::PLAN.sliding) };
+        const { assert!(Tiling::<Strided, BUFFERED_BLOCK>::PLAN.sliding) };
     }
 
     #[test]

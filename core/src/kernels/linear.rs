@@ -32,7 +32,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 const ROWS: usize = 4;
 
 /// Computes `output[o] = epilogue(bias[o] + sum_i weight[o][i] * input[i])` for
-/// `out_features` outputs of `in_features` inputs each, [`ROWS`] rows at a time with two
+/// `out_features` outputs of `in_features` inputs each, four rows at a time with two
 /// vectors of each row in flight (eight accumulators). Inlined, so the sizes are constants at
 /// the call site.
 #[inline(always)]

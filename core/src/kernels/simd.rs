@@ -55,6 +55,7 @@ pub trait Vector: Copy {
 
     /// Loads the first `src.len()` lanes (all of them if `src` is longer), zeros after them.
     #[inline(always)]
+    #[must_use]
     fn load_first(src: &[f32]) -> Self {
         if src.len() >= Self::LANES {
             // SAFETY: `src` holds at least `LANES` floats.
@@ -72,7 +73,7 @@ pub trait Vector: Copy {
 /// The vector of this build: [`F32x8`] with AVX2 and FMA, [`F32x4`] otherwise.
 #[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
 pub type Native = F32x8;
-/// The vector of this build: [`F32x8`] with AVX2 and FMA, [`F32x4`] otherwise.
+/// The vector of this build: `F32x8` with AVX2 and FMA, [`F32x4`] otherwise.
 #[cfg(not(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")))]
 pub type Native = F32x4;
 
