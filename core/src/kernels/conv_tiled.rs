@@ -573,7 +573,8 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     }
 }
 
-/// The register-tiled inner loop: `acc[r][v] += w[r][c][kh][kw] * src[c][kh][kw][v]` over the
+/// The register-tiled inner loop (unchecked loads after the caller's one extent check: with a
+/// checked `get` per load the CIFAR-10 net took 590 µs instead of 239 µs on the host): `acc[r][v] += w[r][c][kh][kw] * src[c][kh][kw][v]` over the
 /// chunk's channels and the kernel rows `kh_lo..kh_hi`.
 ///
 /// # Safety
