@@ -46,6 +46,16 @@ pub trait Epilogue {
     /// Finishes the values of output channel `channel` (a whole plane of a convolution, one
     /// value of a linear layer).
     fn finish(&self, channel: usize, values: &mut [f32]);
+
+    /// Like [`Epilogue::finish`] on `values[i] * alpha + beta` (a folded batch norm before
+    /// this epilogue). Activations override it to do both in one pass over `values`.
+    #[inline(always)]
+    fn finish_affine(&self, channel: usize, values: &mut [f32], alpha: f32, beta: f32) {
+        for v in values.iter_mut() {
+            *v = *v * alpha + beta;
+        }
+        self.finish(channel, values);
+    }
 }
 
 impl<A: Activation> Epilogue for A {
@@ -53,6 +63,13 @@ impl<A: Activation> Epilogue for A {
     fn finish(&self, _: usize, values: &mut [f32]) {
         for v in values {
             *v = self.activate(*v);
+        }
+    }
+
+    #[inline(always)]
+    fn finish_affine(&self, _: usize, values: &mut [f32], alpha: f32, beta: f32) {
+        for v in values {
+            *v = self.activate(*v * alpha + beta);
         }
     }
 }

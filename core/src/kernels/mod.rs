@@ -6,9 +6,11 @@
 
 pub mod activation;
 pub mod conv;
+pub mod conv_tiled;
 pub mod linear;
 pub mod norm;
 pub mod pool;
+pub mod simd;
 pub mod upsample;
 
 pub use activation::Identity;

@@ -109,7 +109,29 @@ fn pool<G: PoolGeometry>(
                 for ow in 0..out_w {
                     let [w0, w1, wp] = window(ow, in_w, k_w, s_w, d_w, p_w);
                     let mut acc = if is_max { f32::NEG_INFINITY } else { 0.0 };
+                    if !is_max && d_w == 1 {
+                        // A sum: one partial sum per window column, so the additions of a
+                        // large window do not form one serial chain.
+                        let mut sums = [0.0f32; 8];
+                        for kd in d0..d1 {
+                            let id = od * s_d + kd * d_d - p_d;
+                            for kh in h0..h1 {
+                                let ih = oh * s_h + kh * d_h - p_h;
+                                // Tap w0 is the first inside: its input column is >= 0.
+                                let first = (id * in_h + ih) * in_w + ow * s_w + w0 - p_w;
+                                let cols = x.get(first..first + (w1 - w0)).unwrap_or(&[]);
+                                for (j, v) in cols.iter().enumerate() {
+                                    sums[j % 8] += v;
+                                }
+                            }
+                        }
+                        let [a0, a1, a2, a3, a4, a5, a6, a7] = sums;
+                        acc = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
+                    }
                     for kd in d0..d1 {
+                        if !is_max && d_w == 1 {
+                            break;
+                        }
                         let id = od * s_d + kd * d_d - p_d;
                         for kh in h0..h1 {
                             let ih = oh * s_h + kh * d_h - p_h;
@@ -207,5 +229,42 @@ mod tests {
         assert_eq!(window(0, 4, 3, 2, 1, 1), [1, 3, 3]);
         // o=2: taps at 3, 4, 5 -> only tap 0 inside; 3 and 4 are inside the padded length 6.
         assert_eq!(window(2, 4, 3, 2, 1, 1), [0, 1, 2]);
+    }
+
+    struct PaddedThreeByThree;
+    impl PoolGeometry for PaddedThreeByThree {
+        const C: usize = 2;
+        const IN: [usize; 3] = [1, 5, 7];
+        const OUT: [usize; 3] = [1, 3, 4];
+        const KERNEL: [usize; 3] = [1, 3, 3];
+        const STRIDE: [usize; 3] = [1, 2, 2];
+        const DILATION: [usize; 3] = [1, 1, 1];
+        const PAD: [usize; 3] = [0, 1, 1];
+    }
+
+    #[test]
+    fn average_of_padded_windows_by_every_divisor_rule() {
+        let input: [f32; 70] = core::array::from_fn(|i| (i * 7 % 11) as f32 - 4.5);
+        for divisor in [AvgDivisor::Valid, AvgDivisor::IncludePad, AvgDivisor::Override(4)] {
+            let mut out = [0.0; 24];
+            avg_pool::<PaddedThreeByThree>(&input, &mut out, divisor);
+            for (i, got) in out.iter().enumerate() {
+                let (c, oh, ow) = (i / 12, i % 12 / 4, i % 4);
+                let (mut sum, mut inside) = (0.0, 0);
+                for ih in (2 * oh).saturating_sub(1)..(2 * oh + 2).min(5) {
+                    for iw in (2 * ow).saturating_sub(1)..(2 * ow + 2).min(7) {
+                        sum += input[c * 35 + ih * 7 + iw];
+                        inside += 1;
+                    }
+                }
+                let n = match divisor {
+                    AvgDivisor::Valid => inside,
+                    AvgDivisor::IncludePad => 9, // every window fits the padded 7 x 9 input
+                    AvgDivisor::Override(n) => n,
+                };
+                let want = sum / n as f32;
+                assert!((got - want).abs() <= 1e-6, "{divisor:?} output {i}: {got} vs {want}");
+            }
+        }
     }
 }

@@ -11,6 +11,7 @@ use typenum::{B1, Mod, Prod, Quot, U0, U1, Unsigned};
 
 use crate::init::Rng;
 use crate::kernels::conv::{ConvGeometry, conv_plane, conv_transpose_plane};
+use crate::kernels::conv_tiled::{self, BUFFERED_BLOCK};
 use crate::kernels::{Identity, PaddingMode};
 use crate::layer::{
     DivisibleByGroups, Epilogue, Fusable, InChannelsMatch, Layer, ParamVisitor, ParamVisitorMut,
@@ -421,12 +422,32 @@ impl<S: ConvSpec> Conv<S> {
         }
     }
 
+    /// The bias, if the layer has one.
+    fn bias(&self) -> Option<&[f32]> {
+        if Self::HAS_BIAS { Some(&self.bias) } else { None }
+    }
+
+    /// Whether the register-tiled kernel computes this convolution from `In` to `Out`.
+    const fn tiled<In: Channels, Out: Channels>() -> bool {
+        !S::TRANSPOSED && conv_tiled::supported::<ConvGeom<S, In, Out>>()
+    }
+
     fn run<In: Channels, Out: Channels, E: Epilogue>(
         &self,
         input: &Tensor<In>,
         output: &mut Tensor<Out>,
         epilogue: &E,
     ) {
+        if Self::tiled::<In, Out>() {
+            conv_tiled::conv_tiled::<ConvGeom<S, In, Out>>(
+                input.as_slice(),
+                &self.weight,
+                self.bias(),
+                output.as_mut_slice(),
+                |oc, plane| epilogue.finish(oc, plane),
+            );
+            return;
+        }
         let planes = output.as_mut_slice().chunks_exact_mut(Out::PLANE);
         for (oc, plane) in planes.take(S::OutChannels::USIZE).enumerate() {
             self.plane::<In, Out>(input.as_slice(), oc, plane);
@@ -435,8 +456,8 @@ impl<S: ConvSpec> Conv<S> {
     }
 
     /// Runs the convolution, `epilogue`, and then `pool` on each output channel while it is in
-    /// cache: the convolution's full-resolution output is never stored (only one channel, on
-    /// the stack).
+    /// cache: the convolution's full-resolution output is never stored (only a block of
+    /// [`BUFFERED_BLOCK`] channels, on the stack).
     pub fn forward_pooled<In, Mid, Out, E, P>(
         &self,
         input: &Tensor<In>,
@@ -451,14 +472,37 @@ impl<S: ConvSpec> Conv<S> {
         P: Layer<Mid, Output = Out> + PlanePool,
         E: Epilogue,
     {
+        let out = output.as_mut_slice();
+        let mut pooled = |oc: usize, plane: &mut [f32]| {
+            epilogue.finish(oc, plane);
+            if let Some(y) = out.get_mut(oc * Out::PLANE..(oc + 1) * Out::PLANE) {
+                pool.pool_plane::<Mid, Out>(plane, y);
+            }
+        };
+        if Self::tiled::<In, Mid>() {
+            let mut block: [GenericArray<f32, Mid::Plane>; BUFFERED_BLOCK] = Default::default();
+            conv_tiled::conv_tiled_buffered::<ConvGeom<S, In, Mid>>(
+                input.as_slice(),
+                &self.weight,
+                self.bias(),
+                flatten(&mut block),
+                pooled,
+            );
+            return;
+        }
         let mut plane = GenericArray::<f32, Mid::Plane>::default();
-        let planes = output.as_mut_slice().chunks_exact_mut(Out::PLANE);
-        for (oc, pooled) in planes.take(S::OutChannels::USIZE).enumerate() {
+        for oc in 0..S::OutChannels::USIZE {
             self.plane::<In, Mid>(input.as_slice(), oc, &mut plane);
-            epilogue.finish(oc, &mut plane);
-            pool.pool_plane::<Mid, Out>(&plane, pooled);
+            pooled(oc, &mut plane);
         }
     }
+}
+
+/// The planes of `block` as one slice.
+fn flatten<N: ArrayLength, const K: usize>(block: &mut [GenericArray<f32, N>; K]) -> &mut [f32] {
+    // SAFETY: `GenericArray<f32, N>` has the layout of `[f32; N]`, so an array of `K` of them
+    // is `K * N` contiguous floats, borrowed mutably for the lifetime of `block`.
+    unsafe { core::slice::from_raw_parts_mut(block.as_mut_ptr().cast::<f32>(), K * N::USIZE) }
 }
 
 impl<S: ConvSpec, In: Shape + Channels> Fusable<In> for Conv<S>

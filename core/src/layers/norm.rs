@@ -289,10 +289,7 @@ impl<S: NormSpec, E: Epilogue> Epilogue for BatchNormEpilogue<'_, ChannelNorm<S,
     #[inline(always)]
     fn finish(&self, channel: usize, values: &mut [f32]) {
         let (alpha, beta) = self.norm.coefficients(channel);
-        for v in values.iter_mut() {
-            *v = *v * alpha + beta;
-        }
-        self.then.finish(channel, values);
+        self.then.finish_affine(channel, values, alpha, beta);
     }
 }
 
