@@ -95,17 +95,9 @@ pub trait Network {
     /// A zeroed scratch buffer.
     fn new_scratch() -> Self::Scratch;
 
-    /// Runs the network on `input`, writing `output`, with `scratch` as working memory. Neither
-    /// allocates nor panics.
-    fn forward_into(
-        &self,
-        input: &Tensor<Self::Input>,
-        output: &mut Tensor<Self::Output>,
-        scratch: &mut Self::Scratch,
-    );
-
-    /// [`Network::forward_into`], calling `probe(i)` before step `i` of [`Network::STEPS`]
-    /// and `probe(STEPS.len())` after the last (to time each step on a target).
+    /// Runs the network like [`Network::forward_into`], calling `probe(i)` before step `i` of
+    /// [`Network::STEPS`] and `probe(STEPS.len())` after the last (to time each step on a
+    /// target).
     fn forward_into_probed<P: FnMut(usize)>(
         &self,
         input: &Tensor<Self::Input>,
@@ -113,6 +105,17 @@ pub trait Network {
         scratch: &mut Self::Scratch,
         probe: &mut P,
     );
+
+    /// Runs the network on `input`, writing `output`, with `scratch` as working memory. Neither
+    /// allocates nor panics.
+    fn forward_into(
+        &self,
+        input: &Tensor<Self::Input>,
+        output: &mut Tensor<Self::Output>,
+        scratch: &mut Self::Scratch,
+    ) {
+        self.forward_into_probed(input, output, scratch, &mut |_| {});
+    }
 
     /// Runs the network and returns the output; the scratch buffer lives on the stack.
     fn forward(&self, input: &Tensor<Self::Input>) -> Tensor<Self::Output> {

@@ -1,7 +1,9 @@
 //! Shared by the safetensors tests: a small hand-written network and writers of test files.
 #![allow(dead_code)]
 
-use staticnn_core::network::{Network, ParamName, StateDictVisitor, StateDictVisitorMut};
+use staticnn_core::network::{
+    Network, ParamName, StateDictVisitor, StateDictVisitorMut, StepSummary,
+};
 use staticnn_core::shape::Vector;
 use staticnn_core::tensor::Tensor;
 use staticnn_core::typenum::{U2, U3};
@@ -63,10 +65,18 @@ impl Network for TinyNet {
     const PARAMS: usize = 12;
     const MACS: usize = 6;
     const SCRATCH_BYTES: usize = 0;
+    const STEPS: &'static [StepSummary] = &[];
 
     fn new_scratch() -> Self::Scratch {}
 
-    fn forward_into(&self, _: &Tensor<Self::Input>, _: &mut Tensor<Self::Output>, _: &mut ()) {}
+    fn forward_into_probed<P: FnMut(usize)>(
+        &self,
+        _: &Tensor<Self::Input>,
+        _: &mut Tensor<Self::Output>,
+        _: &mut (),
+        _: &mut P,
+    ) {
+    }
 
     fn visit_parameters(&self, f: &mut StateDictVisitor<'_>) {
         f(CONV_WEIGHT, &[1, 1, 2, 2], &self.conv_weight);
