@@ -129,9 +129,13 @@ fw_build() {
     fw_variant "$variant"
     mkdir -p "$FW_TARGET_ROOT/fw-images"
     local start=$EPOCHREALTIME
+    # Called as `if ! fw_build ..`, where `set -e` does not apply: every failure must return
+    # explicitly, and no stale image may survive a failed build.
+    rm -f "$FW_TARGET_ROOT/fw-images/$image.elf"
     (cd "$FW_DIR" && CARGO_TARGET_DIR=$FW_BUILD_DIR "${FW_CARGO[@]}" build --release --quiet \
-        "${FW_CARGO_ARGS[@]}" "$@")
-    cp "$FW_BUILD_DIR/$FW_TRIPLE/release/staticnn-firmware" "$FW_TARGET_ROOT/fw-images/$image.elf"
+        "${FW_CARGO_ARGS[@]}" "$@") || return 1
+    cp "$FW_BUILD_DIR/$FW_TRIPLE/release/staticnn-firmware" "$FW_TARGET_ROOT/fw-images/$image.elf" \
+        || return 1
     FW_BUILD_SECONDS=$(fw_since "$start")
 }
 

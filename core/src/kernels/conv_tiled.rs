@@ -565,9 +565,9 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
         }
     }
     for (r, row) in acc.iter().enumerate().skip(b.skip) {
-        for (v, &(at, width, _)) in pos.iter().enumerate().skip(t.skip_vectors) {
+        for (vector, &(at, width, _)) in row.iter().zip(&pos).skip(t.skip_vectors) {
             if let Some(out) = dest.get_mut(r * plane + at..r * plane + at + width) {
-                row[v].store_first(out);
+                vector.store_first(out);
             }
         }
     }
