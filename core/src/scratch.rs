@@ -62,6 +62,83 @@ impl<const LEN: usize> Scratch<LEN> {
     }
 }
 
+/// Working memory of the scratch buffer: the floats between the activations in use.
+impl<const LEN: usize> Scratch<LEN> {
+    /// Splits the buffer into its first `front` floats, the middle, and its last `back`.
+    #[inline(always)]
+    fn thirds(&mut self, front: usize, back: usize) -> (&mut [f32], &mut [f32], &mut [f32]) {
+        let (first, rest) = self.data.split_at_mut(front);
+        let (middle, last) = rest.split_at_mut(LEN - front - back);
+        (first, middle, last)
+    }
+
+    /// The whole buffer as working memory (no activation in it).
+    #[inline(always)]
+    pub fn workspace(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
+    /// `B` at the front (written) and the rest as working memory.
+    #[inline(always)]
+    pub fn front_and_workspace<B: Shape>(&mut self) -> (&mut Tensor<B>, &mut [f32]) {
+        const { assert!(B::NUMEL <= LEN, "activation larger than the scratch buffer") };
+        let (b, work, _) = self.thirds(B::NUMEL, 0);
+        // SAFETY: `b` is exactly `B::NUMEL` floats of this buffer, borrowed mutably for the
+        // returned lifetime and disjoint from `work` (`Tensor::view_raw`).
+        (unsafe { Tensor::view_raw(b.as_mut_ptr()) }, work)
+    }
+
+    /// `B` at the back (written) and the rest as working memory.
+    #[inline(always)]
+    pub fn back_and_workspace<B: Shape>(&mut self) -> (&mut Tensor<B>, &mut [f32]) {
+        const { assert!(B::NUMEL <= LEN, "activation larger than the scratch buffer") };
+        let (_, work, b) = self.thirds(0, B::NUMEL);
+        // SAFETY: as in `front_and_workspace`.
+        (unsafe { Tensor::view_raw(b.as_mut_ptr()) }, work)
+    }
+
+    /// `A` at the front (read) and the rest as working memory.
+    #[inline(always)]
+    pub fn front_ref_and_workspace<A: Shape>(&mut self) -> (&Tensor<A>, &mut [f32]) {
+        const { assert!(A::NUMEL <= LEN, "activation larger than the scratch buffer") };
+        let (a, work, _) = self.thirds(A::NUMEL, 0);
+        // SAFETY: as in `front_and_workspace` (shared instead of exclusive).
+        (unsafe { Tensor::view_raw(a.as_mut_ptr()) }, work)
+    }
+
+    /// `A` at the back (read) and the rest as working memory.
+    #[inline(always)]
+    pub fn back_ref_and_workspace<A: Shape>(&mut self) -> (&Tensor<A>, &mut [f32]) {
+        const { assert!(A::NUMEL <= LEN, "activation larger than the scratch buffer") };
+        let (_, work, a) = self.thirds(0, A::NUMEL);
+        // SAFETY: as in `front_ref_and_workspace`.
+        (unsafe { Tensor::view_raw(a.as_mut_ptr()) }, work)
+    }
+
+    /// `A` at the front (read), `B` at the back (written), and working memory between them.
+    #[inline(always)]
+    pub fn front_to_back_and_workspace<A: Shape, B: Shape>(
+        &mut self,
+    ) -> (&Tensor<A>, &mut Tensor<B>, &mut [f32]) {
+        const { assert!(A::NUMEL + B::NUMEL <= LEN, "adjacent activations overlap") };
+        let (a, work, b) = self.thirds(A::NUMEL, B::NUMEL);
+        // SAFETY: `a` and `b` are exactly `A::NUMEL` and `B::NUMEL` floats, disjoint from each
+        // other and from `work`.
+        unsafe { (Tensor::view_raw(a.as_mut_ptr()), Tensor::view_raw(b.as_mut_ptr()), work) }
+    }
+
+    /// `A` at the back (read), `B` at the front (written), and working memory between them.
+    #[inline(always)]
+    pub fn back_to_front_and_workspace<A: Shape, B: Shape>(
+        &mut self,
+    ) -> (&Tensor<A>, &mut Tensor<B>, &mut [f32]) {
+        const { assert!(A::NUMEL + B::NUMEL <= LEN, "adjacent activations overlap") };
+        let (b, work, a) = self.thirds(B::NUMEL, A::NUMEL);
+        // SAFETY: as in `front_to_back_and_workspace`, the regions swapped.
+        unsafe { (Tensor::view_raw(a.as_mut_ptr()), Tensor::view_raw(b.as_mut_ptr()), work) }
+    }
+}
+
 impl<const LEN: usize> Default for Scratch<LEN> {
     fn default() -> Self {
         Self::new()

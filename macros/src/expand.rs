@@ -540,7 +540,30 @@ fn layer_macs(layer: &Layer, types: &StageTypes, index: usize) -> Option<TokenSt
     }
 }
 
-fn scratch_len(types: &StageTypes, steps: &[Step]) -> TokenStream {
+/// The working memory a step's kernel needs beside its input and output (a convolution's
+/// input panel and, fused with pooling, a block of its output channels), as a constant
+/// expression; `None` for steps that need none.
+fn workspace(net: &Checked, types: &StageTypes, layer: usize, fused: Fused) -> Option<TokenStream> {
+    if !matches!(net.layers[layer].op, Op::Conv(_)) {
+        return None;
+    }
+    let ty = &types.layers[layer];
+    let x = &types.at[layer];
+    Some(match fused.pool {
+        Some(pool) => {
+            let mid = &types.at[pool];
+            quote!(<#ty>::pooled_workspace::<#x, #mid>())
+        }
+        None => {
+            let y = &types.at[fused.last(layer) + 1];
+            quote!(<#ty>::workspace::<#x, #y>())
+        }
+    })
+}
+
+/// The scratch buffer's length: for every step, the activations it keeps in the buffer plus
+/// the working memory its kernel needs between them.
+fn scratch_len(net: &Checked, types: &StageTypes, steps: &[Step]) -> TokenStream {
     let in_scratch = |s: Slot| matches!(s, Slot::Front | Slot::Back);
     let mut terms = Vec::new();
     for step in steps {
@@ -548,12 +571,10 @@ fn scratch_len(types: &StageTypes, steps: &[Step]) -> TokenStream {
             Step::Run { layer, fused, from, to } => {
                 let last = fused.last(layer);
                 let (a, b) = (types.numel(layer), types.numel(last + 1));
-                match (in_scratch(from), in_scratch(to)) {
-                    (true, true) => terms.push(quote!(#a + #b)),
-                    (true, false) => terms.push(a),
-                    (false, true) => terms.push(b),
-                    (false, false) => {}
-                }
+                let a = if in_scratch(from) { a } else { quote!(0) };
+                let b = if in_scratch(to) { b } else { quote!(0) };
+                let work = workspace(net, types, layer, fused).unwrap_or_else(|| quote!(0));
+                terms.push(quote!(#a + #b + #work));
             }
             Step::InPlace { layer, at } if in_scratch(at) => terms.push(types.numel(layer)),
             Step::InPlace { .. } | Step::Copy => {}
@@ -604,6 +625,15 @@ fn forward_body(net: &Checked, types: &StageTypes, steps: &[Step]) -> TokenStrea
         (
             i,
             match *step {
+                Step::Run { layer, fused, from, to }
+                    if workspace(net, types, layer, fused).is_some() =>
+                {
+                    let last = fused.last(layer);
+                    let (x_ty, y_ty) = (&types.at[layer], &types.at[last + 1]);
+                    let refs = refs_with_workspace(from, to, x_ty, y_ty);
+                    let call = run_call(net, types, layer, fused);
+                    quote! { { #refs #call } }
+                }
                 Step::Run { layer, fused, from, to } => {
                     let last = fused.last(layer);
                     let (x_ty, y_ty) = (&types.at[layer], &types.at[last + 1]);
@@ -659,6 +689,45 @@ fn forward_body(net: &Checked, types: &StageTypes, steps: &[Step]) -> TokenStrea
     quote! { #(#blocks)* probe(#count); }
 }
 
+/// `x`, `y` and the working memory `work` of a step whose kernel needs working memory: the
+/// scratch buffer between the activations it keeps.
+fn refs_with_workspace(
+    from: Slot,
+    to: Slot,
+    x_ty: &TokenStream,
+    y_ty: &TokenStream,
+) -> TokenStream {
+    match (from, to) {
+        (Slot::Input, Slot::Front) => quote! {
+            let x = input.reshape::<#x_ty>();
+            let (y, work) = scratch.front_and_workspace::<#y_ty>();
+        },
+        (Slot::Input, Slot::Back) => quote! {
+            let x = input.reshape::<#x_ty>();
+            let (y, work) = scratch.back_and_workspace::<#y_ty>();
+        },
+        (Slot::Front, Slot::Back) => quote! {
+            let (x, y, work) = scratch.front_to_back_and_workspace::<#x_ty, #y_ty>();
+        },
+        (Slot::Back, Slot::Front) => quote! {
+            let (x, y, work) = scratch.back_to_front_and_workspace::<#x_ty, #y_ty>();
+        },
+        (Slot::Front, _) => quote! {
+            let (x, work) = scratch.front_ref_and_workspace::<#x_ty>();
+            let y = output.reshape_mut::<#y_ty>();
+        },
+        (Slot::Back, _) => quote! {
+            let (x, work) = scratch.back_ref_and_workspace::<#x_ty>();
+            let y = output.reshape_mut::<#y_ty>();
+        },
+        (_, _) => quote! {
+            let x = input.reshape::<#x_ty>();
+            let y = output.reshape_mut::<#y_ty>();
+            let work = scratch.workspace();
+        },
+    }
+}
+
 /// The call that runs `layer` with the layers fused into it.
 fn run_call(net: &Checked, types: &StageTypes, layer: usize, fused: Fused) -> TokenStream {
     let f = field(&net.layers[layer]);
@@ -674,7 +743,12 @@ fn run_call(net: &Checked, types: &StageTypes, layer: usize, fused: Fused) -> To
     };
     if let Some(pool) = fused.pool {
         let (p, mid_ty) = (field(&net.layers[pool]), &types.at[pool]);
-        return quote!(self.#f.forward_pooled::<#x_ty, #mid_ty, #y_ty, _, _>(x, y, #epilogue, &self.#p););
+        return quote! {
+            self.#f.forward_pooled::<#x_ty, #mid_ty, #y_ty, _, _>(x, y, #epilogue, &self.#p, work);
+        };
+    }
+    if matches!(net.layers[layer].op, Op::Conv(_)) {
+        return quote!(self.#f.forward_with::<#x_ty, #y_ty, _>(x, y, #epilogue, work););
     }
     if fused.batch_norm.is_some() || fused.activation.is_some() {
         return quote!(::staticnn::layer::Fusable::<#x_ty>::forward_fused(&self.#f, x, y, #epilogue););
@@ -687,7 +761,7 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
     let (vis, name) = (&n.vis, &n.name);
     let (input_ty, output_ty) = (types.input(), types.output());
     let steps = plan::plan(&net.layers);
-    let scratch_len = scratch_len(types, &steps);
+    let scratch_len = scratch_len(net, types, &steps);
     let body = forward_body(net, types, &steps);
     let step_rows = step_summaries(net, types, &steps);
     let input_dims = &net.input.0;

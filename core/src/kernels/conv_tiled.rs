@@ -25,12 +25,16 @@ use crate::kernels::simd::{Native, Vector};
 
 /// Output channels of the largest block when the caller writes straight into the output.
 pub const MAX_BLOCK: usize = 8;
+/// Whether the build has wide vectors (AVX2): it then trades working memory for speed; without
+/// them (microcontrollers, the portable path) working memory is kept small, since it is planned
+/// into the network's scratch buffer and counts against the RAM of a small part.
+const WIDE: bool = Native::LANES >= 8;
 /// Output channels of the largest block when the caller buffers a block of planes (pooling
 /// fused after the convolution): the buffer holds this many planes.
-pub const BUFFERED_BLOCK: usize = 4;
-/// Floats of the largest input panel (16 KiB). Larger inputs are processed in chunks of input
-/// channels, the partial sums kept in the output planes.
-const PANEL_CAP: usize = 4096;
+pub const BUFFERED_BLOCK: usize = if WIDE { 4 } else { 2 };
+/// Floats of the largest input panel (16 KiB with wide vectors, 6 KiB without). Larger inputs
+/// are processed in chunks of input channels, the partial sums kept in the output planes.
+pub const PANEL_CAP: usize = if WIDE { 4096 } else { 1536 };
 
 /// Calls macro `$m` with the tile shapes `(MR, NV)` the kernel is compiled for, by preference
 /// on equal cost: the plan's list and the dispatch's arms come from this one list.
@@ -241,6 +245,34 @@ pub const fn supported<G: ConvGeometry>() -> bool {
     Tiling::<G, MAX_BLOCK>::PLAN.supported && Tiling::<G, BUFFERED_BLOCK>::PLAN.supported
 }
 
+/// Floats of the input panel [`conv_tiled`] needs for `G` in its `workspace` (0 for a 1×1
+/// convolution, which reads its input directly).
+#[must_use]
+pub const fn workspace_len<G: ConvGeometry>() -> usize {
+    panel_len(Tiling::<G, MAX_BLOCK>::PLAN)
+}
+
+/// Floats of working memory [`conv_tiled_buffered`] needs for `G`: the planes of one block of
+/// [`BUFFERED_BLOCK`] output channels, then the input panel.
+#[must_use]
+pub const fn buffered_workspace_len<G: ConvGeometry>() -> usize {
+    BUFFERED_BLOCK * G::OUT_PLANE + panel_len(Tiling::<G, BUFFERED_BLOCK>::PLAN)
+}
+
+/// Floats of the input panel of a plan.
+const fn panel_len(plan: Plan) -> usize {
+    if plan.flat { 0 } else { plan.chunk * plan.cs }
+}
+
+/// The panel at the start of `workspace`, zeroed (the padding it holds must read zeros), or
+/// `None` if the workspace is too small.
+#[inline(always)]
+fn panel<T: Planned>(workspace: &mut [f32]) -> Option<&mut [f32]> {
+    let panel = workspace.get_mut(..panel_len(T::PLAN))?;
+    panel.fill(0.0);
+    Some(panel)
+}
+
 /// The tile shape `(MR, NV)` used for `G` when writing into the output (for tests and
 /// reports).
 #[must_use]
@@ -251,7 +283,8 @@ pub const fn tile_shape<G: ConvGeometry>(buffered: bool) -> (usize, usize) {
 
 /// Computes every output channel of `G` into `output` (`[C_OUT, ..OUT]`): bias (`None` for
 /// none) plus the convolution of `input` (`[C_IN, ..IN]`) with `weight` (PyTorch's layout).
-/// Calls `finish(oc, plane)` once for each channel as soon as its plane is complete.
+/// Calls `finish(oc, plane)` once for each channel as soon as its plane is complete. Its only
+/// working memory is `workspace` ([`workspace_len`] floats).
 ///
 /// Does nothing if `G` is not [`supported`] or a slice is too short.
 #[inline]
@@ -260,6 +293,7 @@ pub fn conv_tiled<G: ConvGeometry>(
     weight: &[f32],
     bias: Option<&[f32]>,
     output: &mut [f32],
+    workspace: &mut [f32],
     mut finish: impl FnMut(usize, &mut [f32]),
 ) {
     type T<G> = Tiling<G, MAX_BLOCK>;
@@ -273,7 +307,8 @@ pub fn conv_tiled<G: ConvGeometry>(
         }
         return;
     }
-    with_panel::<T<G>>(|panel| {
+    let Some(panel) = panel::<T<G>>(workspace) else { return };
+    {
         let mut panel_group = usize::MAX;
         for_each_block::<G, T<G>>(|group, oc0, skip| {
             let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
@@ -286,24 +321,27 @@ pub fn conv_tiled<G: ConvGeometry>(
             }
             finish_planes(dest, plane, oc0, skip, &mut finish);
         });
-    });
+    }
 }
 
-/// Like [`conv_tiled`], but computes each block of output channels into `buffer` (room for
-/// [`BUFFERED_BLOCK`] planes) and only calls `finish(oc, plane)` with it: the convolution's
-/// output is never stored whole (pooling fused after the convolution).
+/// Like [`conv_tiled`], but computes each block of output channels into the start of
+/// `workspace` ([`buffered_workspace_len`] floats: [`BUFFERED_BLOCK`] planes, then the panel)
+/// and only calls `finish(oc, plane)` with it: the convolution's output is never stored whole
+/// (pooling fused after the convolution).
 #[inline]
 pub fn conv_tiled_buffered<G: ConvGeometry>(
     input: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
-    buffer: &mut [f32],
+    workspace: &mut [f32],
     mut finish: impl FnMut(usize, &mut [f32]),
 ) {
     type T<G> = Tiling<G, BUFFERED_BLOCK>;
     let plan = T::<G>::PLAN;
     let plane = G::OUT_PLANE;
-    with_panel::<T<G>>(|panel| {
+    let (buffer, rest) = workspace.split_at_mut(workspace.len().min(BUFFERED_BLOCK * plane));
+    let Some(panel) = panel::<T<G>>(rest) else { return };
+    {
         let mut panel_group = usize::MAX;
         for_each_block::<G, T<G>>(|group, oc0, skip| {
             let Some(dest) = buffer.get_mut(..plan.mr * plane) else { return };
@@ -316,7 +354,7 @@ pub fn conv_tiled_buffered<G: ConvGeometry>(
             }
             finish_planes(dest, plane, oc0, skip, &mut finish);
         });
-    });
+    }
 }
 
 /// A 1×1 convolution, pixels outermost: each tile's pixels of every input channel stay in
@@ -356,23 +394,6 @@ fn finish_planes(
 ) {
     for (r, p) in dest.chunks_exact_mut(plane).enumerate().skip(skip) {
         finish(oc0 + r, p);
-    }
-}
-
-/// Runs `f` with a zeroed panel large enough for `G` (no stack for a 1×1 convolution, and
-/// small panels for small inputs). With zero padding, [`build_panel`] relies on the zeros.
-#[inline(always)]
-fn with_panel<T: Planned>(f: impl FnOnce(&mut [f32])) {
-    let plan = T::PLAN;
-    let need = if plan.flat { 0 } else { plan.chunk * plan.cs };
-    if need == 0 {
-        f(&mut []);
-    } else if need <= 512 {
-        f(&mut [0.0; 512]);
-    } else if need <= 2048 {
-        f(&mut [0.0; 2048]);
-    } else {
-        f(&mut [0.0; PANEL_CAP]);
     }
 }
 
@@ -669,7 +690,7 @@ unsafe fn micro_rows<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, co
 /// Copies input channels `first..first + count` into `panel`: every row of the padded input
 /// that some output row reads, each row split into stride phases. With zero padding only the
 /// positions inside the input are written: the rest of the panel is zero from
-/// [`with_panel`] and stays so, whichever channels the panel holds.
+/// [`panel`] and stays so, whichever channels the panel holds.
 #[inline(always)]
 fn build_panel<G: ConvGeometry, T: Planned>(
     input: &[f32],
@@ -788,7 +809,9 @@ mod tests {
 
         let mut got = vec![f32::NAN; want.len()];
         let mut finished = vec![0; G::C_OUT];
-        conv_tiled::<G>(&input, &weight, bias, &mut got, |oc, plane| {
+        // A dirty workspace: the kernel must clear what it relies on.
+        let mut workspace = vec![f32::NAN; workspace_len::<G>()];
+        conv_tiled::<G>(&input, &weight, bias, &mut got, &mut workspace, |oc, plane| {
             finished[oc] += 1;
             for v in plane.iter_mut() {
                 *v += 1.0; // the epilogue sees the finished plane
@@ -797,7 +820,7 @@ mod tests {
         assert!(finished.iter().all(|&n| n == 1), "each channel finished once: {finished:?}");
         compare(&got, &want, 1.0, "conv_tiled");
 
-        let mut buffer = vec![f32::NAN; BUFFERED_BLOCK * G::OUT_PLANE];
+        let mut buffer = vec![f32::NAN; buffered_workspace_len::<G>()];
         let mut got = vec![f32::NAN; want.len()];
         conv_tiled_buffered::<G>(&input, &weight, bias, &mut buffer, |oc, plane| {
             got[oc * G::OUT_PLANE..(oc + 1) * G::OUT_PLANE].copy_from_slice(plane);

@@ -11,7 +11,7 @@ use typenum::{B1, Mod, Prod, Quot, U0, U1, Unsigned};
 
 use crate::init::Rng;
 use crate::kernels::conv::{ConvGeometry, conv_plane, conv_transpose_plane};
-use crate::kernels::conv_tiled::{self, BUFFERED_BLOCK};
+use crate::kernels::conv_tiled;
 use crate::kernels::{Identity, PaddingMode};
 use crate::layer::{
     DivisibleByGroups, Epilogue, Fusable, InChannelsMatch, Layer, ParamVisitor, ParamVisitorMut,
@@ -168,7 +168,7 @@ where
     >;
 
     fn forward(&self, input: &Tensor<Chw<C, H, W>>, output: &mut Tensor<Self::Output>) {
-        self.run(input, output, &Identity);
+        self.run_on_stack(input, output, &Identity);
     }
 }
 
@@ -309,7 +309,7 @@ where
     type Output = Chw<O, OutLen<H, P::H, K::H, S::H, D::H>, OutLen<W, P::W, K::W, S::W, D::W>>;
 
     fn forward(&self, input: &Tensor<Chw<C, H, W>>, output: &mut Tensor<Self::Output>) {
-        self.run(input, output, &Identity);
+        self.run_on_stack(input, output, &Identity);
     }
 }
 
@@ -326,7 +326,7 @@ where
     type Output = Cl<O, OutLen<L, P::L, K, S, D>>;
 
     fn forward(&self, input: &Tensor<Cl<C, L>>, output: &mut Tensor<Self::Output>) {
-        self.run(input, output, &Identity);
+        self.run_on_stack(input, output, &Identity);
     }
 }
 
@@ -358,7 +358,7 @@ where
     >;
 
     fn forward(&self, input: &Tensor<Cdhw<C, Z, H, W>>, output: &mut Tensor<Self::Output>) {
-        self.run(input, output, &Identity);
+        self.run_on_stack(input, output, &Identity);
     }
 }
 
@@ -432,11 +432,50 @@ impl<S: ConvSpec> Conv<S> {
         !S::TRANSPOSED && conv_tiled::supported::<ConvGeom<S, In, Out>>()
     }
 
+    /// Floats of working memory [`Self::forward_with`] needs from `In` to `Out` (the tiled
+    /// kernel's input panel).
+    #[must_use]
+    pub const fn workspace<In: Channels, Out: Channels>() -> usize {
+        if Self::tiled::<In, Out>() {
+            conv_tiled::workspace_len::<ConvGeom<S, In, Out>>()
+        } else {
+            0
+        }
+    }
+
+    /// Floats of working memory [`Self::forward_pooled`] needs from `In` to the convolution's
+    /// output `Mid` (a block of output channels and the input panel, or one channel).
+    #[must_use]
+    pub const fn pooled_workspace<In: Channels, Mid: Channels>() -> usize {
+        if Self::tiled::<In, Mid>() {
+            conv_tiled::buffered_workspace_len::<ConvGeom<S, In, Mid>>()
+        } else {
+            Mid::PLANE
+        }
+    }
+
+    /// Runs the convolution with `epilogue` applied to each output channel, using only
+    /// `workspace` ([`Self::workspace`] floats) as working memory: what `network!` calls, with
+    /// the workspace planned into the network's scratch buffer.
+    #[inline]
+    pub fn forward_with<In: Channels, Out: Channels, E: Epilogue>(
+        &self,
+        input: &Tensor<In>,
+        output: &mut Tensor<Out>,
+        epilogue: &E,
+        workspace: &mut [f32],
+    ) where
+        Self: Layer<In, Output = Out>,
+    {
+        self.run(input, output, epilogue, workspace);
+    }
+
     fn run<In: Channels, Out: Channels, E: Epilogue>(
         &self,
         input: &Tensor<In>,
         output: &mut Tensor<Out>,
         epilogue: &E,
+        workspace: &mut [f32],
     ) {
         if Self::tiled::<In, Out>() {
             conv_tiled::conv_tiled::<ConvGeom<S, In, Out>>(
@@ -444,6 +483,7 @@ impl<S: ConvSpec> Conv<S> {
                 &self.weight,
                 self.bias(),
                 output.as_mut_slice(),
+                workspace,
                 |oc, plane| epilogue.finish(oc, plane),
             );
             return;
@@ -455,15 +495,31 @@ impl<S: ConvSpec> Conv<S> {
         }
     }
 
+    /// Runs the convolution with a stack buffer for its working memory (hand-composed layers;
+    /// `network!` plans it into the scratch buffer instead).
+    fn run_on_stack<In: Channels, Out: Channels, E: Epilogue>(
+        &self,
+        input: &Tensor<In>,
+        output: &mut Tensor<Out>,
+        epilogue: &E,
+    ) {
+        if Self::workspace::<In, Out>() == 0 {
+            self.run(input, output, epilogue, &mut []);
+        } else {
+            self.run(input, output, epilogue, &mut [0.0; conv_tiled::PANEL_CAP]);
+        }
+    }
+
     /// Runs the convolution, `epilogue`, and then `pool` on each output channel while it is in
     /// cache: the convolution's full-resolution output is never stored (only a block of
-    /// [`BUFFERED_BLOCK`] channels, on the stack).
+    /// channels, in `workspace`: [`Self::pooled_workspace`] floats).
     pub fn forward_pooled<In, Mid, Out, E, P>(
         &self,
         input: &Tensor<In>,
         output: &mut Tensor<Out>,
         epilogue: &E,
         pool: &P,
+        workspace: &mut [f32],
     ) where
         In: Channels,
         Mid: Channels,
@@ -480,29 +536,21 @@ impl<S: ConvSpec> Conv<S> {
             }
         };
         if Self::tiled::<In, Mid>() {
-            let mut block: [GenericArray<f32, Mid::Plane>; BUFFERED_BLOCK] = Default::default();
             conv_tiled::conv_tiled_buffered::<ConvGeom<S, In, Mid>>(
                 input.as_slice(),
                 &self.weight,
                 self.bias(),
-                flatten(&mut block),
+                workspace,
                 pooled,
             );
             return;
         }
-        let mut plane = GenericArray::<f32, Mid::Plane>::default();
+        let Some(plane) = workspace.get_mut(..Mid::PLANE) else { return };
         for oc in 0..S::OutChannels::USIZE {
-            self.plane::<In, Mid>(input.as_slice(), oc, &mut plane);
-            pooled(oc, &mut plane);
+            self.plane::<In, Mid>(input.as_slice(), oc, plane);
+            pooled(oc, plane);
         }
     }
-}
-
-/// The planes of `block` as one slice.
-fn flatten<N: ArrayLength, const K: usize>(block: &mut [GenericArray<f32, N>; K]) -> &mut [f32] {
-    // SAFETY: `GenericArray<f32, N>` has the layout of `[f32; N]`, so an array of `K` of them
-    // is `K * N` contiguous floats, borrowed mutably for the lifetime of `block`.
-    unsafe { core::slice::from_raw_parts_mut(block.as_mut_ptr().cast::<f32>(), K * N::USIZE) }
 }
 
 impl<S: ConvSpec, In: Shape + Channels> Fusable<In> for Conv<S>
@@ -516,7 +564,7 @@ where
         output: &mut Tensor<Self::Output>,
         epilogue: &E,
     ) {
-        self.run(input, output, epilogue);
+        self.run_on_stack(input, output, epilogue);
     }
 }
 
