@@ -30,8 +30,23 @@ pub const MAX_BLOCK: usize = 8;
 /// into the network's scratch buffer and counts against the RAM of a small part.
 const WIDE: bool = Native::LANES >= 8;
 /// Output channels of the largest block when the caller buffers a block of planes (pooling
-/// fused after the convolution): the buffer holds this many planes.
+/// fused after the convolution) and the planes are large: the buffer holds this many planes.
 pub const BUFFERED_BLOCK: usize = if WIDE { 4 } else { 2 };
+/// Output channels of the largest buffered block when planes are small (at most
+/// [`SMALL_PLANE`] floats): four such planes cost at most 1 KiB of working memory.
+const SMALL_PLANE_BLOCK: usize = 4;
+/// Floats of a plane small enough for [`SMALL_PLANE_BLOCK`].
+const SMALL_PLANE: usize = 64;
+
+/// Output channels of the largest buffered block for `G`.
+#[must_use]
+pub const fn buffered_block<G: ConvGeometry>() -> usize {
+    if G::OUT_PLANE <= SMALL_PLANE && SMALL_PLANE_BLOCK > BUFFERED_BLOCK {
+        SMALL_PLANE_BLOCK
+    } else {
+        BUFFERED_BLOCK
+    }
+}
 /// Floats of the largest input panel (16 KiB with wide vectors, 6 KiB without). Larger inputs
 /// are processed in chunks of input channels, the partial sums kept in the output planes.
 pub const PANEL_CAP: usize = if WIDE { 4096 } else { 1536 };
@@ -89,6 +104,9 @@ pub struct Plan {
     /// Each vector is a whole output row and the input rows of a tile fit in registers: the
     /// micro-kernel loads each panel row once per kernel column ([`micro_rows`]).
     sliding: bool,
+    /// The tile runs in a Cortex-M block ([`super::vfp`]): `MR` channels by `4 * NV`
+    /// consecutive pixels of one row.
+    vfp: bool,
 }
 
 /// Most input rows [`micro_rows`] keeps in registers.
@@ -158,6 +176,7 @@ pub const fn plan<G: ConvGeometry>(
         kh_step: 0,
         kw_max: 0,
         sliding: false,
+        vfp: false,
     };
     if in_d != 1 || out_d != 1 || k_d != 1 || G::OUT_PLANE == 0 || G::IN_PER_GROUP == 0 {
         return p; // 3-d convolutions keep the reference kernel
@@ -221,12 +240,40 @@ pub const fn plan<G: ConvGeometry>(
         let span = (p.nv - 1) * s_h + (k_h - 1) * d_h + 1;
         p.sliding = span <= MAX_SPAN && p.mr * p.nv + span < registers;
     }
+    // The Cortex-M blocks read each kernel row's taps as consecutive panel floats.
+    if VFP && lanes == 4 && !p.flat && s_w == 1 && d_w == 1 {
+        if let Some((mr, nv)) = vfp_tile(k_w, p.cv, G::OUT_PER_GROUP, max_mr) {
+            if nv <= p.vectors {
+                (p.mr, p.nv, p.vfp, p.sliding, p.supported) = (mr, nv, true, false, true);
+            }
+        }
+    }
     p
 }
 
-/// The plan of `G` for this build's vector and blocks of at most `MAX_MR` channels, as a
-/// constant.
-struct Tiling<G, const MAX_MR: usize>(core::marker::PhantomData<G>);
+/// Whether this build has the Cortex-M blocks of [`super::vfp`].
+const VFP: bool = cfg!(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"));
+
+/// The Cortex-M blocks' tile for `(kw, cv, out_per_group, max_mr)` (see
+/// [`super::vfp::conv_tile`]); `None` on other targets.
+const fn vfp_tile(
+    kw: usize,
+    cv: usize,
+    out_per_group: usize,
+    max_mr: usize,
+) -> Option<(usize, usize)> {
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+    return super::vfp::conv_tile(kw, cv, out_per_group, max_mr);
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass")))]
+    {
+        let _ = (kw, cv, out_per_group, max_mr);
+        None
+    }
+}
+
+/// The plan of `G` for this build's vector and blocks of at most [`MAX_BLOCK`] channels, or
+/// of [`buffered_block`] channels when `BUFFERED`, as a constant.
+struct Tiling<G, const BUFFERED: bool>(core::marker::PhantomData<G>);
 
 /// A plan as a constant of a type: the kernels read its fields as constants even where the
 /// compiler does not inline them into one function.
@@ -235,28 +282,33 @@ trait Planned {
     const PLAN: Plan;
 }
 
-impl<G: ConvGeometry, const MAX_MR: usize> Planned for Tiling<G, MAX_MR> {
-    const PLAN: Plan = plan::<G>(Native::LANES, Native::MAX_ACC, Native::REGISTERS, MAX_MR);
+impl<G: ConvGeometry, const BUFFERED: bool> Planned for Tiling<G, BUFFERED> {
+    const PLAN: Plan = plan::<G>(
+        Native::LANES,
+        Native::MAX_ACC,
+        Native::REGISTERS,
+        if BUFFERED { buffered_block::<G>() } else { MAX_BLOCK },
+    );
 }
 
 /// Whether [`conv_tiled`] handles `G` (else use [`conv_plane`](super::conv::conv_plane)).
 #[must_use]
 pub const fn supported<G: ConvGeometry>() -> bool {
-    Tiling::<G, MAX_BLOCK>::PLAN.supported && Tiling::<G, BUFFERED_BLOCK>::PLAN.supported
+    Tiling::<G, false>::PLAN.supported && Tiling::<G, true>::PLAN.supported
 }
 
 /// Floats of the input panel [`conv_tiled`] needs for `G` in its `workspace` (0 for a 1×1
 /// convolution, which reads its input directly).
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
-    panel_len(Tiling::<G, MAX_BLOCK>::PLAN)
+    panel_len(Tiling::<G, false>::PLAN)
 }
 
 /// Floats of working memory [`conv_tiled_buffered`] needs for `G`: the planes of one block of
-/// [`BUFFERED_BLOCK`] output channels, then the input panel.
+/// [`buffered_block`] output channels, then the input panel.
 #[must_use]
 pub const fn buffered_workspace_len<G: ConvGeometry>() -> usize {
-    BUFFERED_BLOCK * G::OUT_PLANE + panel_len(Tiling::<G, BUFFERED_BLOCK>::PLAN)
+    buffered_block::<G>() * G::OUT_PLANE + panel_len(Tiling::<G, true>::PLAN)
 }
 
 /// Floats of the input panel of a plan.
@@ -277,7 +329,7 @@ fn panel<T: Planned>(workspace: &mut [f32]) -> Option<&mut [f32]> {
 /// reports).
 #[must_use]
 pub const fn tile_shape<G: ConvGeometry>(buffered: bool) -> (usize, usize) {
-    let p = if buffered { Tiling::<G, BUFFERED_BLOCK>::PLAN } else { Tiling::<G, MAX_BLOCK>::PLAN };
+    let p = if buffered { Tiling::<G, true>::PLAN } else { Tiling::<G, false>::PLAN };
     (p.mr, p.nv)
 }
 
@@ -296,7 +348,7 @@ pub fn conv_tiled<G: ConvGeometry>(
     workspace: &mut [f32],
     mut finish: impl FnMut(usize, &mut [f32]),
 ) {
-    type T<G> = Tiling<G, MAX_BLOCK>;
+    type T<G> = Tiling<G, false>;
     let plan = T::<G>::PLAN;
     let plane = G::OUT_PLANE;
     if plan.flat {
@@ -325,7 +377,7 @@ pub fn conv_tiled<G: ConvGeometry>(
 }
 
 /// Like [`conv_tiled`], but computes each block of output channels into the start of
-/// `workspace` ([`buffered_workspace_len`] floats: [`BUFFERED_BLOCK`] planes, then the panel)
+/// `workspace` ([`buffered_workspace_len`] floats: [`buffered_block`] planes, then the panel)
 /// and only calls `finish(oc, plane)` with it: the convolution's output is never stored whole
 /// (pooling fused after the convolution).
 #[inline]
@@ -336,10 +388,10 @@ pub fn conv_tiled_buffered<G: ConvGeometry>(
     workspace: &mut [f32],
     mut finish: impl FnMut(usize, &mut [f32]),
 ) {
-    type T<G> = Tiling<G, BUFFERED_BLOCK>;
+    type T<G> = Tiling<G, true>;
     let plan = T::<G>::PLAN;
     let plane = G::OUT_PLANE;
-    let (buffer, rest) = workspace.split_at_mut(workspace.len().min(BUFFERED_BLOCK * plane));
+    let (buffer, rest) = workspace.split_at_mut(workspace.len().min(buffered_block::<G>() * plane));
     let Some(panel) = panel::<T<G>>(rest) else { return };
     {
         let mut panel_group = usize::MAX;
@@ -577,7 +629,11 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
             // SAFETY: the micro-kernel reads `src` up to `src_end + LANES` and `w` below
             // `w_end`, both checked just above.
             unsafe {
-                if plan.sliding {
+                if plan.vfp
+                    && vfp_micro::<V, G, MR, NV>(&mut acc, w, src, t.cc, kh_lo, kh_hi, bases)
+                {
+                    // done by a Cortex-M block
+                } else if plan.sliding {
                     micro_rows::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, bases[0]);
                 } else {
                     micro::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, kh_lo, kh_hi, bases);
@@ -638,6 +694,68 @@ unsafe fn micro<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const N
             }
         }
     }
+}
+
+/// The micro-kernel on Cortex-M: the tile's `NV` vectors must be consecutive pixels of one row
+/// (checked: returns `false`, doing nothing, otherwise). See [`super::vfp`].
+///
+/// # Safety
+/// As [`micro`].
+#[inline(always)]
+#[allow(unused_variables, clippy::extra_unused_type_parameters)] // a stub on other targets
+unsafe fn vfp_micro<V: Vector, G: ConvGeometry, const MR: usize, const NV: usize>(
+    acc: &mut [[V; NV]; MR],
+    w: &[f32],
+    src: &[f32],
+    channels: usize,
+    kh_lo: usize,
+    kh_hi: usize,
+    bases: [usize; NV],
+) -> bool {
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+    {
+        let lanes = V::LANES;
+        if MR * NV * lanes > 16 || bases.iter().enumerate().any(|(v, &b)| b != bases[0] + v * lanes)
+        {
+            return false;
+        }
+        let [_, _, k_w] = G::KERNEL;
+        let plan = Tiling::<G, false>::PLAN; // the strides are the same in both plans
+        let mut flat = [0.0f32; 16];
+        for (r, row) in acc.iter().enumerate() {
+            for (v, a) in row.iter().enumerate() {
+                let at = (r * NV + v) * lanes;
+                flat[at..at + lanes].copy_from_slice(a.to_array().as_ref());
+            }
+        }
+        let tile = super::vfp::ConvTile {
+            x: src.as_ptr().wrapping_add(bases[0] + kh_lo * plan.kh_step),
+            w: w.as_ptr().wrapping_add(kh_lo * k_w),
+            w_row: G::IN_PER_GROUP * G::TAPS,
+            x_row: plan.kh_step,
+            x_channel: plan.cs,
+            w_channel: G::TAPS,
+            rows: kh_hi - kh_lo,
+            channels,
+        };
+        // SAFETY: the caller guarantees `micro`'s extents, which cover every input (`NV *
+        // LANES + KW - 1` floats from each row's base, `kw_max = KW - 1`) and weight the
+        // block reads.
+        if !unsafe { super::vfp::conv_tile_add(&mut flat, (MR, NV * lanes, k_w), &tile) } {
+            return false;
+        }
+        for (r, row) in acc.iter_mut().enumerate() {
+            for (v, a) in row.iter_mut().enumerate() {
+                let at = (r * NV + v) * lanes;
+                let mut lanes_of = V::zeros();
+                lanes_of.as_mut().copy_from_slice(&flat[at..at + lanes]);
+                *a = V::from_array(lanes_of);
+            }
+        }
+        true
+    }
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass")))]
+    false
 }
 
 /// The micro-kernel when each of the `NV` vectors is a whole output row (consecutive rows
@@ -884,8 +1002,8 @@ mod tests {
     fn narrow_depthwise_tiles_load_each_row_once() {
         geom!(Rows, 5, 5, 5, [3, 4], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
         geom!(Strided, 3, 3, 3, [7, 4], [3, 3], [2, 2], [2, 2], [2, 2], Zeros);
-        const { assert!(Tiling::<Rows, MAX_BLOCK>::PLAN.sliding) };
-        const { assert!(Tiling::<Strided, BUFFERED_BLOCK>::PLAN.sliding) };
+        const { assert!(Tiling::<Rows, false>::PLAN.sliding) };
+        const { assert!(Tiling::<Strided, true>::PLAN.sliding) };
     }
 
     #[test]

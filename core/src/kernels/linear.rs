@@ -45,6 +45,18 @@ pub fn linear<E: Epilogue>(
     output: &mut [f32],
     epilogue: &E,
 ) {
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+    if in_features >= 16 {
+        return super::vfp::linear(
+            in_features,
+            out_features,
+            input,
+            weight,
+            bias,
+            output,
+            epilogue,
+        );
+    }
     let Some(input) = input.get(..in_features) else { return };
     let Some(weight) = weight.get(..in_features * out_features) else { return };
     if in_features == 0 {

@@ -12,6 +12,8 @@ pub mod norm;
 pub mod pool;
 pub mod simd;
 pub mod upsample;
+#[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+pub mod vfp;
 
 pub use activation::Identity;
 

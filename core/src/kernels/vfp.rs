@@ -1,0 +1,151 @@
+//! Cortex-M kernels with a floating-point unit (FPv4-SP on the M4F, FPv5 on the M7, M33 and
+//! M55): compiled only for `arm` targets with the hard-float ABI and the M profile.
+//!
+//! Rust cannot ask for `vfma.f32` on a Cortex-M4F (no `f32::mul_add` in `core`, and `asm!`
+//! operands in FP registers need the double-precision `vfp2` feature), so the portable kernels
+//! compile every multiply-accumulate to `vmul` + `vadd` and reload operands often: about 4.4
+//! instructions per MAC. The blocks of [`asm`] keep a tile's accumulators in `s0..s15`,
+//! load each run of operands with one `vldm` and issue one `vfma.f32` per MAC, about 1.1
+//! instructions per MAC. This module is the Rust around them: which tile to use, the extents,
+//! and the rest of the work (bias, tail columns, epilogue).
+//!
+//! `vfma` rounds once where `vmul` + `vadd` round twice, so results differ from the portable
+//! kernels' in the last bits (within the fixtures' tolerance).
+
+pub mod asm;
+
+use crate::layer::Epilogue;
+
+/// The tile `(output channels, vectors of 4 pixels)` the convolution blocks use for rows
+/// `kw` taps wide, given `cv` vectors per output row, `out_per_group` output channels per
+/// group and blocks of at most `max_mr` channels; `None` when no block fits.
+///
+/// Two channels by eight pixels (two vectors of one row) load fewer inputs per MAC than four
+/// by four; narrow kernels need it to stay near one instruction per MAC, wide ones get it only
+/// when blocks of four channels are not allowed.
+#[must_use]
+pub const fn conv_tile(
+    kw: usize,
+    cv: usize,
+    out_per_group: usize,
+    max_mr: usize,
+) -> Option<(usize, usize)> {
+    let two = max_mr >= 2 && out_per_group >= 2;
+    let four = max_mr >= 4 && out_per_group >= 4;
+    // Two vectors of one row are consecutive only if no tile straddles two rows.
+    let pairs = two && cv % 2 == 0 && asm::conv_has(2, 8, kw);
+    if pairs && kw <= 3 {
+        Some((2, 2))
+    } else if four && asm::conv_has(4, 4, kw) {
+        Some((4, 1))
+    } else if pairs {
+        Some((2, 2))
+    } else if two && asm::conv_has(2, 4, kw) {
+        Some((2, 1))
+    } else {
+        None
+    }
+}
+
+/// What a convolution tile needs besides its accumulators: where its first input and weight
+/// are and how the loops step, in floats.
+pub struct ConvTile {
+    /// The first input of the first kernel row the tile reads.
+    pub x: *const f32,
+    /// Output channel 0's first weight of that row.
+    pub w: *const f32,
+    /// Floats between two output channels' weights.
+    pub w_row: usize,
+    /// Floats between two kernel rows in the input.
+    pub x_row: usize,
+    /// Floats between two input channels in the input.
+    pub x_channel: usize,
+    /// Floats between two input channels in the weights (the taps of one channel).
+    pub w_channel: usize,
+    /// Kernel rows per input channel.
+    pub rows: usize,
+    /// Input channels.
+    pub channels: usize,
+}
+
+/// Adds the convolution of tile `t` to `acc` (`mr` rows of `np` pixels, row-major). Returns
+/// `false`, doing nothing, if there is no block for `(mr, np, kw)`.
+///
+/// # Safety
+/// For `c < channels`, `kh < rows`, `r < mr`: `t.x + c * x_channel + kh * x_row` must be
+/// readable for `np + kw - 1` floats and `t.w + r * w_row + c * w_channel + kh * kw` for `kw`.
+#[inline(always)]
+pub unsafe fn conv_tile_add(
+    acc: &mut [f32; 16],
+    shape: (usize, usize, usize),
+    t: &ConvTile,
+) -> bool {
+    let (mr, np, kw) = shape;
+    if t.rows == 0 || t.channels == 0 {
+        return true; // nothing to add
+    }
+    if mr * np > acc.len() {
+        return false;
+    }
+    let f = core::mem::size_of::<f32>();
+    let params = [
+        (t.x_channel - t.rows * t.x_row) * f,
+        (t.w_channel - t.rows * kw) * f,
+        acc.as_mut_ptr() as usize,
+    ];
+    // SAFETY: the caller vouches for every input and weight the block reads; `params[2]` is
+    // `acc`, which holds `mr * np` floats (checked above) and is borrowed mutably here.
+    unsafe { asm::conv(shape, &params, t.x, t.w, t.w_row, t.x_row * f, t.rows, t.channels) }
+}
+
+/// Computes `output[o] = epilogue(bias[o] + sum_i weight[o][i] * input[i])` like
+/// [`super::linear::linear`], with blocks of up to [`asm::LINEAR_MAX_ROWS`] rows over the
+/// first multiple of 16 inputs and plain Rust for the rest. Needs `in_features >= 16`.
+#[inline(always)]
+pub fn linear<E: Epilogue>(
+    in_features: usize,
+    out_features: usize,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+    epilogue: &E,
+) {
+    let n = in_features / 16;
+    let (Some(input), Some(weight)) =
+        (input.get(..in_features), weight.get(..in_features * out_features))
+    else {
+        return;
+    };
+    let Some(output) = output.get_mut(..out_features) else { return };
+    if n == 0 || out_features == 0 {
+        return;
+    }
+    // Equal blocks (10 rows: 5 + 5, not 8 + 2); the last one moves back to end at the last
+    // row, recomputing a few rows rather than running a smaller block.
+    let rows = out_features.div_ceil(out_features.div_ceil(asm::LINEAR_MAX_ROWS));
+    let mut next = 0;
+    while next < out_features {
+        let first = if next + rows > out_features { out_features - rows } else { next };
+        let mut io = [0.0f32; asm::LINEAR_MAX_ROWS];
+        let io = &mut io[..rows];
+        for (r, v) in io.iter_mut().enumerate() {
+            *v = bias.and_then(|b| b.get(first + r)).copied().unwrap_or(0.0);
+        }
+        let Some(w) = weight.get(first * in_features..(first + rows) * in_features) else {
+            return;
+        };
+        // SAFETY: rows `first..first + rows` of `weight` and `input` hold `in_features >= 16
+        // * n` floats each (the slices were cut to these sizes above).
+        unsafe { asm::linear(io, input.as_ptr(), w.as_ptr(), in_features, n) };
+        for (r, (y, v)) in output.iter_mut().skip(first).zip(io.iter()).enumerate() {
+            let row = w.get(r * in_features..(r + 1) * in_features).unwrap_or(&[]);
+            let tail: f32 = row.iter().zip(input).skip(16 * n).map(|(a, b)| a * b).sum();
+            *y = v + tail;
+        }
+        next = first + rows;
+    }
+    for (o, y) in output.iter_mut().enumerate() {
+        epilogue.finish(o, core::slice::from_mut(y));
+    }
+}

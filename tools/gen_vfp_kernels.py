@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Generates `core/src/kernels/vfp/asm.rs`: the Cortex-M (FPv4-SP / FPv5) micro-kernels of
+staticnn, one inline-assembly block per tile shape.
+
+    python3 tools/gen_vfp_kernels.py           # rewrites the file
+    python3 tools/gen_vfp_kernels.py --check   # exits 1 if the file is not what it would write
+
+Why assembly, and why generated: on Cortex-M4F Rust has no way to ask for `vfma.f32` (core
+has no `f32::mul_add`, and `asm!`'s `sreg` register class needs the double-precision `vfp2`
+feature, which an M4 lacks), so a kernel written in Rust compiles each multiply-accumulate to
+`vmul` + `vadd` plus a load or two. These blocks keep a whole tile of accumulators in
+`s0..s15`, load each operand run with one `vldm` and issue one `vfma.f32` per
+multiply-accumulate. The register names are spelled out in the text, so the text is made by
+this script rather than by hand; the Rust that calls it (`core/src/kernels/vfp.rs`) is
+written by hand.
+
+Register use, all blocks: the block saves and restores every FP register (`vpush`/`vpop
+{d0-d15}`, one instruction each), since `asm!` on an M4 cannot name them as clobbers.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "core/src/kernels/vfp/asm.rs"
+
+# Convolution tiles: (output channels MR, consecutive pixels NP) and the widths KW for
+# which the registers suffice: MR * NP accumulators from s0, NP + KW - 1 inputs from s16,
+# the weights of one kernel row in chunks of at most WCHUNK at the top.
+CONV_TILES = [(4, 4), (2, 8), (2, 4)]
+MAX_KW = {4: 6, 8: 5}
+# Linear: blocks of 1..=8 rows, 16 inputs per iteration.
+LINEAR_ROWS = range(1, 9)
+
+
+def s(i):
+    return f"s{i}"
+
+
+def reg_list(first, count):
+    return "{{" + (s(first) if count == 1 else f"{s(first)}-{s(first + count - 1)}") + "}}"
+
+
+def weight_chunks(kw, x_regs):
+    """Splits a kernel row of kw weights into chunks that fit above the inputs."""
+    free = 32 - 16 - x_regs
+    chunk = min(kw, free)
+    out, k = [], 0
+    while k < kw:
+        n = min(chunk, kw - k)
+        out.append((k, n))
+        k += n
+    return out
+
+
+def conv_block(mr, np_, kw):
+    x_regs = np_ + kw - 1
+    acc = mr * np_
+    lines = []
+    lines.append("vpush {{d0-d15}}")
+    lines.append("ldr {t}, [{params}, #8]")
+    lines.append(f"vldmia {{t}}, {reg_list(0, acc)}")
+    lines.append("2:")
+    lines.append("mov {t}, {rows}")
+    lines.append("3:")
+    lines.append(f"vldmia {{x}}, {reg_list(16, x_regs)}")
+    lines.append("add {x}, {x}, {rl4}")
+    for r in range(mr):
+        for k0, n in weight_chunks(kw, x_regs):
+            w0 = 32 - n
+            lines.append(f"vldmia {{w{r}}}!, {reg_list(w0, n)}")
+            for k in range(n):
+                for p in range(np_):
+                    a = r * np_ + p
+                    xi = 16 + p + k0 + k
+                    lines.append(f"vfma.f32 {s(a)}, {s(w0 + k)}, {s(xi)}")
+    lines.append("subs {t}, {t}, #1")
+    lines.append("bne 3b")
+    lines.append("ldr {t}, [{params}]")
+    lines.append("add {x}, {x}, {t}")
+    lines.append("ldr {t}, [{params}, #4]")
+    for r in range(mr):
+        lines.append(f"add {{w{r}}}, {{w{r}}}, {{t}}")
+    lines.append("subs {channels}, {channels}, #1")
+    lines.append("bne 2b")
+    lines.append("ldr {t}, [{params}, #8]")
+    lines.append(f"vstmia {{t}}, {reg_list(0, acc)}")
+    lines.append("vpop {{d0-d15}}")
+    name = f"conv_{mr}x{np_}_k{kw}"
+    body = "\n".join(f'            "{l}",' for l in lines)
+    ws = "\n".join(f"            w{r} = inout(reg) w[{r}] => _," for r in range(mr))
+    return f'''
+/// A tile of {mr} output channels x {np_} consecutive pixels of a convolution whose kernel rows
+/// are {kw} tap{"s" if kw > 1 else ""} wide (stride 1, no dilation along the row): `acc[r * {np_} + p] += w[r][c][kh][k]
+/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+///
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
+/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
+/// `w[r]`, and the address of the accumulators (read first, written last).
+///
+/// # Safety
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
+/// accumulators readable and writable).
+#[inline(always)]
+pub unsafe fn {name}(
+    params: &[usize; 3],
+    x: *const f32,
+    w: [*const f32; {mr}],
+    rl4: usize,
+    rows: usize,
+    channels: usize,
+) {{
+    // SAFETY: the caller guarantees every address is valid; the block saves and restores
+    // every FP register it writes and leaves the stack as it found it.
+    unsafe {{
+        core::arch::asm!(
+{body}
+            params = in(reg) params.as_ptr(),
+            x = inout(reg) x => _,
+{ws}
+            rl4 = in(reg) rl4,
+            rows = in(reg) rows,
+            channels = inout(reg) channels => _,
+            t = out(reg) _,
+        );
+    }}
+}}
+'''
+
+
+def linear_block(rows):
+    lines = []
+    lines.append("vpush {{d0-d15}}")
+    lines.append(f"vldmia {{io}}, {reg_list(0, rows)}")
+    lines.append("2:")
+    lines.append(f"vldmia {{x}}!, {reg_list(16, 16)}")
+    for r in range(rows):
+        for half in range(2):
+            lines.append(f"vldmia {{w{r}}}!, {reg_list(8, 8)}")
+            for k in range(8):
+                lines.append(f"vfma.f32 {s(r)}, {s(8 + k)}, {s(16 + 8 * half + k)}")
+    lines.append("subs {n}, {n}, #1")
+    lines.append("bne 2b")
+    lines.append(f"vstmia {{io}}, {reg_list(0, rows)}")
+    lines.append("vpop {{d0-d15}}")
+    body = "\n".join(f'            "{l}",' for l in lines)
+    ws = "\n".join(f"            w{r} = inout(reg) w[{r}] => _," for r in range(rows))
+    return f'''
+/// {rows} rows of a matrix-vector product: `io[r] += sum_i w[r][i] * x[i]` over `16 * n` inputs
+/// (`w[r]` is row `r`'s first weight).
+///
+/// # Safety
+/// `n >= 1`; `x` and each `w[r]` must be readable for `16 * n` floats, `io` readable and
+/// writable for {rows}.
+#[inline(always)]
+pub unsafe fn linear_{rows}(io: &mut [f32; {rows}], x: *const f32, w: [*const f32; {rows}], n: usize) {{
+    // SAFETY: the caller guarantees every address is valid; the block saves and restores
+    // every FP register it writes and leaves the stack as it found it.
+    unsafe {{
+        core::arch::asm!(
+{body}
+            io = in(reg) io.as_mut_ptr(),
+            x = inout(reg) x => _,
+{ws}
+            n = inout(reg) n => _,
+        );
+    }}
+}}
+'''
+
+
+def row_ptr(r):
+    return "w0" if r == 0 else "w0.add(row)" if r == 1 else f"w0.add({r} * row)"
+
+
+def rustfmt(text):
+    """Formats like `cargo fmt` (the repository's rustfmt.toml), so --check can compare."""
+    root = OUT.parent.parent.parent.parent.parent
+    done = subprocess.run(
+        ["rustfmt", "--edition", "2024", "--config-path", str(root / "rustfmt.toml")],
+        input=text, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def dispatch():
+    conv_arms = []
+    for mr, np_ in CONV_TILES:
+        for kw in range(1, MAX_KW[np_] + 1):
+            ws = ", ".join(row_ptr(r) for r in range(mr))
+            conv_arms.append(
+                f"        ({mr}, {np_}, {kw}) => conv_{mr}x{np_}_k{kw}(params, x, [{ws}], rl4, rows, channels),")
+    lin_arms = []
+    for rows in LINEAR_ROWS:
+        ws = ", ".join(row_ptr(r) for r in range(rows))
+        lin_arms.append(
+            f"        {rows} => {{\n"
+            f"            let Ok(io) = <&mut [f32; {rows}]>::try_from(io) else {{ return false }};\n"
+            f"            linear_{rows}(io, x, [{ws}], n)\n"
+            f"        }}")
+    conv_arms = "\n".join(conv_arms)
+    lin_arms = "\n".join(lin_arms)
+    return f'''
+/// Whether [`conv`] has a block for `mr` output channels x `np` pixels, `kw` taps wide.
+#[must_use]
+pub const fn conv_has(mr: usize, np: usize, kw: usize) -> bool {{
+    matches!((mr, np), {" | ".join(f"({m}, {n})" for m, n in CONV_TILES)})
+        && kw >= 1
+        && kw <= if np == 4 {{ {MAX_KW[4]} }} else {{ {MAX_KW[8]} }}
+}}
+
+/// Runs the convolution block for `(mr, np, kw)` (see `conv_4x4_k3`); output channel `r`'s
+/// weights start at `w0 + r * row`. Returns `false`, doing nothing, if there is no such block.
+///
+/// # Safety
+/// As the block's.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn conv(
+    (mr, np, kw): (usize, usize, usize),
+    params: &[usize; 3],
+    x: *const f32,
+    w0: *const f32,
+    row: usize,
+    rl4: usize,
+    rows: usize,
+    channels: usize,
+) -> bool {{
+    // SAFETY: forwarded from the caller; `w0.add(r * row)` are the rows it vouches for.
+    unsafe {{
+        match (mr, np, kw) {{
+{conv_arms}
+            _ => return false,
+        }}
+    }}
+    true
+}}
+
+/// The largest block of rows [`linear`] has.
+pub const LINEAR_MAX_ROWS: usize = {max(LINEAR_ROWS)};
+
+/// Runs `linear_{{io.len()}}` (rows `w0 + r * row`). Returns `false`, doing nothing, if there is
+/// no block of that many rows.
+///
+/// # Safety
+/// As the block's.
+#[inline(always)]
+pub unsafe fn linear(io: &mut [f32], x: *const f32, w0: *const f32, row: usize, n: usize) -> bool {{
+    // SAFETY: forwarded from the caller; `w0.add(r * row)` are the rows it vouches for.
+    unsafe {{
+        match io.len() {{
+{lin_arms}
+            _ => return false,
+        }}
+    }}
+    true
+}}
+'''
+
+
+def generate():
+    parts = [
+        "//! Generated by `tools/gen_vfp_kernels.py`; do not edit. Cortex-M micro-kernels: one\n"
+        "//! `vfma.f32` per multiply-accumulate, operands loaded with `vldm`. See\n"
+        "//! [`super`] for how they are used.\n"
+    ]
+    for mr, np_ in CONV_TILES:
+        for kw in range(1, MAX_KW[np_] + 1):
+            parts.append(conv_block(mr, np_, kw))
+    for rows in LINEAR_ROWS:
+        parts.append(linear_block(rows))
+    parts.append(dispatch())
+    return rustfmt("".join(parts))
+
+
+def main():
+    text = generate()
+    if "--check" in sys.argv:
+        if OUT.read_text() != text:
+            print(f"{OUT} is stale: run python3 tools/gen_vfp_kernels.py", file=sys.stderr)
+            return 1
+        return 0
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
