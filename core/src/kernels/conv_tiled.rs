@@ -595,6 +595,10 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
 ) {
     let plan = T::PLAN;
     let plane = G::OUT_PLANE;
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+    if plan.vfp && tile_vfp::<G, T, MR, NV>(b, t, w, src, dest) {
+        return;
+    }
     // Plain loops rather than `array::from_fn`, whose closures the compiler may leave
     // out of line, spilling the accumulators through memory.
     let mut pos = [(0, 0, 0); NV];
@@ -629,11 +633,7 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
             // SAFETY: the micro-kernel reads `src` up to `src_end + LANES` and `w` below
             // `w_end`, both checked just above.
             unsafe {
-                if plan.vfp
-                    && vfp_micro::<V, G, MR, NV>(&mut acc, w, src, t.cc, kh_lo, kh_hi, bases)
-                {
-                    // done by a Cortex-M block
-                } else if plan.sliding {
+                if plan.sliding {
                     micro_rows::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, bases[0]);
                 } else {
                     micro::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, kh_lo, kh_hi, bases);
@@ -696,66 +696,97 @@ unsafe fn micro<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const N
     }
 }
 
-/// The micro-kernel on Cortex-M: the tile's `NV` vectors must be consecutive pixels of one row
-/// (checked: returns `false`, doing nothing, otherwise). See [`super::vfp`].
-///
-/// # Safety
-/// As [`micro`].
+/// Computes one tile with a Cortex-M block ([`super::vfp`]): its `NV` vectors must be
+/// consecutive pixels of one row, none of them overlapped (else it returns `false`, doing
+/// nothing, and [`tile`] computes it). The block reads the accumulators straight from `dest`
+/// (or the bias) and writes them back; rows it must not store (`skip`) and a row's end that
+/// is narrower than the tile go through a staging copy.
+#[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
 #[inline(always)]
-#[allow(unused_variables, clippy::extra_unused_type_parameters)] // a stub on other targets
-unsafe fn vfp_micro<V: Vector, G: ConvGeometry, const MR: usize, const NV: usize>(
-    acc: &mut [[V; NV]; MR],
+fn tile_vfp<G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
+    b: &Block<'_>,
+    t: &Tile,
     w: &[f32],
     src: &[f32],
-    channels: usize,
-    kh_lo: usize,
-    kh_hi: usize,
-    bases: [usize; NV],
+    dest: &mut [f32],
 ) -> bool {
-    #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
-    {
-        let lanes = V::LANES;
-        if MR * NV * lanes > 16 || bases.iter().enumerate().any(|(v, &b)| b != bases[0] + v * lanes)
-        {
-            return false;
-        }
-        let [_, _, k_w] = G::KERNEL;
-        let plan = Tiling::<G, false>::PLAN; // the strides are the same in both plans
-        let mut flat = [0.0f32; 16];
-        for (r, row) in acc.iter().enumerate() {
-            for (v, a) in row.iter().enumerate() {
-                let at = (r * NV + v) * lanes;
-                flat[at..at + lanes].copy_from_slice(a.to_array().as_ref());
-            }
-        }
-        let tile = super::vfp::ConvTile {
-            x: src.as_ptr().wrapping_add(bases[0] + kh_lo * plan.kh_step),
-            w: w.as_ptr().wrapping_add(kh_lo * k_w),
-            w_row: G::IN_PER_GROUP * G::TAPS,
-            x_row: plan.kh_step,
-            x_channel: plan.cs,
-            w_channel: G::TAPS,
-            rows: kh_hi - kh_lo,
-            channels,
-        };
-        // SAFETY: the caller guarantees `micro`'s extents, which cover every input (`NV *
-        // LANES + KW - 1` floats from each row's base, `kw_max = KW - 1`) and weight the
-        // block reads.
-        if !unsafe { super::vfp::conv_tile_add(&mut flat, (MR, NV * lanes, k_w), &tile) } {
-            return false;
-        }
-        for (r, row) in acc.iter_mut().enumerate() {
-            for (v, a) in row.iter_mut().enumerate() {
-                let at = (r * NV + v) * lanes;
-                let mut lanes_of = V::zeros();
-                lanes_of.as_mut().copy_from_slice(&flat[at..at + lanes]);
-                *a = V::from_array(lanes_of);
-            }
-        }
-        true
+    use super::vfp::{ConvTile, asm::PARAMS, run_conv_tile};
+    const LANES: usize = 4;
+    let plan = T::PLAN;
+    let np = NV * LANES;
+    let row = t.start / plan.cv;
+    let one_row = (t.start + NV - 1) / plan.cv == row;
+    if t.skip_vectors != 0 || !one_row || MR * np > 16 || 2 + 2 * MR > PARAMS || t.cc == 0 {
+        return false;
     }
-    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass")))]
-    false
+    let (at, _, base) = position::<G, T>(LANES, t.start);
+    let col = (t.start % plan.cv) * LANES;
+    let width = if plan.ow - col < np { plan.ow - col } else { np };
+    let (kh_lo, kh_hi) = kernel_rows::<G>(row, row);
+    if kh_lo >= kh_hi {
+        return false;
+    }
+    let [_, _, k_w] = G::KERNEL;
+    let per_out = G::IN_PER_GROUP * G::TAPS;
+    let plane = G::OUT_PLANE;
+    // The extents the block reads and writes, checked once.
+    let x_first = base + kh_lo * plan.kh_step;
+    let src_end = (t.cc - 1) * plan.cs + (kh_hi - 1) * plan.kh_step + base + np + k_w - 1;
+    let w_end = (MR - 1) * per_out + t.cc * G::TAPS;
+    let dest_end = (MR - 1) * plane + at + np;
+    if src_end > src.len() || w_end > w.len() || (MR - 1) * plane + at + width > dest.len() {
+        return false;
+    }
+    // Rows staged: not to be stored, or narrower than the tile (a block always writes `np`).
+    let full = width == np && dest_end <= dest.len();
+    let staged = |r: usize| r < b.skip || !full;
+    let mut stage = [0.0f32; 16];
+    let mut params = [0usize; PARAMS];
+    for r in 0..MR {
+        let out = r * plane + at;
+        let stage_r = stage.get_mut(r * np..(r + 1) * np).unwrap_or(&mut []);
+        let dest_r = dest.get_mut(out..).unwrap_or(&mut []).as_mut_ptr() as usize;
+        if t.c0 == 0 {
+            stage_r.fill(b.bias.and_then(|bias| bias.get(b.oc0 + r)).copied().unwrap_or(0.0));
+            params[2 + r] = stage_r.as_ptr() as usize;
+        } else if staged(r) {
+            for (s, d) in stage_r.iter_mut().zip(dest.get(out..out + width).unwrap_or(&[])) {
+                *s = *d;
+            }
+            params[2 + r] = stage_r.as_ptr() as usize;
+        } else {
+            params[2 + r] = dest_r;
+        }
+        params[2 + MR + r] = if staged(r) { stage_r.as_ptr() as usize } else { dest_r };
+    }
+    let tile = ConvTile {
+        x: src.get(x_first..).unwrap_or(&[]).as_ptr(),
+        w: w.get(kh_lo * k_w..).unwrap_or(&[]).as_ptr(),
+        w_row: per_out,
+        x_row: plan.kh_step,
+        x_channel: plan.cs,
+        w_channel: G::TAPS,
+        rows: kh_hi - kh_lo,
+        channels: t.cc,
+    };
+    // SAFETY: `src_end` and `w_end` (checked above) bound every input and weight the block
+    // reads; each row's load and store address is `np` floats of `stage` or, when not staged,
+    // of `dest` (`dest_end` checked).
+    if !unsafe { run_conv_tile((MR, np, k_w), &mut params, &tile) } {
+        return false;
+    }
+    for r in b.skip..MR {
+        if staged(r) {
+            let out = r * plane + at;
+            let (Some(d), Some(s)) =
+                (dest.get_mut(out..out + width), stage.get(r * np..r * np + width))
+            else {
+                continue;
+            };
+            d.copy_from_slice(s);
+        }
+    }
+    true
 }
 
 /// The micro-kernel when each of the `NV` vectors is a whole output row (consecutive rows

@@ -68,34 +68,30 @@ pub struct ConvTile {
     pub channels: usize,
 }
 
-/// Adds the convolution of tile `t` to `acc` (`mr` rows of `np` pixels, row-major). Returns
-/// `false`, doing nothing, if there is no block for `(mr, np, kw)`.
+/// Runs the block for `shape = (mr, np, kw)` on tile `t`: row `r`'s `np` accumulators are
+/// read from `params[2 + r]` and written to `params[2 + mr + r]` (addresses the caller
+/// filled in); this fills in the two skips. Returns `false`, doing nothing, if there is no
+/// block for `shape` or `t` has no rows or channels.
 ///
 /// # Safety
 /// For `c < channels`, `kh < rows`, `r < mr`: `t.x + c * x_channel + kh * x_row` must be
-/// readable for `np + kw - 1` floats and `t.w + r * w_row + c * w_channel + kh * kw` for `kw`.
+/// readable for `np + kw - 1` floats and `t.w + r * w_row + c * w_channel + kh * kw` for `kw`;
+/// each load address readable and each store address writable for `np` floats.
 #[inline(always)]
-pub unsafe fn conv_tile_add(
-    acc: &mut [f32; 16],
+pub unsafe fn run_conv_tile(
     shape: (usize, usize, usize),
+    params: &mut [usize; asm::PARAMS],
     t: &ConvTile,
 ) -> bool {
-    let (mr, np, kw) = shape;
-    if t.rows == 0 || t.channels == 0 {
-        return true; // nothing to add
-    }
-    if mr * np > acc.len() {
+    let kw = shape.2;
+    if t.rows == 0 || t.channels == 0 || t.x_channel < t.rows * t.x_row {
         return false;
     }
     let f = core::mem::size_of::<f32>();
-    let params = [
-        (t.x_channel - t.rows * t.x_row) * f,
-        (t.w_channel - t.rows * kw) * f,
-        acc.as_mut_ptr() as usize,
-    ];
-    // SAFETY: the caller vouches for every input and weight the block reads; `params[2]` is
-    // `acc`, which holds `mr * np` floats (checked above) and is borrowed mutably here.
-    unsafe { asm::conv(shape, &params, t.x, t.w, t.w_row, t.x_row * f, t.rows, t.channels) }
+    params[0] = (t.x_channel - t.rows * t.x_row) * f;
+    params[1] = t.w_channel.saturating_sub(t.rows * kw) * f;
+    // SAFETY: forwarded from the caller.
+    unsafe { asm::conv(shape, params, t.x, t.w, t.w_row, t.x_row * f, t.rows, t.channels) }
 }
 
 /// Computes `output[o] = epilogue(bias[o] + sum_i weight[o][i] * input[i])` like

@@ -2,20 +2,26 @@
 //! `vfma.f32` per multiply-accumulate, operands loaded with `vldm`. See
 //! [`super`] for how they are used.
 
+/// Words of a convolution block's `params`: two skips, then a load and a store address per
+/// row of up to 4 rows.
+pub const PARAMS: usize = 10;
+
 /// A tile of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 1 tap wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_4x4_k1(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 4],
     rl4: usize,
@@ -28,7 +34,13 @@ pub unsafe fn conv_4x4_k1(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s15}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vldmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #20]",
+            "vldmia {t}, {{s12-s15}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -65,8 +77,14 @@ pub unsafe fn conv_4x4_k1(
             "add {w3}, {w3}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s15}}",
+            "ldr {t}, [{params}, #24]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #28]",
+            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #32]",
+            "vstmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #36]",
+            "vstmia {t}, {{s12-s15}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -86,16 +104,18 @@ pub unsafe fn conv_4x4_k1(
 /// are 2 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_4x4_k2(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 4],
     rl4: usize,
@@ -108,7 +128,13 @@ pub unsafe fn conv_4x4_k2(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s15}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vldmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #20]",
+            "vldmia {t}, {{s12-s15}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -161,8 +187,14 @@ pub unsafe fn conv_4x4_k2(
             "add {w3}, {w3}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s15}}",
+            "ldr {t}, [{params}, #24]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #28]",
+            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #32]",
+            "vstmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #36]",
+            "vstmia {t}, {{s12-s15}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -182,16 +214,18 @@ pub unsafe fn conv_4x4_k2(
 /// are 3 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_4x4_k3(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 4],
     rl4: usize,
@@ -204,7 +238,13 @@ pub unsafe fn conv_4x4_k3(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s15}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vldmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #20]",
+            "vldmia {t}, {{s12-s15}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -273,8 +313,14 @@ pub unsafe fn conv_4x4_k3(
             "add {w3}, {w3}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s15}}",
+            "ldr {t}, [{params}, #24]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #28]",
+            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #32]",
+            "vstmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #36]",
+            "vstmia {t}, {{s12-s15}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -294,16 +340,18 @@ pub unsafe fn conv_4x4_k3(
 /// are 4 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_4x4_k4(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 4],
     rl4: usize,
@@ -316,7 +364,13 @@ pub unsafe fn conv_4x4_k4(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s15}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vldmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #20]",
+            "vldmia {t}, {{s12-s15}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -401,8 +455,14 @@ pub unsafe fn conv_4x4_k4(
             "add {w3}, {w3}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s15}}",
+            "ldr {t}, [{params}, #24]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #28]",
+            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #32]",
+            "vstmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #36]",
+            "vstmia {t}, {{s12-s15}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -422,16 +482,18 @@ pub unsafe fn conv_4x4_k4(
 /// are 5 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_4x4_k5(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 4],
     rl4: usize,
@@ -444,7 +506,13 @@ pub unsafe fn conv_4x4_k5(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s15}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vldmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #20]",
+            "vldmia {t}, {{s12-s15}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -545,8 +613,14 @@ pub unsafe fn conv_4x4_k5(
             "add {w3}, {w3}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s15}}",
+            "ldr {t}, [{params}, #24]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #28]",
+            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #32]",
+            "vstmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #36]",
+            "vstmia {t}, {{s12-s15}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -566,16 +640,18 @@ pub unsafe fn conv_4x4_k5(
 /// are 6 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_4x4_k6(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 4],
     rl4: usize,
@@ -588,7 +664,13 @@ pub unsafe fn conv_4x4_k6(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s15}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vldmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #20]",
+            "vldmia {t}, {{s12-s15}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -705,8 +787,14 @@ pub unsafe fn conv_4x4_k6(
             "add {w3}, {w3}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s15}}",
+            "ldr {t}, [{params}, #24]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #28]",
+            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #32]",
+            "vstmia {t}, {{s8-s11}}",
+            "ldr {t}, [{params}, #36]",
+            "vstmia {t}, {{s12-s15}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -726,16 +814,18 @@ pub unsafe fn conv_4x4_k6(
 /// are 1 tap wide (stride 1, no dilation along the row): `acc[r * 8 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 8 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 8 floats.
 #[inline(always)]
 pub unsafe fn conv_2x8_k1(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 2],
     rl4: usize,
@@ -748,7 +838,9 @@ pub unsafe fn conv_2x8_k1(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s15}}",
+            "vldmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s8-s15}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -781,8 +873,10 @@ pub unsafe fn conv_2x8_k1(
             "add {w1}, {w1}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s15}}",
+            "ldr {t}, [{params}, #16]",
+            "vstmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #20]",
+            "vstmia {t}, {{s8-s15}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -800,16 +894,18 @@ pub unsafe fn conv_2x8_k1(
 /// are 2 taps wide (stride 1, no dilation along the row): `acc[r * 8 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 8 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 8 floats.
 #[inline(always)]
 pub unsafe fn conv_2x8_k2(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 2],
     rl4: usize,
@@ -822,7 +918,9 @@ pub unsafe fn conv_2x8_k2(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s15}}",
+            "vldmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s8-s15}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -871,8 +969,10 @@ pub unsafe fn conv_2x8_k2(
             "add {w1}, {w1}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s15}}",
+            "ldr {t}, [{params}, #16]",
+            "vstmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #20]",
+            "vstmia {t}, {{s8-s15}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -890,16 +990,18 @@ pub unsafe fn conv_2x8_k2(
 /// are 3 taps wide (stride 1, no dilation along the row): `acc[r * 8 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 8 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 8 floats.
 #[inline(always)]
 pub unsafe fn conv_2x8_k3(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 2],
     rl4: usize,
@@ -912,7 +1014,9 @@ pub unsafe fn conv_2x8_k3(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s15}}",
+            "vldmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s8-s15}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -977,8 +1081,10 @@ pub unsafe fn conv_2x8_k3(
             "add {w1}, {w1}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s15}}",
+            "ldr {t}, [{params}, #16]",
+            "vstmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #20]",
+            "vstmia {t}, {{s8-s15}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -996,16 +1102,18 @@ pub unsafe fn conv_2x8_k3(
 /// are 4 taps wide (stride 1, no dilation along the row): `acc[r * 8 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 8 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 8 floats.
 #[inline(always)]
 pub unsafe fn conv_2x8_k4(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 2],
     rl4: usize,
@@ -1018,7 +1126,9 @@ pub unsafe fn conv_2x8_k4(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s15}}",
+            "vldmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s8-s15}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1099,8 +1209,10 @@ pub unsafe fn conv_2x8_k4(
             "add {w1}, {w1}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s15}}",
+            "ldr {t}, [{params}, #16]",
+            "vstmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #20]",
+            "vstmia {t}, {{s8-s15}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -1118,16 +1230,18 @@ pub unsafe fn conv_2x8_k4(
 /// are 5 taps wide (stride 1, no dilation along the row): `acc[r * 8 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 8 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 8 floats.
 #[inline(always)]
 pub unsafe fn conv_2x8_k5(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 2],
     rl4: usize,
@@ -1140,7 +1254,9 @@ pub unsafe fn conv_2x8_k5(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s15}}",
+            "vldmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s8-s15}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1239,8 +1355,10 @@ pub unsafe fn conv_2x8_k5(
             "add {w1}, {w1}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s15}}",
+            "ldr {t}, [{params}, #16]",
+            "vstmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #20]",
+            "vstmia {t}, {{s8-s15}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -1258,16 +1376,18 @@ pub unsafe fn conv_2x8_k5(
 /// are 1 tap wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_2x4_k1(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 2],
     rl4: usize,
@@ -1280,7 +1400,9 @@ pub unsafe fn conv_2x4_k1(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s7}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1305,8 +1427,10 @@ pub unsafe fn conv_2x4_k1(
             "add {w1}, {w1}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #20]",
+            "vstmia {t}, {{s4-s7}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -1324,16 +1448,18 @@ pub unsafe fn conv_2x4_k1(
 /// are 2 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_2x4_k2(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 2],
     rl4: usize,
@@ -1346,7 +1472,9 @@ pub unsafe fn conv_2x4_k2(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s7}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1379,8 +1507,10 @@ pub unsafe fn conv_2x4_k2(
             "add {w1}, {w1}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #20]",
+            "vstmia {t}, {{s4-s7}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -1398,16 +1528,18 @@ pub unsafe fn conv_2x4_k2(
 /// are 3 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_2x4_k3(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 2],
     rl4: usize,
@@ -1420,7 +1552,9 @@ pub unsafe fn conv_2x4_k3(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s7}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1461,8 +1595,10 @@ pub unsafe fn conv_2x4_k3(
             "add {w1}, {w1}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #20]",
+            "vstmia {t}, {{s4-s7}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -1480,16 +1616,18 @@ pub unsafe fn conv_2x4_k3(
 /// are 4 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_2x4_k4(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 2],
     rl4: usize,
@@ -1502,7 +1640,9 @@ pub unsafe fn conv_2x4_k4(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s7}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1551,8 +1691,10 @@ pub unsafe fn conv_2x4_k4(
             "add {w1}, {w1}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #20]",
+            "vstmia {t}, {{s4-s7}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -1570,16 +1712,18 @@ pub unsafe fn conv_2x4_k4(
 /// are 5 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_2x4_k5(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 2],
     rl4: usize,
@@ -1592,7 +1736,9 @@ pub unsafe fn conv_2x4_k5(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s7}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1649,8 +1795,10 @@ pub unsafe fn conv_2x4_k5(
             "add {w1}, {w1}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #20]",
+            "vstmia {t}, {{s4-s7}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -1668,16 +1816,18 @@ pub unsafe fn conv_2x4_k5(
 /// are 6 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
 /// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel `r`'s first weight of it. `params` is `[x_skip, w_skip,
-/// acc]`: bytes from the end of a channel's rows to the next channel's, in `x` and in each
-/// `w[r]`, and the address of the accumulators (read first, written last).
+/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
+/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
+/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
+/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
+/// from before the loops and written to after them.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable (the
-/// accumulators readable and writable).
+/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
+/// `load_r` readable and each `store_r` writable for 4 floats.
 #[inline(always)]
 pub unsafe fn conv_2x4_k6(
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w: [*const f32; 2],
     rl4: usize,
@@ -1690,7 +1840,9 @@ pub unsafe fn conv_2x4_k6(
         core::arch::asm!(
             "vpush {{d0-d15}}",
             "ldr {t}, [{params}, #8]",
-            "vldmia {t}, {{s0-s7}}",
+            "vldmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #12]",
+            "vldmia {t}, {{s4-s7}}",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1755,8 +1907,10 @@ pub unsafe fn conv_2x4_k6(
             "add {w1}, {w1}, {t}",
             "subs {channels}, {channels}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #8]",
-            "vstmia {t}, {{s0-s7}}",
+            "ldr {t}, [{params}, #16]",
+            "vstmia {t}, {{s0-s3}}",
+            "ldr {t}, [{params}, #20]",
+            "vstmia {t}, {{s4-s7}}",
             "vpop {{d0-d15}}",
             params = in(reg) params.as_ptr(),
             x = inout(reg) x => _,
@@ -2685,7 +2839,7 @@ pub const fn conv_has(mr: usize, np: usize, kw: usize) -> bool {
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn conv(
     (mr, np, kw): (usize, usize, usize),
-    params: &[usize; 3],
+    params: &[usize; PARAMS],
     x: *const f32,
     w0: *const f32,
     row: usize,
