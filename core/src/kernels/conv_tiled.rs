@@ -101,12 +101,21 @@ pub struct Plan {
     kh_step: usize,
     /// The largest panel offset of a kernel column.
     kw_max: usize,
-    /// Each vector is a whole output row and the input rows of a tile fit in registers: the
-    /// micro-kernel loads each panel row once per kernel column ([`micro_rows`]).
-    sliding: bool,
-    /// The tile runs in a Cortex-M block ([`super::vfp`]): `MR` channels by `4 * NV`
+    /// Which micro-kernel computes the tiles.
+    micro: Micro,
+}
+
+/// The micro-kernel of a plan's tiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Micro {
+    /// [`micro`]: one load per input vector and tap.
+    Taps,
+    /// [`micro_rows`]: each vector a whole output row, each input row loaded once per kernel
+    /// column, kept in registers.
+    Rows,
+    /// A Cortex-M block (`tile_vfp`, `kernels::vfp` on Cortex-M): `MR` channels by `4 * NV`
     /// consecutive pixels of one row.
-    vfp: bool,
+    CortexM,
 }
 
 /// Most input rows [`micro_rows`] keeps in registers.
@@ -175,8 +184,7 @@ pub const fn plan<G: ConvGeometry>(
         chunk: G::IN_PER_GROUP,
         kh_step: 0,
         kw_max: 0,
-        sliding: false,
-        vfp: false,
+        micro: Micro::Taps,
     };
     if in_d != 1 || out_d != 1 || k_d != 1 || G::OUT_PLANE == 0 || G::IN_PER_GROUP == 0 {
         return p; // 3-d convolutions keep the reference kernel
@@ -238,24 +246,29 @@ pub const fn plan<G: ConvGeometry>(
     // convolutions); with several channels the weight broadcasts dominate and it was slower.
     if !p.flat && p.cv == 1 && p.mr == 1 {
         let span = (p.nv - 1) * s_h + (k_h - 1) * d_h + 1;
-        p.sliding = span <= MAX_SPAN && p.mr * p.nv + span < registers;
+        if span <= MAX_SPAN && p.mr * p.nv + span < registers {
+            p.micro = Micro::Rows;
+        }
     }
     // The Cortex-M blocks read each kernel row's taps as consecutive panel floats.
-    if VFP && lanes == 4 && !p.flat && s_w == 1 && d_w == 1 {
-        if let Some((mr, nv)) = vfp_tile(k_w, p.cv, G::OUT_PER_GROUP, max_mr) {
-            if nv <= p.vectors {
-                (p.mr, p.nv, p.vfp, p.sliding, p.supported) = (mr, nv, true, false, true);
-            }
-        }
+    if VFP
+        && lanes == 4
+        && !p.flat
+        && s_w == 1
+        && d_w == 1
+        && let Some((mr, nv)) = vfp_tile(k_w, p.cv, G::OUT_PER_GROUP, max_mr)
+        && nv <= p.vectors
+    {
+        (p.mr, p.nv, p.micro, p.supported) = (mr, nv, Micro::CortexM, true);
     }
     p
 }
 
-/// Whether this build has the Cortex-M blocks of [`super::vfp`].
+/// Whether this build has the Cortex-M blocks of `kernels::vfp` (Cortex-M builds only).
 const VFP: bool = cfg!(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"));
 
 /// The Cortex-M blocks' tile for `(kw, cv, out_per_group, max_mr)` (see
-/// [`super::vfp::conv_tile`]); `None` on other targets.
+/// `kernels::vfp::conv_tile`); `None` on other targets.
 const fn vfp_tile(
     kw: usize,
     cv: usize,
@@ -596,7 +609,7 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     let plan = T::PLAN;
     let plane = G::OUT_PLANE;
     #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
-    if plan.vfp && tile_vfp::<G, T, MR, NV>(b, t, w, src, dest) {
+    if matches!(plan.micro, Micro::CortexM) && tile_vfp::<G, T, MR, NV>(b, t, w, src, dest) {
         return;
     }
     // Plain loops rather than `array::from_fn`, whose closures the compiler may leave
@@ -620,7 +633,7 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     }
     let (kh_lo, kh_hi) = if plan.flat {
         (0, 1)
-    } else if plan.sliding {
+    } else if matches!(plan.micro, Micro::Rows) {
         (0, G::KERNEL[1]) // every row, the padding ones read zeros
     } else {
         kernel_rows::<G>(t.start / plan.cv, (t.start + NV - 1) / plan.cv)
@@ -633,7 +646,7 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
             // SAFETY: the micro-kernel reads `src` up to `src_end + LANES` and `w` below
             // `w_end`, both checked just above.
             unsafe {
-                if plan.sliding {
+                if matches!(plan.micro, Micro::Rows) {
                     micro_rows::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, bases[0]);
                 } else {
                     micro::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, kh_lo, kh_hi, bases);
@@ -696,7 +709,7 @@ unsafe fn micro<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const N
     }
 }
 
-/// Computes one tile with a Cortex-M block ([`super::vfp`]): its `NV` vectors must be
+/// Computes one tile with a Cortex-M block (`kernels::vfp`): its `NV` vectors must be
 /// consecutive pixels of one row, none of them overlapped (else it returns `false`, doing
 /// nothing, and [`tile`] computes it). The block reads the accumulators straight from `dest`
 /// (or the bias) and writes them back; rows it must not store (`skip`) and a row's end that
