@@ -1046,8 +1046,8 @@ mod tests {
     fn narrow_depthwise_tiles_load_each_row_once() {
         geom!(Rows, 5, 5, 5, [3, 4], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
         geom!(Strided, 3, 3, 3, [7, 4], [3, 3], [2, 2], [2, 2], [2, 2], Zeros);
-        const { assert!(Tiling::<Rows, false>::PLAN.sliding) };
-        const { assert!(Tiling::<Strided, true>::PLAN.sliding) };
+        const { assert!(matches!(Tiling::<Rows, false>::PLAN.micro, Micro::Rows)) };
+        const { assert!(matches!(Tiling::<Strided, true>::PLAN.micro, Micro::Rows)) };
     }
 
     #[test]
