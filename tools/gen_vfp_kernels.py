@@ -173,6 +173,34 @@ pub unsafe fn linear_{rows}(io: &mut [f32; {rows}], x: *const f32, w: [*const f3
 '''
 
 
+COPY = '''
+/// Copies `8 * n` floats from `src` to `dst`: two instructions per eight floats, where
+/// `compiler-builtins`' `memcpy` takes about five per float on a Cortex-M4.
+///
+/// # Safety
+/// `n >= 1`; `src` readable and `dst` writable for `8 * n` floats, not overlapping.
+#[inline(always)]
+pub unsafe fn copy8(dst: *mut f32, src: *const f32, n: usize) {
+    // SAFETY: the caller guarantees both ranges; the block saves and restores the FP registers
+    // it writes and leaves the stack as it found it.
+    unsafe {
+        core::arch::asm!(
+            "vpush {{d0-d3}}",
+            "2:",
+            "vldmia {src}!, {{s0-s7}}",
+            "vstmia {dst}!, {{s0-s7}}",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            "vpop {{d0-d3}}",
+            dst = inout(reg) dst => _,
+            src = inout(reg) src => _,
+            n = inout(reg) n => _,
+        );
+    }
+}
+'''
+
+
 def row_ptr(r):
     return "w0" if r == 0 else "w0.add(row)" if r == 1 else f"w0.add({r} * row)"
 
@@ -277,6 +305,7 @@ def generate():
     for rows in LINEAR_ROWS:
         parts.append(linear_block(rows))
     parts.append(dispatch())
+    parts.append(COPY)
     return rustfmt("".join(parts))
 
 

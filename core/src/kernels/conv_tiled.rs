@@ -539,15 +539,29 @@ fn block<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usiz
             }
             panel
         };
+        let mut buffers = TileBuffers::default();
         let (mut g0, end) = b.vectors;
         while g0 < end {
             let start = if g0 + NV > plan.vectors { plan.vectors - NV } else { g0 };
             let t = Tile { c0, cc, start, skip_vectors: g0 - start };
-            tile::<V, G, T, MR, NV>(b, &t, w, src, dest);
+            tile::<V, G, T, MR, NV>(b, &t, w, src, dest, &mut buffers);
             g0 = start + NV;
         }
         c0 += cc;
     }
+}
+
+/// Buffers of the Cortex-M tiles ([`tile`]), made once per block: zeroing them per tile
+/// cost a `memset` call each (about 100 instructions per tile on a Cortex-M4). Empty on other
+/// targets.
+#[derive(Default)]
+struct TileBuffers {
+    /// Accumulator rows that do not go straight to the output (bias, skipped or narrow rows).
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+    stage: [f32; 16],
+    /// The block's parameters (`kernels::vfp::asm::PARAMS`).
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+    params: [usize; super::vfp::asm::PARAMS],
 }
 
 /// One tile of one chunk: vectors `start..start + NV` of the plane, the first
@@ -605,11 +619,15 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     w: &[f32],
     src: &[f32],
     dest: &mut [f32],
+    buffers: &mut TileBuffers,
 ) {
     let plan = T::PLAN;
     let plane = G::OUT_PLANE;
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass")))]
+    let _ = buffers; // used by the Cortex-M path only
     #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
-    if matches!(plan.micro, Micro::CortexM) && tile_vfp::<G, T, MR, NV>(b, t, w, src, dest) {
+    if matches!(plan.micro, Micro::CortexM) && tile_vfp::<G, T, MR, NV>(b, t, w, src, dest, buffers)
+    {
         return;
     }
     // Plain loops rather than `array::from_fn`, whose closures the compiler may leave
@@ -722,6 +740,7 @@ fn tile_vfp<G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
     w: &[f32],
     src: &[f32],
     dest: &mut [f32],
+    buffers: &mut TileBuffers,
 ) -> bool {
     use super::vfp::{ConvTile, asm::PARAMS, run_conv_tile};
     const LANES: usize = 4;
@@ -753,8 +772,7 @@ fn tile_vfp<G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
     // Rows staged: not to be stored, or narrower than the tile (a block always writes `np`).
     let full = width == np && dest_end <= dest.len();
     let staged = |r: usize| r < b.skip || !full;
-    let mut stage = [0.0f32; 16];
-    let mut params = [0usize; PARAMS];
+    let TileBuffers { stage, params } = buffers;
     for r in 0..MR {
         let out = r * plane + at;
         let stage_r = stage.get_mut(r * np..(r + 1) * np).unwrap_or(&mut []);
@@ -785,7 +803,7 @@ fn tile_vfp<G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
     // SAFETY: `src_end` and `w_end` (checked above) bound every input and weight the block
     // reads; each row's load and store address is `np` floats of `stage` or, when not staged,
     // of `dest` (`dest_end` checked).
-    if !unsafe { run_conv_tile((MR, np, k_w), &mut params, &tile) } {
+    if !unsafe { run_conv_tile((MR, np, k_w), params, &tile) } {
         return false;
     }
     for r in b.skip..MR {
@@ -877,7 +895,7 @@ fn build_panel<G: ConvGeometry, T: Planned>(
             let Some(src) = x.get(ih * in_w..(ih + 1) * in_w) else { continue };
             if zeros && s_w == 1 {
                 if let Some(body) = row.get_mut(p_w..p_w + in_w) {
-                    body.copy_from_slice(src);
+                    copy(body, src);
                 }
                 continue;
             }
@@ -893,6 +911,16 @@ fn build_panel<G: ConvGeometry, T: Planned>(
             }
         }
     }
+}
+
+/// Copies `src` into the equally long `dst` (with `vldm`/`vstm` on Cortex-M, where `memcpy`
+/// is slow).
+#[inline(always)]
+fn copy(dst: &mut [f32], src: &[f32]) {
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+    super::vfp::copy(dst, src);
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass")))]
+    dst.copy_from_slice(src);
 }
 
 /// Writes the positions of `part` inside the zero-padded row `src`: every `stride`-th padded

@@ -94,6 +94,21 @@ pub unsafe fn run_conv_tile(
     unsafe { asm::conv(shape, params, t.x, t.w, t.w_row, t.x_row * f, t.rows, t.channels) }
 }
 
+/// Copies `src` into `dst` (the shorter length of the two), eight floats per `vldm`/`vstm`.
+#[inline(always)]
+pub fn copy(dst: &mut [f32], src: &[f32]) {
+    let len = if dst.len() < src.len() { dst.len() } else { src.len() };
+    let n = len / 8;
+    if n > 0 {
+        // SAFETY: both slices hold at least `8 * n <= len` floats; `&mut` and `&` do not
+        // overlap.
+        unsafe { asm::copy8(dst.as_mut_ptr(), src.as_ptr(), n) };
+    }
+    for (d, s) in dst.iter_mut().zip(src).take(len).skip(8 * n) {
+        *d = *s;
+    }
+}
+
 /// Computes `output[o] = epilogue(bias[o] + sum_i weight[o][i] * input[i])` like
 /// [`super::linear::linear`], with blocks of up to [`asm::LINEAR_MAX_ROWS`] rows over the
 /// first multiple of 16 inputs and plain Rust for the rest. Needs `in_features >= 16`.

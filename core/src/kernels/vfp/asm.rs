@@ -3009,3 +3009,28 @@ pub unsafe fn linear(io: &mut [f32], x: *const f32, w0: *const f32, row: usize, 
     }
     true
 }
+
+/// Copies `8 * n` floats from `src` to `dst`: two instructions per eight floats, where
+/// `compiler-builtins`' `memcpy` takes about five per float on a Cortex-M4.
+///
+/// # Safety
+/// `n >= 1`; `src` readable and `dst` writable for `8 * n` floats, not overlapping.
+#[inline(always)]
+pub unsafe fn copy8(dst: *mut f32, src: *const f32, n: usize) {
+    // SAFETY: the caller guarantees both ranges; the block saves and restores the FP registers
+    // it writes and leaves the stack as it found it.
+    unsafe {
+        core::arch::asm!(
+            "vpush {{d0-d3}}",
+            "2:",
+            "vldmia {src}!, {{s0-s7}}",
+            "vstmia {dst}!, {{s0-s7}}",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            "vpop {{d0-d3}}",
+            dst = inout(reg) dst => _,
+            src = inout(reg) src => _,
+            n = inout(reg) n => _,
+        );
+    }
+}
