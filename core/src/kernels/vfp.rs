@@ -138,21 +138,24 @@ pub fn linear<E: Epilogue>(
     let mut next = 0;
     while next < out_features {
         let first = if next + rows > out_features { out_features - rows } else { next };
-        let mut io = [0.0f32; asm::LINEAR_MAX_ROWS];
-        let io = &mut io[..rows];
+        let (Some(io), Some(w)) = (
+            output.get_mut(first..first + rows),
+            weight.get(first * in_features..(first + rows) * in_features),
+        ) else {
+            return;
+        };
+        // The block adds to the output rows in place, starting from the bias.
         for (r, v) in io.iter_mut().enumerate() {
             *v = bias.and_then(|b| b.get(first + r)).copied().unwrap_or(0.0);
         }
-        let Some(w) = weight.get(first * in_features..(first + rows) * in_features) else {
-            return;
-        };
         // SAFETY: rows `first..first + rows` of `weight` and `input` hold `in_features >= 16
         // * n` floats each (the slices were cut to these sizes above).
         unsafe { asm::linear(io, input.as_ptr(), w.as_ptr(), in_features, n) };
-        for (r, (y, v)) in output.iter_mut().skip(first).zip(io.iter()).enumerate() {
-            let row = w.get(r * in_features..(r + 1) * in_features).unwrap_or(&[]);
-            let tail: f32 = row.iter().zip(input).skip(16 * n).map(|(a, b)| a * b).sum();
-            *y = v + tail;
+        if 16 * n < in_features {
+            for (y, row) in io.iter_mut().zip(w.chunks_exact(in_features)) {
+                let rest = row.iter().zip(input).skip(16 * n);
+                *y += rest.map(|(a, b)| a * b).sum::<f32>();
+            }
         }
         next = first + rows;
     }
