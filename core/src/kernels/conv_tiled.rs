@@ -639,8 +639,10 @@ fn position<G: ConvGeometry, T: Planned>(lanes: usize, g: usize) -> (usize, usiz
         let row = g / plan.cv;
         let col = (g % plan.cv) * lanes;
         let width = if plan.ow - col < lanes { plan.ow - col } else { lanes };
-        // The panel holds the rows of the band that `row` is in.
-        (row * plan.ow + col, width, (row % plan.band) * G::STRIDE[1] * plan.rl + col)
+        // The panel holds the rows of the band that `row` is in (a constant test: most plans
+        // have one band, and then no division).
+        let in_band = if plan.band < G::OUT[1] { row % plan.band } else { row };
+        (row * plan.ow + col, width, in_band * G::STRIDE[1] * plan.rl + col)
     }
 }
 
