@@ -109,7 +109,27 @@ fn pool<G: PoolGeometry>(
                 for ow in 0..out_w {
                     let [w0, w1, wp] = window(ow, in_w, k_w, s_w, d_w, p_w);
                     let mut acc = if is_max { f32::NEG_INFINITY } else { 0.0 };
-                    if !is_max && d_w == 1 {
+                    if !is_max && d_h == 1 && d_w == 1 && w0 == 0 && w1 == in_w && k_w == in_w {
+                        // The window's rows are whole input rows: its inside part is one
+                        // contiguous run (a global average pool), summed eight lanes at a time.
+                        let mut sums = [0.0f32; 8];
+                        for kd in d0..d1 {
+                            let id = od * s_d + kd * d_d - p_d;
+                            let first = (id * in_h + oh * s_h + h0 - p_h) * in_w;
+                            let run = x.get(first..first + (h1 - h0) * in_w).unwrap_or(&[]);
+                            let (blocks, tail) = run.as_chunks::<8>();
+                            for block in blocks {
+                                for (s, v) in sums.iter_mut().zip(block) {
+                                    *s += v;
+                                }
+                            }
+                            for (s, v) in sums.iter_mut().zip(tail) {
+                                *s += v;
+                            }
+                        }
+                        let [a0, a1, a2, a3, a4, a5, a6, a7] = sums;
+                        acc = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
+                    } else if !is_max && d_w == 1 {
                         // A sum: one partial sum per window column, so the additions of a
                         // large window do not form one serial chain.
                         let mut sums = [0.0f32; 8];
