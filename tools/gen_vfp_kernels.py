@@ -53,14 +53,49 @@ def weight_chunks(kw, x_regs):
     return out
 
 
+# Words of a convolution block's `params` (see `conv_block`), by name; each holds a
+# pointer or a count, or a byte distance.
+MAX_MR = max(m for m, _ in CONV_TILES)
+SLOTS = [
+    ("X_SKIP", 1, "bytes from the end of an input channel's kernel rows to the next channel's"),
+    ("W_SKIP", 1, "bytes from the end of a row of weights' kernel rows to its next channel's"),
+    ("LOAD", MAX_MR, "where each row of accumulators is read from"),
+    ("LOAD_STEP", MAX_MR, "bytes each load address moves on after a tile"),
+    ("STORE", MAX_MR, "where each row of accumulators is written to"),
+    ("W", MAX_MR, "the first weight of each output channel"),
+    ("X", 1, "the first input of the next tile"),
+    ("X_STEP", 1, "bytes from one tile's first input to the next's"),
+    ("TILES", 1, "tiles left"),
+    ("CHANNELS", 1, "input channels"),
+]
+SLOT = {}
+_at = 0
+for _name, _n, _ in SLOTS:
+    SLOT[_name] = _at
+    _at += _n
+PARAMS = _at
+
+
+def word(name, r=0):
+    """The byte offset of word `name` (row `r`) of `params`."""
+    return 4 * (SLOT[name] + r)
+
+
 def conv_block(mr, np_, kw):
     x_regs = np_ + kw - 1
-    acc = mr * np_
     lines = []
     lines.append("vpush {{d0-d15}}")
+    lines.append("4:")  # one tile
+    lines.append(f"ldr {{x}}, [{{params}}, #{word('X')}]")
     for r in range(mr):
-        lines.append(f"ldr {{t}}, [{{params}}, #{8 + 4 * r}]")
+        lines.append(f"ldr {{w{r}}}, [{{params}}, #{word('W', r)}]")
+    for r in range(mr):
+        lines.append(f"ldr {{t}}, [{{params}}, #{word('LOAD', r)}]")
         lines.append(f"vldmia {{t}}, {reg_list(r * np_, np_)}")
+        lines.append(f"ldr {{c}}, [{{params}}, #{word('LOAD_STEP', r)}]")
+        lines.append("add {t}, {t}, {c}")
+        lines.append(f"str {{t}}, [{{params}}, #{word('LOAD', r)}]")
+    lines.append(f"ldr {{c}}, [{{params}}, #{word('CHANNELS')}]")
     lines.append("2:")
     lines.append("mov {t}, {rows}")
     lines.append("3:")
@@ -77,54 +112,60 @@ def conv_block(mr, np_, kw):
                     lines.append(f"vfma.f32 {s(a)}, {s(w0 + k)}, {s(xi)}")
     lines.append("subs {t}, {t}, #1")
     lines.append("bne 3b")
-    lines.append("ldr {t}, [{params}]")
+    lines.append(f"ldr {{t}}, [{{params}}, #{word('X_SKIP')}]")
     lines.append("add {x}, {x}, {t}")
-    lines.append("ldr {t}, [{params}, #4]")
+    lines.append(f"ldr {{t}}, [{{params}}, #{word('W_SKIP')}]")
     for r in range(mr):
         lines.append(f"add {{w{r}}}, {{w{r}}}, {{t}}")
-    lines.append("subs {channels}, {channels}, #1")
+    lines.append("subs {c}, {c}, #1")
     lines.append("bne 2b")
     for r in range(mr):
-        lines.append(f"ldr {{t}}, [{{params}}, #{8 + 4 * (mr + r)}]")
-        lines.append(f"vstmia {{t}}, {reg_list(r * np_, np_)}")
+        lines.append(f"ldr {{t}}, [{{params}}, #{word('STORE', r)}]")
+        lines.append(f"vstmia {{t}}!, {reg_list(r * np_, np_)}")
+        lines.append(f"str {{t}}, [{{params}}, #{word('STORE', r)}]")
+    lines.append(f"ldr {{t}}, [{{params}}, #{word('X')}]")
+    lines.append(f"ldr {{c}}, [{{params}}, #{word('X_STEP')}]")
+    lines.append("add {t}, {t}, {c}")
+    lines.append(f"str {{t}}, [{{params}}, #{word('X')}]")
+    lines.append(f"ldr {{t}}, [{{params}}, #{word('TILES')}]")
+    lines.append("subs {t}, {t}, #1")
+    lines.append(f"str {{t}}, [{{params}}, #{word('TILES')}]")
+    lines.append("bne 4b")
     lines.append("vpop {{d0-d15}}")
     name = f"conv_{mr}x{np_}_k{kw}"
     body = "\n".join(f'            "{l}",' for l in lines)
-    ws = "\n".join(f"            w{r} = inout(reg) w[{r}] => _," for r in range(mr))
+    ws = "\n".join(f"            w{r} = out(reg) _," for r in range(mr))
     return f'''
-/// A tile of {mr} output channels x {np_} consecutive pixels of a convolution whose kernel rows
+/// Tiles of {mr} output channels x {np_} consecutive pixels of a convolution whose kernel rows
 /// are {kw} tap{"s" if kw > 1 else ""} wide (stride 1, no dilation along the row): `acc[r * {np_} + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{{MR-1}},
-/// store_0, .., store_{{MR-1}}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s {np_} accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s {np_} accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the {4 * np_} bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for {np_} floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for {np_}
+/// floats.
 #[inline(always)]
-pub unsafe fn {name}(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; {mr}],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {{
+pub unsafe fn {name}(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {{
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {{
         core::arch::asm!(
 {body}
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
 {ws}
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }}
@@ -201,6 +242,82 @@ pub unsafe fn copy8(dst: *mut f32, src: *const f32, n: usize) {
 '''
 
 
+MAX_POOL = '''
+/// 2 x 2 max pooling with stride 2 of `rows` output rows of `cols` outputs: `y[i][j]` is the
+/// largest of `x[2i][2j]`, `x[2i][2j + 1]`, `x[2i + 1][2j]` and `x[2i + 1][2j + 1]` (input
+/// rows `in_w` floats apart), 17 instructions per output. Returns whether it met a NaN, in
+/// which case `y` is not PyTorch's (which gives NaN for a window holding one) and the caller
+/// must pool again another way.
+///
+/// How it sees NaNs: `vcmpe` raises the Invalid Operation flag (FPSCR.IOC, sticky) for every
+/// comparison with a NaN, quiet or signalling; the block clears the flag first, reads it at the
+/// end and then restores its earlier value.
+///
+/// # Safety
+/// `rows` and `cols` at least 1; `x` readable for `2 * rows` rows of `in_w >= 2 * cols`
+/// floats and `y` writable for `rows * cols` floats.
+#[inline(always)]
+pub unsafe fn max_pool_2x2(x: *const f32, y: *mut f32, in_w: usize, rows: usize, cols: usize) -> bool {
+    let nan: usize;
+    // SAFETY: the caller guarantees both ranges; the block saves and restores the FP registers
+    // it writes and FPSCR's flag, and leaves the stack as it found it.
+    unsafe {
+        core::arch::asm!(
+            "vpush {{d0-d1}}",
+            "vmrs {saved}, fpscr",
+            "bic {t}, {saved}, #1",
+            "vmsr fpscr, {t}",
+            "lsl {in_w}, {in_w}, #2",
+            "lsl {skip}, {in_w}, #1",
+            "sub {skip}, {skip}, {cols}, lsl #3",
+            "2:",
+            "add {x1}, {x0}, {in_w}",
+            "mov {n}, {cols}",
+            "3:",
+            "vldmia {x0}!, {{s0-s1}}",
+            "vldmia {x1}!, {{s2-s3}}",
+            "vcmpe.f32 s1, s0",
+            "vmrs APSR_nzcv, fpscr",
+            "it gt",
+            "vmovgt.f32 s0, s1",
+            "vcmpe.f32 s2, s0",
+            "vmrs APSR_nzcv, fpscr",
+            "it gt",
+            "vmovgt.f32 s0, s2",
+            "vcmpe.f32 s3, s0",
+            "vmrs APSR_nzcv, fpscr",
+            "it gt",
+            "vmovgt.f32 s0, s3",
+            "vstmia {y}!, {{s0}}",
+            "subs {n}, {n}, #1",
+            "bne 3b",
+            "add {x0}, {x0}, {skip}",
+            "subs {rows}, {rows}, #1",
+            "bne 2b",
+            "vmrs {t}, fpscr",
+            "and {saved}, {saved}, #1",
+            "bic {x1}, {t}, #1",
+            "orr {x1}, {x1}, {saved}",
+            "vmsr fpscr, {x1}",
+            "and {t}, {t}, #1",
+            "vpop {{d0-d1}}",
+            x0 = inout(reg) x => _,
+            y = inout(reg) y => _,
+            in_w = inout(reg) in_w => _,
+            rows = inout(reg) rows => _,
+            cols = in(reg) cols,
+            x1 = out(reg) _,
+            n = out(reg) _,
+            skip = out(reg) _,
+            saved = out(reg) _,
+            t = out(reg) nan,
+        );
+    }
+    nan != 0
+}
+'''
+
+
 def row_ptr(r):
     return "w0" if r == 0 else "w0.add(row)" if r == 1 else f"w0.add({r} * row)"
 
@@ -218,9 +335,7 @@ def dispatch():
     conv_arms = []
     for mr, np_ in CONV_TILES:
         for kw in range(1, MAX_KW[np_] + 1):
-            ws = ", ".join(row_ptr(r) for r in range(mr))
-            conv_arms.append(
-                f"        ({mr}, {np_}, {kw}) => conv_{mr}x{np_}_k{kw}(params, x, [{ws}], rl4, rows, channels),")
+            conv_arms.append(f"        ({mr}, {np_}, {kw}) => conv_{mr}x{np_}_k{kw}(params, rl4, rows),")
     lin_arms = []
     for rows in LINEAR_ROWS:
         ws = ", ".join(row_ptr(r) for r in range(rows))
@@ -240,24 +355,19 @@ pub const fn conv_has(mr: usize, np: usize, kw: usize) -> bool {{
         && kw <= if np == 4 {{ {MAX_KW[4]} }} else {{ {MAX_KW[8]} }}
 }}
 
-/// Runs the convolution block for `(mr, np, kw)` (see `conv_4x4_k3`); output channel `r`'s
-/// weights start at `w0 + r * row`. Returns `false`, doing nothing, if there is no such block.
+/// Runs the convolution block for `(mr, np, kw)` (see `conv_4x4_k3`). Returns `false`, doing
+/// nothing, if there is no such block.
 ///
 /// # Safety
 /// As the block's.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn conv(
     (mr, np, kw): (usize, usize, usize),
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w0: *const f32,
-    row: usize,
+    params: &mut [usize; PARAMS],
     rl4: usize,
     rows: usize,
-    channels: usize,
 ) -> bool {{
-    // SAFETY: forwarded from the caller; `w0.add(r * row)` are the rows it vouches for.
+    // SAFETY: forwarded from the caller.
     unsafe {{
         match (mr, np, kw) {{
 {conv_arms}
@@ -295,10 +405,13 @@ def generate():
         "//! `vfma.f32` per multiply-accumulate, operands loaded with `vldm`. See\n"
         "//! [`super`] for how they are used.\n"
         "\n"
-        "/// Words of a convolution block's `params`: two skips, then a load and a store address per\n"
-        f"/// row of up to {max(m for m, _ in CONV_TILES)} rows.\n"
-        f"pub const PARAMS: usize = {2 + 2 * max(m for m, _ in CONV_TILES)};\n"
+        "/// Words of a convolution block's `params` (see `conv_4x4_k3`).\n"
+        f"pub const PARAMS: usize = {PARAMS};\n"
     ]
+    for name, n, what in SLOTS:
+        rows = f" (words `{name}..{name} + {n}`, one per row)" if n > 1 else ""
+        parts.append(f"/// Word of a convolution block's `params`: {what}{rows}.\n"
+                     f"pub const {name}: usize = {SLOT[name]};\n")
     for mr, np_ in CONV_TILES:
         for kw in range(1, MAX_KW[np_] + 1):
             parts.append(conv_block(mr, np_, kw))
@@ -306,6 +419,7 @@ def generate():
         parts.append(linear_block(rows))
     parts.append(dispatch())
     parts.append(COPY)
+    parts.append(MAX_POOL)
     return rustfmt("".join(parts))
 
 

@@ -36,6 +36,12 @@ pub trait InPlace<S: Shape> {
 /// An element-wise function applied to each output of a convolution or linear layer as it is
 /// written, so an activation costs no extra pass over memory.
 pub trait Activation {
+    /// Whether [`Activation::activate`] commutes with max pooling: it never decreases (`x <= y`
+    /// gives `activate(x) <= activate(y)`, exactly, in `f32`) and maps NaN to NaN. Then a
+    /// convolution fused with it and a max pool can pool first and activate the pooled values
+    /// only (a quarter of them after a 2 x 2 pool), with the same results.
+    const COMMUTES_WITH_MAX: bool = false;
+
     /// Maps one pre-activation value.
     fn activate(&self, x: f32) -> f32;
 }
@@ -46,6 +52,10 @@ pub trait Epilogue {
     /// Finishes the values of output channel `channel` (a whole plane of a convolution, one
     /// value of a linear layer).
     fn finish(&self, channel: usize, values: &mut [f32]);
+
+    /// Whether [`Epilogue::finish`] commutes with max pooling (see
+    /// [`Activation::COMMUTES_WITH_MAX`]).
+    const COMMUTES_WITH_MAX: bool = false;
 
     /// Like [`Epilogue::finish`] on `values[i] * alpha + beta` (a folded batch norm before
     /// this epilogue). Activations override it to do both in one pass over `values`.
@@ -59,6 +69,8 @@ pub trait Epilogue {
 }
 
 impl<A: Activation> Epilogue for A {
+    const COMMUTES_WITH_MAX: bool = A::COMMUTES_WITH_MAX;
+
     #[inline(always)]
     fn finish(&self, _: usize, values: &mut [f32]) {
         for v in values {

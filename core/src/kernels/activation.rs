@@ -8,6 +8,8 @@ use crate::layer::Activation;
 pub struct Identity;
 
 impl Activation for Identity {
+    const COMMUTES_WITH_MAX: bool = true;
+
     #[inline(always)]
     fn activate(&self, x: f32) -> f32 {
         x

@@ -117,8 +117,8 @@ enum Micro {
     /// [`micro_rows`]: each vector a whole output row, each input row loaded once per kernel
     /// column, kept in registers.
     Rows,
-    /// A Cortex-M block (`tile_vfp`, `kernels::vfp` on Cortex-M): `MR` channels by `4 * NV`
-    /// consecutive pixels of one row.
+    /// Cortex-M blocks (`band_vfp` and `run_vfp`, `kernels::vfp` on Cortex-M): `MR` channels
+    /// by `4 * NV` consecutive pixels of one row.
     CortexM,
 }
 
@@ -558,6 +558,7 @@ fn block<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usiz
 ) {
     let plan = T::PLAN;
     let per_out = G::IN_PER_GROUP * G::TAPS;
+    let mut buffers = TileBuffers::new(b, MR, NV);
     let mut c0 = 0;
     while c0 < G::IN_PER_GROUP {
         let cc = if c0 + plan.chunk > G::IN_PER_GROUP { G::IN_PER_GROUP - c0 } else { plan.chunk };
@@ -575,7 +576,6 @@ fn block<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usiz
         } else {
             None
         };
-        let mut buffers = TileBuffers::default();
         let band_vectors = if plan.flat { plan.vectors } else { plan.band * plan.cv };
         let (from, to) = b.vectors;
         let mut band_start = 0;
@@ -587,6 +587,11 @@ fn block<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usiz
             }
             let src: &[f32] = direct.unwrap_or(panel);
             let mut g0 = if from > band_start { from } else { band_start };
+            #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+            if matches!(plan.micro, Micro::CortexM) && g0 == band_start {
+                let (chunk, band) = ((c0, cc), (band_start, band_end));
+                g0 = band_vfp::<V, G, T, MR, NV>(b, chunk, band, w, src, dest, &mut buffers);
+            }
             while g0 < band_end {
                 // The last tile of a band moves back to stay inside it.
                 let start = if g0 + NV > band_end && band_end >= band_start + NV {
@@ -604,17 +609,41 @@ fn block<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usiz
     }
 }
 
-/// Buffers of the Cortex-M tiles ([`tile`]), made once per block: zeroing them per tile
-/// cost a `memset` call each (about 100 instructions per tile on a Cortex-M4). Empty on other
-/// targets.
+/// Buffers of the Cortex-M tiles ([`tile`]), made once per block: zeroing or filling them per
+/// tile cost a `memset` call or a loop each (about 100 instructions per tile on a Cortex-M4).
+/// Empty on other targets.
 #[derive(Default)]
 struct TileBuffers {
-    /// Accumulator rows that do not go straight to the output (bias, skipped or narrow rows).
+    /// The block's bias: row `r` of `4 * NV` floats, all output channel `oc0 + r`'s bias, the
+    /// accumulators' start in the first chunk of input channels.
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+    bias: [f32; 16],
+    /// Accumulator rows that do not go straight to the output (skipped or narrow rows).
     #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
     stage: [f32; 16],
     /// The block's parameters (`kernels::vfp::asm::PARAMS`).
     #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
     params: [usize; super::vfp::asm::PARAMS],
+}
+
+impl TileBuffers {
+    /// The buffers of block `b`, of `mr` rows of tiles `nv` vectors wide.
+    #[inline(always)]
+    fn new(b: &Block<'_>, mr: usize, nv: usize) -> Self {
+        #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+        {
+            let mut buffers = Self::default();
+            for (r, row) in buffers.bias.chunks_exact_mut(4 * nv).take(mr).enumerate() {
+                row.fill(b.bias.and_then(|bias| bias.get(b.oc0 + r)).copied().unwrap_or(0.0));
+            }
+            buffers
+        }
+        #[cfg(not(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass")))]
+        {
+            let _ = (b, mr, nv);
+            Self::default()
+        }
+    }
 }
 
 /// One tile of one chunk: vectors `start..start + NV` of the plane, the first
@@ -682,9 +711,15 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     #[cfg(not(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass")))]
     let _ = buffers; // used by the Cortex-M path only
     #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
-    if matches!(plan.micro, Micro::CortexM) && tile_vfp::<G, T, MR, NV>(b, t, w, src, dest, buffers)
-    {
-        return;
+    if matches!(plan.micro, Micro::CortexM) {
+        let row = t.start / plan.cv;
+        if t.skip_vectors == 0 && (t.start + NV - 1) / plan.cv == row {
+            let kh = kernel_rows::<G>(row, row);
+            let run = Run { c0: t.c0, cc: t.cc, start: t.start, tiles: 1, x_step: 0, kh };
+            if run_vfp::<G, T, MR, NV>(b, &run, w, src, dest, buffers) {
+                return;
+            }
+        }
     }
     // Plain loops rather than `array::from_fn`, whose closures the compiler may leave
     // out of line, spilling the accumulators through memory.
@@ -783,35 +818,100 @@ unsafe fn micro<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const N
     }
 }
 
-/// Computes one tile with a Cortex-M block (`kernels::vfp`): its `NV` vectors must be
-/// consecutive pixels of one row, none of them overlapped (else it returns `false`, doing
-/// nothing, and [`tile`] computes it). The block reads the accumulators straight from `dest`
-/// (or the bias) and writes them back; rows it must not store (`skip`) and a row's end that
-/// is narrower than the tile go through a staging copy.
+/// A run of Cortex-M tiles ([`run_vfp`]): `tiles` tiles of `NV` vectors each, the first at
+/// vector `start` of the plane, each next one `x_step` panel floats and `4 * NV` output
+/// floats further, all reading kernel rows `kh.0..kh.1` of input channels `c0..c0 + cc`.
+#[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+struct Run {
+    c0: usize,
+    cc: usize,
+    start: usize,
+    tiles: usize,
+    x_step: usize,
+    kh: (usize, usize),
+}
+
+/// Computes the tiles of `band_start..band_end` (whole output rows) with Cortex-M blocks,
+/// as few calls as it can: one per row for the row's full-width tiles, or one per run of rows
+/// that read the same kernel rows when a tile is a whole row. Returns the first vector it
+/// did not compute (`band_start` if none): [`block`] computes the rest one tile at a time.
 #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
 #[inline(always)]
-fn tile_vfp<G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
+#[allow(clippy::too_many_arguments)] // the block's context, as `tile` takes it
+fn band_vfp<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
     b: &Block<'_>,
-    t: &Tile,
+    (c0, cc): (usize, usize),
+    (band_start, band_end): (usize, usize),
+    w: &[f32],
+    src: &[f32],
+    dest: &mut [f32],
+    buffers: &mut TileBuffers,
+) -> usize {
+    let plan = T::PLAN;
+    let np = NV * 4;
+    let per_row = plan.cv / NV;
+    if per_row * NV != plan.cv || band_start % plan.cv != 0 || band_end % plan.cv != 0 {
+        return band_start;
+    }
+    let full = plan.ow / np; // tiles of a row that are whole (the last may be narrower)
+    let whole_rows = per_row == 1 && full == 1;
+    let (mut row, end) = (band_start / plan.cv, band_end / plan.cv);
+    while row < end {
+        let kh = kernel_rows::<G>(row, row);
+        let mut rows = 1;
+        while whole_rows && row + rows < end && kernel_rows::<G>(row + rows, row + rows) == kh {
+            rows += 1;
+        }
+        let (tiles, x_step) = if whole_rows { (rows, G::STRIDE[1] * plan.rl) } else { (full, np) };
+        let run = Run { c0, cc, start: row * plan.cv, tiles, x_step, kh };
+        let done = if tiles > 0 && run_vfp::<G, T, MR, NV>(b, &run, w, src, dest, buffers) {
+            if whole_rows { 1 } else { full }
+        } else {
+            0
+        };
+        // The tiles the run did not compute, one by one.
+        for r in row..row + rows {
+            for j in done..per_row {
+                let start = r * plan.cv + j * NV;
+                let t = Tile { c0, cc, start, skip_vectors: 0 };
+                tile::<V, G, T, MR, NV>(b, &t, w, src, dest, buffers);
+            }
+        }
+        row += rows;
+    }
+    band_end
+}
+
+/// Computes a run of tiles with a Cortex-M block (`kernels::vfp`): each tile's `NV` vectors
+/// must be consecutive pixels of one row and, when there are several tiles, whole (as wide
+/// as the tile) and all stored (else it returns `false`, doing nothing, and the caller
+/// computes them another way). The block reads the accumulators straight from `dest` (or the
+/// bias) and writes them back; a single tile's rows that it must not store (`skip`) or that
+/// are narrower than the tile go through a staging copy.
+#[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+#[inline(always)]
+fn run_vfp<G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
+    b: &Block<'_>,
+    run: &Run,
     w: &[f32],
     src: &[f32],
     dest: &mut [f32],
     buffers: &mut TileBuffers,
 ) -> bool {
-    use super::vfp::{ConvTile, asm::PARAMS, run_conv_tile};
+    use super::vfp::{ConvRun, asm, run_conv};
     const LANES: usize = 4;
+    const F: usize = core::mem::size_of::<f32>();
     let plan = T::PLAN;
     let np = NV * LANES;
-    let row = t.start / plan.cv;
-    let one_row = (t.start + NV - 1) / plan.cv == row;
-    if t.skip_vectors != 0 || !one_row || MR * np > 16 || 2 + 2 * MR > PARAMS || t.cc == 0 {
+    let (kh_lo, kh_hi) = run.kh;
+    let rows = asm::LOAD_STEP - asm::LOAD;
+    if MR * np > 16 || MR > rows || run.cc == 0 || run.tiles == 0 || kh_lo >= kh_hi {
         return false;
     }
-    let (at, _, base) = position::<G, T>(LANES, t.start);
-    let col = (t.start % plan.cv) * LANES;
+    let (at, _, base) = position::<G, T>(LANES, run.start);
+    let col = (run.start % plan.cv) * LANES;
     let width = if plan.ow - col < np { plan.ow - col } else { np };
-    let (kh_lo, kh_hi) = kernel_rows::<G>(row, row);
-    if kh_lo >= kh_hi {
+    if run.tiles > 1 && (width != np || b.skip != 0) {
         return false;
     }
     let [_, _, k_w] = G::KERNEL;
@@ -819,47 +919,59 @@ fn tile_vfp<G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
     let plane = G::OUT_PLANE;
     // The extents the block reads and writes, checked once.
     let x_first = base + kh_lo * plan.kh_step;
-    let src_end = (t.cc - 1) * plan.cs + (kh_hi - 1) * plan.kh_step + base + np + k_w - 1;
-    let w_end = (MR - 1) * per_out + t.cc * G::TAPS;
-    let dest_end = (MR - 1) * plane + at + np;
+    let last_tile = (run.tiles - 1) * run.x_step;
+    let channel_end = (run.cc - 1) * plan.cs + (kh_hi - kh_lo - 1) * plan.kh_step;
+    let src_end = x_first + last_tile + channel_end + np + k_w - 1;
+    let w_end = (MR - 1) * per_out + run.cc * G::TAPS;
+    let dest_end = (MR - 1) * plane + at + run.tiles * np;
     if src_end > src.len() || w_end > w.len() || (MR - 1) * plane + at + width > dest.len() {
         return false;
     }
     // Rows staged: not to be stored, or narrower than the tile (a block always writes `np`).
     let full = width == np && dest_end <= dest.len();
     let staged = |r: usize| r < b.skip || !full;
-    let TileBuffers { stage, params } = buffers;
+    let TileBuffers { bias, stage, params } = buffers;
+    // Addresses for the block only (`wrapping_add`: formed, not dereferenced, here).
+    let (dest_at, stage_at) = (dest.as_mut_ptr().wrapping_add(at), stage.as_mut_ptr());
     for r in 0..MR {
-        let out = r * plane + at;
-        let stage_r = stage.get_mut(r * np..(r + 1) * np).unwrap_or(&mut []);
-        let dest_r = dest.get_mut(out..).unwrap_or(&mut []).as_mut_ptr() as usize;
-        if t.c0 == 0 {
-            stage_r.fill(b.bias.and_then(|bias| bias.get(b.oc0 + r)).copied().unwrap_or(0.0));
-            params[2 + r] = stage_r.as_ptr() as usize;
+        let dest_r = dest_at.wrapping_add(r * plane) as usize;
+        let stage_r = stage_at.wrapping_add(r * np) as usize;
+        let (load, step) = if run.c0 == 0 {
+            (bias.as_ptr().wrapping_add(r * np) as usize, 0)
         } else if staged(r) {
-            for (s, d) in stage_r.iter_mut().zip(dest.get(out..out + width).unwrap_or(&[])) {
+            let out = r * plane + at;
+            let from = dest.get(out..out + width).unwrap_or(&[]);
+            let to = stage.get_mut(r * np..(r + 1) * np).unwrap_or(&mut []);
+            for (s, d) in to.iter_mut().zip(from) {
                 *s = *d;
             }
-            params[2 + r] = stage_r.as_ptr() as usize;
+            (stage_r, 0)
         } else {
-            params[2 + r] = dest_r;
+            (dest_r, np * F)
+        };
+        let store = if staged(r) { stage_r } else { dest_r };
+        for (slot, value) in [(asm::LOAD, load), (asm::LOAD_STEP, step), (asm::STORE, store)] {
+            if let Some(word) = params.get_mut(slot + r) {
+                *word = value;
+            }
         }
-        params[2 + MR + r] = if staged(r) { stage_r.as_ptr() as usize } else { dest_r };
     }
-    let tile = ConvTile {
+    let conv_run = ConvRun {
         x: src.get(x_first..).unwrap_or(&[]).as_ptr(),
+        x_step: run.x_step,
         w: w.get(kh_lo * k_w..).unwrap_or(&[]).as_ptr(),
         w_row: per_out,
         x_row: plan.kh_step,
         x_channel: plan.cs,
         w_channel: G::TAPS,
         rows: kh_hi - kh_lo,
-        channels: t.cc,
+        channels: run.cc,
+        tiles: run.tiles,
     };
     // SAFETY: `src_end` and `w_end` (checked above) bound every input and weight the block
-    // reads; each row's load and store address is `np` floats of `stage` or, when not staged,
-    // of `dest` (`dest_end` checked).
-    if !unsafe { run_conv_tile((MR, np, k_w), params, &tile) } {
+    // reads; each row's load and store address is `np` floats of `stage` (one tile) or, when
+    // not staged, `run.tiles * np` floats of `dest` (`dest_end` checked).
+    if !unsafe { run_conv((MR, np, k_w), params, &conv_run) } {
         return false;
     }
     for r in b.skip..MR {

@@ -102,6 +102,9 @@ fn pool<G: PoolGeometry>(
     let [p_d, p_h, p_w] = G::PAD;
     let planes = input.chunks_exact(G::IN_PLANE).zip(output.chunks_exact_mut(G::OUT_PLANE));
     for (x, y) in planes.take(G::C) {
+        if is_max && max_pool_2x2_vfp::<G>(x, y) {
+            continue;
+        }
         for od in 0..out_d {
             let [d0, d1, dp] = window(od, in_d, k_d, s_d, d_d, p_d);
             for oh in 0..out_h {
@@ -178,6 +181,33 @@ fn pool<G: PoolGeometry>(
             }
         }
     }
+}
+
+/// Max-pools plane `x` into `y` with the Cortex-M block (`kernels::vfp`) if `G` is a 2 x 2
+/// window with stride 2, no padding and no dilation, and returns `true`; else, or if the plane
+/// holds a NaN (which the block does not handle), returns `false`. Always `false` on other
+/// targets.
+#[inline(always)]
+fn max_pool_2x2_vfp<G: PoolGeometry>(x: &[f32], y: &mut [f32]) -> bool {
+    let [in_d, in_h, in_w] = G::IN;
+    let [out_d, out_h, out_w] = G::OUT;
+    let plain = in_d == 1 && out_d == 1 && matches!(G::KERNEL, [1, 2, 2]);
+    let plain = plain && matches!(G::STRIDE, [_, 2, 2]) && matches!(G::DILATION, [_, 1, 1]);
+    let plain = plain && matches!(G::PAD, [_, 0, 0]) && 2 * out_h <= in_h && 2 * out_w <= in_w;
+    if !plain || out_h == 0 || out_w == 0 || x.len() < in_h * in_w || y.len() < out_h * out_w {
+        return false;
+    }
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+    {
+        // SAFETY: `x` holds the `2 * out_h <= in_h` rows of `in_w >= 2 * out_w` floats the block
+        // reads, `y` the `out_h * out_w` it writes (both checked above).
+        let nan = unsafe {
+            super::vfp::asm::max_pool_2x2(x.as_ptr(), y.as_mut_ptr(), in_w, out_h, out_w)
+        };
+        !nan
+    }
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass")))]
+    false
 }
 
 /// Adaptive pooling of one channel (`AdaptiveAvgPool*` / `AdaptiveMaxPool*`): output `o` along

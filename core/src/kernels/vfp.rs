@@ -47,12 +47,14 @@ pub const fn conv_tile(
     }
 }
 
-/// What a convolution tile needs besides its accumulators: where its first input and weight
-/// are and how the loops step, in floats.
-pub struct ConvTile {
-    /// The first input of the first kernel row the tile reads.
+/// What a run of convolution tiles needs besides its accumulators: where its first input and
+/// weight are and how the loops step, in floats.
+pub struct ConvRun {
+    /// The first input of the first kernel row the first tile reads.
     pub x: *const f32,
-    /// Output channel 0's first weight of that row.
+    /// Floats from one tile's first input to the next tile's.
+    pub x_step: usize,
+    /// Output channel 0's first weight of that kernel row.
     pub w: *const f32,
     /// Floats between two output channels' weights.
     pub w_row: usize,
@@ -66,32 +68,44 @@ pub struct ConvTile {
     pub rows: usize,
     /// Input channels.
     pub channels: usize,
+    /// Tiles.
+    pub tiles: usize,
 }
 
-/// Runs the block for `shape = (mr, np, kw)` on tile `t`: row `r`'s `np` accumulators are
-/// read from `params[2 + r]` and written to `params[2 + mr + r]` (addresses the caller
-/// filled in); this fills in the two skips. Returns `false`, doing nothing, if there is no
-/// block for `shape` or `t` has no rows or channels.
+/// Runs the block for `shape = (mr, np, kw)` on the tiles of `run`: row `r`'s `np`
+/// accumulators are read from `params[LOAD + r]` and written to `params[STORE + r]`, which
+/// move on by `params[LOAD_STEP + r]` bytes and `4 * np` bytes from one tile to the next
+/// (addresses and steps the caller filled in); this fills in the rest. Returns `false`, doing
+/// nothing, if there is no block for `shape` or `run` has no rows, channels or tiles.
 ///
 /// # Safety
-/// For `c < channels`, `kh < rows`, `r < mr`: `t.x + c * x_channel + kh * x_row` must be
-/// readable for `np + kw - 1` floats and `t.w + r * w_row + c * w_channel + kh * kw` for `kw`;
-/// each load address readable and each store address writable for `np` floats.
+/// For `c < channels`, `kh < rows`, `r < mr`, `j < tiles`: `x + j * x_step + c * x_channel +
+/// kh * x_row` must be readable for `np + kw - 1` floats and `w + r * w_row + c * w_channel +
+/// kh * kw` for `kw`; each tile's load addresses readable and store addresses writable for
+/// `np` floats.
 #[inline(always)]
-pub unsafe fn run_conv_tile(
+pub unsafe fn run_conv(
     shape: (usize, usize, usize),
     params: &mut [usize; asm::PARAMS],
-    t: &ConvTile,
+    run: &ConvRun,
 ) -> bool {
-    let kw = shape.2;
-    if t.rows == 0 || t.channels == 0 || t.x_channel < t.rows * t.x_row {
+    let (mr, _, kw) = shape;
+    let nothing = run.rows == 0 || run.channels == 0 || run.tiles == 0;
+    if nothing || run.x_channel < run.rows * run.x_row || mr > asm::LOAD_STEP - asm::LOAD {
         return false;
     }
     let f = core::mem::size_of::<f32>();
-    params[0] = (t.x_channel - t.rows * t.x_row) * f;
-    params[1] = t.w_channel.saturating_sub(t.rows * kw) * f;
+    params[asm::X_SKIP] = (run.x_channel - run.rows * run.x_row) * f;
+    params[asm::W_SKIP] = run.w_channel.saturating_sub(run.rows * kw) * f;
+    for (r, w) in params.iter_mut().skip(asm::W).take(mr).enumerate() {
+        *w = run.w.wrapping_add(r * run.w_row) as usize;
+    }
+    params[asm::X] = run.x as usize;
+    params[asm::X_STEP] = run.x_step * f;
+    params[asm::TILES] = run.tiles;
+    params[asm::CHANNELS] = run.channels;
     // SAFETY: forwarded from the caller.
-    unsafe { asm::conv(shape, params, t.x, t.w, t.w_row, t.x_row * f, t.rows, t.channels) }
+    unsafe { asm::conv(shape, params, run.x_row * f, run.rows) }
 }
 
 /// Copies `src` into `dst` (the shorter length of the two), eight floats per `vldm`/`vstm`.

@@ -9,14 +9,17 @@ use crate::layer::{Activation, InPlace, Layer, no_parameters};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
-/// Declares parameter-free activations: a unit struct per function.
+/// Declares parameter-free activations: a unit struct per function, `COMMUTES_WITH_MAX` after
+/// the ones that commute with max pooling.
 macro_rules! unit_activations {
-    ($($(#[$doc:meta])* $name:ident => $fun:path;)*) => {$(
+    ($($(#[$doc:meta])* $name:ident => $fun:path $(, $commutes:ident)?;)*) => {$(
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default, PartialEq)]
         pub struct $name;
 
         impl Activation for $name {
+            $(const $commutes: bool = true;)?
+
             #[inline(always)]
             fn activate(&self, x: f32) -> f32 {
                 $fun(x)
@@ -27,9 +30,9 @@ macro_rules! unit_activations {
 
 unit_activations! {
     /// `torch.nn.ReLU()`: `max(0, x)`.
-    ReLU => f::relu;
+    ReLU => f::relu, COMMUTES_WITH_MAX;
     /// `torch.nn.ReLU6()`: `min(max(0, x), 6)`.
-    ReLU6 => f::relu6;
+    ReLU6 => f::relu6, COMMUTES_WITH_MAX;
     /// `torch.nn.Sigmoid()`: `1 / (1 + exp(-x))`.
     Sigmoid => f::sigmoid;
     /// `torch.nn.Tanh()`.

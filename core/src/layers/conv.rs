@@ -530,8 +530,13 @@ impl<S: ConvSpec> Conv<S> {
     {
         let out = output.as_mut_slice();
         let mut pooled = |oc: usize, plane: &mut [f32]| {
-            epilogue.finish(oc, plane);
-            if let Some(y) = out.get_mut(oc * Out::PLANE..(oc + 1) * Out::PLANE) {
+            let Some(y) = out.get_mut(oc * Out::PLANE..(oc + 1) * Out::PLANE) else { return };
+            if E::COMMUTES_WITH_MAX && P::MAX {
+                // Same values, on fewer of them: activate(max(window)) = max(activate(window)).
+                pool.pool_plane::<Mid, Out>(plane, y);
+                epilogue.finish(oc, y);
+            } else {
+                epilogue.finish(oc, plane);
                 pool.pool_plane::<Mid, Out>(plane, y);
             }
         };

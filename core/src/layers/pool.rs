@@ -169,11 +169,16 @@ fn run<L: PoolWindow + PoolKind, In: Channels, Out: Channels, const PLANE: bool>
 
 /// Pooling layers that can pool one channel at a time, right after a convolution produced it.
 pub trait PlanePool {
+    /// Whether this is a max pool (activations that commute with it can run after it).
+    const MAX: bool;
+
     /// Pools one channel `input` (a plane of `In`) into one channel `output` (a plane of `Out`).
     fn pool_plane<In: Channels, Out: Channels>(&self, input: &[f32], output: &mut [f32]);
 }
 
 impl<L: PoolWindow + PoolKind> PlanePool for L {
+    const MAX: bool = L::AVERAGE.is_none();
+
     #[inline(always)]
     fn pool_plane<In: Channels, Out: Channels>(&self, input: &[f32], output: &mut [f32]) {
         run::<L, In, Out, true>(input, output);

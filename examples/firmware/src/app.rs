@@ -22,7 +22,9 @@ const MAX_STEPS: usize = 16;
 pub fn main() -> bool {
     let core = platform::init();
     say!("staticnn firmware on {core}\n");
-    let mut ok = true;
+    let pooling = staticnn_firmware_nets::max_pool_edge_cases();
+    say!("max pooling edge cases (NaN, -inf, -0.0): {}\n", if pooling { "ok" } else { "WRONG" });
+    let mut ok = pooling;
     #[cfg(feature = "digits")]
     {
         use staticnn_firmware_nets::DigitsNet;

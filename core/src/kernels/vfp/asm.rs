@@ -2,45 +2,80 @@
 //! `vfma.f32` per multiply-accumulate, operands loaded with `vldm`. See
 //! [`super`] for how they are used.
 
-/// Words of a convolution block's `params`: two skips, then a load and a store address per
-/// row of up to 4 rows.
-pub const PARAMS: usize = 10;
+/// Words of a convolution block's `params` (see `conv_4x4_k3`).
+pub const PARAMS: usize = 22;
+/// Word of a convolution block's `params`: bytes from the end of an input channel's kernel rows to the next channel's.
+pub const X_SKIP: usize = 0;
+/// Word of a convolution block's `params`: bytes from the end of a row of weights' kernel rows to its next channel's.
+pub const W_SKIP: usize = 1;
+/// Word of a convolution block's `params`: where each row of accumulators is read from (words `LOAD..LOAD + 4`, one per row).
+pub const LOAD: usize = 2;
+/// Word of a convolution block's `params`: bytes each load address moves on after a tile (words `LOAD_STEP..LOAD_STEP + 4`, one per row).
+pub const LOAD_STEP: usize = 6;
+/// Word of a convolution block's `params`: where each row of accumulators is written to (words `STORE..STORE + 4`, one per row).
+pub const STORE: usize = 10;
+/// Word of a convolution block's `params`: the first weight of each output channel (words `W..W + 4`, one per row).
+pub const W: usize = 14;
+/// Word of a convolution block's `params`: the first input of the next tile.
+pub const X: usize = 18;
+/// Word of a convolution block's `params`: bytes from one tile's first input to the next's.
+pub const X_STEP: usize = 19;
+/// Word of a convolution block's `params`: tiles left.
+pub const TILES: usize = 20;
+/// Word of a convolution block's `params`: input channels.
+pub const CHANNELS: usize = 21;
 
-/// A tile of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 1 tap wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_4x4_k1(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 4],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_4x4_k1(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
+            "ldr {w2}, [{params}, #64]",
+            "ldr {w3}, [{params}, #68]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
             "ldr {t}, [{params}, #16]",
             "vldmia {t}, {{s8-s11}}",
+            "ldr {c}, [{params}, #32]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #16]",
             "ldr {t}, [{params}, #20]",
             "vldmia {t}, {{s12-s15}}",
+            "ldr {c}, [{params}, #36]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #20]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -68,73 +103,101 @@ pub unsafe fn conv_4x4_k1(
             "vfma.f32 s15, s31, s19",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
             "add {w2}, {w2}, {t}",
             "add {w3}, {w3}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #24]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #28]",
-            "vstmia {t}, {{s4-s7}}",
-            "ldr {t}, [{params}, #32]",
-            "vstmia {t}, {{s8-s11}}",
-            "ldr {t}, [{params}, #36]",
-            "vstmia {t}, {{s12-s15}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #48]",
+            "vstmia {t}!, {{s8-s11}}",
+            "str {t}, [{params}, #48]",
+            "ldr {t}, [{params}, #52]",
+            "vstmia {t}!, {{s12-s15}}",
+            "str {t}, [{params}, #52]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
-            w2 = inout(reg) w[2] => _,
-            w3 = inout(reg) w[3] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
+            w2 = out(reg) _,
+            w3 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 2 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_4x4_k2(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 4],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_4x4_k2(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
+            "ldr {w2}, [{params}, #64]",
+            "ldr {w3}, [{params}, #68]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
             "ldr {t}, [{params}, #16]",
             "vldmia {t}, {{s8-s11}}",
+            "ldr {c}, [{params}, #32]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #16]",
             "ldr {t}, [{params}, #20]",
             "vldmia {t}, {{s12-s15}}",
+            "ldr {c}, [{params}, #36]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #20]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -178,73 +241,101 @@ pub unsafe fn conv_4x4_k2(
             "vfma.f32 s15, s31, s20",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
             "add {w2}, {w2}, {t}",
             "add {w3}, {w3}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #24]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #28]",
-            "vstmia {t}, {{s4-s7}}",
-            "ldr {t}, [{params}, #32]",
-            "vstmia {t}, {{s8-s11}}",
-            "ldr {t}, [{params}, #36]",
-            "vstmia {t}, {{s12-s15}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #48]",
+            "vstmia {t}!, {{s8-s11}}",
+            "str {t}, [{params}, #48]",
+            "ldr {t}, [{params}, #52]",
+            "vstmia {t}!, {{s12-s15}}",
+            "str {t}, [{params}, #52]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
-            w2 = inout(reg) w[2] => _,
-            w3 = inout(reg) w[3] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
+            w2 = out(reg) _,
+            w3 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 3 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_4x4_k3(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 4],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_4x4_k3(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
+            "ldr {w2}, [{params}, #64]",
+            "ldr {w3}, [{params}, #68]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
             "ldr {t}, [{params}, #16]",
             "vldmia {t}, {{s8-s11}}",
+            "ldr {c}, [{params}, #32]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #16]",
             "ldr {t}, [{params}, #20]",
             "vldmia {t}, {{s12-s15}}",
+            "ldr {c}, [{params}, #36]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #20]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -304,73 +395,101 @@ pub unsafe fn conv_4x4_k3(
             "vfma.f32 s15, s31, s21",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
             "add {w2}, {w2}, {t}",
             "add {w3}, {w3}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #24]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #28]",
-            "vstmia {t}, {{s4-s7}}",
-            "ldr {t}, [{params}, #32]",
-            "vstmia {t}, {{s8-s11}}",
-            "ldr {t}, [{params}, #36]",
-            "vstmia {t}, {{s12-s15}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #48]",
+            "vstmia {t}!, {{s8-s11}}",
+            "str {t}, [{params}, #48]",
+            "ldr {t}, [{params}, #52]",
+            "vstmia {t}!, {{s12-s15}}",
+            "str {t}, [{params}, #52]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
-            w2 = inout(reg) w[2] => _,
-            w3 = inout(reg) w[3] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
+            w2 = out(reg) _,
+            w3 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 4 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_4x4_k4(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 4],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_4x4_k4(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
+            "ldr {w2}, [{params}, #64]",
+            "ldr {w3}, [{params}, #68]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
             "ldr {t}, [{params}, #16]",
             "vldmia {t}, {{s8-s11}}",
+            "ldr {c}, [{params}, #32]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #16]",
             "ldr {t}, [{params}, #20]",
             "vldmia {t}, {{s12-s15}}",
+            "ldr {c}, [{params}, #36]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #20]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -446,73 +565,101 @@ pub unsafe fn conv_4x4_k4(
             "vfma.f32 s15, s31, s22",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
             "add {w2}, {w2}, {t}",
             "add {w3}, {w3}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #24]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #28]",
-            "vstmia {t}, {{s4-s7}}",
-            "ldr {t}, [{params}, #32]",
-            "vstmia {t}, {{s8-s11}}",
-            "ldr {t}, [{params}, #36]",
-            "vstmia {t}, {{s12-s15}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #48]",
+            "vstmia {t}!, {{s8-s11}}",
+            "str {t}, [{params}, #48]",
+            "ldr {t}, [{params}, #52]",
+            "vstmia {t}!, {{s12-s15}}",
+            "str {t}, [{params}, #52]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
-            w2 = inout(reg) w[2] => _,
-            w3 = inout(reg) w[3] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
+            w2 = out(reg) _,
+            w3 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 5 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_4x4_k5(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 4],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_4x4_k5(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
+            "ldr {w2}, [{params}, #64]",
+            "ldr {w3}, [{params}, #68]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
             "ldr {t}, [{params}, #16]",
             "vldmia {t}, {{s8-s11}}",
+            "ldr {c}, [{params}, #32]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #16]",
             "ldr {t}, [{params}, #20]",
             "vldmia {t}, {{s12-s15}}",
+            "ldr {c}, [{params}, #36]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #20]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -604,73 +751,101 @@ pub unsafe fn conv_4x4_k5(
             "vfma.f32 s15, s31, s23",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
             "add {w2}, {w2}, {t}",
             "add {w3}, {w3}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #24]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #28]",
-            "vstmia {t}, {{s4-s7}}",
-            "ldr {t}, [{params}, #32]",
-            "vstmia {t}, {{s8-s11}}",
-            "ldr {t}, [{params}, #36]",
-            "vstmia {t}, {{s12-s15}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #48]",
+            "vstmia {t}!, {{s8-s11}}",
+            "str {t}, [{params}, #48]",
+            "ldr {t}, [{params}, #52]",
+            "vstmia {t}!, {{s12-s15}}",
+            "str {t}, [{params}, #52]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
-            w2 = inout(reg) w[2] => _,
-            w3 = inout(reg) w[3] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
+            w2 = out(reg) _,
+            w3 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 4 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 6 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_4x4_k6(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 4],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_4x4_k6(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
+            "ldr {w2}, [{params}, #64]",
+            "ldr {w3}, [{params}, #68]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
             "ldr {t}, [{params}, #16]",
             "vldmia {t}, {{s8-s11}}",
+            "ldr {c}, [{params}, #32]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #16]",
             "ldr {t}, [{params}, #20]",
             "vldmia {t}, {{s12-s15}}",
+            "ldr {c}, [{params}, #36]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #20]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -778,69 +953,89 @@ pub unsafe fn conv_4x4_k6(
             "vfma.f32 s15, s31, s24",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
             "add {w2}, {w2}, {t}",
             "add {w3}, {w3}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #24]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #28]",
-            "vstmia {t}, {{s4-s7}}",
-            "ldr {t}, [{params}, #32]",
-            "vstmia {t}, {{s8-s11}}",
-            "ldr {t}, [{params}, #36]",
-            "vstmia {t}, {{s12-s15}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #48]",
+            "vstmia {t}!, {{s8-s11}}",
+            "str {t}, [{params}, #48]",
+            "ldr {t}, [{params}, #52]",
+            "vstmia {t}!, {{s12-s15}}",
+            "str {t}, [{params}, #52]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
-            w2 = inout(reg) w[2] => _,
-            w3 = inout(reg) w[3] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
+            w2 = out(reg) _,
+            w3 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 2 output channels x 8 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 2 output channels x 8 consecutive pixels of a convolution whose kernel rows
 /// are 1 tap wide (stride 1, no dilation along the row): `acc[r * 8 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 8 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 8 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 32 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 8 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 8
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_2x8_k1(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 2],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_2x8_k1(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s7}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s8-s15}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -866,61 +1061,79 @@ pub unsafe fn conv_2x8_k1(
             "vfma.f32 s15, s31, s23",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #16]",
-            "vstmia {t}, {{s0-s7}}",
-            "ldr {t}, [{params}, #20]",
-            "vstmia {t}, {{s8-s15}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s7}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s8-s15}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 2 output channels x 8 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 2 output channels x 8 consecutive pixels of a convolution whose kernel rows
 /// are 2 taps wide (stride 1, no dilation along the row): `acc[r * 8 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 8 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 8 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 32 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 8 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 8
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_2x8_k2(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 2],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_2x8_k2(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s7}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s8-s15}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -962,61 +1175,79 @@ pub unsafe fn conv_2x8_k2(
             "vfma.f32 s15, s31, s24",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #16]",
-            "vstmia {t}, {{s0-s7}}",
-            "ldr {t}, [{params}, #20]",
-            "vstmia {t}, {{s8-s15}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s7}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s8-s15}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 2 output channels x 8 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 2 output channels x 8 consecutive pixels of a convolution whose kernel rows
 /// are 3 taps wide (stride 1, no dilation along the row): `acc[r * 8 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 8 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 8 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 32 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 8 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 8
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_2x8_k3(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 2],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_2x8_k3(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s7}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s8-s15}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1074,61 +1305,79 @@ pub unsafe fn conv_2x8_k3(
             "vfma.f32 s15, s31, s25",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #16]",
-            "vstmia {t}, {{s0-s7}}",
-            "ldr {t}, [{params}, #20]",
-            "vstmia {t}, {{s8-s15}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s7}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s8-s15}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 2 output channels x 8 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 2 output channels x 8 consecutive pixels of a convolution whose kernel rows
 /// are 4 taps wide (stride 1, no dilation along the row): `acc[r * 8 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 8 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 8 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 32 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 8 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 8
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_2x8_k4(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 2],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_2x8_k4(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s7}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s8-s15}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1202,61 +1451,79 @@ pub unsafe fn conv_2x8_k4(
             "vfma.f32 s15, s31, s26",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #16]",
-            "vstmia {t}, {{s0-s7}}",
-            "ldr {t}, [{params}, #20]",
-            "vstmia {t}, {{s8-s15}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s7}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s8-s15}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 2 output channels x 8 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 2 output channels x 8 consecutive pixels of a convolution whose kernel rows
 /// are 5 taps wide (stride 1, no dilation along the row): `acc[r * 8 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 8 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 8 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 32 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 8 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 8
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_2x8_k5(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 2],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_2x8_k5(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s7}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s8-s15}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1348,61 +1615,79 @@ pub unsafe fn conv_2x8_k5(
             "vfma.f32 s15, s31, s27",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #16]",
-            "vstmia {t}, {{s0-s7}}",
-            "ldr {t}, [{params}, #20]",
-            "vstmia {t}, {{s8-s15}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s7}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s8-s15}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 1 tap wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_2x4_k1(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 2],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_2x4_k1(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1420,61 +1705,79 @@ pub unsafe fn conv_2x4_k1(
             "vfma.f32 s7, s31, s19",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #16]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #20]",
-            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 2 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_2x4_k2(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 2],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_2x4_k2(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1500,61 +1803,79 @@ pub unsafe fn conv_2x4_k2(
             "vfma.f32 s7, s31, s20",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #16]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #20]",
-            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 3 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_2x4_k3(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 2],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_2x4_k3(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1588,61 +1909,79 @@ pub unsafe fn conv_2x4_k3(
             "vfma.f32 s7, s31, s21",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #16]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #20]",
-            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 4 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_2x4_k4(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 2],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_2x4_k4(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1684,61 +2023,79 @@ pub unsafe fn conv_2x4_k4(
             "vfma.f32 s7, s31, s22",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #16]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #20]",
-            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 5 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_2x4_k5(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 2],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_2x4_k5(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1788,61 +2145,79 @@ pub unsafe fn conv_2x4_k5(
             "vfma.f32 s7, s31, s23",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #16]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #20]",
-            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
 }
 
-/// A tile of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
+/// Tiles of 2 output channels x 4 consecutive pixels of a convolution whose kernel rows
 /// are 6 taps wide (stride 1, no dilation along the row): `acc[r * 4 + p] += w[r][c][kh][k]
-/// * x[c][kh][p + k]` over `channels` input channels and `rows` kernel rows.
+/// * x[c][kh][p + k]` over `params[CHANNELS]` input channels and `rows` kernel rows, for
+/// `params[TILES]` tiles one after the other.
 ///
-/// `x` is the first input of the first row (rows `rl4` bytes apart); `w[r]` is output channel
-/// `r`'s first weight of it. `params` is `[x_skip, w_skip, load_0, .., load_{MR-1},
-/// store_0, .., store_{MR-1}, ..]`: bytes from the end of a channel's rows to the next
-/// channel's, in `x` and in each `w[r]`, then where row `r`'s 4 accumulators are read
-/// from before the loops and written to after them.
+/// A tile's first input is `params[X]` (its kernel rows `rl4` bytes apart), output channel
+/// `r`'s first weight `params[W + r]`; `params[X_SKIP]` and `params[W_SKIP]` are the bytes
+/// from the end of a channel's rows to the next channel's, in the input and in each row of
+/// weights. Row `r`'s 4 accumulators are read from `params[LOAD + r]` and written to
+/// `params[STORE + r]`. After each tile `params[X]` moves on by `params[X_STEP]` bytes,
+/// `params[LOAD + r]` by `params[LOAD_STEP + r]` and `params[STORE + r]` by the 16 bytes it
+/// wrote; `params[TILES]` counts down to 0.
 ///
 /// # Safety
-/// `rows >= 1` and `channels >= 1`; every address the loops form must be readable, each
-/// `load_r` readable and each `store_r` writable for 4 floats.
+/// `rows`, `params[CHANNELS]` and `params[TILES]` at least 1; every address the loops form
+/// must be readable, each load address readable and each store address writable for 4
+/// floats.
 #[inline(always)]
-pub unsafe fn conv_2x4_k6(
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w: [*const f32; 2],
-    rl4: usize,
-    rows: usize,
-    channels: usize,
-) {
+pub unsafe fn conv_2x4_k6(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {
     // SAFETY: the caller guarantees every address is valid; the block saves and restores
     // every FP register it writes and leaves the stack as it found it.
     unsafe {
         core::arch::asm!(
             "vpush {{d0-d15}}",
+            "4:",
+            "ldr {x}, [{params}, #72]",
+            "ldr {w0}, [{params}, #56]",
+            "ldr {w1}, [{params}, #60]",
             "ldr {t}, [{params}, #8]",
             "vldmia {t}, {{s0-s3}}",
+            "ldr {c}, [{params}, #24]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #8]",
             "ldr {t}, [{params}, #12]",
             "vldmia {t}, {{s4-s7}}",
+            "ldr {c}, [{params}, #28]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #12]",
+            "ldr {c}, [{params}, #84]",
             "2:",
             "mov {t}, {rows}",
             "3:",
@@ -1900,25 +2275,35 @@ pub unsafe fn conv_2x4_k6(
             "vfma.f32 s7, s31, s24",
             "subs {t}, {t}, #1",
             "bne 3b",
-            "ldr {t}, [{params}]",
+            "ldr {t}, [{params}, #0]",
             "add {x}, {x}, {t}",
             "ldr {t}, [{params}, #4]",
             "add {w0}, {w0}, {t}",
             "add {w1}, {w1}, {t}",
-            "subs {channels}, {channels}, #1",
+            "subs {c}, {c}, #1",
             "bne 2b",
-            "ldr {t}, [{params}, #16]",
-            "vstmia {t}, {{s0-s3}}",
-            "ldr {t}, [{params}, #20]",
-            "vstmia {t}, {{s4-s7}}",
+            "ldr {t}, [{params}, #40]",
+            "vstmia {t}!, {{s0-s3}}",
+            "str {t}, [{params}, #40]",
+            "ldr {t}, [{params}, #44]",
+            "vstmia {t}!, {{s4-s7}}",
+            "str {t}, [{params}, #44]",
+            "ldr {t}, [{params}, #72]",
+            "ldr {c}, [{params}, #76]",
+            "add {t}, {t}, {c}",
+            "str {t}, [{params}, #72]",
+            "ldr {t}, [{params}, #80]",
+            "subs {t}, {t}, #1",
+            "str {t}, [{params}, #80]",
+            "bne 4b",
             "vpop {{d0-d15}}",
-            params = in(reg) params.as_ptr(),
-            x = inout(reg) x => _,
-            w0 = inout(reg) w[0] => _,
-            w1 = inout(reg) w[1] => _,
+            params = in(reg) params.as_mut_ptr(),
+            x = out(reg) _,
+            w0 = out(reg) _,
+            w1 = out(reg) _,
             rl4 = in(reg) rl4,
             rows = in(reg) rows,
-            channels = inout(reg) channels => _,
+            c = out(reg) _,
             t = out(reg) _,
         );
     }
@@ -2830,85 +3215,38 @@ pub const fn conv_has(mr: usize, np: usize, kw: usize) -> bool {
     matches!((mr, np), (4, 4) | (2, 8) | (2, 4)) && kw >= 1 && kw <= if np == 4 { 6 } else { 5 }
 }
 
-/// Runs the convolution block for `(mr, np, kw)` (see `conv_4x4_k3`); output channel `r`'s
-/// weights start at `w0 + r * row`. Returns `false`, doing nothing, if there is no such block.
+/// Runs the convolution block for `(mr, np, kw)` (see `conv_4x4_k3`). Returns `false`, doing
+/// nothing, if there is no such block.
 ///
 /// # Safety
 /// As the block's.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn conv(
     (mr, np, kw): (usize, usize, usize),
-    params: &[usize; PARAMS],
-    x: *const f32,
-    w0: *const f32,
-    row: usize,
+    params: &mut [usize; PARAMS],
     rl4: usize,
     rows: usize,
-    channels: usize,
 ) -> bool {
-    // SAFETY: forwarded from the caller; `w0.add(r * row)` are the rows it vouches for.
+    // SAFETY: forwarded from the caller.
     unsafe {
         match (mr, np, kw) {
-            (4, 4, 1) => conv_4x4_k1(
-                params,
-                x,
-                [w0, w0.add(row), w0.add(2 * row), w0.add(3 * row)],
-                rl4,
-                rows,
-                channels,
-            ),
-            (4, 4, 2) => conv_4x4_k2(
-                params,
-                x,
-                [w0, w0.add(row), w0.add(2 * row), w0.add(3 * row)],
-                rl4,
-                rows,
-                channels,
-            ),
-            (4, 4, 3) => conv_4x4_k3(
-                params,
-                x,
-                [w0, w0.add(row), w0.add(2 * row), w0.add(3 * row)],
-                rl4,
-                rows,
-                channels,
-            ),
-            (4, 4, 4) => conv_4x4_k4(
-                params,
-                x,
-                [w0, w0.add(row), w0.add(2 * row), w0.add(3 * row)],
-                rl4,
-                rows,
-                channels,
-            ),
-            (4, 4, 5) => conv_4x4_k5(
-                params,
-                x,
-                [w0, w0.add(row), w0.add(2 * row), w0.add(3 * row)],
-                rl4,
-                rows,
-                channels,
-            ),
-            (4, 4, 6) => conv_4x4_k6(
-                params,
-                x,
-                [w0, w0.add(row), w0.add(2 * row), w0.add(3 * row)],
-                rl4,
-                rows,
-                channels,
-            ),
-            (2, 8, 1) => conv_2x8_k1(params, x, [w0, w0.add(row)], rl4, rows, channels),
-            (2, 8, 2) => conv_2x8_k2(params, x, [w0, w0.add(row)], rl4, rows, channels),
-            (2, 8, 3) => conv_2x8_k3(params, x, [w0, w0.add(row)], rl4, rows, channels),
-            (2, 8, 4) => conv_2x8_k4(params, x, [w0, w0.add(row)], rl4, rows, channels),
-            (2, 8, 5) => conv_2x8_k5(params, x, [w0, w0.add(row)], rl4, rows, channels),
-            (2, 4, 1) => conv_2x4_k1(params, x, [w0, w0.add(row)], rl4, rows, channels),
-            (2, 4, 2) => conv_2x4_k2(params, x, [w0, w0.add(row)], rl4, rows, channels),
-            (2, 4, 3) => conv_2x4_k3(params, x, [w0, w0.add(row)], rl4, rows, channels),
-            (2, 4, 4) => conv_2x4_k4(params, x, [w0, w0.add(row)], rl4, rows, channels),
-            (2, 4, 5) => conv_2x4_k5(params, x, [w0, w0.add(row)], rl4, rows, channels),
-            (2, 4, 6) => conv_2x4_k6(params, x, [w0, w0.add(row)], rl4, rows, channels),
+            (4, 4, 1) => conv_4x4_k1(params, rl4, rows),
+            (4, 4, 2) => conv_4x4_k2(params, rl4, rows),
+            (4, 4, 3) => conv_4x4_k3(params, rl4, rows),
+            (4, 4, 4) => conv_4x4_k4(params, rl4, rows),
+            (4, 4, 5) => conv_4x4_k5(params, rl4, rows),
+            (4, 4, 6) => conv_4x4_k6(params, rl4, rows),
+            (2, 8, 1) => conv_2x8_k1(params, rl4, rows),
+            (2, 8, 2) => conv_2x8_k2(params, rl4, rows),
+            (2, 8, 3) => conv_2x8_k3(params, rl4, rows),
+            (2, 8, 4) => conv_2x8_k4(params, rl4, rows),
+            (2, 8, 5) => conv_2x8_k5(params, rl4, rows),
+            (2, 4, 1) => conv_2x4_k1(params, rl4, rows),
+            (2, 4, 2) => conv_2x4_k2(params, rl4, rows),
+            (2, 4, 3) => conv_2x4_k3(params, rl4, rows),
+            (2, 4, 4) => conv_2x4_k4(params, rl4, rows),
+            (2, 4, 5) => conv_2x4_k5(params, rl4, rows),
+            (2, 4, 6) => conv_2x4_k6(params, rl4, rows),
             _ => return false,
         }
     }
@@ -3033,4 +3371,83 @@ pub unsafe fn copy8(dst: *mut f32, src: *const f32, n: usize) {
             n = inout(reg) n => _,
         );
     }
+}
+
+/// 2 x 2 max pooling with stride 2 of `rows` output rows of `cols` outputs: `y[i][j]` is the
+/// largest of `x[2i][2j]`, `x[2i][2j + 1]`, `x[2i + 1][2j]` and `x[2i + 1][2j + 1]` (input
+/// rows `in_w` floats apart), 17 instructions per output. Returns whether it met a NaN, in
+/// which case `y` is not PyTorch's (which gives NaN for a window holding one) and the caller
+/// must pool again another way.
+///
+/// How it sees NaNs: `vcmpe` raises the Invalid Operation flag (FPSCR.IOC, sticky) for every
+/// comparison with a NaN, quiet or signalling; the block clears the flag first, reads it at the
+/// end and then restores its earlier value.
+///
+/// # Safety
+/// `rows` and `cols` at least 1; `x` readable for `2 * rows` rows of `in_w >= 2 * cols`
+/// floats and `y` writable for `rows * cols` floats.
+#[inline(always)]
+pub unsafe fn max_pool_2x2(
+    x: *const f32,
+    y: *mut f32,
+    in_w: usize,
+    rows: usize,
+    cols: usize,
+) -> bool {
+    let nan: usize;
+    // SAFETY: the caller guarantees both ranges; the block saves and restores the FP registers
+    // it writes and FPSCR's flag, and leaves the stack as it found it.
+    unsafe {
+        core::arch::asm!(
+            "vpush {{d0-d1}}",
+            "vmrs {saved}, fpscr",
+            "bic {t}, {saved}, #1",
+            "vmsr fpscr, {t}",
+            "lsl {in_w}, {in_w}, #2",
+            "lsl {skip}, {in_w}, #1",
+            "sub {skip}, {skip}, {cols}, lsl #3",
+            "2:",
+            "add {x1}, {x0}, {in_w}",
+            "mov {n}, {cols}",
+            "3:",
+            "vldmia {x0}!, {{s0-s1}}",
+            "vldmia {x1}!, {{s2-s3}}",
+            "vcmpe.f32 s1, s0",
+            "vmrs APSR_nzcv, fpscr",
+            "it gt",
+            "vmovgt.f32 s0, s1",
+            "vcmpe.f32 s2, s0",
+            "vmrs APSR_nzcv, fpscr",
+            "it gt",
+            "vmovgt.f32 s0, s2",
+            "vcmpe.f32 s3, s0",
+            "vmrs APSR_nzcv, fpscr",
+            "it gt",
+            "vmovgt.f32 s0, s3",
+            "vstmia {y}!, {{s0}}",
+            "subs {n}, {n}, #1",
+            "bne 3b",
+            "add {x0}, {x0}, {skip}",
+            "subs {rows}, {rows}, #1",
+            "bne 2b",
+            "vmrs {t}, fpscr",
+            "and {saved}, {saved}, #1",
+            "bic {x1}, {t}, #1",
+            "orr {x1}, {x1}, {saved}",
+            "vmsr fpscr, {x1}",
+            "and {t}, {t}, #1",
+            "vpop {{d0-d1}}",
+            x0 = inout(reg) x => _,
+            y = inout(reg) y => _,
+            in_w = inout(reg) in_w => _,
+            rows = inout(reg) rows => _,
+            cols = in(reg) cols,
+            x1 = out(reg) _,
+            n = out(reg) _,
+            skip = out(reg) _,
+            saved = out(reg) _,
+            t = out(reg) nan,
+        );
+    }
+    nan != 0
 }

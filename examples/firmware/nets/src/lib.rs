@@ -204,3 +204,37 @@ impl Comparison {
         self.mismatched == 0 && self.count > 0
     }
 }
+
+network! {
+    /// A lone 2 x 2 max pool, for [`max_pool_edge_cases`].
+    pub struct MaxPoolNet: [2, 4, 4] {
+        MaxPool2d(2),
+    }
+}
+
+/// Checks 2 x 2 max pooling on the inputs whose handling differs between kernels: a window
+/// holding a NaN gives NaN (PyTorch's rule; on Cortex-M the pooling block sees it and the
+/// plane is pooled again by the portable loop), and `-inf`, negatives and `-0.0` pool as
+/// numbers. Returns whether every output is PyTorch's.
+#[must_use]
+pub fn max_pool_edge_cases() -> bool {
+    const NAN: f32 = f32::NAN;
+    const NEG_INF: f32 = f32::NEG_INFINITY;
+    #[rustfmt::skip]
+    let input: [f32; 32] = [
+        // Channel 0: a NaN in the first window, the others plain.
+        1.0, NAN, 2.0, 3.0,
+        0.5, -1.0, 4.0, -2.0,
+        -3.0, -4.0, NEG_INF, 7.0,
+        -5.0, -0.5, NEG_INF, NEG_INF,
+        // Channel 1: no NaN (the fast path), every window's largest in a different place.
+        -1.0, -2.0, 9.0, 1.0,
+        -3.0, -4.0, 2.0, 3.0,
+        NEG_INF, NEG_INF, -0.0, -7.0,
+        NEG_INF, -8.0, -6.0, -9.0,
+    ];
+    let want: [f32; 8] = [NAN, 4.0, -0.5, 7.0, -1.0, 9.0, -8.0, 0.0];
+    let Some(input) = Tensor::from_slice(&input) else { return false };
+    let got = MaxPoolNet::zeroed().forward(input);
+    got.as_slice().iter().zip(&want).all(|(g, w)| if w.is_nan() { g.is_nan() } else { g == w })
+}
