@@ -204,7 +204,12 @@ mod avx {
 
         #[inline(always)]
         fn store_first(self, dst: &mut [f32]) {
-            let n = if dst.len() < 8 { dst.len() } else { 8 };
+            if dst.len() >= 8 {
+                // SAFETY: `dst` holds the 8 floats written. A plain store: a masked one costs
+                // more even with every lane enabled (measured in DS-CNN's 1x1 layers).
+                return unsafe { self.store(dst.as_mut_ptr()) };
+            }
+            let n = dst.len();
             // SAFETY: the mask enables lanes `0..n` only, which are inside `dst`; masked-off
             // lanes are neither written nor accessed (they cannot fault).
             unsafe { _mm256_maskstore_ps(dst.as_mut_ptr(), first_lanes(n), self.0) }
@@ -212,7 +217,11 @@ mod avx {
 
         #[inline(always)]
         fn load_first(src: &[f32]) -> Self {
-            let n = if src.len() < 8 { src.len() } else { 8 };
+            if src.len() >= 8 {
+                // SAFETY: `src` holds the 8 floats read.
+                return unsafe { Self::load(src.as_ptr()) };
+            }
+            let n = src.len();
             // SAFETY: as in `store_first`: only lanes `0..n`, inside `src`, are read; the
             // others are zero.
             Self(unsafe { _mm256_maskload_ps(src.as_ptr(), first_lanes(n)) })
