@@ -37,11 +37,18 @@ pub const BUFFERED_BLOCK: usize = if WIDE { 4 } else { 2 };
 const SMALL_PLANE_BLOCK: usize = 4;
 /// Floats of a plane small enough for [`SMALL_PLANE_BLOCK`].
 const SMALL_PLANE: usize = 64;
+/// With wide vectors, floats of a plane small enough for blocks of [`MAX_BLOCK`] channels
+/// (8 KiB of planes at most): the tiles of a buffered block are then as large as unbuffered
+/// ones (measured on DS-CNN's last 1 x 1 convolution fused with its average pool, planes of
+/// 125 floats).
+const WIDE_SMALL_PLANE: usize = 256;
 
 /// Output channels of the largest buffered block for `G`.
 #[must_use]
 pub const fn buffered_block<G: ConvGeometry>() -> usize {
-    if G::OUT_PLANE <= SMALL_PLANE && SMALL_PLANE_BLOCK > BUFFERED_BLOCK {
+    if WIDE && G::OUT_PLANE <= WIDE_SMALL_PLANE {
+        MAX_BLOCK
+    } else if G::OUT_PLANE <= SMALL_PLANE && SMALL_PLANE_BLOCK > BUFFERED_BLOCK {
         SMALL_PLANE_BLOCK
     } else {
         BUFFERED_BLOCK
@@ -764,15 +771,17 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
         }
     }
     // Each vector a narrow output row, the rows one after the other in the plane: a whole
-    // vector stored spills into the next row, which the next vector then overwrites, so only
-    // the tile's last row needs a partial store (masked stores were about a third of the time
-    // of DS-CNN's depthwise layers, rows of 5 pixels).
-    let spill = !plan.flat && plan.cv == 1 && plan.ow < V::LANES;
+    // vector stored spills into the next rows, which the next vectors then overwrite, so only
+    // the tile's last rows need partial stores (masked stores were about a third of the time
+    // of DS-CNN's depthwise layers, rows of 5 pixels). A vector spills `LANES - ow` floats:
+    // the `reach - 1` vectors after it must cover them.
+    let spill = !plan.flat && plan.cv == 1 && plan.ow < V::LANES && plan.ow > 0;
+    let reach = if plan.ow > 0 { V::LANES.div_ceil(plan.ow) } else { NV };
     for (r, row) in acc.iter().enumerate().skip(b.skip) {
         let vectors = row.iter().zip(&pos).enumerate().skip(t.skip_vectors);
         for (v, (vector, &(at, width, _))) in vectors {
             let out = r * plane + at;
-            if spill && v + 1 < NV && out + V::LANES <= dest.len() {
+            if spill && v + reach <= NV && out + V::LANES <= dest.len() {
                 // SAFETY: `out + LANES <= dest.len()`, checked just above.
                 unsafe { vector.store(dest.as_mut_ptr().add(out)) };
             } else if let Some(out) = dest.get_mut(out..out + width) {
