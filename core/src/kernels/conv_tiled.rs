@@ -685,7 +685,7 @@ fn position<G: ConvGeometry, T: Planned>(lanes: usize, g: usize) -> (usize, usiz
 /// The kernel rows that read inside the input for some output row in `first..=last` (all of
 /// them for padding modes other than zeros, whose panel rows are never all padding).
 #[inline(always)]
-fn kernel_rows<G: ConvGeometry>(first: usize, last: usize) -> (usize, usize) {
+const fn kernel_rows<G: ConvGeometry>(first: usize, last: usize) -> (usize, usize) {
     let [_, in_h, _] = G::IN;
     let [_, k_h, _] = G::KERNEL;
     let [_, s_h, _] = G::STRIDE;
@@ -875,10 +875,17 @@ fn band_vfp<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: u
     let full = plan.ow / np; // tiles of a row that are whole (the last may be narrower)
     let whole_rows = per_row == 1 && full == 1;
     let (mut row, end) = (band_start / plan.cv, band_end / plan.cv);
+    // Decided at compile time, for bands that are the whole plane.
+    let one_run = const { one_run_pays::<G>(0, G::OUT[1], MR * NV * 4 * T::PLAN.chunk) };
+    let merged = whole_rows && one_run && row == 0 && end == G::OUT[1] && cc == plan.chunk;
+    // The kernel rows each output row reads: all of them, padding rows of zeros included, when
+    // one run for the whole band costs less than a run per group of rows that skip the same
+    // padding rows.
+    let kernel_rows = |r: usize| if merged { (0, G::KERNEL[1]) } else { kernel_rows::<G>(r, r) };
     while row < end {
-        let kh = kernel_rows::<G>(row, row);
+        let kh = kernel_rows(row);
         let mut rows = 1;
-        while whole_rows && row + rows < end && kernel_rows::<G>(row + rows, row + rows) == kh {
+        while whole_rows && row + rows < end && kernel_rows(row + rows) == kh {
             rows += 1;
         }
         let (tiles, x_step) = if whole_rows { (rows, G::STRIDE[1] * plan.rl) } else { (full, np) };
@@ -899,6 +906,34 @@ fn band_vfp<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: u
         row += rows;
     }
     band_end
+}
+
+/// Whether output rows `first..end` of a zero-padded `G` cost less as one run of Cortex-M tiles
+/// reading every kernel row (the padding rows read zeros from the panel) than as one run per
+/// group of rows that skip the same padding rows; `per_kernel_row` is a tile's MACs per
+/// kernel row. Measured on a Cortex-M4: a run costs about 150 instructions besides its tiles,
+/// a MAC about 1.1 (a single-channel 3 x 3 convolution of 8 x 8 outputs: three runs per block
+/// of channels became one).
+#[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
+const fn one_run_pays<G: ConvGeometry>(first: usize, end: usize, per_kernel_row: usize) -> bool {
+    const RUN: usize = 150;
+    if !matches!(G::PADDING_MODE, PaddingMode::Zeros) {
+        return false; // every kernel row is read anyway
+    }
+    let k_h = G::KERNEL[1];
+    let (mut runs, mut padding_rows, mut last) = (0, 0, (usize::MAX, 0));
+    let mut row = first;
+    while row < end {
+        let rows = kernel_rows::<G>(row, row);
+        if rows.0 != last.0 || rows.1 != last.1 {
+            runs += 1;
+            last = rows;
+        }
+        padding_rows += k_h - (rows.1 - rows.0);
+        row += 1;
+    }
+    // In tenths of an instruction: 11 per wasted MAC.
+    runs > 1 && padding_rows * per_kernel_row * 11 < (runs - 1) * RUN * 10
 }
 
 /// Computes a run of tiles with a Cortex-M block (`kernels::vfp`): each tile's `NV` vectors
