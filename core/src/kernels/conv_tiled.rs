@@ -607,7 +607,7 @@ fn block<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usiz
                     g0
                 };
                 let t = Tile { c0, cc, start, skip_vectors: g0 - start };
-                tile::<V, G, T, MR, NV>(b, &t, w, src, dest, &mut buffers);
+                some_tile::<V, G, T, MR, NV>(b, &t, w, src, dest, &mut buffers);
                 g0 = start + NV;
             }
             band_start = band_end;
@@ -700,6 +700,38 @@ const fn kernel_rows<G: ConvGeometry>(first: usize, last: usize) -> (usize, usiz
     let top = first * s_h;
     let hi = if in_h + p_h > top { (in_h + p_h - top).div_ceil(d_h) } else { 0 };
     (lo, if hi < k_h { hi } else { k_h })
+}
+
+/// [`tile`] where the Cortex-M blocks compute most tiles and it only does the few they cannot
+/// (narrow or overlapped ones): then it is one function, not inlined at each of its two call
+/// sites (7 KiB less code for CIFAR-10 on a Cortex-M4); elsewhere, inlined.
+#[inline(always)]
+fn some_tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
+    b: &Block<'_>,
+    t: &Tile,
+    w: &[f32],
+    src: &[f32],
+    dest: &mut [f32],
+    buffers: &mut TileBuffers,
+) {
+    if matches!(T::PLAN.micro, Micro::CortexM) {
+        tile_apart::<V, G, T, MR, NV>(b, t, w, src, dest, buffers);
+    } else {
+        tile::<V, G, T, MR, NV>(b, t, w, src, dest, buffers);
+    }
+}
+
+/// [`tile`], not inlined.
+#[inline(never)]
+fn tile_apart<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
+    b: &Block<'_>,
+    t: &Tile,
+    w: &[f32],
+    src: &[f32],
+    dest: &mut [f32],
+    buffers: &mut TileBuffers,
+) {
+    tile::<V, G, T, MR, NV>(b, t, w, src, dest, buffers);
 }
 
 /// Computes one tile: accumulators from the bias (first chunk) or the partial sums in `dest`,
@@ -900,7 +932,7 @@ fn band_vfp<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: u
             for j in done..per_row {
                 let start = r * plan.cv + j * NV;
                 let t = Tile { c0, cc, start, skip_vectors: 0 };
-                tile::<V, G, T, MR, NV>(b, &t, w, src, dest, buffers);
+                some_tile::<V, G, T, MR, NV>(b, &t, w, src, dest, buffers);
             }
         }
         row += rows;
