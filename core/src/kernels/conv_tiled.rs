@@ -704,7 +704,7 @@ const fn kernel_rows<G: ConvGeometry>(first: usize, last: usize) -> (usize, usiz
 
 /// [`tile`] where the Cortex-M blocks compute most tiles and it only does the few they cannot
 /// (narrow or overlapped ones): then it is one function, not inlined at each of its two call
-/// sites (7 KiB less code for CIFAR-10 on a Cortex-M4); elsewhere, inlined.
+/// sites (11 KiB less flash for CIFAR-10 on a Cortex-M4); elsewhere, inlined.
 #[inline(always)]
 fn some_tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
     b: &Block<'_>,

@@ -6,8 +6,10 @@
 //! compile every multiply-accumulate to `vmul` + `vadd` and reload operands often: about 4.4
 //! instructions per MAC. The blocks of [`asm`] keep a tile's accumulators in `s0..s15`,
 //! load each run of operands with one `vldm` and issue one `vfma.f32` per MAC, about 1.1
-//! instructions per MAC. This module is the Rust around them: which tile to use, the extents,
-//! and the rest of the work (bias, tail columns, epilogue).
+//! instructions per MAC; a convolution block runs a whole row of tiles per call. This module is
+//! the Rust around them: which tile to use, the extents, and the rest of the work (bias, tail
+//! columns, epilogue). [`asm::max_pool_2x2`] pools 2 x 2 windows (`kernels::pool` calls it,
+//! and pools a plane again the portable way when the block reports a NaN).
 //!
 //! `vfma` rounds once where `vmul` + `vadd` round twice, so results differ from the portable
 //! kernels' in the last bits (within the fixtures' tolerance).
