@@ -260,8 +260,12 @@ class QuantizedLayer:
     """The converted graph's operations that compute it, in order."""
     input_q: QParams | None = None
     """The quantization of its input (weighted layers: ``s_in`` of the bias formula)."""
+    input_node: fx.Node | None = None
+    """The graph's quantize node in front of its first operation, if any."""
     output_q: QParams | None = None
     """Its output quantization as written (``N.output_scale``), or ``None`` (no keys)."""
+    output_node: fx.Node | None = None
+    """The graph's quantize node that computes its int8 output (with ``output_q``)."""
     weight: torch.Tensor | None = None
     """Weighted: PyTorch's int8 weight tensor, as in the converted graph."""
     weight_scale: torch.Tensor | None = None
@@ -305,6 +309,8 @@ class QuantizedModel:
     output as is (Sigmoid/Softmax/... at the end)."""
     converted: fx.GraphModule
     """PyTorch's converted model (``convert_pt2e``); call it on f32 inputs."""
+    input_node: fx.Node | None = None
+    """The graph's quantize node of the network input."""
     bias_steps: int = 0
     """On the calibration data, the largest difference (in int8 steps, any layer's output)
     between :func:`simulate` with the file's int32 biases and with PyTorch's float biases."""
@@ -441,10 +447,10 @@ def _qparams(node: fx.Node, what: str) -> QParams:
     return QParams(scale, zero_point)
 
 
-def _source(arg: Any, what: str) -> tuple[fx.Node, QParams | None]:
+def _source(arg: Any, what: str) -> tuple[fx.Node, QParams | None, fx.Node | None]:
     """The float value behind an operation's data argument and the quantization it went
-    through: ``(producer, qparams)`` through a quantize -> dequantize pair, else
-    ``(producer, None)`` (a float edge)."""
+    through: ``(producer, qparams, quantize node)`` through a quantize -> dequantize pair, else
+    ``(producer, None, None)`` (a float edge)."""
     if not isinstance(arg, fx.Node):
         raise ExportError(f"{what} takes {arg!r} as its data input, not a tensor")
     if arg.op == "call_function" and arg.target == _DQ_TENSOR:
@@ -456,10 +462,10 @@ def _source(arg: Any, what: str) -> tuple[fx.Node, QParams | None]:
             raise ExportError(
                 f"{what}: quantize {quantize.name} and dequantize {arg.name} disagree"
             )
-        return quantize.args[0], qp
+        return quantize.args[0], qp, quantize
     if arg.op == "get_attr":
         raise ExportError(f"{what} reads the attribute {arg.target} as its data input")
-    return arg, None
+    return arg, None, None
 
 
 def _compute_nodes(gm: fx.GraphModule, where: str) -> list[fx.Node]:
@@ -540,10 +546,12 @@ def _claim(layers: list[QuantizedLayer], nodes: list[fx.Node], where: str) -> No
         )
 
 
-def _check_flow(gm: fx.GraphModule, layers: list[QuantizedLayer], where: str) -> QParams | None:
+def _check_flow(gm: fx.GraphModule, layers: list[QuantizedLayer],
+                where: str) -> tuple[QParams | None, fx.Node | None]:
     """Checks that each layer's first operation reads the previous layer's result and each
-    later one the operation before it (float edge); fills ``input_q`` of every layer with
-    operations. Returns the quantization of the graph's output (``None``: float)."""
+    later one the operation before it (float edge); fills ``input_q``/``input_node`` of every
+    layer with operations. Returns the quantization of the graph's output and its quantize
+    node (``None, None``: float)."""
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
     if len(placeholders) != 1:
         raise ExportError(f"{where}: the quantized graph has {len(placeholders)} inputs")
@@ -552,7 +560,7 @@ def _check_flow(gm: fx.GraphModule, layers: list[QuantizedLayer], where: str) ->
         for i, node in enumerate(q.nodes):
             what = f"{_at(where, q.layer)}: {node.target}"
             data = [a for a in node.all_input_nodes if a.op != "get_attr"]
-            source, qp = _source(node.args[0], what)
+            source, qp, quantize = _source(node.args[0], what)
             expected_extra = 1 if q.role == WEIGHTED else 0  # the weight's dequantize
             if source is not previous or len(data) != 1 + expected_extra:
                 raise ExportError(
@@ -560,7 +568,7 @@ def _check_flow(gm: fx.GraphModule, layers: list[QuantizedLayer], where: str) ->
                     f"({previous.name}) as its only data input; found {[n.name for n in data]}"
                 )
             if i == 0:
-                q.input_q = qp
+                q.input_q, q.input_node = qp, quantize
             elif qp is not None:
                 raise ExportError(f"{what} is quantized inside the layer")
             previous = node
@@ -568,10 +576,10 @@ def _check_flow(gm: fx.GraphModule, layers: list[QuantizedLayer], where: str) ->
     results = output.args[0]
     if not isinstance(results, (tuple, list)) or len(results) != 1:
         raise ExportError(f"{where}: the quantized graph does not return one tensor")
-    source, qp = _source(results[0], "the network output")
+    source, qp, quantize = _source(results[0], "the network output")
     if source is not previous:
         raise ExportError(f"{where}: the quantized graph's output is not the last layer's result")
-    return qp
+    return qp, quantize
 
 
 class _Steps:
@@ -581,19 +589,21 @@ class _Steps:
     def __init__(self, where: str) -> None:
         self.where = where
         self.input_q: QParams | None = None
+        self.input_node: fx.Node | None = None
         self.current: QParams | None = None
         self.pending: QuantizedLayer | None = None  # None: the network input
         self.pending_input = True
 
-    def edge(self, qp: QParams | None, consumer: str) -> None:
-        """The running tensor enters ``consumer`` quantized with ``qp`` (or in float)."""
+    def edge(self, qp: QParams | None, quantize: fx.Node | None, consumer: str) -> None:
+        """The running tensor enters ``consumer`` quantized with ``qp`` by the graph's node
+        ``quantize`` (or in float)."""
         if qp is None:
             return
         if self.current is None:
             if self.pending_input:
-                self.input_q = qp
+                self.input_q, self.input_node = qp, quantize
             else:
-                self.pending.output_q = qp
+                self.pending.output_q, self.pending.output_node = qp, quantize
             self.current, self.pending, self.pending_input = qp, None, False
         elif qp != self.current:
             raise ExportError(
@@ -690,7 +700,7 @@ def _map(p: Plan, gm: fx.GraphModule, where: str) -> QuantizedModel:
     """Maps the converted graph onto the plan's layers and derives every file tensor."""
     layers = [QuantizedLayer(layer, i, _role(layer, where)) for i, layer in enumerate(p.layers)]
     _claim(layers, _compute_nodes(gm, where), where)
-    output_q = _check_flow(gm, layers, where)
+    output_q, output_node = _check_flow(gm, layers, where)
     steps = _Steps(where)
     previous: QuantizedLayer | None = None
     for q in layers:
@@ -703,7 +713,7 @@ def _map(p: Plan, gm: fx.GraphModule, where: str) -> QuantizedModel:
                     )
                 q.role = FOLDED
             continue  # Identity, Dropout removed by export: nothing happens
-        steps.edge(q.input_q, _at(where, q.layer))
+        steps.edge(q.input_q, q.input_node, _at(where, q.layer))
         if q.role == WEIGHTED:
             if steps.current is None:
                 raise ExportError(
@@ -716,7 +726,7 @@ def _map(p: Plan, gm: fx.GraphModule, where: str) -> QuantizedModel:
         elif q.role == FALLBACK:
             steps.float_output(q)
         previous = q
-    steps.edge(output_q, f"{where}: the network output")
+    steps.edge(output_q, output_node, f"{where}: the network output")
     output_q = steps.current  # a sharing last layer returned in float keeps the quantization
     if steps.current is None:
         if steps.pending_input:
@@ -729,7 +739,7 @@ def _map(p: Plan, gm: fx.GraphModule, where: str) -> QuantizedModel:
     for q in layers:
         if q.role == WEIGHTED and q.float_bias is not None:
             q.bias = _int32_bias(q, where)
-    return QuantizedModel(p, layers, steps.input_q, output_q, gm)
+    return QuantizedModel(p, layers, steps.input_q, output_q, gm, input_node=steps.input_node)
 
 
 # --------------------------------------------------------------------------------------------
@@ -848,13 +858,44 @@ def simulate(layers: Sequence[Layer], tensors: dict[str, torch.Tensor], x: torch
 # --------------------------------------------------------------------------------------------
 
 
-def reference_outputs(model: QuantizedModel, x: torch.Tensor) -> dict[str, torch.Tensor]:
+class _Recorder(fx.Interpreter):
+    """Runs a graph module and keeps the results of the given nodes."""
+
+    def __init__(self, module: fx.GraphModule, nodes: Iterable[fx.Node]) -> None:
+        super().__init__(module)
+        self.wanted = {node for node in nodes if node is not None}
+        self.seen: dict[fx.Node, torch.Tensor] = {}
+
+    def run_node(self, n: fx.Node) -> Any:
+        result = super().run_node(n)
+        if n in self.wanted:
+            self.seen[n] = result
+        return result
+
+
+def reference_outputs(model: QuantizedModel, x: torch.Tensor, *,
+                      steps: bool = False) -> dict[str, torch.Tensor]:
     """PyTorch's converted model on ``x`` (f32 ``[N, *input_shape]``): ``output`` (f32, what
     the converted module returns) and, when the output is quantized, ``output_int8`` (that
-    output quantized again with the output quantization; it dequantizes back exactly)."""
+    output quantized again with the output quantization; it dequantizes back exactly).
+
+    With ``steps``, also the int8 tensors PyTorch's graph computes at each quantization the
+    file describes, taken from its quantize nodes: ``input_int8`` (the quantized input) and
+    ``<N>.output_int8`` for every layer with ``N.output_scale`` (full key, with the prefix),
+    so a layer can be checked alone on PyTorch's int8 input."""
     with torch.no_grad():
         output = model.converted(x)
-    out = {"output": output}
+        out = {"output": output}
+        if steps:
+            keyed = [q for q in model.layers if q.output_node is not None]
+            recorder = _Recorder(model.converted, [model.input_node] + [q.output_node for q in keyed])
+            again = recorder.run(x)
+            again = again[0] if isinstance(again, (tuple, list)) else again
+            if not torch.equal(again, output):
+                raise ExportError("the converted model gave two different results on one input")
+            out["input_int8"] = recorder.seen[model.input_node]
+            for q in keyed:
+                out[_float._join(model.plan.prefix, q.path, "output_int8")] = recorder.seen[q.output_node]
     if model.output_q is not None:
         as_int8 = _quantize(output, model.output_q)
         if not torch.equal(_dequantize(as_int8, model.output_q), output):
@@ -913,12 +954,13 @@ def write_safetensors(model: QuantizedModel, path: str | Path) -> None:
 
 
 def write_reference(model: QuantizedModel, x: torch.Tensor, path: str | Path) -> None:
-    """Writes ``input`` (``x``), PyTorch's quantized ``output`` (f32) and ``output_int8`` (when
-    the output is quantized) to a ``.safetensors`` file, batch dimension first."""
+    """Writes ``input`` (``x``, f32), PyTorch's quantized ``output`` (f32), ``output_int8``
+    (when the output is quantized), ``input_int8`` and every step's ``<N>.output_int8`` (see
+    :func:`reference_outputs`) to a ``.safetensors`` file, batch dimension first."""
     from safetensors.torch import save_file
 
     _calibration_batches(x, model.plan.input_shape)  # same checks as calibration data
-    tensors = {"input": x.contiguous(), **reference_outputs(model, x)}
+    tensors = {"input": x.contiguous(), **reference_outputs(model, x, steps=True)}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(path),
               metadata={"format": "pt"})
