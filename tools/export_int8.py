@@ -74,7 +74,9 @@ them on dequantized float32 values.
   output qparams.
 * BatchNorm directly after Conv2d or Linear (eval model) is folded by ``prepare_pt2e`` into
   the layer's int8 weights and float bias (a bias appears even with ``bias=False``); no
-  batch-norm node remains. Measured: BatchNorm1d after Linear folds too.
+  batch-norm node remains. Measured: BatchNorm1d after Linear folds too. A BatchNorm that is
+  not folded stays ``aten.batch_norm`` in float, and then ``convert_pt2e`` takes one to two
+  minutes here (its ``_fold_conv_bn_qat`` runs ``torch.export`` on 96 QAT patterns).
 * ``x + conv(x)``: ``aten.add.Tensor`` of two dequantized inputs with their own qparams,
   output quantized with its own qparams (ReLU after the add fused into that observer).
 * ``torch.cat(dim=1)``: the XNNPACK quantizer's cat annotator finds cats through
