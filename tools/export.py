@@ -85,6 +85,13 @@ gradients, every module's ``training`` flag restored afterwards), so a wrong sha
 PyTorch's own message. The exported network computes what the model computes in ``eval`` mode
 (``Dropout`` does nothing, ``BatchNorm`` uses its running statistics).
 
+int8
+----
+``export(..., quantize="int8", calibration=x)`` (``--quantize int8 --calibration FILE``)
+quantizes the same chain with PyTorch's post-training flow (PT2E) and writes the int8 file
+instead (int8 weights, int32 biases, scales and zero points); the declaration gets
+``#[staticnn(quantized = "int8", weights = "...")]``. See ``export_int8.py``.
+
 Refused: layer types not in :data:`SIGNATURES`; subclasses that override ``forward``;
 ``return_indices=True``; forward hooks and parametrizations (``weight_norm``,
 ``spectral_norm``); uninitialized lazy modules; parameters that are not float32 (fix:

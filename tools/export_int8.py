@@ -14,8 +14,10 @@ What is run
 -----------
 1. ``export.plan`` checks that the model is a chain staticnn can declare (as for float).
 2. ``torch.export.export(copy_in_eval_mode, (x,), dynamic_shapes=batch).module()``
-   (non-strict, the default of torch 2.15), with in-place activations rewritten to their
-   out-of-place form when nothing else reads their input (see below);
+   (non-strict, the default of torch 2.15; with a batch-1 example and no dynamic dimension
+   the graph guards ``input.size()[0] == 1`` and calibration in batches fails), with in-place
+   activations rewritten to their out-of-place form when nothing else reads their input (see
+   below);
 3. ``prepare_pt2e`` with ``XNNPACKQuantizer().set_global(get_symmetric_quantization_config(
    is_per_channel=True))`` (``torchao.testing.pt2e._xnnpack_quantizer``, torchao 0.18), one
    forward pass over the calibration data (one call per given batch), ``convert_pt2e``;
@@ -49,7 +51,8 @@ them on dequantized float32 values.
   input observer); the output is the last step's ``dequantize_per_tensor`` (float32), except
   when the last operation is one the quantizer leaves in float (Sigmoid, Softmax, AvgPool2d
   ...), whose float result is returned as is.
-* ReLU after Conv/Linear (also after a folded BatchNorm, and after ``add``/``mul``) is fused:
+* ReLU after Conv/Linear (also after a folded BatchNorm, and after ``add``; the quantizer has
+  a ``mul_relu`` pattern too) is fused:
   no quantize between the op and ``aten.relu``; the output observer sits after the ReLU (its
   zero point is -128 when the observed minimum is 0). ReLU6 (``aten.hardtanh(x, 0, 6)``) and
   Hardtanh are NOT fused: the conv output gets its own quantize/dequantize, the hardtanh runs
@@ -108,9 +111,11 @@ Each layer of the declaration is one of:
 * float fallback (Sigmoid, Tanh, Softmax, LogSoftmax, GELU, SiLU, Hardswish, Hardsigmoid,
   LeakyReLU, ELU, Softplus, LayerNorm, a BatchNorm that is not folded, InstanceNorm2d,
   Upsample) and average pools (AvgPool1d/2d, AdaptiveAvgPool2d): ``N.output_scale`` and
-  ``N.output_zero_point`` unless it is the last layer and PyTorch returns its float output;
-  their float tensors (LayerNorm, BatchNorm, InstanceNorm) under their ``state_dict`` keys as
-  F32. ``N`` is the layer's name, else its index (with the prefix in front).
+  ``N.output_zero_point`` where PyTorch quantizes its output; none when its float output is
+  the network's output or goes straight into the next float layer (LayerNorm -> GELU: the
+  LayerNorm has no output keys, the GELU has them); their float tensors (LayerNorm,
+  BatchNorm, InstanceNorm) under their ``state_dict`` keys as F32. ``N`` is the layer's
+  name, else its index (with the prefix in front).
 
 plus ``input_scale`` / ``input_zero_point``. The step output quantization is taken where the
 running int8 tensor is next quantized: ``conv -> ReLU -> quantize`` gives the conv's, ``avg
@@ -119,9 +124,11 @@ quantization, so moving them across it changes no value).
 
 Refused with the reason: Conv3d, ConvTranspose2d, AdaptiveMaxPool2d, ``padding_mode`` other
 than zeros; a first layer that PyTorch runs in float on the raw input (e.g. a leading
-BatchNorm); a conv/linear whose output is not quantized; two float layers in a row; any
-operation of the converted graph that no layer accounts for; weights that are not int8
-symmetric per output channel; activations that are not int8 in [-128, 127].
+BatchNorm); a conv/linear whose output is not quantized (e.g. read in float by the next
+layer); any operation of the converted graph that no layer accounts for or that reads
+anything but the previous layer's result; a requantization between two layers that share
+their quantization; weights that are not int8 symmetric per output channel; activations that
+are not int8 in [-128, 127]; an int32 bias out of range.
 
 The file is checked before it is written: :func:`simulate` recomputes the network from the
 declaration and the file's integers alone (dequantize -> the float layer -> quantize with the
@@ -129,6 +136,14 @@ file's parameters) on the calibration data; with PyTorch's float biases it must 
 converted module exactly (this checks every weight, scale, zero point and the layer mapping);
 with the file's int32 biases it may differ by rounding, and by how much is reported
 (:attr:`QuantizedModel.bias_steps`).
+
+References for tests: :func:`reference_outputs` / :func:`write_reference` give PyTorch's
+converted model's f32 output on given inputs, the same as int8 (``output_int8``), the
+quantized input (``input_int8``) and every step's int8 output (``N.output_int8``, read from
+the graph's quantize nodes), so a kernel can be checked one layer at a time on PyTorch's own
+int8 input. Measured with an integer emulation of CMSIS-NN's requantization (not committed):
+one layer on PyTorch's input is within one step of ``N.output_int8``, but end to end the
+off-by-ones propagate (the seeded CIFAR-10 net: up to 3 steps at the output).
 """
 
 from __future__ import annotations
@@ -389,7 +404,8 @@ def _out_of_place(gm: fx.GraphModule) -> None:
     changed = False
     for node in gm.graph.nodes:
         target = _OUT_OF_PLACE.get(node.target) if node.op == "call_function" else None
-        if target is not None and isinstance(node.args[0], fx.Node) and len(node.args[0].users) == 1:
+        source = node.args[0] if node.args else None
+        if target is not None and isinstance(source, fx.Node) and len(source.users) == 1:
             node.target = target
             changed = True
     if changed:
@@ -829,8 +845,8 @@ def simulate(layers: Sequence[Layer], tensors: dict[str, torch.Tensor], x: torch
             real = value if qp is None else _dequantize(value, qp)
             if layer.kind in _WEIGHTED_OPS:
                 scales = own["weight_scale"]
-                weight = _DQ_CHANNEL(own["weight"], scales, torch.zeros_like(scales, dtype=torch.int64),
-                                     0, -127, 127, torch.int8)
+                zeros = torch.zeros_like(scales, dtype=torch.int64)
+                weight = _DQ_CHANNEL(own["weight"], scales, zeros, 0, -127, 127, torch.int8)
                 if float_biases is not None:
                     bias = float_biases[path]
                 elif "bias" in own:
@@ -890,14 +906,16 @@ def reference_outputs(model: QuantizedModel, x: torch.Tensor, *,
         out = {"output": output}
         if steps:
             keyed = [q for q in model.layers if q.output_node is not None]
-            recorder = _Recorder(model.converted, [model.input_node] + [q.output_node for q in keyed])
+            wanted = [model.input_node] + [q.output_node for q in keyed]
+            recorder = _Recorder(model.converted, wanted)
             again = recorder.run(x)
             again = again[0] if isinstance(again, (tuple, list)) else again
             if not torch.equal(again, output):
                 raise ExportError("the converted model gave two different results on one input")
             out["input_int8"] = recorder.seen[model.input_node]
             for q in keyed:
-                out[_float._join(model.plan.prefix, q.path, "output_int8")] = recorder.seen[q.output_node]
+                key = _float._join(model.plan.prefix, q.path, "output_int8")
+                out[key] = recorder.seen[q.output_node]
     if model.output_q is not None:
         as_int8 = _quantize(output, model.output_q)
         if not torch.equal(_dequantize(as_int8, model.output_q), output):

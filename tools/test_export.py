@@ -836,7 +836,8 @@ def _keys(tensors: dict[str, torch.Tensor]) -> list[str]:
 
 
 def _layer_keys(*paths: str, bias: bool = True) -> list[str]:
-    names = ["weight", "weight_scale", "output_scale", "output_zero_point"] + (["bias"] if bias else [])
+    names = ["weight", "weight_scale", "output_scale", "output_zero_point"]
+    names += ["bias"] if bias else []
     return [f"{p}.{n}" for p in paths for n in names]
 
 
