@@ -522,32 +522,50 @@ def _role(layer: Layer, where: str) -> str:
     return SHARING if layer.kind in _SHARING else FALLBACK
 
 
+def _reads(node: fx.Node, value: fx.Node | None) -> bool:
+    """Whether ``node``'s data input (its first argument) is ``value``, directly or through a
+    quantize -> dequantize pair."""
+    if not node.args or not isinstance(node.args[0], fx.Node):
+        return False
+    try:
+        return _source(node.args[0], node.name)[0] is value
+    except ExportError:
+        return False
+
+
 def _claim(layers: list[QuantizedLayer], nodes: list[fx.Node], where: str) -> None:
-    """Assigns the graph's operations to the layers: a module layer takes the operations made
-    by its call (module path and call key), a function layer (``F.relu``) the one next
-    operation; then checks that every operation is taken and that data flows layer to
-    layer."""
+    """Assigns the graph's operations to the layers, by module path rather than position: a
+    module layer takes the operations of its own call (innermost ``nn_module_stack`` entry:
+    its path, and one call key per call, in graph order); a function layer (``F.relu``) the
+    one unclaimed operation outside every layer module that reads the previous layer's
+    result. Every operation must be taken. (For a graph declaration, "the previous layer's
+    result" becomes the node's declared inputs; Add/Mul/Cat nodes are function nodes.)"""
     module_paths = {q.layer.path for q in layers if q.layer.path is not None}
-    at = 0
+    calls: dict[str, dict[str, list[fx.Node]]] = {}  # path -> call key -> operations
+    for node in nodes:
+        key, path = _stack_entry(node)
+        if path in module_paths:
+            calls.setdefault(path, {}).setdefault(key, []).append(node)
+    claimed: set[fx.Node] = set()
+    previous = next(n for n in nodes[0].graph.nodes if n.op == "placeholder") if nodes else None
     for q in layers:
         layer = q.layer
         if layer.path is not None:
-            if at < len(nodes) and _stack_entry(nodes[at])[1] == layer.path:
-                key = _stack_entry(nodes[at])[0]
-                while at < len(nodes) and _stack_entry(nodes[at]) == (key, layer.path):
-                    q.nodes.append(nodes[at])
-                    at += 1
-        elif at < len(nodes) and _stack_entry(nodes[at])[1] not in module_paths:
-            q.nodes.append(nodes[at])
-            at += 1
+            pending = calls.get(layer.path, {})
+            if pending:
+                q.nodes = pending.pop(next(iter(pending)))
+        else:
+            readers = [
+                n for n in nodes
+                if n not in claimed and _stack_entry(n)[1] not in module_paths
+                and _reads(n, previous)
+            ]
+            q.nodes = readers[:1]
         if not q.nodes and layer.kind not in _MAY_VANISH:
-            found = (
-                f"{nodes[at].target} (module path {_stack_entry(nodes[at])[1]!r})"
-                if at < len(nodes) else "the end of the graph"
-            )
             raise ExportError(
-                f"{where}: no operation of PyTorch's quantized graph belongs to {layer.origin}; "
-                f"found {found} where it should be. The quantized graph does not follow the "
+                f"{where}: no operation of PyTorch's quantized graph belongs to {layer.origin} "
+                f"(module path {layer.path!r}, or for a function, an operation reading "
+                f"{getattr(previous, 'name', None)}); the quantized graph does not follow the "
                 "declaration."
             )
         if q.role == WEIGHTED and (
@@ -557,10 +575,14 @@ def _claim(layers: list[QuantizedLayer], nodes: list[fx.Node], where: str) -> No
                 f"{_at(where, layer)} became {[str(n.target) for n in q.nodes]} in PyTorch's "
                 f"quantized graph, expected one {_WEIGHTED_OPS[layer.kind][0]}"
             )
-    if at != len(nodes):
-        rest = ", ".join(f"{n.target} ({_stack_entry(n)[1] or 'root'})" for n in nodes[at:][:4])
+        claimed.update(q.nodes)
+        if q.nodes:
+            previous = q.nodes[-1]
+    rest = [n for n in nodes if n not in claimed]
+    if rest:
+        listing = ", ".join(f"{n.target} ({_stack_entry(n)[1] or 'root'})" for n in rest[:4])
         raise ExportError(
-            f"{where}: PyTorch's quantized graph has operations no layer accounts for: {rest}"
+            f"{where}: PyTorch's quantized graph has operations no layer accounts for: {listing}"
         )
 
 
