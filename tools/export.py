@@ -85,6 +85,13 @@ gradients, every module's ``training`` flag restored afterwards), so a wrong sha
 PyTorch's own message. The exported network computes what the model computes in ``eval`` mode
 (``Dropout`` does nothing, ``BatchNorm`` uses its running statistics).
 
+int8
+----
+``export(..., quantize="int8", calibration=x)`` (``--quantize int8 --calibration FILE``)
+quantizes the same chain with PyTorch's post-training flow (PT2E) and writes the int8 file
+instead (int8 weights, int32 biases, scales and zero points); the declaration gets
+``#[staticnn(quantized = "int8", weights = "...")]``. See ``export_int8.py``.
+
 Refused: layer types not in :data:`SIGNATURES`; subclasses that override ``forward``;
 ``return_indices=True``; forward hooks and parametrizations (``weight_norm``,
 ``spectral_norm``); uninitialized lazy modules; parameters that are not float32 (fix:
@@ -292,6 +299,10 @@ class Layer:
     """The layer's own ``state_dict`` entries that are written (``weight``, ``bias``, ...)."""
     origin: str = ""
     """Where the layer comes from, for messages (``model1.3 (Linear)``)."""
+    path: str | None = None
+    """The layer module's qualified name below the exported module (``3``, ``fc1``,
+    ``layers.0``), or ``None`` for a function call such as ``F.relu``. The int8 exporter
+    (``export_int8.py``) finds the layer's operations in PyTorch's quantized graph by it."""
 
 
 @dataclass
@@ -1067,6 +1078,7 @@ def plan(model: nn.Module, input_shape: Sequence[int], *, submodule: str | None 
             module = target.get_submodule(node.target)
             layer = _layer_from_module(module, f"{where}: self.{node.target}")
             layer.origin = f"{_join(root_prefix, node.target)} ({layer.kind})"
+            layer.path = node.target
             layer.tensors = _layer_tensors(module, layer)
             chain.append((layer, node.target, module))
         else:
@@ -1092,11 +1104,13 @@ def render(
     doc: str | None = None,
     visibility: str = "pub",
     weights: str | None = None,
+    quantized: str | None = None,
 ) -> str:
     """The ``network! { .. }`` declaration of a plan, without a trailing newline.
 
     ``weights``, when given, is the path (relative to the using crate's ``Cargo.toml``) written
-    as ``#[staticnn(weights = "...")]`` so the weights are compiled in."""
+    as ``#[staticnn(weights = "...")]`` so the weights are compiled in. ``quantized``, when given
+    (``"int8"``), is written as ``quantized = "int8"`` before it (see ``export_int8.py``)."""
     if not _is_identifier(name):
         raise ExportError(
             f"the struct name {name!r} must be a Rust identifier (CamelCase, e.g. 'LeNet')"
@@ -1107,6 +1121,8 @@ def render(
     options = []
     if p.prefix:
         options.append(f'prefix = "{p.prefix}"')
+    if quantized:
+        options.append(f'quantized = "{quantized}"')
     if weights:
         options.append(f'weights = "{weights}"')
     if options:
@@ -1139,6 +1155,8 @@ def export(
     doc: str | None = None,
     visibility: str = "pub",
     weights_attr: str | None = None,
+    quantize: str | None = None,
+    calibration: Any = None,
 ) -> str:
     """Exports ``model`` to staticnn; returns the ``network!`` declaration.
 
@@ -1156,11 +1174,27 @@ def export(
         visibility: the struct's visibility (``"pub"``, ``"pub(crate)"``, or ``""``).
         weights_attr: the weights file as the Rust crate will name it (relative to its
             ``Cargo.toml``); adds ``#[staticnn(weights = "...")]`` to compile the weights in.
+        quantize: ``None`` (float32, the default) or ``"int8"``: quantize the model with
+            PyTorch's post-training flow (PT2E, XNNPACK-style symmetric per-channel quantizer)
+            and write the int8 file of ``/work/INT8_FORMAT.md``; the declaration gets
+            ``#[staticnn(quantized = "int8", weights = "...")]`` (``weights_attr``, else
+            ``path`` as given). See ``export_int8.py`` for exactly what is written.
+        calibration: with ``quantize="int8"``: a float32 tensor ``[N, *input_shape]`` of
+            representative inputs (or a list of such batches), run once through the observed
+            model to choose the activation scales.
 
     Raises:
         ExportError: when the model cannot be expressed; the message names the module, the
             reason and the fix.
     """
+    if quantize is not None or calibration is not None:
+        export_int8 = _int8_module()
+
+        return export_int8.export(
+            model, input_shape, name, path, submodule=submodule, doc=doc,
+            visibility=visibility, weights_attr=weights_attr, quantize=quantize,
+            calibration=calibration,
+        ).declaration
     p = plan(model, input_shape, submodule=submodule)
     text = render(p, name, doc=doc, visibility=visibility, weights=weights_attr)
     if path is not None:
@@ -1210,6 +1244,35 @@ def _load_model(spec: str, state_dict: str | None) -> nn.Module:
     return model
 
 
+def _int8_module() -> Any:
+    """``export_int8`` (which imports this module), loaded on first use, from the same
+    package as this module (``tools.export_int8`` or ``export_int8``)."""
+    if __package__:
+        return importlib.import_module(f"{__package__}.export_int8")
+    return importlib.import_module("export_int8")
+
+
+def _export_quantized_cli(model: nn.Module, args: argparse.Namespace) -> str:
+    """The ``--quantize int8`` path of :func:`main`; returns the declaration."""
+    export_int8 = _int8_module()
+
+    if not args.quantize:
+        raise ExportError("--calibration/--reference-* are used with --quantize int8 only")
+    if not args.calibration:
+        raise ExportError("--quantize int8 needs --calibration FILE (representative inputs)")
+    if bool(args.reference_inputs) != bool(args.reference_out):
+        raise ExportError("--reference-inputs and --reference-out go together")
+    result = export_int8.export(
+        model, args.input_shape, args.name, args.out, submodule=args.submodule, doc=args.doc,
+        weights_attr=args.weights_attr, quantize=args.quantize,
+        calibration=export_int8.load_tensor_file(args.calibration),
+    )
+    if args.reference_out:
+        inputs = export_int8.load_tensor_file(args.reference_inputs)
+        export_int8.write_reference(result.model, inputs, args.reference_out)
+    return result.declaration
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(
@@ -1232,11 +1295,28 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--weights-attr", metavar="PATH",
                         help="add #[staticnn(weights = PATH)], PATH relative to the crate's "
                         "Cargo.toml, to compile the weights in")
+    parser.add_argument("--quantize", choices=["int8"],
+                        help="quantize with PyTorch's post-training flow (PT2E) and write the "
+                        "int8 weights file (needs --calibration)")
+    parser.add_argument("--calibration", metavar="FILE",
+                        help="representative inputs [N, *input-shape], float32: a torch.save()d "
+                        "tensor (.pt) or a .safetensors file with one tensor (or one named "
+                        "'input')")
+    parser.add_argument("--reference-inputs", metavar="FILE",
+                        help="with --quantize: inputs (same file kinds as --calibration) to run "
+                        "PyTorch's quantized model on, for --reference-out")
+    parser.add_argument("--reference-out", metavar="FILE",
+                        help="with --quantize: write a .safetensors of 'input', PyTorch's "
+                        "quantized model's f32 'output' and its int8 'output_int8'")
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
         model = _load_model(args.model, args.state_dict)
-        text = export(model, args.input_shape, args.name, args.out,
-                      submodule=args.submodule, doc=args.doc, weights_attr=args.weights_attr)
+        if args.quantize or args.calibration or args.reference_out or args.reference_inputs:
+            text = _export_quantized_cli(model, args)
+        else:
+            text = export(model, args.input_shape, args.name, args.out,
+                          submodule=args.submodule, doc=args.doc,
+                          weights_attr=args.weights_attr)
     except ExportError as exc:
         print(f"export.py: error: {exc}", file=sys.stderr)
         return 2
@@ -1247,4 +1327,7 @@ def main(argv: Iterable[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # export_int8 does `import export`: make that this running module, so both share one
+    # ExportError class (main() catches it).
+    sys.modules.setdefault("export", sys.modules[__name__])
     sys.exit(main())

@@ -12,7 +12,13 @@ What is checked:
 * every supported layer, built with non-default arguments, is written as a call that rebuilds
   an identical module (same public attributes, ``repr`` and tensor shapes);
 * models that staticnn cannot express are refused with a message naming the module;
-* exporting twice writes byte-identical files.
+* exporting twice writes byte-identical files;
+* int8 (``export_int8.py``): the file's keys, dtypes and shapes, that the int8 weights are
+  PyTorch's own, the int32 bias formula, that the file's integers recompute PyTorch's
+  quantized model exactly (independently of ``export_int8``) and within one step with the
+  int32 biases, BatchNorm folding, fused and shared activations, pooling and float layers,
+  names and prefixes, refusals, the command line, and that the committed int8 fixtures
+  reproduce their committed references.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from safetensors import safe_open
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import export as exporter  # noqa: E402  (after the sys.path line above)
+import export_int8  # noqa: E402
 from export import ExportError, export, layer_text  # noqa: E402
 
 
@@ -620,6 +627,383 @@ def test_refuses_bad_names_and_shapes() -> None:
         assert "struct name" in str(exc)
     else:
         raise AssertionError("a bad struct name was accepted")
+
+
+# --------------------------------------------------------------------------------------------
+# int8 (export_int8.py)
+# --------------------------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def digits_net() -> nn.Sequential:
+    """tools/train_digits.py's network."""
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(128, 10),
+    )
+
+
+def _int8_export(model: nn.Module, shape: list[int], seed: int = 0, count: int = 32, **kwargs):
+    """Quantizes ``model`` on ``count`` seeded normal inputs; returns (result, file tensors)."""
+    generator = torch.Generator().manual_seed(seed)
+    calibration = torch.randn(count, *shape, generator=generator)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "int8.safetensors"
+        result = export_int8.export(model, shape, "Q", path, calibration=calibration,
+                                    weights_attr="q.safetensors", **kwargs)
+        return result, _read_safetensors(path)
+
+
+def _quantize(x: torch.Tensor, scale: float, zero_point: int) -> torch.Tensor:
+    """PyTorch's quantize_per_tensor written out: round half to even of x * f32(1/s)."""
+    return torch.clamp(torch.round(x * (1.0 / scale)) + zero_point, -128, 127).to(torch.int8)
+
+
+def _dequantize(q: torch.Tensor, scale: float, zero_point: int) -> torch.Tensor:
+    return (q.to(torch.float32) - zero_point) * scale
+
+
+def _qp(tensors: dict[str, torch.Tensor], key: str) -> tuple[float, int]:
+    scale, zero_point = tensors[f"{key}_scale"], tensors[f"{key}_zero_point"]
+    assert scale.dtype == torch.float32 and scale.shape == (), f"{key}_scale: {scale}"
+    assert zero_point.dtype == torch.int32 and zero_point.shape == (), f"{key}_zero_point"
+    assert float(scale) > 0 and -128 <= int(zero_point) <= 127, key
+    return float(scale), int(zero_point)
+
+
+def _run_from_file(model: nn.Sequential, tensors: dict[str, torch.Tensor], x: torch.Tensor,
+                   biases: str) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """An int8 chain (Conv2d, Linear, ReLU, MaxPool2d, Flatten) computed from the file only,
+    written independently of export_int8: dequantize -> the float op -> quantize. ``biases``
+    is ``"float"`` (the model's own float biases: PyTorch's converted graph uses them) or
+    ``"int32"`` (the file's, dequantized with s_in * s_w). Returns the int8 output and every
+    conv/linear output."""
+    scale, zero_point = _qp(tensors, "input")
+    q = _quantize(x, scale, zero_point)
+    steps = []
+    for index, layer in enumerate(model):
+        real = _dequantize(q, scale, zero_point)
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            s_w = tensors[f"{index}.weight_scale"]
+            shape = [-1] + [1] * (tensors[f"{index}.weight"].dim() - 1)
+            weight = tensors[f"{index}.weight"].to(torch.float32) * s_w.view(shape)
+            if biases == "float":
+                bias = layer.bias.detach()
+            else:
+                bias = (tensors[f"{index}.bias"].double() * scale * s_w.double()).float()
+            if isinstance(layer, nn.Linear):
+                y = F.linear(real, weight, bias)
+            else:
+                y = F.conv2d(real, weight, bias, layer.stride, layer.padding, layer.dilation,
+                             layer.groups)
+            scale, zero_point = _qp(tensors, f"{index}.output")
+            q = _quantize(y, scale, zero_point)
+            steps.append(q)
+        else:  # ReLU, MaxPool2d, Flatten: same quantization before and after
+            assert f"{index}.output_scale" not in tensors, f"{index} must have no keys"
+            q = _quantize(layer(real), scale, zero_point)
+    return q, steps
+
+
+DIGITS_INT8_KEYS = [
+    "input_scale", "input_zero_point",
+    *(f"{i}.{k}" for i in (0, 3, 7) for k in ("weight", "weight_scale", "bias", "output_scale",
+                                               "output_zero_point")),
+]
+
+
+def test_int8_keys_dtypes_shapes() -> None:
+    torch.manual_seed(0)
+    model = digits_net()
+    result, tensors = _int8_export(model, [1, 8, 8])
+    assert sorted(tensors) == sorted(DIGITS_INT8_KEYS), sorted(tensors)
+    for i, layer in ((0, model[0]), (3, model[3]), (7, model[7])):
+        assert tensors[f"{i}.weight"].dtype == torch.int8
+        assert tensors[f"{i}.weight"].shape == layer.weight.shape
+        assert tensors[f"{i}.weight_scale"].dtype == torch.float32
+        assert tensors[f"{i}.weight_scale"].shape == (layer.weight.shape[0],)
+        assert tensors[f"{i}.bias"].dtype == torch.int32
+        assert tensors[f"{i}.bias"].shape == (layer.weight.shape[0],)
+        assert int(tensors[f"{i}.weight"].abs().max()) <= 127
+        assert bool((tensors[f"{i}.weight_scale"] > 0).all())
+        _qp(tensors, f"{i}.output")
+    _qp(tensors, "input")
+    # ReLU fused: the conv's output quantization is observed after the ReLU (zero point -128).
+    assert int(tensors["0.output_zero_point"]) == -128 == int(tensors["3.output_zero_point"])
+    float_text = export(model, [1, 8, 8], "Q", weights_attr="q.safetensors")
+    expected = float_text.replace('#[staticnn(weights = "q.safetensors")]',
+                                  '#[staticnn(quantized = "int8", weights = "q.safetensors")]')
+    assert result.declaration == expected, result.declaration
+
+
+def test_int8_weights_are_pytorchs() -> None:
+    torch.manual_seed(1)
+    model = digits_net()
+    result, tensors = _int8_export(model, [1, 8, 8])
+    buffers = [b for _, b in result.model.converted.named_buffers() if b.dtype == torch.int8]
+    for i in (0, 3, 7):
+        weight, scale = tensors[f"{i}.weight"], tensors[f"{i}.weight_scale"]
+        # Exactly one of the converted graph's int8 tensors, not a re-quantization.
+        assert sum(b.shape == weight.shape and torch.equal(b, weight) for b in buffers) == 1
+        # Per output channel symmetric: scale = max|w| / 127, q = round(w / scale).
+        float_weight = model[i].weight.detach()
+        amax = float_weight.abs().flatten(1).amax(dim=1)
+        assert torch.allclose(scale, amax / 127, rtol=1e-6), (scale, amax / 127)
+        shape = [-1] + [1] * (weight.dim() - 1)
+        assert torch.equal(weight, torch.clamp(torch.round(float_weight / scale.view(shape)),
+                                               -127, 127).to(torch.int8))
+
+
+def test_int8_bias_formula() -> None:
+    torch.manual_seed(2)
+    model = digits_net()
+    _, tensors = _int8_export(model, [1, 8, 8])
+    inputs = {0: "input", 3: "0.output", 7: "3.output"}  # ReLU and max pooling share
+    for i, source in inputs.items():
+        s_in = _qp(tensors, source)[0]
+        s_w = tensors[f"{i}.weight_scale"].double()
+        b = model[i].bias.detach().double()
+        want = torch.round(b / (s_in * s_w)).to(torch.int32)
+        assert torch.equal(tensors[f"{i}.bias"], want), i
+        assert bool(((tensors[f"{i}.bias"].double() * s_in * s_w - b).abs()
+                     <= 0.5 * s_in * s_w * (1 + 1e-9)).all())
+
+
+def test_int8_round_trip_matches_pytorch() -> None:
+    torch.manual_seed(3)
+    model = digits_net().eval()
+    result, tensors = _int8_export(model, [1, 8, 8], seed=3, count=64)
+    x = torch.rand(50, 1, 8, 8, generator=torch.Generator().manual_seed(30))
+    with torch.no_grad():
+        want = result.model.converted(x)
+    # From the file's integers with PyTorch's float biases: exactly PyTorch's converted model.
+    got, steps = _run_from_file(model, tensors, x, "float")
+    scale, zero_point = _qp(tensors, "7.output")
+    assert torch.equal(_dequantize(got, scale, zero_point), want)
+    reference = export_int8.reference_outputs(result.model, x, steps=True)
+    assert torch.equal(reference["output"], want) and torch.equal(reference["output_int8"], got)
+    for i, step in zip((0, 3, 7), steps):
+        assert torch.equal(reference[f"{i}.output_int8"], step), i
+    assert torch.equal(reference["input_int8"], _quantize(x, *_qp(tensors, "input")))
+    # With the file's int32 biases: PyTorch's rounding may move by one step.
+    rounded, _ = _run_from_file(model, tensors, x, "int32")
+    assert int((rounded.int() - got.int()).abs().max()) <= 1
+    # export_int8.simulate, which the exporter checks itself with, agrees with both.
+    sim = export_int8.simulate(result.model.plan.layers, tensors, x,
+                               float_biases=result.model.float_biases())
+    assert torch.equal(sim.output, want) and torch.equal(sim.output_int8, got)
+    assert torch.equal(export_int8.simulate(result.model.plan.layers, tensors, x).output_int8,
+                       rounded)
+
+
+def test_int8_committed_fixtures() -> None:
+    """The committed int8 files reproduce their committed PyTorch references from the file's
+    integers (with the float files' biases), without re-quantizing anything."""
+    from safetensors.torch import load_file
+
+    cases = [
+        (digits_net(), REPO / "examples/digits/digits.safetensors",
+         REPO / "examples/digits/digits_int8.safetensors",
+         REPO / "examples/digits/digits_int8_io.safetensors"),
+        (cifar10_net(), REPO / "tests/export/cifar10.safetensors",
+         REPO / "tests/export/cifar10_int8.safetensors",
+         REPO / "tests/export/cifar10_int8_io.safetensors"),
+    ]
+    for model, float_file, int8_file, io_file in cases:
+        model.load_state_dict(load_file(str(float_file)))
+        if "cifar10" in int8_file.name:  # name the layers by index for _run_from_file
+            model = nn.Sequential(*model.children())
+            tensors = {k.replace("conv3.", "4."): v for k, v in load_file(str(int8_file)).items()}
+        else:
+            tensors = load_file(str(int8_file))
+        io = load_file(str(io_file))
+        got, steps = _run_from_file(model, tensors, io["input"], "float")
+        assert torch.equal(got, io["output_int8"]), int8_file
+        keyed = [i for i, m in enumerate(model) if isinstance(m, (nn.Conv2d, nn.Linear))]
+        assert torch.equal(_dequantize(got, *_qp(tensors, f"{keyed[-1]}.output")), io["output"])
+        renamed = {k.replace("conv3.", "4."): v for k, v in io.items()}
+        for key, step in zip(keyed, steps):
+            assert torch.equal(renamed[f"{key}.output_int8"], step), (int8_file, key)
+    cifar = load_file(str(REPO / "tests/export/cifar10_int8.safetensors"))
+    weight_bytes = sum(t.numel() for k, t in cifar.items() if k.endswith(".weight"))
+    assert weight_bytes == 145_376 and weight_bytes <= 150 * 1024
+
+
+def _keys(tensors: dict[str, torch.Tensor]) -> list[str]:
+    return sorted(tensors)
+
+
+def _layer_keys(*paths: str, bias: bool = True) -> list[str]:
+    names = ["weight", "weight_scale", "output_scale", "output_zero_point"]
+    names += ["bias"] if bias else []
+    return [f"{p}.{n}" for p in paths for n in names]
+
+
+def test_int8_batchnorm_is_folded_and_activations() -> None:
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU6(),
+                          nn.Conv2d(8, 4, 1), nn.BatchNorm2d(4), nn.ReLU())
+    for bn in (model[1], model[4]):
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+    result, tensors = _int8_export(model, [3, 8, 8])
+    # No BatchNorm keys; the conv without bias gets one from the folding.
+    assert _keys(tensors) == sorted(["input_scale", "input_zero_point", *_layer_keys("0", "3")])
+    assert [q.role for q in result.model.layers] == [
+        "weighted", "folded", "sharing", "weighted", "folded", "sharing"]
+    # ReLU6 is not fused by the quantizer: the conv's own output quantization, clamped after.
+    assert int(tensors["0.output_zero_point"]) > -128
+    assert int(tensors["3.output_zero_point"]) == -128  # ReLU fused after the folded BN
+    linear = nn.Sequential(nn.Linear(8, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    _, tensors = _int8_export(linear, [8])
+    assert _keys(tensors) == sorted(["input_scale", "input_zero_point", *_layer_keys("0", "3")])
+
+
+def test_int8_pooling_float_layers_and_names() -> None:
+    torch.manual_seed(5)
+    pools = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 8, 1),
+                          nn.AvgPool2d(2), nn.Conv2d(8, 8, 1), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(8, 4))
+    result, tensors = _int8_export(pools, [3, 9, 9])
+    assert _keys(tensors) == sorted([
+        "input_scale", "input_zero_point", *_layer_keys("0", "3", "5", "8"),
+        "4.output_scale", "4.output_zero_point", "6.output_scale", "6.output_zero_point"])
+    # The adaptive pool shares its input's quantization; AvgPool2d gets its own.
+    assert _qp(tensors, "6.output") == _qp(tensors, "5.output")
+    assert _qp(tensors, "4.output") != _qp(tensors, "3.output")
+    # Float layers: keys unless last (Sigmoid at the end returns float).
+    head = nn.Sequential(nn.Linear(8, 8), nn.LayerNorm(8), nn.GELU(), nn.Linear(8, 4),
+                         nn.Sigmoid())
+    result, tensors = _int8_export(head, [8])
+    assert _keys(tensors) == sorted([
+        "input_scale", "input_zero_point", *_layer_keys("0", "3"), "1.weight", "1.bias",
+        "2.output_scale", "2.output_zero_point"])
+    assert tensors["1.weight"].dtype == torch.float32 and result.model.output_q is None
+    # Named layers and the key prefix; functions and a pooling module used twice.
+    result, tensors = _int8_export(TutorialNet(), [3, 32, 32])
+    assert _keys(tensors) == sorted(["input_scale", "input_zero_point",
+                                     *_layer_keys("conv1", "conv2", "fc1", "fc2", "fc3")])
+    result, tensors = _int8_export(Model1Parent(), [784])
+    assert _keys(tensors) == sorted(["model1.input_scale", "model1.input_zero_point",
+                                     *_layer_keys("model1.0", "model1.2")])
+    assert '#[staticnn(prefix = "model1", quantized = "int8", weights = "q.safetensors")]' in (
+        result.declaration)
+
+
+def test_int8_other_chains_reproduce_pytorch() -> None:
+    """Each export checks itself against PyTorch's converted model exactly (it raises
+    otherwise); these chains cover the remaining mapping rules."""
+    chains = [
+        (nn.Sequential(nn.MaxPool2d(2), nn.Conv2d(3, 4, 3)), [3, 8, 8]),  # max pool first
+        (nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(2), nn.ReLU(inplace=True),
+                       nn.Conv2d(4, 4, 1)), [3, 8, 8]),  # in-place ReLU, shared
+        (nn.Sequential(nn.Conv2d(3, 4, 3), nn.Dropout(), nn.Identity(), nn.Conv2d(4, 4, 1)),
+         [3, 8, 8]),
+        (nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.Linear(6, 3, bias=False)), [3, 8, 8]),
+        (nn.Sequential(nn.Conv2d(4, 4, 3, groups=4), nn.ReLU6(), nn.Conv2d(4, 8, 1)), [4, 8, 8]),
+        (nn.Sequential(nn.Conv1d(4, 4, 3), nn.ReLU(), nn.MaxPool1d(2), nn.Flatten(),
+                       nn.Linear(12, 2)), [4, 8]),
+        # A BatchNorm left in float (not after a conv) is mapped too, but convert_pt2e then
+        # takes a minute (it exports 96 QAT folding patterns), so it is not tested here.
+        (nn.Sequential(nn.Conv2d(3, 4, 3), nn.Upsample(scale_factor=2), nn.Conv2d(4, 4, 1)),
+         [3, 8, 8]),
+        (nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=1)), [8]),
+        (nn.Sequential(nn.Conv2d(3, 4, 3), nn.Hardtanh(-0.5, 0.5)), [3, 8, 8]),
+        (Functional(), [1, 8, 8]),
+        (lenet(), [1, 32, 32]),
+    ]
+    for index, (model, shape) in enumerate(chains):
+        torch.manual_seed(10 + index)
+        result, tensors = _int8_export(model, shape, seed=index)
+        x = torch.randn(5, *shape, generator=torch.Generator().manual_seed(99))
+        sim = export_int8.simulate(result.model.plan.layers, tensors, x,
+                                   float_biases=result.model.float_biases())
+        with torch.no_grad():
+            assert torch.equal(sim.output, result.model.converted(x)), model
+
+
+def test_int8_refusals() -> None:
+    def refused(model: nn.Module, shape: list[int], *fragments: str, **kwargs) -> None:
+        try:
+            _int8_export(model, shape, **kwargs)
+        except ExportError as exc:
+            for fragment in fragments:
+                assert fragment in str(exc), f"{fragment!r} not in {exc}"
+        else:
+            raise AssertionError(f"{model} was quantized but should have been refused")
+
+    refused(nn.Sequential(nn.Conv3d(1, 2, 3)), [1, 4, 4, 4], "0 (Conv3d)", "no int8 Conv3d")
+    refused(nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect")), [3, 8, 8],
+            "padding_mode='reflect'")
+    refused(nn.Sequential(nn.Sigmoid(), nn.Linear(8, 2)), [8], "0 (Sigmoid)", "raw input")
+    refused(nn.Sequential(nn.MaxPool2d(2), nn.Flatten()), [3, 8, 8], "quantized nothing")
+    refused(Residual(), [4], "residual connection")  # the float plan's refusals still apply
+    refused(mlp(), [784], "quantize must be 'int8'", quantize="int4")
+    for calibration, fragment in ((None, "needs calibration data"),
+                                  (torch.randn(4, 3), "expected float32 [N, 784]"),
+                                  (torch.randn(4, 784).double(), "torch.float64")):
+        try:
+            export(mlp(), [784], "M", quantize="int8", calibration=calibration,
+                   weights_attr="m.safetensors")
+        except ExportError as exc:
+            assert fragment in str(exc), str(exc)
+        else:
+            raise AssertionError(f"calibration {calibration!r} was accepted")
+    try:
+        export(mlp(), [784], "M", quantize="int8", calibration=torch.randn(4, 784))
+    except ExportError as exc:
+        assert "give path" in str(exc)
+    else:
+        raise AssertionError("an int8 export without a weights path was accepted")
+
+
+def test_int8_export_api_and_command_line() -> None:
+    torch.manual_seed(6)
+    model = mlp()
+    x = torch.randn(16, 784)
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = Path(tmp) / "a.safetensors", Path(tmp) / "b.safetensors"
+        text = export(model, [784], "Mlp", a, quantize="int8", calibration=x)
+        assert f'#[staticnn(quantized = "int8", weights = "{a}")]' in text
+        export(model, [784], "Mlp", b, quantize="int8", calibration=x)
+        assert a.read_bytes() == b.read_bytes(), "int8 export is not byte-identical"
+
+        models = Path(tmp) / "models_for_int8_cli.py"
+        models.write_text(
+            "import torch, torch.nn as nn\n"
+            "def make():\n"
+            "    torch.manual_seed(6)\n"
+            "    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))\n"
+        )
+        calibration = Path(tmp) / "calibration.pt"
+        torch.save(x, calibration)
+        inputs = Path(tmp) / "inputs.safetensors"
+        from safetensors.torch import save_file
+        save_file({"input": x[:3].contiguous()}, str(inputs))
+        out, reference = Path(tmp) / "cli.safetensors", Path(tmp) / "io.safetensors"
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout):
+            status = exporter.main([
+                f"{models}:make", "--input-shape", "784", "--name", "Mlp", "--out", str(out),
+                "--quantize", "int8", "--calibration", str(calibration),
+                "--weights-attr", "w/mlp_int8.safetensors",
+                "--reference-inputs", str(inputs), "--reference-out", str(reference)])
+        assert status == 0
+        assert stdout.getvalue() == MLP_TEXT.replace(
+            "network! {\n", 'network! {\n    #[staticnn(quantized = "int8", weights = '
+            '"w/mlp_int8.safetensors")]\n') + "\n", stdout.getvalue()
+        assert out.read_bytes() == a.read_bytes()
+        ref = _read_safetensors(reference)
+        assert sorted(ref) == ["0.output_int8", "2.output_int8", "input", "input_int8",
+                               "output", "output_int8"]
+        assert ref["output_int8"].dtype == torch.int8 and ref["output"].shape == (3, 10)
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            status = exporter.main([f"{models}:make", "--input-shape", "784", "--name", "Mlp",
+                                    "--quantize", "int8"])
+        assert status == 2 and "needs --calibration" in stderr.getvalue()
 
 
 # --------------------------------------------------------------------------------------------
