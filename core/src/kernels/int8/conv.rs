@@ -1,8 +1,8 @@
 //! Convolution, any geometry: kernel size, stride, padding (asymmetric through the output
 //! size, as CMSIS-NN), dilation, groups, padding mode, one to three spatial axes.
 //!
-//! [`conv`] picks the fastest path for a geometry at compile time: [`pointwise`](super::pointwise)
-//! for a 1x1 convolution with stride 1 and no padding, [`depthwise`](super::depthwise) for one
+//! [`conv`] picks the fastest path for a geometry at compile time: [`pointwise`]
+//! for a 1x1 convolution with stride 1 and no padding, [`depthwise`] for one
 //! input channel per group, else [`conv_im2col`].
 //!
 //! [`conv_im2col`] copies the *patch* of each output pixel (its group's input channels times
@@ -271,5 +271,255 @@ impl Channels<'_> {
                 *y = self.requant.output(base.wrapping_add(s), params);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec;
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// Output length along one axis with `pad` on both sides.
+    const fn out_len(len: usize, pad: usize, k: usize, s: usize, d: usize) -> usize {
+        (len + 2 * pad - d * (k - 1) - 1) / s + 1
+    }
+
+    macro_rules! geometry {
+        ($ty:ident: $c_in:expr => $c_out:expr, groups $g:expr, in $in:expr, kernel $k:expr,
+         stride $s:expr, dilation $d:expr, pad $p:expr, $mode:expr) => {
+            struct $ty;
+            impl ConvGeometry for $ty {
+                const C_IN: usize = $c_in;
+                const C_OUT: usize = $c_out;
+                const GROUPS: usize = $g;
+                const IN: [usize; 3] = $in;
+                const OUT: [usize; 3] = {
+                    let (i, k, s, d, p) = ($in, $k, $s, $d, $p);
+                    [
+                        out_len(i[0], p[0], k[0], s[0], d[0]),
+                        out_len(i[1], p[1], k[1], s[1], d[1]),
+                        out_len(i[2], p[2], k[2], s[2], d[2]),
+                    ]
+                };
+                const KERNEL: [usize; 3] = $k;
+                const STRIDE: [usize; 3] = $s;
+                const DILATION: [usize; 3] = $d;
+                const PAD: [usize; 3] = $p;
+                const PADDING_MODE: PaddingMode = $mode;
+            }
+        };
+    }
+
+    use PaddingMode::{Circular, Reflect, Replicate, Zeros};
+    geometry!(ThreeD: 2 => 3, groups 1, in [3, 4, 5], kernel [2, 3, 3], stride [1, 2, 1],
+        dilation [1, 1, 2], pad [1, 1, 2], Zeros);
+    geometry!(Reflected: 2 => 3, groups 1, in [1, 5, 6], kernel [1, 3, 3], stride [1, 1, 2],
+        dilation [1, 1, 1], pad [0, 1, 2], Reflect);
+    geometry!(Replicated: 4 => 2, groups 2, in [1, 4, 5], kernel [1, 3, 2], stride [1, 1, 1],
+        dilation [1, 2, 1], pad [0, 2, 1], Replicate);
+    geometry!(Wrapped: 3 => 3, groups 3, in [1, 5, 4], kernel [1, 3, 3], stride [1, 2, 1],
+        dilation [1, 1, 1], pad [0, 2, 2], Circular);
+    geometry!(WidePointwise: 5 => 70, groups 1, in [1, 1, 37], kernel [1, 1, 1],
+        stride [1, 1, 1], dilation [1, 1, 1], pad [0, 0, 0], Zeros);
+    geometry!(ManyChannels: 3 => 70, groups 1, in [1, 4, 3], kernel [1, 3, 3], stride [1, 1, 1],
+        dilation [1, 1, 1], pad [0, 1, 1], Zeros);
+    geometry!(GroupedPointwise: 4 => 6, groups 2, in [1, 3, 5], kernel [1, 1, 1],
+        stride [1, 1, 1], dilation [1, 1, 1], pad [0, 0, 0], Zeros);
+    geometry!(LongRows: 2 => 6, groups 2, in [1, 3, 140], kernel [1, 3, 3], stride [1, 1, 1],
+        dilation [1, 1, 1], pad [0, 1, 1], Zeros);
+    geometry!(LongRowsStrided: 2 => 4, groups 2, in [1, 5, 300], kernel [1, 3, 5],
+        stride [1, 2, 2], dilation [1, 1, 2], pad [0, 1, 3], Zeros);
+    geometry!(Depthwise1d: 3 => 3, groups 3, in [1, 1, 9], kernel [1, 1, 4], stride [1, 1, 1],
+        dilation [1, 1, 1], pad [0, 0, 2], Zeros);
+    geometry!(KernelLargerThanInput: 1 => 2, groups 1, in [1, 2, 2], kernel [1, 5, 5],
+        stride [1, 1, 1], dilation [1, 1, 1], pad [0, 2, 2], Zeros);
+
+    /// Deterministic bytes over the whole `i8` range.
+    fn bytes(n: usize, seed: u64) -> Vec<i8> {
+        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 56) as u8 as i8
+            })
+            .collect()
+    }
+
+    /// The definition, one output at a time, with the padding mode's indices.
+    fn reference<G: ConvGeometry>(
+        x: &[i8],
+        w: &[i8],
+        bias: Option<&[i32]>,
+        rq: &Requant<'_>,
+    ) -> Vec<i8> {
+        let [in_d, in_h, in_w] = G::IN;
+        let [out_d, out_h, out_w] = G::OUT;
+        let [k_d, k_h, k_w] = G::KERNEL;
+        let mut y = Vec::new();
+        for o in 0..G::C_OUT {
+            let g = o / G::OUT_PER_GROUP;
+            for od in 0..out_d {
+                for oh in 0..out_h {
+                    for ow in 0..out_w {
+                        let mut acc = bias.map_or(0, |b| b[o]);
+                        for i in 0..G::IN_PER_GROUP {
+                            let c = g * G::IN_PER_GROUP + i;
+                            for kd in 0..k_d {
+                                for kh in 0..k_h {
+                                    for kw in 0..k_w {
+                                        let pos = [
+                                            od * G::STRIDE[0] + kd * G::DILATION[0],
+                                            oh * G::STRIDE[1] + kh * G::DILATION[1],
+                                            ow * G::STRIDE[2] + kw * G::DILATION[2],
+                                        ];
+                                        let at = |a: usize, len: usize| {
+                                            source_index(pos[a], G::PAD[a], len, G::PADDING_MODE)
+                                        };
+                                        let (Some(id), Some(ih), Some(iw)) =
+                                            (at(0, in_d), at(1, in_h), at(2, in_w))
+                                        else {
+                                            continue; // zero padding: x - zp = 0
+                                        };
+                                        let xv = x[c * G::IN_PLANE + (id * in_h + ih) * in_w + iw];
+                                        let wv =
+                                            w[((o * G::IN_PER_GROUP + i) * k_d + kd) * k_h * k_w
+                                                + kh * k_w
+                                                + kw];
+                                        acc +=
+                                            i32::from(wv) * (i32::from(xv) - rq.input_zero_point);
+                                    }
+                                }
+                            }
+                        }
+                        y.push(rq.output(acc, rq.channel(o)));
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    /// Every path that accepts `G` equals the reference, with and without bias, per channel
+    /// and per tensor.
+    fn check<G: ConvGeometry>(seed: u64) {
+        let x = bytes(G::C_IN * G::IN_PLANE, seed);
+        let w = bytes(G::C_OUT * G::IN_PER_GROUP * G::TAPS, seed + 1);
+        let bias: Vec<i32> = (0..G::C_OUT as i32).map(|o| o * 1234 - 20_000).collect();
+        let multiplier: Vec<i32> =
+            (0..G::C_OUT as i32).map(|o| (1 << 30) + o * 7_654_321).collect();
+        let shift: Vec<i32> = (0..G::C_OUT as i32).map(|o| -6 - o % 5).collect();
+        let per_channel = Requant {
+            input_zero_point: -37,
+            output_zero_point: 12,
+            act_min: -100,
+            act_max: 120,
+            multiplier: &multiplier,
+            shift: &shift,
+        };
+        let per_tensor = Requant {
+            input_zero_point: 127,
+            multiplier: &multiplier[..1],
+            shift: &shift[..1],
+            ..per_channel
+        };
+        for rq in [per_channel, per_tensor] {
+            for b in [Some(bias.as_slice()), None] {
+                let want = reference::<G>(&x, &w, b, &rq);
+                assert!(want.iter().any(|&v| v != want[0]), "a constant reference");
+                let n = want.len();
+                let mut y = vec![0x55; n];
+                conv::<G>(&x, &w, b, &rq, &mut y, &mut vec![0; workspace_len::<G>()]);
+                assert_eq!(y, want, "conv");
+                let mut y = vec![0x55; n];
+                conv_im2col::<G>(&x, &w, b, &rq, &mut y, &mut vec![0; im2col_workspace_len::<G>()]);
+                assert_eq!(y, want, "conv_im2col");
+                if pointwise::supports::<G>() {
+                    let mut y = vec![0x55; n];
+                    pointwise::conv_pointwise::<G>(&x, &w, b, &rq, &mut y);
+                    assert_eq!(y, want, "conv_pointwise");
+                }
+                if depthwise::supports::<G>() {
+                    let mut y = vec![0x55; n];
+                    depthwise::conv_depthwise::<G>(&x, &w, b, &rq, &mut y);
+                    assert_eq!(y, want, "conv_depthwise");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_path_matches_the_definition() {
+        check::<ThreeD>(1);
+        check::<Reflected>(2);
+        check::<Replicated>(3);
+        check::<Wrapped>(4);
+        check::<WidePointwise>(5);
+        check::<ManyChannels>(6);
+        check::<GroupedPointwise>(7);
+        check::<LongRows>(8);
+        check::<LongRowsStrided>(9);
+        check::<Depthwise1d>(10);
+        check::<KernelLargerThanInput>(11);
+    }
+
+    #[test]
+    fn paths_are_chosen_at_compile_time() {
+        assert!(pointwise::supports::<WidePointwise>());
+        assert!(!pointwise::supports::<GroupedPointwise>());
+        assert!(depthwise::supports::<LongRows>() && depthwise::supports::<Depthwise1d>());
+        assert!(!depthwise::supports::<Wrapped>(), "circular padding takes the general path");
+        assert!(!depthwise::supports::<ThreeD>());
+        assert_eq!(workspace_len::<WidePointwise>(), 0);
+        assert_eq!(workspace_len::<LongRows>(), 0);
+        assert_eq!(workspace_len::<ManyChannels>(), PIXELS * 3 * 9);
+    }
+
+    #[test]
+    fn bad_arguments_write_nothing() {
+        let x = bytes(ManyChannels::C_IN * ManyChannels::IN_PLANE, 1);
+        let w = bytes(ManyChannels::C_OUT * 27, 2);
+        let m = [1 << 30; 70];
+        let s = [-3; 70];
+        let rq = Requant {
+            input_zero_point: 0,
+            output_zero_point: 0,
+            act_min: -128,
+            act_max: 127,
+            multiplier: &m,
+            shift: &s,
+        };
+        let n = ManyChannels::C_OUT * ManyChannels::OUT_PLANE;
+        let mut ws = vec![0; workspace_len::<ManyChannels>()];
+        let untouched = |y: &[i8]| y.iter().all(|&v| v == 0x55);
+        let mut y = vec![0x55; n];
+        conv::<ManyChannels>(&x[1..], &w, None, &rq, &mut y, &mut ws);
+        assert!(untouched(&y), "short input");
+        conv::<ManyChannels>(&x, &w[1..], None, &rq, &mut y, &mut ws);
+        assert!(untouched(&y), "short weights");
+        conv::<ManyChannels>(&x, &w, Some(&[0; 69]), &rq, &mut y, &mut ws);
+        assert!(untouched(&y), "short bias");
+        conv::<ManyChannels>(&x, &w, None, &rq, &mut y, &mut ws[1..]);
+        assert!(untouched(&y), "short workspace");
+        conv::<ManyChannels>(&x, &w, None, &Requant { shift: &s[..69], ..rq }, &mut y, &mut ws);
+        assert!(untouched(&y), "multipliers and shifts of different lengths");
+        conv::<ManyChannels>(
+            &x,
+            &w,
+            None,
+            &Requant { input_zero_point: 128, ..rq },
+            &mut y,
+            &mut ws,
+        );
+        assert!(untouched(&y), "zero point outside i8");
+        let mut short = vec![0x55; n - 1];
+        conv::<ManyChannels>(&x, &w, None, &rq, &mut short, &mut ws);
+        assert!(untouched(&short), "short output");
+        conv::<ManyChannels>(&x, &w, None, &rq, &mut y, &mut ws);
+        assert!(!untouched(&y), "the valid call writes");
     }
 }

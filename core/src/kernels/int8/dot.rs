@@ -30,6 +30,33 @@ fn step_at(s: &[i8], at: usize) -> [i8; STEP] {
     }
 }
 
+/// The elements of `s` from `at` on (fewer than `STEP`: the last, partial step of a dot
+/// product), zeros after them.
+#[inline(always)]
+fn last_step(s: &[i8], at: usize) -> [i8; STEP] {
+    let mut step = [0; STEP];
+    for (d, &v) in step.iter_mut().zip(s.get(at..).unwrap_or(&[])) {
+        *d = v;
+    }
+    step
+}
+
+/// Adds one step of every `(row, column)` pair to its partial sums.
+#[inline(always)]
+fn accumulate<const R: usize, const P: usize>(
+    acc: &mut [[[i32; STEP]; P]; R],
+    w: &[[i8; STEP]; R],
+    x: &[[i8; STEP]; P],
+) {
+    for (acc_r, w_r) in acc.iter_mut().zip(w) {
+        for (acc_rp, x_p) in acc_r.iter_mut().zip(x) {
+            for ((a, &wv), &xv) in acc_rp.iter_mut().zip(w_r).zip(x_p) {
+                *a = a.wrapping_add(i32::from(wv) * i32::from(xv));
+            }
+        }
+    }
+}
+
 /// The `R x P` dot products `Σ_k rows[r][k] * cols[p][k]` over `k < len`, in `i32` (wrapping).
 /// Every row and column must hold at least `len` elements; if one does not, all results are 0.
 /// Each loaded row step is used `P` times and each column step `R` times: a register block.
@@ -44,29 +71,27 @@ pub fn dot_block<const R: usize, const P: usize>(
     if rows.iter().any(|r| r.len() < len) || cols.iter().any(|c| c.len() < len) {
         return out;
     }
+    // Exactly `len` long from here on, which lets the compiler drop the per-step checks.
+    let rows = rows.map(|r| r.get(..len).unwrap_or(&[]));
+    let cols = cols.map(|c| c.get(..len).unwrap_or(&[]));
     let mut acc = [[[0i32; STEP]; P]; R];
-    let steps = len / STEP;
-    for s in 0..steps {
+    let full = len / STEP;
+    for s in 0..full {
         let at = s * STEP;
         let w: [[i8; STEP]; R] = core::array::from_fn(|r| step_at(rows[r], at));
         let x: [[i8; STEP]; P] = core::array::from_fn(|p| step_at(cols[p], at));
-        for (acc_r, w_r) in acc.iter_mut().zip(&w) {
-            for (acc_rp, x_p) in acc_r.iter_mut().zip(&x) {
-                for ((a, &wv), &xv) in acc_rp.iter_mut().zip(w_r).zip(x_p) {
-                    *a = a.wrapping_add(i32::from(wv) * i32::from(xv));
-                }
-            }
-        }
+        accumulate(&mut acc, &w, &x);
     }
-    for (r, (out_r, acc_r)) in out.iter_mut().zip(&acc).enumerate() {
-        let row_tail = rows[r].get(steps * STEP..len).unwrap_or(&[]);
-        for (p, (o, acc_rp)) in out_r.iter_mut().zip(acc_r).enumerate() {
-            let col_tail = cols[p].get(steps * STEP..len).unwrap_or(&[]);
-            let mut sum = acc_rp.iter().fold(0i32, |s, &a| s.wrapping_add(a));
-            for (&wv, &xv) in row_tail.iter().zip(col_tail) {
-                sum = sum.wrapping_add(i32::from(wv) * i32::from(xv));
-            }
-            *o = sum;
+    if full * STEP < len {
+        // The partial last step, zero-padded: the missing elements add nothing.
+        let at = full * STEP;
+        let w: [[i8; STEP]; R] = core::array::from_fn(|r| last_step(rows[r], at));
+        let x: [[i8; STEP]; P] = core::array::from_fn(|p| last_step(cols[p], at));
+        accumulate(&mut acc, &w, &x);
+    }
+    for (out_r, acc_r) in out.iter_mut().zip(&acc) {
+        for (o, acc_rp) in out_r.iter_mut().zip(acc_r) {
+            *o = acc_rp.iter().fold(0i32, |s, &a| s.wrapping_add(a));
         }
     }
     out
@@ -88,30 +113,33 @@ pub fn dot_rows_and_sums<const R: usize>(
     if rows.iter().any(|r| r.len() < len) || x.len() < len {
         return (dots, sums);
     }
+    let rows = rows.map(|r| r.get(..len).unwrap_or(&[]));
+    let x = x.get(..len).unwrap_or(&[]);
     let mut acc = [[0i32; STEP]; R];
     let mut acc_sum = [[0i32; STEP]; R];
-    let steps = len / STEP;
-    for s in 0..steps {
-        let at = s * STEP;
-        let xv = step_at(x, at);
-        for (r, (acc_r, sum_r)) in acc.iter_mut().zip(acc_sum.iter_mut()).enumerate() {
-            let w = step_at(rows[r], at);
-            for ((a, t), (&wv, &v)) in acc_r.iter_mut().zip(sum_r.iter_mut()).zip(w.iter().zip(&xv))
+    let mut step = |w: [[i8; STEP]; R], xv: [i8; STEP]| {
+        for ((acc_r, sum_r), w_r) in acc.iter_mut().zip(acc_sum.iter_mut()).zip(&w) {
+            for ((a, t), (&wv, &v)) in
+                acc_r.iter_mut().zip(sum_r.iter_mut()).zip(w_r.iter().zip(&xv))
             {
                 *a = a.wrapping_add(i32::from(wv) * i32::from(v));
                 *t = t.wrapping_add(i32::from(wv));
             }
         }
+    };
+    let full = len / STEP;
+    for s in 0..full {
+        let at = s * STEP;
+        step(core::array::from_fn(|r| step_at(rows[r], at)), step_at(x, at));
     }
-    let x_tail = x.get(steps * STEP..len).unwrap_or(&[]);
+    if full * STEP < len {
+        let at = full * STEP;
+        let w = core::array::from_fn(|r| last_step(rows[r], at));
+        step(w, last_step(x.get(..len).unwrap_or(&[]), at));
+    }
     for (r, (d, t)) in dots.iter_mut().zip(sums.iter_mut()).enumerate() {
-        let mut dot = acc[r].iter().fold(0i32, |s, &a| s.wrapping_add(a));
-        let mut sum = acc_sum[r].iter().fold(0i32, |s, &a| s.wrapping_add(a));
-        for (&wv, &v) in rows[r].get(steps * STEP..len).unwrap_or(&[]).iter().zip(x_tail) {
-            dot = dot.wrapping_add(i32::from(wv) * i32::from(v));
-            sum = sum.wrapping_add(i32::from(wv));
-        }
-        (*d, *t) = (dot, sum);
+        *d = acc[r].iter().fold(0i32, |s, &a| s.wrapping_add(a));
+        *t = acc_sum[r].iter().fold(0i32, |s, &a| s.wrapping_add(a));
     }
     (dots, sums)
 }

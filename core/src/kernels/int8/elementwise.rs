@@ -219,6 +219,18 @@ enum Row<'a> {
     Repeat(i8),
 }
 
+/// The row of input `x` (shape `s`) at output channel `ci` and row `hi`, for rows of `w`.
+fn row(x: &[i8], s: [usize; 3], w: usize, ci: usize, hi: usize) -> Row<'_> {
+    let ci = if s[0] == 1 { 0 } else { ci };
+    let hi = if s[1] == 1 { 0 } else { hi };
+    let at = (ci * s[1] + hi) * s[2];
+    if s[2] == 1 && w != 1 {
+        Row::Repeat(x.get(at).copied().unwrap_or(0))
+    } else {
+        Row::Run(x.get(at..at + w).unwrap_or(&[]))
+    }
+}
+
 /// Applies `f` to every pair of broadcast elements.
 #[inline(always)]
 fn binary(
@@ -233,17 +245,6 @@ fn binary(
     let numel = |s: [usize; 3]| s[0] * s[1] * s[2];
     if a.len() < numel(a_shape) || b.len() < numel(b_shape) || output.len() < c * h * w {
         return;
-    }
-    // The row of input `x` (shape `s`) at output channel `ci` and row `hi`.
-    fn row(x: &[i8], s: [usize; 3], w: usize, ci: usize, hi: usize) -> Row<'_> {
-        let ci = if s[0] == 1 { 0 } else { ci };
-        let hi = if s[1] == 1 { 0 } else { hi };
-        let at = (ci * s[1] + hi) * s[2];
-        if s[2] == 1 && w != 1 {
-            Row::Repeat(x.get(at).copied().unwrap_or(0))
-        } else {
-            Row::Run(x.get(at..at + w).unwrap_or(&[]))
-        }
     }
     for (r, out) in output.chunks_exact_mut(w.max(1)).take(c * h).enumerate() {
         let (ci, hi) = (r / h, r % h);

@@ -3,7 +3,7 @@
 //! The scheme is TFLite's and CMSIS-NN's: weights `i8` symmetric per output channel (zero
 //! point 0), activations `i8` asymmetric per tensor (scale, zero point), bias `i32` with scale
 //! `s_in * s_w[c]` and zero point 0. A convolution or linear layer accumulates
-//! `bias[c] + Σ w * (x - input_zero_point)` in `i32`, [`requantize`]s it with the channel's
+//! `bias[c] + Σ w * (x - input_zero_point)` in `i32`, [`requantize()`]s it with the channel's
 //! fixed-point `(multiplier, shift)`, adds the output zero point and clamps to the fused
 //! activation's range ([`Requant`]).
 //!
@@ -50,7 +50,7 @@ pub struct Requant<'a> {
     /// Per output channel, or one value for the whole tensor (per-tensor quantization).
     pub multiplier: &'a [i32],
     /// Per output channel, or one value; same length as `multiplier`. Positive is a left
-    /// shift ([`requantize`]).
+    /// shift ([`requantize()`]).
     pub shift: &'a [i32],
 }
 

@@ -12,7 +12,7 @@ use crate::kernels::pool::{PoolGeometry, window};
 /// PyTorch's padding rules exclude) gives `act_min`. Writes nothing if a slice is too short.
 #[inline]
 pub fn max_pool<G: PoolGeometry>(input: &[i8], output: &mut [i8], act_min: i8, act_max: i8) {
-    pool::<G>(input, output, |max, _, _| clamp_to(max, act_min, act_max), true);
+    pool::<G>(input, output, |max, _| clamp_to(max, act_min, act_max), true);
 }
 
 /// Average pooling as CMSIS-NN computes it: the **raw** `i8` values of the window's positions
@@ -30,7 +30,7 @@ pub fn avg_pool<G: PoolGeometry>(input: &[i8], output: &mut [i8], act_min: i8, a
     pool::<G>(
         input,
         output,
-        |sum, count, _| clamp_to(rounded_average(sum, count), act_min, act_max),
+        |sum, count| clamp_to(rounded_average(sum, count), act_min, act_max),
         false,
     );
 }
@@ -48,12 +48,12 @@ pub const fn rounded_average(sum: i32, count: i32) -> i32 {
 }
 
 /// Shared loop of both poolings: reduces each window's inside positions with max (`is_max`)
-/// or sum, then `finish(value, positions inside, 0)`.
+/// or sum, then `finish(value, positions inside)`.
 #[inline(always)]
 fn pool<G: PoolGeometry>(
     input: &[i8],
     output: &mut [i8],
-    finish: impl Fn(i32, i32, ()) -> i8,
+    finish: impl Fn(i32, i32) -> i8,
     is_max: bool,
 ) {
     let [in_d, in_h, in_w] = G::IN;
@@ -95,7 +95,7 @@ fn pool<G: PoolGeometry>(
                     }
                     let count = (d1 - d0) * (h1 - h0) * (w1 - w0);
                     if let Some(o) = y.get_mut(at) {
-                        *o = finish(acc, count as i32, ());
+                        *o = finish(acc, count as i32);
                     }
                     at += 1;
                 }

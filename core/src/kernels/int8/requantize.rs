@@ -212,8 +212,8 @@ mod tests {
     #[test]
     fn quantize_multiplier_is_usable_in_constants() {
         const M: Option<(i32, i32)> = quantize_multiplier(0.1);
-        assert_eq!(M, Some((1_717_986_918, -3)));
         const C: Option<(i32, i32)> = conv_multiplier(0.5, 0.25, 0.125);
+        assert_eq!(M, Some((1_717_986_918, -3)));
         assert_eq!(C, Some((1 << 30, 1)));
         assert_eq!(conv_multiplier(0.5, 0.0, 1.0), None);
         assert_eq!(conv_multiplier(0.5, 1.0, f32::NAN), None);
