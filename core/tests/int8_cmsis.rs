@@ -318,8 +318,13 @@ fn run_conv<G: ConvGeometry>(f: &Fixture) -> Tally {
     }
     if depthwise::supports::<G>() {
         let mut out = vec![0x55i8; want.len()];
-        conv_depthwise::<G>(&input, &weight, bias, &requant, &mut out);
+        let mut workspace = vec![0i8; depthwise::workspace_len::<G>()];
+        conv_depthwise::<G>(&input, &weight, bias, &requant, &mut out, &mut workspace);
         check("conv_depthwise", &out);
+        // Without the workspace: the row-by-row loop.
+        let mut out = vec![0x55i8; want.len()];
+        conv_depthwise::<G>(&input, &weight, bias, &requant, &mut out, &mut []);
+        check("conv_depthwise (row by row)", &out);
     }
     tally
 }

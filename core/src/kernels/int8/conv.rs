@@ -25,12 +25,15 @@ const ROWS: usize = 2;
 /// group with more is done in several passes over its pixels.
 pub(crate) const CHANNEL_CHUNK: usize = 64;
 
-/// Bytes of `workspace` that [`conv`] needs for `G`: 0 for the pointwise and depthwise paths,
-/// else [`im2col_workspace_len`].
+/// Bytes of `workspace` that [`conv`] needs for `G`: 0 for the pointwise path, the depthwise
+/// path's [`depthwise::workspace_len`] (a padded input plane, stride 1 only), else
+/// [`im2col_workspace_len`].
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
-    if pointwise::supports::<G>() || depthwise::supports::<G>() {
+    if pointwise::supports::<G>() {
         0
+    } else if depthwise::supports::<G>() {
+        depthwise::workspace_len::<G>()
     } else {
         im2col_workspace_len::<G>()
     }
@@ -65,7 +68,7 @@ pub fn conv<G: ConvGeometry>(
     if pointwise::supports::<G>() {
         pointwise::conv_pointwise::<G>(input, weight, bias, requant, output);
     } else if depthwise::supports::<G>() {
-        depthwise::conv_depthwise::<G>(input, weight, bias, requant, output);
+        depthwise::conv_depthwise::<G>(input, weight, bias, requant, output, workspace);
     } else {
         conv_im2col::<G>(input, weight, bias, requant, output, workspace);
     }
@@ -445,8 +448,12 @@ mod tests {
                 }
                 if depthwise::supports::<G>() {
                     let mut y = vec![0x55; n];
-                    depthwise::conv_depthwise::<G>(&x, &w, b, &rq, &mut y);
+                    let mut ws = vec![0; depthwise::workspace_len::<G>()];
+                    depthwise::conv_depthwise::<G>(&x, &w, b, &rq, &mut y, &mut ws);
                     assert_eq!(y, want, "conv_depthwise");
+                    let mut y = vec![0x55; n];
+                    depthwise::conv_depthwise::<G>(&x, &w, b, &rq, &mut y, &mut []);
+                    assert_eq!(y, want, "conv_depthwise without workspace");
                 }
             }
         }
@@ -475,7 +482,8 @@ mod tests {
         assert!(!depthwise::supports::<Wrapped>(), "circular padding takes the general path");
         assert!(!depthwise::supports::<ThreeD>());
         assert_eq!(workspace_len::<WidePointwise>(), 0);
-        assert_eq!(workspace_len::<LongRows>(), 0);
+        assert_eq!(workspace_len::<LongRows>(), 0, "rows wider than a block: row by row");
+        assert_eq!(workspace_len::<Depthwise1d>(), 13 * 2, "padded width 2 + 9 + 2, one row + 1");
         assert_eq!(workspace_len::<ManyChannels>(), PIXELS * 3 * 9);
     }
 
