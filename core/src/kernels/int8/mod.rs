@@ -16,8 +16,22 @@
 //! its geometry (or parameters out of range) writes nothing. Integer arithmetic that could leave
 //! `i32` (only with absurd biases or accumulators) wraps, as CMSIS-NN's C does with gcc.
 //!
+//! | operator | kernel | working memory |
+//! | --- | --- | --- |
+//! | convolution, any geometry | [`conv()`] (dispatches at compile time) | [`workspace_len`] bytes |
+//! | ... 1x1, stride 1, no padding | [`pointwise::conv_pointwise`] | none |
+//! | ... one input channel per group | [`depthwise::conv_depthwise`] | a padded plane (stride 1) |
+//! | ... everything else | [`conv::conv_im2col`] (patches, [`dot::dot_block`]) | patches of 4 pixels |
+//! | linear, per channel or per tensor | [`linear()`] | none |
+//! | max / average pooling | [`max_pool`], [`avg_pool`] | none |
+//! | add / mul with broadcasting | [`add`], [`mul`] ([`AddParams`], [`MulParams`]) | none |
+//! | unfused ReLU / ReLU6 | [`clamp`] with [`activation_range`] | none |
+//!
 //! The inner loops that SIMD (AVX2, AVX-512 VNNI) and Cortex-M DSP variants replace are the
-//! dot products in [`dot`] and the per-row loops of the depthwise and pointwise paths.
+//! dot products in [`dot`] (the convolutions and the linear layer accumulate raw `x` and take
+//! the zero point out once per channel with the weight sum, so a `u8 x i8` instruction such as
+//! `vpdpbusd` fits after `x ^ 0x80`), and the per-row loops of the depthwise and pointwise
+//! paths. Requantization is per output, after the accumulation.
 
 pub mod conv;
 pub mod depthwise;
