@@ -44,7 +44,7 @@ pub trait ConvGeometry {
 
 /// The output positions `lo..hi` along one axis whose tap `k` reads inside the input, for zero
 /// padding: `0 <= o * stride + k * dilation - pad < len`.
-const fn valid_range(
+pub(crate) const fn valid_range(
     len: usize,
     out: usize,
     stride: usize,

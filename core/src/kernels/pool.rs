@@ -39,7 +39,14 @@ pub enum AvgDivisor {
 /// The window of output position `o` along one axis: the first and one-past-last tap index
 /// whose input position is inside, and the tap positions clipped to the padded input.
 #[inline(always)]
-const fn window(o: usize, len: usize, k: usize, s: usize, d: usize, p: usize) -> [usize; 3] {
+pub(crate) const fn window(
+    o: usize,
+    len: usize,
+    k: usize,
+    s: usize,
+    d: usize,
+    p: usize,
+) -> [usize; 3] {
     // Input position of tap t is o*s + t*d - p.
     let start = o * s;
     let first = if start >= p { 0 } else { (p - start).div_ceil(d) };
