@@ -4,10 +4,34 @@
 use proc_macro2::Span;
 use syn::{Attribute, Ident, Path, Visibility};
 
-/// Everything inside one `network! { .. }`: one or more networks.
+/// Everything inside one `network! { .. }`: block definitions and one or more networks.
 pub struct Input {
+    /// Reusable blocks (`block BasicBlock(cin, cout, stride = 1) { .. }`), in the order written.
+    pub blocks: Vec<BlockDef>,
     /// The networks, in the order written.
     pub networks: Vec<Network>,
+}
+
+/// `block Name(param, param = default, ..) <body>`: a block of layers written once and used by
+/// name, with its parameters replaced by the arguments of each use (`BasicBlock(16, 32)`).
+pub struct BlockDef {
+    /// Its name, used like a layer (`stack2 = BasicBlock(16, 32, stride = 2)`).
+    pub name: Ident,
+    /// Its parameters, in order.
+    pub params: Vec<BlockParam>,
+    /// The body's tokens (`{ .. }`, `[ .. ]` or `Add(..)`/`Mul(..)`/`Cat(..)`), parsed again at
+    /// each use after the parameters are replaced.
+    pub body: proc_macro2::TokenStream,
+    /// The span of the body (where errors about the definition point).
+    pub body_span: Span,
+}
+
+/// One parameter of a [`BlockDef`].
+pub struct BlockParam {
+    /// Its name.
+    pub name: Ident,
+    /// Its default value's tokens, if it has one.
+    pub default: Option<proc_macro2::TokenStream>,
 }
 
 /// One `vis struct Name: [dims] { layers }`.
@@ -22,10 +46,119 @@ pub struct Network {
     pub name: Ident,
     /// The declared input shape.
     pub input: InputShape,
-    /// The layers, in order.
-    pub layers: Vec<LayerCall>,
+    /// The items of the network's body (an `nn.Sequential`), in order.
+    pub body: Vec<Item>,
     /// The span of the `{ .. }` holding the layers (for errors about the list as a whole).
     pub body_span: Span,
+}
+
+/// One entry of a list of layers: a layer call, or a block of several.
+pub enum Item {
+    /// `name = Kind(args)` or `Kind(args)` (a layer, or the use of a [`BlockDef`]).
+    Layer(LayerCall),
+    /// `[ .. ]`, `{ .. }`, `Add(..)`, `Mul(..)` or `Cat(..)`.
+    Block(Block),
+    /// `A if condition else B`: one of two items, chosen when a block definition is used.
+    Choice(Box<Choice>),
+}
+
+/// `name = A if condition else B`, as Python's conditional expression: inside a block
+/// definition, picks an item from the block's arguments (`shortcut = Conv2d(cin, cout, 1,
+/// stride = stride) if stride != 1 else Identity()`).
+pub struct Choice {
+    /// The name, which applies to the chosen item.
+    pub name: Option<Ident>,
+    /// The condition's tokens (integers, comparisons, `and`, `or`, `not`, parentheses).
+    pub condition: proc_macro2::TokenStream,
+    /// The span of the condition.
+    pub condition_span: Span,
+    /// The item when the condition holds.
+    pub then: Item,
+    /// The item otherwise.
+    pub otherwise: Item,
+}
+
+impl Item {
+    /// The name the user gave the item, if any.
+    pub fn name(&self) -> Option<&Ident> {
+        match self {
+            Item::Layer(call) => call.name.as_ref(),
+            Item::Block(block) => block.name.as_ref(),
+            Item::Choice(choice) => choice.name.as_ref(),
+        }
+    }
+
+    /// Where errors about the item as a whole point.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Layer(call) => call.kind_span(),
+            Item::Block(block) => block.kind_span,
+            Item::Choice(choice) => choice.condition_span,
+        }
+    }
+}
+
+/// What a [`Block`] computes from its items.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BlockKind {
+    /// `[a, b, ..]`: an `nn.Sequential`, each item feeding the next; unnamed items are keyed by
+    /// their position.
+    Sequential,
+    /// `{ a, b, .. }`: a chain whose layers are attributes of the enclosing module (unnamed
+    /// items add nothing to the keys, so layers with tensors must be named).
+    Module,
+    /// `Add(a, b, ..)`: every branch gets the block's input; their outputs are summed.
+    Add,
+    /// `Mul(a, b, ..)`: as `Add`, multiplied element-wise with broadcasting (`x * gate`).
+    Mul,
+    /// `Cat(a, b, .., dim = 1)`: as `Add`, concatenated along the channels.
+    Cat,
+}
+
+impl BlockKind {
+    /// The combinator named `name`, if it is one.
+    pub fn combinator(name: &str) -> Option<Self> {
+        match name {
+            "Add" => Some(Self::Add),
+            "Mul" => Some(Self::Mul),
+            "Cat" => Some(Self::Cat),
+            _ => None,
+        }
+    }
+
+    /// Whether the items are branches of one input (`Add`, `Mul`, `Cat`) rather than a chain.
+    pub fn is_combinator(self) -> bool {
+        matches!(self, Self::Add | Self::Mul | Self::Cat)
+    }
+
+    /// How the block is written, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Sequential => "[..]",
+            Self::Module => "{..}",
+            Self::Add => "Add",
+            Self::Mul => "Mul",
+            Self::Cat => "Cat",
+        }
+    }
+}
+
+/// A block of items: a nested chain, or branches combined by `Add`, `Mul` or `Cat`.
+pub struct Block {
+    /// Attributes on the entry.
+    pub attrs: Vec<Attribute>,
+    /// The name the user gave it (its `state_dict` prefix and field prefix).
+    pub name: Option<Ident>,
+    /// What it computes.
+    pub kind: BlockKind,
+    /// The span of `Add`/`Mul`/`Cat`, or of the opening bracket or brace.
+    pub kind_span: Span,
+    /// The items (the chain's layers, or the branches), in order.
+    pub items: Vec<Item>,
+    /// `Cat`'s `dim`, if given.
+    pub dim: Option<Spanned<Value>>,
+    /// The span of the whole block.
+    pub span: Span,
 }
 
 /// One `key = value` inside `#[staticnn(..)]`.
@@ -45,6 +178,7 @@ pub struct InputShape {
 }
 
 /// One entry of the layer list: `name = Kind(args)` or `Kind(args)`.
+#[derive(Clone)]
 pub struct LayerCall {
     /// Attributes on the entry (doc comments go to the generated field).
     pub attrs: Vec<Attribute>,
@@ -71,6 +205,7 @@ impl LayerCall {
 }
 
 /// One argument: positional or `keyword = value`.
+#[derive(Clone)]
 pub struct Arg {
     /// The keyword, for keyword arguments.
     pub keyword: Option<Ident>,

@@ -81,7 +81,7 @@ fn valid_prefix(prefix: &str) -> bool {
 
 /// A network needs at least one layer.
 pub fn not_empty(network: &Network, cx: &mut Ctxt) {
-    if network.layers.is_empty() {
+    if network.body.is_empty() {
         cx.error(
             network.body_span,
             format!(
@@ -89,35 +89,5 @@ pub fn not_empty(network: &Network, cx: &mut Ctxt) {
                 network.name
             ),
         );
-    }
-}
-
-/// Layer names become fields and `state_dict` keys: each must be unique, and must not be the
-/// name an unnamed layer gets (`layer3`).
-pub fn layer_names(network: &Network, cx: &mut Ctxt) {
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (index, layer) in network.layers.iter().enumerate() {
-        let Some(name) = &layer.name else { continue };
-        let text = name.to_string();
-        if let Some(first) = seen.insert(text.clone(), index) {
-            cx.error(
-                name.span(),
-                format!(
-                    "layer name `{text}` is already used by layer {first}; each name becomes a \
-                     field and a state_dict key, so names must be unique"
-                ),
-            );
-        }
-        if let Some(n) = text.strip_prefix("layer").and_then(|n| n.parse::<usize>().ok())
-            && network.layers.get(n).is_some_and(|l| l.name.is_none())
-        {
-            cx.error(
-                name.span(),
-                format!(
-                    "layer name `{text}` is the field name of the unnamed layer {n}; \
-                     choose another name"
-                ),
-            );
-        }
     }
 }

@@ -15,6 +15,11 @@ impl Ctxt {
         self.errors.push(syn::Error::new(span, message));
     }
 
+    /// How many errors were recorded so far.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
     /// All errors folded into one (`syn::Error::combine`), or `None` when there were none.
     pub fn into_error(self) -> Option<syn::Error> {
         let mut errors = self.errors.into_iter();

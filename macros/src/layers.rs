@@ -8,11 +8,16 @@ use crate::ast::{LayerCall, Value};
 use crate::bind::{Bound, bind};
 use crate::catalog::{self, SIGNATURES};
 use crate::ctxt::Ctxt;
+use crate::graph::{Graph, Node, NodeId};
 
 /// One layer of a network, resolved.
 pub struct Layer<'a> {
-    /// Its position in the list (its `nn.Sequential` index).
-    pub index: usize,
+    /// Its node in the graph.
+    pub node: NodeId,
+    /// Its path: the `state_dict` prefix of its tensors (`0`, `conv1`, `stack2.conv1`).
+    pub key: &'a str,
+    /// Its Rust field.
+    pub field: &'a str,
     /// The call as written.
     pub call: &'a LayerCall,
     /// What it computes.
@@ -42,14 +47,14 @@ impl Layer<'_> {
         self.call.kind_name()
     }
 
-    /// The field name: the user's name, or `layer{index}`.
+    /// The field name: the path with `_` for `.` (`layer3`, `stack2_conv1`).
     pub fn field_name(&self) -> String {
-        self.call.name.as_ref().map_or_else(|| format!("layer{}", self.index), ToString::to_string)
+        self.field.to_owned()
     }
 
-    /// The `state_dict` prefix: the user's name, or the `nn.Sequential` index.
+    /// The `state_dict` prefix: the names and `nn.Sequential` indices on the way to the layer.
     pub fn state_dict_name(&self) -> String {
-        self.call.name.as_ref().map_or_else(|| self.index.to_string(), ToString::to_string)
+        self.key.to_owned()
     }
 }
 
@@ -298,12 +303,51 @@ pub struct Upsample {
     pub align_corners: bool,
 }
 
-/// Resolves every layer of a network; unknown or malformed layers are reported and skipped.
-pub fn resolve<'a>(calls: &'a [LayerCall], cx: &mut Ctxt) -> Vec<Option<Layer<'a>>> {
-    calls.iter().enumerate().map(|(index, call)| resolve_one(index, call, cx)).collect()
+/// Resolves every layer node of `graph`, by node (`None` for other nodes, and for unknown or
+/// malformed layers, which are reported). Also the second return: whether every layer
+/// resolved.
+pub fn resolve<'a>(graph: &'a Graph, cx: &mut Ctxt) -> (Vec<Option<Layer<'a>>>, bool) {
+    let mut all = true;
+    let layers = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(id, node)| {
+            let call = node.call()?;
+            let before = cx.len();
+            let layer = resolve_one(id, node, call, cx);
+            all &= layer.is_some();
+            if let Some(layer) = &layer
+                && !node.keyed
+                && !crate::params::declared(layer).is_empty()
+            {
+                cx.error(
+                    call.kind_span(),
+                    format!(
+                        "name this {}: its tensors need a state_dict key, and inside `{{ .. }}` \
+                         or a branch of Add/Mul/Cat an unnamed layer has none (PyTorch keys a \
+                         module's layers by their attribute names); write e.g. `conv1 = {}(..)`, \
+                         or put the layers in a named Sequential (`body = [..]`) to number them",
+                        layer.kind(),
+                        layer.kind()
+                    ),
+                );
+                all = false;
+            }
+            crate::graph::note_instance(graph, node, before, cx);
+            layer
+        })
+        .collect();
+    (layers, all)
 }
 
-fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<Layer<'a>> {
+fn resolve_one<'a>(
+    id: NodeId,
+    node: &'a Node,
+    call: &'a LayerCall,
+    cx: &mut Ctxt,
+) -> Option<Layer<'a>> {
+    let (key, field) = (node.path.as_str(), node.field.as_str());
     let name = call.kind_name();
     let is_plain_name = call.kind.segments.len() == 1 && call.kind.leading_colon.is_none();
     let Some(sig) = catalog::lookup(&name).filter(|_| is_plain_name) else {
@@ -318,12 +362,14 @@ fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<L
             );
             return None;
         }
-        return Some(custom(index, call, cx));
+        return Some(custom(id, key, field, call, cx));
     };
     if name == "Identity" {
         // PyTorch's `Identity(*args, **kwargs)` ignores its arguments.
         return Some(Layer {
-            index,
+            node: id,
+            key,
+            field,
             call,
             op: Op::Passthrough,
             arg_spans: Vec::new(),
@@ -361,10 +407,16 @@ fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<L
     let arg_spans =
         sig.params.iter().filter_map(|p| bound.given(p.name).map(|v| (p.name, v.span))).collect();
     let args = sig.params.iter().map(|p| (p.name, bound.value(p.name))).collect();
-    Some(Layer { index, call, op, arg_spans, args })
+    Some(Layer { node: id, key, field, call, op, arg_spans, args })
 }
 
-fn custom<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Layer<'a> {
+fn custom<'a>(
+    node: NodeId,
+    key: &'a str,
+    field: &'a str,
+    call: &'a LayerCall,
+    cx: &mut Ctxt,
+) -> Layer<'a> {
     if let Some(arg) = call.args.iter().find(|a| a.keyword.is_some()) {
         cx.error(
             arg.value.span,
@@ -373,7 +425,9 @@ fn custom<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Layer<'a> {
         );
     }
     Layer {
-        index,
+        node,
+        key,
+        field,
         call,
         op: Op::Custom(call.kind.clone()),
         arg_spans: Vec::new(),

@@ -5,7 +5,13 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned as _;
 use syn::{Attribute, Ident, LitInt, Path, Token, Visibility, braced, bracketed, parenthesized};
 
-use crate::ast::{Arg, Input, InputShape, LayerCall, Network, NetworkOption, Spanned, Value};
+use crate::ast::{
+    Arg, Block, BlockDef, BlockKind, BlockParam, Choice, Input, InputShape, Item, LayerCall,
+    Network, NetworkOption, Spanned, Value,
+};
+
+/// The keyword that starts a block definition: `block Name(params) { .. }`.
+const BLOCK_KEYWORD: &str = "block";
 
 /// The attribute that carries staticnn's own options: `#[staticnn(weights = "..")]`.
 const OPTIONS_ATTR: &str = "staticnn";
@@ -13,8 +19,13 @@ const OPTIONS_ATTR: &str = "staticnn";
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut networks = Vec::new();
+        let mut blocks = Vec::new();
         while !input.is_empty() {
-            networks.push(input.parse()?);
+            if starts_block_def(input) {
+                blocks.push(input.parse()?);
+            } else {
+                networks.push(input.parse()?);
+            }
         }
         if networks.is_empty() {
             return Err(syn::Error::new(
@@ -22,7 +33,87 @@ impl Parse for Input {
                 "expected a network: `pub struct Name: [C, H, W] { Layer(..), .. }`",
             ));
         }
-        Ok(Input { networks })
+        Ok(Input { blocks, networks })
+    }
+}
+
+/// Whether the next item is `block Name(..)` (after doc comments or other attributes).
+fn starts_block_def(input: ParseStream) -> bool {
+    let fork = input.fork();
+    if fork.call(Attribute::parse_outer).is_err() {
+        return false;
+    }
+    fork.peek(Ident)
+        && fork.peek2(Ident)
+        && fork.parse::<Ident>().is_ok_and(|i| i == BLOCK_KEYWORD)
+}
+
+impl Parse for BlockDef {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        // Doc comments on a definition document nothing generated; they are allowed and dropped.
+        input.call(Attribute::parse_outer)?;
+        input.parse::<Ident>()?; // `block`
+        let name: Ident = input.parse()?;
+        if !input.peek(syn::token::Paren) {
+            return Err(syn::Error::new(
+                input.span(),
+                format!(
+                    "expected `(` and the parameters of block `{name}`, e.g. \
+                     `block {name}(in_channels, out_channels, stride = 1) {{ .. }}` \
+                     (write `()` for none)"
+                ),
+            ));
+        }
+        let content;
+        parenthesized!(content in input);
+        let mut params = Vec::new();
+        while !content.is_empty() {
+            let param: Ident = content.parse().map_err(|e| {
+                syn::Error::new(e.span(), "expected a parameter name, e.g. `in_channels`")
+            })?;
+            let default = if content.peek(Token![=]) {
+                content.parse::<Token![=]>()?;
+                let mut tokens = proc_macro2::TokenStream::new();
+                while !content.is_empty() && !content.peek(Token![,]) {
+                    tokens.extend([content.parse::<proc_macro2::TokenTree>()?]);
+                }
+                if tokens.is_empty() {
+                    return Err(syn::Error::new(
+                        content.span(),
+                        format!("expected a default value after `{param} =`"),
+                    ));
+                }
+                Some(tokens)
+            } else {
+                None
+            };
+            params.push(BlockParam { name: param, default });
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        let body_span = input.span();
+        let mut body = proc_macro2::TokenStream::new();
+        if input.peek(syn::token::Brace) || input.peek(syn::token::Bracket) {
+            body.extend([input.parse::<proc_macro2::TokenTree>()?]);
+        } else if input.peek(Ident) && input.peek2(syn::token::Paren) {
+            body.extend([input.parse::<proc_macro2::TokenTree>()?]);
+            body.extend([input.parse::<proc_macro2::TokenTree>()?]);
+        } else {
+            return Err(syn::Error::new(
+                input.span(),
+                format!(
+                    "expected the body of block `{name}`: `{{ .. }}` (layers that are \
+                     attributes of the block), `[ .. ]` (an nn.Sequential), or \
+                     `Add(..)`, `Mul(..)`, `Cat(..)`"
+                ),
+            ));
+        }
+        if input.peek(Token![;]) || input.peek(Token![,]) {
+            input.parse::<proc_macro2::TokenTree>()?;
+        }
+        Ok(BlockDef { name, params, body, body_span })
     }
 }
 
@@ -60,23 +151,8 @@ impl Parse for Network {
         let shape = parse_input_shape(input)?;
         let content;
         let brace = braced!(content in input);
-        let mut layers = Vec::new();
-        while !content.is_empty() {
-            layers.push(content.parse()?);
-            if content.is_empty() {
-                break;
-            }
-            content.parse::<Token![,]>()?;
-        }
-        Ok(Network {
-            attrs,
-            options,
-            vis,
-            name,
-            input: shape,
-            layers,
-            body_span: brace.span.join(),
-        })
+        let body = parse_items(&content)?;
+        Ok(Network { attrs, options, vis, name, input: shape, body, body_span: brace.span.join() })
     }
 }
 
@@ -124,41 +200,162 @@ fn parse_input_shape(input: ParseStream) -> syn::Result<InputShape> {
     Ok(InputShape { dims, span: bracket.span.join() })
 }
 
-impl Parse for LayerCall {
+/// Items separated by commas, up to the end of `input` (a trailing comma is allowed).
+fn parse_items(input: ParseStream) -> syn::Result<Vec<Item>> {
+    let mut items = Vec::new();
+    while !input.is_empty() {
+        items.push(input.parse()?);
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(items)
+}
+
+impl Parse for Item {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
-        let name = if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
-            let name: Ident = input.parse()?;
-            input.parse::<Token![=]>()?;
-            Some(name)
-        } else {
-            None
-        };
-        let kind: Path = input.call(Path::parse_mod_style).map_err(|e| {
-            syn::Error::new(e.span(), "expected a layer such as `Conv2d(3, 6, 5)` or `ReLU()`")
-        })?;
-        if !input.peek(syn::token::Paren) {
-            let kind_name = kind.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let item = parse_entry(input)?;
+        if !input.peek(Token![if]) {
+            return Ok(item);
+        }
+        let if_token: Token![if] = input.parse()?;
+        let mut condition = proc_macro2::TokenStream::new();
+        while !input.is_empty() && !input.peek(Token![else]) {
+            condition.extend([input.parse::<proc_macro2::TokenTree>()?]);
+        }
+        if condition.is_empty() || !input.peek(Token![else]) {
             return Err(syn::Error::new(
-                kind.span(),
-                format!(
-                    "expected `(` after `{kind_name}`: layers are written as calls, \
-                     e.g. `{kind_name}()`"
-                ),
+                if_token.span,
+                "expected `A if condition else B`, as in Python, e.g. \
+                 `Conv2d(cin, cout, 1, stride = stride) if stride != 1 else Identity()`",
             ));
         }
+        let condition_span = condition.clone().into_iter().next().map_or(if_token.span, |t| t.span());
+        input.parse::<Token![else]>()?;
+        let otherwise: Item = input.parse()?;
+        if let Some(name) = otherwise.name() {
+            return Err(syn::Error::new(
+                name.span(),
+                "name the whole choice instead: `name = A if condition else B`",
+            ));
+        }
+        let (name, then) = take_name(item);
+        Ok(Item::Choice(Box::new(Choice { name, condition, condition_span, then, otherwise })))
+    }
+}
+
+/// Splits the name off an item (the name of `name = A if c else B` belongs to the choice).
+fn take_name(item: Item) -> (Option<Ident>, Item) {
+    match item {
+        Item::Layer(mut call) => (call.name.take(), Item::Layer(call)),
+        Item::Block(mut block) => (block.name.take(), Item::Block(block)),
+        Item::Choice(mut choice) => (choice.name.take(), Item::Choice(choice)),
+    }
+}
+
+/// One item without a trailing `if .. else ..`.
+fn parse_entry(input: ParseStream) -> syn::Result<Item> {
+    let attrs = input.call(Attribute::parse_outer)?;
+    let name = if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
+        let name: Ident = input.parse()?;
+        input.parse::<Token![=]>()?;
+        Some(name)
+    } else {
+        None
+    };
+    if input.peek(syn::token::Bracket) || input.peek(syn::token::Brace) {
+        let content;
+        let (kind, span) = if input.peek(syn::token::Bracket) {
+            (BlockKind::Sequential, bracketed!(content in input).span)
+        } else {
+            (BlockKind::Module, braced!(content in input).span)
+        };
+        let items = parse_items(&content)?;
+        return Ok(Item::Block(Block {
+            attrs,
+            name,
+            kind,
+            kind_span: span.open(),
+            items,
+            dim: None,
+            span: span.join(),
+        }));
+    }
+    let combinator = input.fork().parse::<Ident>().ok().and_then(|i| {
+        BlockKind::combinator(&i.to_string()).map(|kind| (kind, i.span()))
+    });
+    if let Some((kind, kind_span)) = combinator.filter(|_| input.peek2(syn::token::Paren)) {
+        input.parse::<Ident>()?;
         let content;
         let paren = parenthesized!(content in input);
-        let mut args = Vec::new();
-        while !content.is_empty() {
-            args.push(content.parse()?);
-            if content.is_empty() {
-                break;
-            }
-            content.parse::<Token![,]>()?;
-        }
-        Ok(LayerCall { attrs, name, kind, args, args_span: paren.span.join() })
+        let (items, dim) = parse_branches(&content)?;
+        return Ok(Item::Block(Block {
+            attrs,
+            name,
+            kind,
+            kind_span,
+            items,
+            dim,
+            span: paren.span.join(),
+        }));
     }
+    parse_call(input, attrs, name).map(Item::Layer)
+}
+
+/// The branches of `Add(..)`, `Mul(..)` or `Cat(..)`, and `Cat`'s `dim = ..` if given.
+fn parse_branches(input: ParseStream) -> syn::Result<(Vec<Item>, Option<Spanned<Value>>)> {
+    let mut items = Vec::new();
+    let mut dim = None;
+    while !input.is_empty() {
+        let is_dim = input.fork().parse::<Ident>().is_ok_and(|i| i == "dim")
+            && input.peek2(Token![=])
+            && !input.peek2(Token![==]);
+        if is_dim {
+            input.parse::<Ident>()?;
+            input.parse::<Token![=]>()?;
+            dim = Some(parse_value(input)?);
+        } else {
+            items.push(input.parse()?);
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok((items, dim))
+}
+
+/// A layer call after its attributes and name: `Kind(args)`.
+fn parse_call(input: ParseStream, attrs: Vec<Attribute>, name: Option<Ident>) -> syn::Result<LayerCall> {
+    let kind: Path = input.call(Path::parse_mod_style).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected a layer such as `Conv2d(3, 6, 5)` or `ReLU()`, a block `[..]`, `{..}`, \
+             or `Add(..)`, `Mul(..)`, `Cat(..)`",
+        )
+    })?;
+    if !input.peek(syn::token::Paren) {
+        let kind_name = kind.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        return Err(syn::Error::new(
+            kind.span(),
+            format!(
+                "expected `(` after `{kind_name}`: layers are written as calls, \
+                 e.g. `{kind_name}()`"
+            ),
+        ));
+    }
+    let content;
+    let paren = parenthesized!(content in input);
+    let mut args = Vec::new();
+    while !content.is_empty() {
+        args.push(content.parse()?);
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(LayerCall { attrs, name, kind, args, args_span: paren.span.join() })
 }
 
 impl Parse for Arg {

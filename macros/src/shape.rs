@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use crate::ast::InputShape;
+use crate::ast::{BlockKind, InputShape, Spanned, Value};
+use crate::graph::{Graph, NodeOp};
 use crate::ctxt::Ctxt;
 use crate::layers::{
     AdaptivePool, BatchNorm, Conv, Flatten, InstanceNorm, Layer, LayerNorm, Linear, Op, Pool,
@@ -89,52 +90,284 @@ pub fn input_shape(input: &InputShape, cx: &mut Ctxt) -> Option<Shape> {
     dims.map(Shape)
 }
 
-/// Computes every layer's shapes from `input`, reporting each mismatch. A layer whose input
-/// is unknown is not checked, so one mistake is reported once, not again at every later layer.
-pub fn infer(input: Option<Shape>, layers: &[Option<Layer>], cx: &mut Ctxt) -> Vec<Stage> {
-    let mut current = input;
-    let mut origin = Origin::Input;
-    let mut stages = Vec::with_capacity(layers.len());
-    for layer in layers {
-        let stage_input = current.clone();
-        let output = match (layer, &current) {
-            (Some(layer), Some(shape)) => check_layer(layer, shape, &origin, cx),
-            (Some(layer), None) => output_without_input(layer),
-            (None, _) => None,
+/// Computes every node's output shape from `input`, reporting each mismatch. A node whose
+/// input is unknown is not checked, so one mistake is reported once, not again at every later
+/// node. Returns one [`Stage`] per node of `graph`.
+pub fn infer(
+    graph: &Graph,
+    input: Option<Shape>,
+    layers: &[Option<Layer>],
+    cx: &mut Ctxt,
+) -> Vec<Stage> {
+    let mut stages: Vec<Stage> = Vec::with_capacity(graph.nodes.len());
+    let mut origins: Vec<Origin> = Vec::with_capacity(graph.nodes.len());
+    for (id, node) in graph.nodes.iter().enumerate() {
+        let before = cx.len();
+        let (output, origin) = match &node.op {
+            NodeOp::Input => (input.clone(), Origin::Input),
+            NodeOp::Layer(_) => {
+                let source = node.inputs.first().copied().unwrap_or(0);
+                let current = stages.get(source).and_then(|s| s.output.clone());
+                let origin = origins.get(source).cloned().unwrap_or(Origin::Input);
+                let layer = layers.get(id).and_then(Option::as_ref);
+                infer_layer(layer, current, origin, cx)
+            }
+            NodeOp::Combine { kind, dim, branches } => {
+                let inputs: Vec<Option<Shape>> = node
+                    .inputs
+                    .iter()
+                    .map(|&i| stages.get(i).and_then(|s| s.output.clone()))
+                    .collect();
+                let sources: Vec<String> =
+                    node.inputs.iter().map(|&i| describe_origin(origins.get(i))).collect();
+                let combine = Combine { kind: *kind, dim: dim.as_ref(), branches, span: node.span };
+                let output = check_combine(&combine, &inputs, &sources, cx);
+                (output, Origin::Layer { kind: kind.describe().to_owned(), flattened: None })
+            }
         };
-        if let (Some(layer), Some(out)) = (layer, &output)
-            && let Some(axis) = out.0.iter().position(|&d| d == 0)
-        {
-            cx.error(
-                layer.call.kind_span(),
-                format!(
-                    "{} would produce an empty output: its output shape is {out} \
-                     (size 0 along dimension {axis})",
-                    layer.kind()
-                ),
-            );
-        }
-        // Layers that keep the shape (activations, norms) do not change where it came from.
-        let keeps_shape = matches!(
-            layer.as_ref().map(|l| &l.op),
-            Some(
-                Op::Activation(_)
-                    | Op::Passthrough
-                    | Op::BatchNorm(_)
-                    | Op::LayerNorm(_)
-                    | Op::InstanceNorm(_)
-                    | Op::Softmax(_)
-            )
-        );
-        if let Some(layer) = layer.as_ref().filter(|_| !keeps_shape) {
-            let flattened =
-                matches!(layer.op, Op::Flatten(_)).then(|| stage_input.clone()).flatten();
-            origin = Origin::Layer { kind: layer.kind(), flattened };
-        }
-        current = output.clone();
+        crate::graph::note_instance(graph, node, before, cx);
         stages.push(Stage { output });
+        origins.push(origin);
     }
     stages
+}
+
+/// One layer's output shape and where the next layer's input comes from.
+fn infer_layer(
+    layer: Option<&Layer>,
+    current: Option<Shape>,
+    origin: Origin,
+    cx: &mut Ctxt,
+) -> (Option<Shape>, Origin) {
+    let output = match (layer, &current) {
+        (Some(layer), Some(shape)) => check_layer(layer, shape, &origin, cx),
+        (Some(layer), None) => output_without_input(layer),
+        (None, _) => None,
+    };
+    if let (Some(layer), Some(out)) = (layer, &output)
+        && let Some(axis) = out.0.iter().position(|&d| d == 0)
+    {
+        cx.error(
+            layer.call.kind_span(),
+            format!(
+                "{} would produce an empty output: its output shape is {out} \
+                 (size 0 along dimension {axis})",
+                layer.kind()
+            ),
+        );
+    }
+    // Layers that keep the shape (activations, norms) do not change where it came from.
+    let keeps_shape = matches!(
+        layer.map(|l| &l.op),
+        Some(
+            Op::Activation(_)
+                | Op::Passthrough
+                | Op::BatchNorm(_)
+                | Op::LayerNorm(_)
+                | Op::InstanceNorm(_)
+                | Op::Softmax(_)
+        )
+    );
+    let origin = match layer.filter(|_| !keeps_shape) {
+        Some(layer) => {
+            let flattened = matches!(layer.op, Op::Flatten(_)).then_some(current).flatten();
+            Origin::Layer { kind: layer_summary(layer), flattened }
+        }
+        None => origin,
+    };
+    (output, origin)
+}
+
+/// A layer as messages name the producer of a shape: `Conv2d`, `Conv2d (stride 2)`.
+fn layer_summary(layer: &Layer) -> String {
+    let stride = match &layer.op {
+        Op::Conv(c) if c.stride.iter().any(|&s| s != 1) => Some(&c.stride),
+        Op::Pool(p) if p.stride.iter().any(|&s| s != 1) => Some(&p.stride),
+        _ => None,
+    };
+    match stride {
+        Some(s) if s.iter().all(|&v| v == s[0]) => format!("{} (stride {})", layer.kind(), s[0]),
+        Some(s) => format!("{} (stride {})", layer.kind(), crate::repr::tuple(s)),
+        None => layer.kind(),
+    }
+}
+
+/// Where a branch's shape comes from, for messages: `Conv2d (stride 2)`, `the block's input`.
+fn describe_origin(origin: Option<&Origin>) -> String {
+    match origin {
+        Some(Origin::Layer { kind, .. }) => kind.clone(),
+        Some(Origin::Input) | None => "the block's input".to_owned(),
+    }
+}
+
+/// A combinator node, as the shape rules see it.
+struct Combine<'a> {
+    kind: BlockKind,
+    dim: Option<&'a Spanned<Value>>,
+    branches: &'a [String],
+    span: proc_macro2::Span,
+}
+
+/// The output of `Add`, `Mul` or `Cat` from its branches' shapes (unknown ones skip the
+/// check), reporting branches that do not agree.
+fn check_combine(
+    node: &Combine,
+    inputs: &[Option<Shape>],
+    sources: &[String],
+    cx: &mut Ctxt,
+) -> Option<Shape> {
+    let known: Vec<(usize, &Shape)> =
+        inputs.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i, s))).collect();
+    if known.len() < inputs.len() {
+        return None;
+    }
+    let describe = |i: usize, shape: &Shape| {
+        format!("{} produces {shape} ({})", node.branches[i], sources[i])
+    };
+    let (first_index, first) = *known.first()?;
+    match node.kind {
+        BlockKind::Add => {
+            for &(i, shape) in &known[1..] {
+                if shape != first {
+                    cx.error(
+                        node.span,
+                        format!(
+                            "Add needs branches of one shape, but {} and {}; {}",
+                            describe(first_index, first),
+                            describe(i, shape),
+                            mismatch_fix(first, shape)
+                        ),
+                    );
+                    return None;
+                }
+            }
+            Some(first.clone())
+        }
+        BlockKind::Mul => {
+            let mut out = first.clone();
+            for &(i, shape) in &known[1..] {
+                match broadcast(&out, shape) {
+                    Some(b) => out = b,
+                    None => {
+                        cx.error(
+                            node.span,
+                            format!(
+                                "Mul multiplies element-wise with broadcasting (each size equal, \
+                                 or 1 in one of them), but {} and {}",
+                                describe(first_index, first),
+                                describe(i, shape)
+                            ),
+                        );
+                        return None;
+                    }
+                }
+            }
+            Some(out)
+        }
+        BlockKind::Cat => check_cat(node, &known, &describe, cx),
+        BlockKind::Sequential | BlockKind::Module => Some(first.clone()),
+    }
+}
+
+/// `Cat`: the same rank and sizes but along `dim` (the channels), which add up.
+fn check_cat(
+    node: &Combine,
+    known: &[(usize, &Shape)],
+    describe: &dyn Fn(usize, &Shape) -> String,
+    cx: &mut Ctxt,
+) -> Option<Shape> {
+    let (first_index, first) = *known.first()?;
+    let rank = first.0.len();
+    let ndim = i64::try_from(rank).unwrap_or(i64::MAX) + 1;
+    let (dim, dim_span) = match node.dim {
+        None => (1, node.span),
+        Some(Spanned { value: Value::Int(d), span }) => (*d, *span),
+        Some(other) => {
+            cx.error(
+                other.span,
+                format!("Cat's `dim` is an integer, found {}", other.value.describe()),
+            );
+            return None;
+        }
+    };
+    let resolved = if dim < 0 { dim + ndim } else { dim };
+    if resolved != 1 {
+        cx.error(
+            dim_span,
+            format!(
+                "Cat concatenates along the channels, `dim = 1` (or {}), found `dim = {dim}`; \
+                 dimension 0 is the batch",
+                1 - ndim
+            ),
+        );
+        return None;
+    }
+    let mut channels = first.0[0];
+    for &(i, shape) in &known[1..] {
+        if shape.0.len() != rank || shape.0[1..] != first.0[1..] {
+            cx.error(
+                node.span,
+                format!(
+                    "Cat joins the channels of branches whose other sizes agree, but {} and {}",
+                    describe(first_index, first),
+                    describe(i, shape)
+                ),
+            );
+            return None;
+        }
+        channels = channels.checked_add(shape.0[0])?;
+    }
+    let mut dims = first.0.clone();
+    dims[0] = channels;
+    Some(Shape(dims))
+}
+
+/// NumPy's broadcasting of two shapes of one rank (sizes equal, or one of them 1).
+fn broadcast(a: &Shape, b: &Shape) -> Option<Shape> {
+    if a.0.len() != b.0.len() {
+        return None;
+    }
+    a.0.iter()
+        .zip(&b.0)
+        .map(|(&x, &y)| match (x, y) {
+            _ if x == y => Some(x),
+            (1, y) => Some(y),
+            (x, 1) => Some(x),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(Shape)
+}
+
+/// How to make two branch shapes agree, as a hint.
+fn mismatch_fix(a: &Shape, b: &Shape) -> String {
+    if a.0.len() != b.0.len() {
+        return "the branches must end in the same kind of tensor".to_owned();
+    }
+    if a.0.len() > 1 && a.0[1..] != b.0[1..] {
+        let ratio = a.0[1..].iter().zip(&b.0[1..]).find_map(|(&x, &y)| {
+            (x != y).then(|| if x > y { (x / y.max(1), "second") } else { (y / x.max(1), "first") })
+        });
+        if let Some((r, smaller)) = ratio
+            && r > 1
+        {
+            let other = if smaller == "first" { "second" } else { "first" };
+            return format!(
+                "the {other} branch downsamples {r} times more: give the {smaller} branch's \
+                 first convolution `stride = {r}` (a strided 1x1 Conv2d on the shortcut), or \
+                 remove the stride from the other"
+            );
+        }
+        return "make both branches produce the same height and width".to_owned();
+    }
+    if a.0[0] != b.0[0] {
+        return format!(
+            "change the out_channels of the layer that ends one branch so both produce {} \
+             channels (a 1x1 Conv2d on the shortcut changes the channels)",
+            a.0[0].max(b.0[0])
+        );
+    }
+    "make both branches produce the same shape".to_owned()
 }
 
 /// What a layer's output is when its input is unknown, if the layer alone determines it.

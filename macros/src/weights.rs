@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use proc_macro2::Span;
 
 use crate::ctxt::Ctxt;
+use crate::graph::NodeId;
 use crate::layers::Layer;
 use crate::params::declared;
 use crate::repr;
@@ -17,8 +18,8 @@ use crate::shape::Shape;
 pub struct Weights {
     /// The absolute path, for `include_bytes!` (which also makes cargo rebuild on change).
     pub path: PathBuf,
-    /// Where each layer's tensors start in the file, by layer index and tensor order.
-    pub offsets: Vec<Vec<usize>>,
+    /// Where each layer's tensors start in the file, by layer node and tensor order.
+    pub offsets: HashMap<NodeId, Vec<usize>>,
 }
 
 /// One tensor's header entry.
@@ -52,7 +53,7 @@ fn locate(file: &str, span: Span) -> Result<PathBuf, String> {
 pub fn load(
     file: &str,
     span: Span,
-    layers: &[Layer],
+    layers: &[&Layer],
     prefix: Option<&str>,
     cx: &mut Ctxt,
 ) -> Option<Weights> {
@@ -88,9 +89,9 @@ pub fn load(
         .iter()
         .flat_map(|l| declared(l).into_iter().map(move |t| format!("{}.{}", key_prefix(l), t.name)))
         .collect();
-    let mut offsets = Vec::with_capacity(layers.len());
+    let mut offsets = HashMap::with_capacity(layers.len());
     let mut ok = true;
-    for layer in layers {
+    for &layer in layers {
         let mut layer_offsets = Vec::new();
         for tensor in declared(layer) {
             let key = format!("{}.{}", key_prefix(layer), tensor.name);
@@ -142,7 +143,7 @@ pub fn load(
             }
             layer_offsets.push(entry.start);
         }
-        offsets.push(layer_offsets);
+        offsets.insert(layer.node, layer_offsets);
     }
     for ((name, _), used) in entries.iter().zip(&used) {
         if !used && !name.ends_with("num_batches_tracked") {
