@@ -138,7 +138,7 @@ mod tests {
     #[test]
     fn a_channel_gate_scales_each_plane() {
         // [2, 2, 2] * [2, 1, 1]
-        let x: Vec<f32> = (0..8).map(|i| i as f32).collect();
+        let x: [f32; 8] = core::array::from_fn(|i| i as f32);
         let gate = [2.0, 10.0];
         let mut y = [0.0; 8];
         mul_broadcast(&x, &[2, 2, 2], &gate, &[2, 1, 1], &mut y, &[2, 2, 2]);
@@ -146,9 +146,9 @@ mod tests {
         let mut z = [0.0; 8];
         mul_broadcast(&gate, &[2, 1, 1], &x, &[2, 2, 2], &mut z, &[2, 2, 2]);
         assert_eq!(z, y);
-        let mut w = x.clone();
+        let mut w = x;
         mul_assign_broadcast(&mut w, &[2, 2, 2], &gate, &[2, 1, 1]);
-        assert_eq!(w.as_slice(), y.as_slice());
+        assert_eq!(w, y);
     }
 
     #[test]
