@@ -61,6 +61,8 @@ enum Origin {
     Layer {
         kind: String,
         flattened: Option<Shape>,
+        /// How a branch's producer is described when branches disagree: `Conv2d (stride 2)`.
+        detail: String,
     },
 }
 
@@ -119,10 +121,11 @@ pub fn infer(
                     .map(|&i| stages.get(i).and_then(|s| s.output.clone()))
                     .collect();
                 let sources: Vec<String> =
-                    node.inputs.iter().map(|&i| describe_origin(origins.get(i))).collect();
+                    node.inputs.iter().map(|&i| describe_branch(graph, layers, i)).collect();
                 let combine = Combine { kind: *kind, dim: dim.as_ref(), branches, span: node.span };
                 let output = check_combine(&combine, &inputs, &sources, cx);
-                (output, Origin::Layer { kind: kind.describe().to_owned(), flattened: None })
+                let kind = kind.describe().to_owned();
+                (output, Origin::Layer { detail: kind.clone(), kind, flattened: None })
             }
         };
         crate::graph::note_instance(graph, node, before, cx);
@@ -171,7 +174,7 @@ fn infer_layer(
     let origin = match layer.filter(|_| !keeps_shape) {
         Some(layer) => {
             let flattened = matches!(layer.op, Op::Flatten(_)).then_some(current).flatten();
-            Origin::Layer { kind: layer_summary(layer), flattened }
+            Origin::Layer { kind: layer.kind(), flattened, detail: layer_summary(layer) }
         }
         None => origin,
     };
@@ -192,12 +195,35 @@ fn layer_summary(layer: &Layer) -> String {
     }
 }
 
-/// Where a branch's shape comes from, for messages: `Conv2d (stride 2)`, `the block's input`.
-fn describe_origin(origin: Option<&Origin>) -> String {
-    match origin {
-        Some(Origin::Layer { kind, .. }) => kind.clone(),
-        Some(Origin::Input) | None => "the block's input".to_owned(),
+/// What a branch does to the shape, for messages: its strided layers (`conv1: Conv2d, stride
+/// 2`) and the layer that ends it, found by walking back from the branch's output to where the
+/// branches fork (a node read by more than one node, the network's input, or another
+/// combinator).
+fn describe_branch(graph: &Graph, layers: &[Option<Layer>], output: usize) -> String {
+    let readers = |n: usize| graph.nodes.iter().filter(|m| m.inputs.contains(&n)).count();
+    let mut strided = Vec::new();
+    let mut last = None;
+    let mut node = output;
+    while let Some(layer) = layers.get(node).and_then(Option::as_ref) {
+        if !matches!(layer.op, Op::Activation(_) | Op::Passthrough | Op::BatchNorm(_)) {
+            last.get_or_insert_with(|| format!("ends with `{}`: {}", layer.key, layer.kind()));
+        }
+        let summary = layer_summary(layer);
+        if summary != layer.kind() {
+            strided.push(format!("`{}`: {summary}", layer.key));
+        }
+        let Some(&source) = graph.nodes[node].inputs.first() else { break };
+        if readers(source) > 1 {
+            break;
+        }
+        node = source;
     }
+    let mut parts: Vec<String> = last.into_iter().collect();
+    strided.reverse();
+    if !strided.is_empty() {
+        parts.push(format!("through {}", strided.join(", ")));
+    }
+    if parts.is_empty() { "the block's input, unchanged".to_owned() } else { parts.join(", ") }
 }
 
 /// A combinator node, as the shape rules see it.
@@ -235,7 +261,11 @@ fn check_combine(
                             "Add needs branches of one shape, but {} and {}; {}",
                             describe(first_index, first),
                             describe(i, shape),
-                            mismatch_fix(first, shape)
+                            mismatch_fix(
+                                first,
+                                shape,
+                                (&node.branches[first_index], &node.branches[i])
+                            )
                         ),
                     );
                     return None;
@@ -339,23 +369,23 @@ fn broadcast(a: &Shape, b: &Shape) -> Option<Shape> {
         .map(Shape)
 }
 
-/// How to make two branch shapes agree, as a hint.
-fn mismatch_fix(a: &Shape, b: &Shape) -> String {
+/// How to make branches `a` and `b` (named `names`) agree, as a hint.
+fn mismatch_fix(a: &Shape, b: &Shape, names: (&str, &str)) -> String {
     if a.0.len() != b.0.len() {
         return "the branches must end in the same kind of tensor".to_owned();
     }
     if a.0.len() > 1 && a.0[1..] != b.0[1..] {
+        // The branch with the smaller output downsamples more; the other needs the stride.
         let ratio = a.0[1..].iter().zip(&b.0[1..]).find_map(|(&x, &y)| {
-            (x != y).then(|| if x > y { (x / y.max(1), "second") } else { (y / x.max(1), "first") })
+            (x != y).then(|| if x < y { (y / x.max(1), names.0, names.1) } else { (x / y.max(1), names.1, names.0) })
         });
-        if let Some((r, smaller)) = ratio
+        if let Some((r, more, other)) = ratio
             && r > 1
         {
-            let other = if smaller == "first" { "second" } else { "first" };
             return format!(
-                "the {other} branch downsamples {r} times more: give the {smaller} branch's \
-                 first convolution `stride = {r}` (a strided 1x1 Conv2d on the shortcut), or \
-                 remove the stride from the other"
+                "{more} downsamples {r} times more: give {other} `stride = {r}` on its first \
+                 convolution (a 1x1 Conv2d with `stride = {r}` is the usual shortcut), or \
+                 remove the stride from {more}"
             );
         }
         return "make both branches produce the same height and width".to_owned();
@@ -566,21 +596,25 @@ fn check_upsample(
 fn found(origin: &Origin, shape: &Shape, count: usize) -> String {
     match origin {
         Origin::Input => format!("the input {shape} has {count}"),
-        Origin::Layer { kind, flattened: Some(from) } if shape.0.len() == 1 && from.0.len() > 1 => {
+        Origin::Layer { kind, flattened: Some(from), .. }
+            if shape.0.len() == 1 && from.0.len() > 1 =>
+        {
             format!("{kind} produces {count} (= {})", from.product_text())
         }
-        Origin::Layer { kind, flattened: Some(_) } => format!("{kind} produces {count}"),
-        Origin::Layer { kind, flattened: None } => format!("the previous {kind} produces {count}"),
+        Origin::Layer { kind, flattened: Some(_), .. } => format!("{kind} produces {count}"),
+        Origin::Layer { kind, flattened: None, .. } => {
+            format!("the previous {kind} produces {count}")
+        }
     }
 }
 
 fn origin_text(origin: &Origin, shape: &Shape) -> String {
     match origin {
         Origin::Input => format!("the input is the {} {shape}", shape.noun()),
-        Origin::Layer { kind, flattened: Some(_) } => {
+        Origin::Layer { kind, flattened: Some(_), .. } => {
             format!("{kind} produces the {} {shape}", shape.noun())
         }
-        Origin::Layer { kind, flattened: None } => {
+        Origin::Layer { kind, flattened: None, .. } => {
             format!("the previous {kind} produces the {} {shape}", shape.noun())
         }
     }

@@ -261,6 +261,9 @@ impl Builder<'_> {
                 Ok(false) => self.item(&choice.otherwise, input, segment, scope, tree, cx),
                 Err(why) => {
                     cx.error(choice.condition_span, why);
+                    if let Some(instance) = scope.instance.and_then(|i| self.instances.get(i)) {
+                        cx.error(instance.span, format!("in `{}`", instance.text));
+                    }
                     self.ok = false;
                     None
                 }
@@ -631,7 +634,12 @@ fn substitute(body: TokenStream, values: &HashMap<String, TokenStream>) -> Token
                     || matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == ':');
                 match values.get(&ident.to_string()) {
                     Some(value) if !is_assignment && !is_call && !in_path => {
-                        out.extend(value.clone());
+                        // The value keeps the parameter's place in the definition: a mistake it
+                        // causes points there, and a second message at the use says which use.
+                        out.extend(value.clone().into_iter().map(|mut t| {
+                            respan(&mut t, ident.span());
+                            t
+                        }));
                     }
                     _ => out.extend([tree.clone()]),
                 }
@@ -640,6 +648,25 @@ fn substitute(body: TokenStream, values: &HashMap<String, TokenStream>) -> Token
         }
     }
     out
+}
+
+/// Gives `tree` and everything inside it the span `span`.
+fn respan(tree: &mut TokenTree, span: Span) {
+    if let TokenTree::Group(g) = tree {
+        let stream = g
+            .stream()
+            .into_iter()
+            .map(|mut t| {
+                respan(&mut t, span);
+                t
+            })
+            .collect();
+        let mut group = Group::new(g.delimiter(), stream);
+        group.set_span(span);
+        *g = group;
+    } else {
+        tree.set_span(span);
+    }
 }
 
 /// Names within one container become keys and fields: each must be unique.
