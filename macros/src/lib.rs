@@ -12,6 +12,7 @@ mod catalog;
 mod check;
 mod ctxt;
 mod expand;
+mod expr;
 mod fallback;
 mod layers;
 mod params;
@@ -21,16 +22,23 @@ mod repr;
 mod shape;
 mod weights;
 
-use proc_macro::TokenStream;
+#[cfg(test)]
+mod fuzz;
 
 /// Declares networks as in `torch.nn.Sequential`; see the `staticnn` crate's documentation.
 #[proc_macro]
-pub fn network(input: TokenStream) -> TokenStream {
-    let input = match syn::parse::<ast::Input>(input) {
+pub fn network(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    expand(input.into()).into()
+}
+
+/// The whole pipeline on `proc_macro2` tokens, so tests can run it outside a compiler: the
+/// expansion, or the errors (each spanned, with a stand-in for each network that has errors).
+fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let input = match syn::parse2::<ast::Input>(input) {
         Ok(input) => input,
-        Err(error) => return error.to_compile_error().into(),
+        Err(error) => return error.to_compile_error(),
     };
-    input.networks.iter().map(network_tokens).collect::<proc_macro2::TokenStream>().into()
+    input.networks.iter().map(network_tokens).collect()
 }
 
 /// Checks one network and expands it, or emits its errors and a stand-in.
