@@ -210,9 +210,21 @@ fn activation_type_name(kind: ActivationKind) -> &'static str {
     }
 }
 
-fn f32_lit(v: f64) -> proc_macro2::Literal {
+/// `v` as the `f32` the layer stores, as PyTorch converts it: a literal, or `f32::INFINITY`
+/// (and friends) for what a literal cannot write (`1e39` is infinite in `f32`).
+fn f32_lit(v: f64) -> TokenStream {
     #[allow(clippy::cast_possible_truncation)] // f32 is what the layer stores, as PyTorch does
-    proc_macro2::Literal::f32_suffixed(v as f32)
+    let v = v as f32;
+    if v.is_nan() {
+        quote!(::core::f32::NAN)
+    } else if v == f32::INFINITY {
+        quote!(::core::f32::INFINITY)
+    } else if v == f32::NEG_INFINITY {
+        quote!(::core::f32::NEG_INFINITY)
+    } else {
+        let lit = proc_macro2::Literal::f32_suffixed(v);
+        quote!(#lit)
+    }
 }
 
 /// PyTorch's source-index scale of `Upsample` along one axis (`compute_scales_value` and
@@ -345,11 +357,13 @@ fn input_shape<'a>(net: &'a Checked, i: usize) -> Option<&'a Shape> {
     if i == 0 { Some(&net.input) } else { net.stages.get(i - 1).and_then(|s| s.output.as_ref()) }
 }
 
+/// The field of `layer`: the user's name as written (a raw `r#type` stays raw), or
+/// `layer{index}`.
 fn field(layer: &Layer) -> Ident {
-    Ident::new(
-        &layer.field_name(),
-        layer.call.name.as_ref().map_or_else(|| layer.call.kind_span(), Ident::span),
-    )
+    match &layer.call.name {
+        Some(name) => name.clone(),
+        None => format_ident!("layer{}", layer.index, span = layer.call.kind_span()),
+    }
 }
 
 fn struct_definition(net: &Checked, types: &StageTypes) -> TokenStream {
@@ -492,10 +506,12 @@ fn value_tokens(value: &Value, span: Span) -> TokenStream {
             let lit = proc_macro2::Literal::i64_unsuffixed(*i);
             quote::quote_spanned!(span=> #lit)
         }
-        Value::Float(f) => {
+        // The parser accepts only finite floats, which a literal can write.
+        Value::Float(f) if f.is_finite() => {
             let lit = proc_macro2::Literal::f64_unsuffixed(*f);
             quote::quote_spanned!(span=> #lit)
         }
+        Value::Float(_) => quote::quote_spanned!(span=> ::core::compile_error!("non-finite float")),
         Value::Bool(b) => quote::quote_spanned!(span=> #b),
         Value::Str(s) => quote::quote_spanned!(span=> #s),
         Value::None => quote::quote_spanned!(span=> ::core::option::Option::None),
@@ -518,22 +534,26 @@ fn key_prefix(net: &Checked, layer: &Layer) -> String {
     }
 }
 
-/// Multiply-accumulates of one layer, as a constant expression.
+/// Multiply-accumulates of one layer, as a constant expression. The numbers computed here
+/// are factors of the layer's weight tensor, which `layers::resolve` checked to fit in
+/// memory, and `check::sizes` checked the whole sum to fit in `usize`: the saturating
+/// arithmetic never saturates.
 fn layer_macs(layer: &Layer, types: &StageTypes, index: usize) -> Option<TokenStream> {
+    let kernel = |c: &crate::layers::Conv| c.kernel.iter().fold(1, |n: usize, &k| n.saturating_mul(k));
     match &layer.op {
         Op::Conv(c) if c.transposed => {
             // Every input element meets out_channels / groups x kernel weights.
-            let per_input = c.out_channels / c.groups * c.kernel.iter().product::<usize>();
+            let per_input = (c.out_channels / c.groups).saturating_mul(kernel(c));
             let input = types.numel(index);
             Some(quote!(#input * #per_input))
         }
         Op::Conv(c) => {
-            let per_output = c.in_channels / c.groups * c.kernel.iter().product::<usize>();
+            let per_output = (c.in_channels / c.groups).saturating_mul(kernel(c));
             let out = types.numel(index + 1);
             Some(quote!(#out * #per_output))
         }
         Op::Linear(l) => {
-            let n = l.in_features * l.out_features;
+            let n = l.in_features.saturating_mul(l.out_features);
             Some(quote!(#n))
         }
         _ => None,

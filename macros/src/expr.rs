@@ -199,16 +199,19 @@ fn divide(a: i64, b: i64, rhs: &Spanned<Value>, text: &str, at: At) -> syn::Resu
             error_at(at, format!("`{text}` overflows: {a} / {b} is outside the 64-bit integers"))
         });
     }
-    // Inexact, so b is not -1 and nothing below overflows: floor is Python's `a // b`.
+    // Inexact, so |b| >= 2 and the quotients are at most half of i64's range: neither `- 1`
+    // nor `+ 1` overflows. `floor` is Python's `a // b`; the remainder (Python's `a % b`, of
+    // the divisor's sign) is computed in i128, where `floor * b` cannot overflow.
     let truncated = a / b;
     let floor = if (a < 0) != (b < 0) { truncated - 1 } else { truncated };
+    let remainder = i128::from(a) - i128::from(floor) * i128::from(b);
     Err(error_at(
         at,
         format!(
             "`{text}` does not divide exactly ({a} / {b} leaves a remainder of {}); `/` in \
              network! must give an integer: write {floor} or {} instead (Python's `//` would \
              give {floor}, but Rust reads `//` as the start of a comment)",
-            a - floor * b,
+            remainder,
             floor + 1
         ),
     ))

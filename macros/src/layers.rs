@@ -1,13 +1,17 @@
 //! Resolves each layer call into an [`Op`]: the layer's hyper-parameters as plain numbers,
 //! validated on their own (before any shape is known).
 
-use proc_macro2::Span;
-use syn::Path;
+use std::fmt::Display;
 
-use crate::ast::{LayerCall, Value};
-use crate::bind::{Bound, bind};
+use syn::Path;
+use syn::ext::IdentExt as _;
+
+use crate::ast::{At, LayerCall, Spanned, Value};
+use crate::bind::{self, Bound, bind};
 use crate::catalog::{self, SIGNATURES};
 use crate::ctxt::Ctxt;
+use crate::params::{Declared, declared};
+use crate::shape;
 
 /// One layer of a network, resolved.
 pub struct Layer<'a> {
@@ -17,19 +21,49 @@ pub struct Layer<'a> {
     pub call: &'a LayerCall,
     /// What it computes.
     pub op: Op,
-    /// The span of each argument given, by parameter name (errors point there).
-    pub arg_spans: Vec<(&'static str, Span)>,
+    /// Each argument given, by parameter name: errors point there and show how it was
+    /// written.
+    pub given: Vec<(&'static str, &'a Spanned<Value>)>,
     /// The arguments as written, by parameter name (for PyTorch's printed form).
     pub args: Vec<(&'static str, Value)>,
 }
 
 impl Layer<'_> {
-    /// Where an error about parameter `name` should point: the argument, or the layer's name.
-    pub fn span(&self, name: &str) -> Span {
-        self.arg_spans
+    /// The argument given for parameter `name`, if any.
+    fn given(&self, name: &str) -> Option<&Spanned<Value>> {
+        self.given.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// Where an error about parameter `name` should point: the argument (all its tokens), or
+    /// the layer's name.
+    pub fn span(&self, name: &str) -> At {
+        self.given(name).map_or_else(|| self.call.kind_span().into(), |v| v.at)
+    }
+
+    /// Item `item` (an axis, or 0) of parameter `name`, whose value is `value`, with the
+    /// expression it was written as when it was one: `400 (= 16 * 5 * 5)`.
+    pub fn shown(&self, name: &str, item: usize, value: impl Display) -> String {
+        bind::show(self.given(name), item, value)
+    }
+
+    /// How parameter `name` was written, when it was (or held) an arithmetic expression:
+    /// `(4 * 4, 4)`.
+    pub fn written_as(&self, name: &str) -> Option<String> {
+        let given = self.given(name)?;
+        let items = match &given.value {
+            Value::Tuple(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        let computed = items
             .iter()
-            .find(|(n, _)| *n == name)
-            .map_or_else(|| self.call.kind_span(), |(_, s)| *s)
+            .zip(&given.written)
+            .any(|(v, w)| matches!(v, Value::Int(i) if i.to_string() != w.text));
+        computed.then(|| given.text())
+    }
+
+    /// ` (= 4 * 4)` when parameter `name` was written as an expression, else nothing.
+    pub fn written_note(&self, name: &str) -> String {
+        self.written_as(name).map(|text| format!(" (= {text})")).unwrap_or_default()
     }
 
     /// The value of parameter `name` as the user wrote it (after defaults).
@@ -42,14 +76,10 @@ impl Layer<'_> {
         self.call.kind_name()
     }
 
-    /// The field name: the user's name, or `layer{index}`.
-    pub fn field_name(&self) -> String {
-        self.call.name.as_ref().map_or_else(|| format!("layer{}", self.index), ToString::to_string)
-    }
-
-    /// The `state_dict` prefix: the user's name, or the `nn.Sequential` index.
+    /// The `state_dict` prefix: the user's name (without `r#`: `r#type` is PyTorch's
+    /// `type`), or the `nn.Sequential` index.
     pub fn state_dict_name(&self) -> String {
-        self.call.name.as_ref().map_or_else(|| self.index.to_string(), ToString::to_string)
+        self.call.name.as_ref().map_or_else(|| self.index.to_string(), |n| n.unraw().to_string())
     }
 }
 
@@ -133,7 +163,9 @@ impl Conv {
                 .iter()
                 .zip(&self.dilation)
                 .map(|(&k, &d)| {
-                    let total = d * (k - 1);
+                    // Saturates only for a window too large for any input, which the shape
+                    // check then reports.
+                    let total = d.saturating_mul(k.saturating_sub(1));
                     (total / 2, total - total / 2)
                 })
                 .collect(),
@@ -326,7 +358,7 @@ fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<L
             index,
             call,
             op: Op::Passthrough,
-            arg_spans: Vec::new(),
+            given: Vec::new(),
             args: Vec::new(),
         });
     }
@@ -358,16 +390,75 @@ fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<L
     // Rules that do not change the shape (divisibility, PyTorch's limits) were reported but
     // keep the layer, so the layers after it are still checked.
     let op = op?;
-    let arg_spans =
-        sig.params.iter().filter_map(|p| bound.given(p.name).map(|v| (p.name, v.span))).collect();
+    let given =
+        sig.params.iter().filter_map(|p| bound.given(p.name).map(|v| (p.name, v))).collect();
     let args = sig.params.iter().map(|p| (p.name, bound.value(p.name))).collect();
-    Some(Layer { index, call, op, arg_spans, args })
+    let layer = Layer { index, call, op, given, args };
+    // A layer whose parameters cannot be stored is unresolved, like one with a missing
+    // argument: the layers after it are not checked against a shape it cannot have.
+    check_parameter_sizes(&layer, cx).then_some(layer)
+}
+
+/// Every parameter tensor of `layer`, and all of them together, must fit in a Rust value
+/// (at most `isize::MAX` bytes; see [`shape::too_many_elements`]). Reports the argument that
+/// makes them too large.
+fn check_parameter_sizes(layer: &Layer, cx: &mut Ctxt) -> bool {
+    let mut total: u128 = 0;
+    let mut biggest: Option<(u128, Declared)> = None;
+    for tensor in declared(layer) {
+        let numel = tensor.dims.iter().fold(1u128, |n, &d| n.saturating_mul(d as u128));
+        total = total.saturating_add(numel);
+        if biggest.as_ref().is_none_or(|(n, _)| numel > *n) {
+            biggest = Some((numel, tensor));
+        }
+    }
+    let Some((_, tensor)) = biggest else { return true };
+    let Some(why) = shape::too_many_elements(total) else { return true };
+    let blame = match &layer.op {
+        Op::Conv(_) => ["out_channels", "in_channels", "kernel_size"].as_slice(),
+        Op::Linear(_) => &["out_features", "in_features"],
+        Op::LayerNorm(_) => &["normalized_shape"],
+        _ => &["num_features"],
+    };
+    let name = largest_argument(layer, blame);
+    let dims = tensor.dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(" x ");
+    let all = if total > tensor.dims.iter().fold(1u128, |n, &d| n.saturating_mul(d as u128)) {
+        " with the layer's other parameters"
+    } else {
+        ""
+    };
+    cx.error(
+        layer.span(name),
+        format!(
+            "this `{name}` makes {}'s {} {dims}{all}: {why}; use a smaller `{name}`",
+            layer.kind(),
+            tensor.name
+        ),
+    );
+    false
+}
+
+/// Of the parameters `names`, the one given with the largest value (the one to blame for a
+/// size that is too large); the first if none is given.
+fn largest_argument(layer: &Layer, names: &[&'static str]) -> &'static str {
+    let largest = |v: &Value| match v {
+        Value::Int(i) => *i,
+        Value::Tuple(items) => {
+            items.iter().filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).max().unwrap_or(0)
+        }
+        _ => 0,
+    };
+    names
+        .iter()
+        .copied()
+        .max_by_key(|name| layer.arg(name).map_or(0, largest))
+        .unwrap_or("")
 }
 
 fn custom<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Layer<'a> {
     if let Some(arg) = call.args.iter().find(|a| a.keyword.is_some()) {
         cx.error(
-            arg.value.span,
+            arg.value.at,
             "a layer of your own is built with `Default::default()` (no arguments) or \
              `new(..)` (positional arguments); keywords are not supported",
         );
@@ -376,7 +467,7 @@ fn custom<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Layer<'a> {
         index,
         call,
         op: Op::Custom(call.kind.clone()),
-        arg_spans: Vec::new(),
+        given: Vec::new(),
         args: Vec::new(),
     }
 }
@@ -460,14 +551,16 @@ fn pool(b: &Bound, cx: &mut Ctxt, axes: usize, max: bool) -> Option<Pool> {
         count_include_pad: count_include_pad?,
         divisor_override: divisor_override.ok()?.unwrap_or(0),
     };
-    for (&p, &k) in pool.padding.iter().zip(&pool.kernel) {
+    for (axis, (&p, &k)) in pool.padding.iter().zip(&pool.kernel).enumerate() {
         if p > k / 2 {
             cx.error(
                 b.span("padding"),
                 format!(
                     "{} `padding` must be at most half of `kernel_size` (PyTorch's rule), \
-                     found padding {p} for kernel size {k}",
-                    b.sig.name
+                     found padding {} for kernel size {}",
+                    b.sig.name,
+                    b.shown("padding", axis, p),
+                    b.shown("kernel_size", axis, k)
                 ),
             );
             break;
@@ -515,14 +608,18 @@ fn conv_transpose(b: &Bound, cx: &mut Ctxt) -> Option<Conv> {
         padding_mode: padding_mode?,
     };
     check_groups(b, cx, &conv);
-    for ((&op, &s), &d) in conv.output_padding.iter().zip(&conv.stride).zip(&conv.dilation) {
+    let axes = conv.output_padding.iter().zip(&conv.stride).zip(&conv.dilation).enumerate();
+    for (axis, ((&op, &s), &d)) in axes {
         if op >= s && op >= d {
             cx.error(
                 b.span("output_padding"),
                 format!(
                     "ConvTranspose2d `output_padding` must be smaller than either `stride` or \
-                     `dilation` (PyTorch's rule), found output_padding {op} with stride {s} \
-                     and dilation {d}"
+                     `dilation` (PyTorch's rule), found output_padding {} with stride {} \
+                     and dilation {}",
+                    b.shown("output_padding", axis, op),
+                    b.shown("stride", axis, s),
+                    b.shown("dilation", axis, d)
                 ),
             );
             break;
@@ -537,8 +634,10 @@ fn check_groups(b: &Bound, cx: &mut Ctxt, conv: &Conv) {
             cx.error(
                 b.span(what),
                 format!(
-                    "{} `{what}` ({count}) must be divisible by `groups` ({})",
-                    b.sig.name, conv.groups
+                    "{} `{what}` ({}) must be divisible by `groups` ({})",
+                    b.sig.name,
+                    b.shown(what, 0, count),
+                    b.shown("groups", 0, conv.groups)
                 ),
             );
         }

@@ -50,6 +50,7 @@ fn network_tokens(network: &ast::Network) -> proc_macro2::TokenStream {
     let input = shape::input_shape(&network.input, &mut cx);
     let layers = layers::resolve(&network.layers, &mut cx);
     let stages = shape::infer(input.clone(), &layers, &mut cx);
+    check::sizes(network, input.as_ref(), &layers, &stages, &mut cx);
     if let Some(error) = cx.into_error() {
         return fallback::expand(network, &error);
     }

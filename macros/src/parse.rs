@@ -136,7 +136,8 @@ fn parse_size_operand(input: ParseStream) -> syn::Result<Spanned<Value>> {
             return Err(content.error("expected one size inside the parentheses"));
         }
         let span = paren.span.join();
-        return Ok(Spanned::scalar(inner.value, span, span.into(), format!("({})", inner.text())));
+        let text = format!("({})", inner.text());
+        return Ok(Spanned::scalar(inner.value, span, span.into(), text));
     }
     let lit: LitInt = input.parse().map_err(|e| {
         syn::Error::new(
