@@ -1,7 +1,6 @@
 //! Binds a layer call's arguments to its signature the way Python binds a call: positional
 //! arguments in order, then keywords, then defaults; and reads them as typed values.
 
-
 use crate::ast::{At, LayerCall, Spanned, Value, Written};
 use crate::catalog::{self, Default, Signature};
 use crate::ctxt::Ctxt;

@@ -141,19 +141,22 @@ pub fn sizes(
     let numel = |shape: &Shape| shape.0.iter().fold(1u128, |n, &d| n.saturating_mul(d as u128));
     let mut params: u128 = 0;
     let mut macs: u128 = 0;
-    // Every activation, the input's included: the scratch buffer holds at most all of them,
-    // plus the kernels' small panels.
-    let mut activations: u128 = input.map_or(0, numel);
+    // The activations between the input and the output (the caller's): the scratch buffer
+    // holds at most all of them, plus the kernels' small panels.
+    let mut activations: u128 = 0;
     let mut largest: Option<(u128, &Layer)> = None;
     for (i, layer) in layers.iter().enumerate() {
         let output = stages.get(i).and_then(|s| s.output.as_ref());
-        activations = activations.saturating_add(output.map_or(0, numel));
+        if i + 1 < stages.len() {
+            activations = activations.saturating_add(output.map_or(0, numel));
+        }
         let Some(layer) = layer else { continue };
         for tensor in declared(layer) {
             let n = tensor.dims.iter().fold(1u128, |n, &d| n.saturating_mul(d as u128));
             params = params.saturating_add(n);
         }
-        let layer_input = if i == 0 { input } else { stages.get(i - 1).and_then(|s| s.output.as_ref()) };
+        let layer_input =
+            if i == 0 { input } else { stages.get(i - 1).and_then(|s| s.output.as_ref()) };
         let layer_macs = match (&layer.op, layer_input, output) {
             (Op::Conv(c), Some(x), _) if c.transposed => {
                 let per_input = (c.out_channels / c.groups) as u128 * kernel(&c.kernel);
@@ -191,8 +194,9 @@ pub fn sizes(
         cx.error(
             network.body_span,
             format!(
-                "the activations of `{name}` add up to {activations} floats, more than a \
-                 scratch buffer can hold (a Rust value has at most isize::MAX bytes)"
+                "the activations between the input and the output of `{name}` add up to \
+                 {activations} floats, more than its scratch buffer can hold (a Rust value has \
+                 at most isize::MAX bytes)"
             ),
         );
     }

@@ -539,7 +539,8 @@ fn key_prefix(net: &Checked, layer: &Layer) -> String {
 /// memory, and `check::sizes` checked the whole sum to fit in `usize`: the saturating
 /// arithmetic never saturates.
 fn layer_macs(layer: &Layer, types: &StageTypes, index: usize) -> Option<TokenStream> {
-    let kernel = |c: &crate::layers::Conv| c.kernel.iter().fold(1, |n: usize, &k| n.saturating_mul(k));
+    let kernel =
+        |c: &crate::layers::Conv| c.kernel.iter().fold(1, |n: usize, &k| n.saturating_mul(k));
     match &layer.op {
         Op::Conv(c) if c.transposed => {
             // Every input element meets out_channels / groups x kernel weights.

@@ -190,7 +190,8 @@ fn integer(operand: &Spanned<Value>, op: Op) -> syn::Result<i64> {
 /// integers on either side of the quotient.
 fn divide(a: i64, b: i64, rhs: &Spanned<Value>, text: &str, at: At) -> syn::Result<i64> {
     if b == 0 {
-        let why = if rhs.text() == "0" { String::new() } else { format!(" (`{}` is 0)", rhs.text()) };
+        let why =
+            if rhs.text() == "0" { String::new() } else { format!(" (`{}` is 0)", rhs.text()) };
         return Err(error_at(at, format!("`{text}` divides by zero{why}")));
     }
     if a % b == 0 {

@@ -83,6 +83,16 @@ fn run(input: &TokenStream) -> Result<Outcome, TestCaseError> {
     Ok(if text.contains("compile_error") { Outcome::Errors } else { Outcome::Expansion })
 }
 
+/// Runs `property` on a thread with a large stack: parsing the output of a network with
+/// sizes in the millions (`typenum` types nested 50 deep) takes more than a test thread's
+/// 2 MiB in `syn` (rustc's parser grows its stack as it needs).
+fn on_large_stack(property: impl FnOnce() + Send + 'static) {
+    let thread = std::thread::Builder::new().stack_size(512 << 20).spawn(property);
+    if let Err(panic) = thread.map(std::thread::JoinHandle::join) {
+        panic!("{panic}");
+    }
+}
+
 /// The cases of each property: `STATICNN_FUZZ_CASES` if set, else `default`.
 fn cases(default: u32) -> u32 {
     std::env::var("STATICNN_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -405,7 +415,11 @@ fn shape_keeping(c: &mut Chooser) -> String {
         2 => format!("LeakyReLU({})", c.pick(&["0.1", "0.2", "1e39", "-0.5", "2"])),
         3 => "Sigmoid()".to_owned(),
         4 => "Tanh()".to_owned(),
-        5 => format!("Hardtanh({}, {})", c.pick(&["-1.0", "0", "-2"]), c.pick(&["1.0", "6", "1e309"])),
+        5 => format!(
+            "Hardtanh({}, {})",
+            c.pick(&["-1.0", "0", "-2"]),
+            c.pick(&["1.0", "6", "1e309"])
+        ),
         6 => "GELU(approximate = \"tanh\")".to_owned(),
         7 => format!("ELU(alpha = {})", c.pick(&["1.0", "0.5", "1e300"])),
         8 => format!("Softplus(beta = {}, threshold = 20)", c.pick(&["1", "2.0", "1e-45"])),
@@ -429,8 +443,12 @@ fn image_layer(c: &mut Chooser, shape: &mut Vec<i64>) -> String {
             let (ci, o, k) = (int_text(c, ch), int_text(c, out), int_text(c, k));
             match c.below(3) {
                 0 => format!("Conv2d({ci}, {o}, {k}, {s}, {p})"),
-                1 => format!("Conv2d({ci}, {o}, kernel_size = ({k}, {k}), stride = {s}, padding = {p})"),
-                _ => format!("Conv2d(in_channels = {ci}, out_channels = {o}, kernel_size = {k}, padding = {p}, stride = {s})"),
+                1 => format!(
+                    "Conv2d({ci}, {o}, kernel_size = ({k}, {k}), stride = {s}, padding = {p})"
+                ),
+                _ => format!(
+                    "Conv2d(in_channels = {ci}, out_channels = {o}, kernel_size = {k}, padding = {p}, stride = {s})"
+                ),
             }
         }
         3 => {
@@ -448,13 +466,21 @@ fn image_layer(c: &mut Chooser, shape: &mut Vec<i64>) -> String {
         }
         6 => {
             *shape = vec![ch, h * 2, w * 2];
-            format!("Upsample(scale_factor = 2, mode = {})", c.pick(&["\"nearest\"", "\"bilinear\""]))
+            format!(
+                "Upsample(scale_factor = 2, mode = {})",
+                c.pick(&["\"nearest\"", "\"bilinear\""])
+            )
         }
         7 => {
             let out = c.pick(&[1, 2, 4]);
             let (k, s) = (c.range(1, 3), c.range(1, 2));
             *shape = vec![out, (h - 1) * s + k, (w - 1) * s + k];
-            format!("ConvTranspose2d({}, {}, {}, stride = {s})", int_text(c, ch), int_text(c, out), int_text(c, k))
+            format!(
+                "ConvTranspose2d({}, {}, {}, stride = {s})",
+                int_text(c, ch),
+                int_text(c, out),
+                int_text(c, k)
+            )
         }
         8 => {
             *shape = vec![ch * h * w];
@@ -530,7 +556,8 @@ fn network(c: &mut Chooser, index: usize) -> String {
         text += "/// A network.\n";
     }
     if c.chance(10) {
-        text += &format!("#[staticnn(prefix = {})]\n", c.pick(&["\"model1\"", "\"a.b\"", "\"\"", "3"]));
+        text +=
+            &format!("#[staticnn(prefix = {})]\n", c.pick(&["\"model1\"", "\"a.b\"", "\"\"", "3"]));
     }
     if c.chance(3) {
         text += "#[staticnn(weights = \"../tests/weights/tiny.safetensors\")]\n";
@@ -707,55 +734,98 @@ impl Tally {
 }
 
 fn tokens(text: &str) -> Result<TokenStream, TestCaseError> {
-    text.parse().map_err(|e| TestCaseError::fail(format!("generated text does not lex ({e}): {text}")))
+    text.parse()
+        .map_err(|e| TestCaseError::fail(format!("generated text does not lex ({e}): {text}")))
 }
 
 #[test]
 fn generated_declarations_expand_or_fail_cleanly() {
-    let tally = Tally::new();
-    let result = runner(cases(3000), 0x5EED_0001).run(&choices(), |choices| {
-        let text = declaration(&mut Chooser::new(&choices));
-        tally.add(&run(&tokens(&text)?)?);
-        Ok(())
+    on_large_stack(|| {
+        let tally = Tally::new();
+        let result = runner(cases(3000), 0x5EED_0001).run(&choices(), |choices| {
+            let text = declaration(&mut Chooser::new(&choices));
+            tally.add(&run(&tokens(&text)?)?);
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        let (expansions, errors) = tally.get();
+        // The grammar aims at both: a generator that only made errors would test the checks
+        // and never the code generation; one that only made valid networks, the reverse.
+        let total = expansions + errors;
+        assert!(expansions * 4 >= total, "{expansions} expansions, {errors} errors");
+        assert!(errors * 4 >= total, "{expansions} expansions, {errors} errors");
     });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-    let (expansions, errors) = tally.get();
-    // The grammar aims at both: a generator that only made errors would test the checks and
-    // never the code generation, and one that only made valid networks would miss the checks.
-    assert!(expansions * 4 >= expansions + errors, "{expansions} expansions, {errors} errors");
-    assert!(errors * 4 >= expansions + errors, "{expansions} expansions, {errors} errors");
 }
 
 #[test]
 fn mutated_declarations_expand_or_fail_cleanly() {
-    let tally = Tally::new();
-    let result = runner(cases(3000), 0x5EED_0002).run(&choices(), |choices| {
-        let mut c = Chooser::new(&choices);
-        let text = if c.chance(5) { TINY_WITH_WEIGHTS.to_owned() } else { declaration(&mut c) };
-        let mutated = mutate(&mut c, tokens(&text)?);
-        tally.add(&run(&mutated)?);
-        Ok(())
+    on_large_stack(|| {
+        let tally = Tally::new();
+        let result = runner(cases(3000), 0x5EED_0002).run(&choices(), |choices| {
+            let mut c = Chooser::new(&choices);
+            let text = if c.chance(5) { TINY_WITH_WEIGHTS.to_owned() } else { declaration(&mut c) };
+            let mutated = mutate(&mut c, tokens(&text)?);
+            tally.add(&run(&mutated)?);
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        let (expansions, errors) = tally.get();
+        assert!(errors > 0 && expansions > 0, "{expansions} expansions, {errors} errors");
     });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-    let (expansions, errors) = tally.get();
-    assert!(errors > 0 && expansions > 0, "{expansions} expansions, {errors} errors");
 }
 
-/// The inputs every fixed bug came from, kept as regression cases.
+/// The inputs every fixed panic came from, kept as regression cases.
 #[test]
 fn known_panics_are_errors() {
-    for text in KNOWN_PANICS {
-        let outcome = run(&tokens(text).unwrap_or_default());
-        assert!(outcome.is_ok(), "{text}: {:?}", outcome.err());
-    }
+    on_large_stack(|| {
+        for text in KNOWN_PANICS {
+            let outcome = tokens(text).and_then(|input| run(&input));
+            assert!(outcome.is_ok(), "{text}: {:?}", outcome.err());
+        }
+        for text in TOO_LARGE {
+            let outcome = tokens(text).and_then(|input| run(&input));
+            assert_eq!(outcome.ok(), Some(Outcome::Errors), "{text}");
+        }
+    });
 }
 
-/// Inputs that made the macro panic before it computed with checked arithmetic (found by
-/// the fuzzing and by the properties above).
+/// Inputs that made the macro panic (each checked against the code before the fix), found by
+/// the fuzzing, by the properties above and by reading the code they pointed to.
 const KNOWN_PANICS: &[&str] = &[
+    // Multiplication overflow counting the output's elements (shape.rs, `product()`).
     "struct Net: [32, 16, 16] { Conv2d(32, 32, kernel_size = 5, padding = 4294967295), Flatten(), Linear(10, 2) }",
+    "struct Net: [9223372036854775807, 8] { Flatten() }",
+    // Addition overflow in the sliding-window formula, input + padding (shape.rs).
+    "struct Net: [1, 18446744073709551615, 2, 3] { Conv3d(1, 3, 3, padding = 1) }",
+    "struct Net: [3, 8] { Conv1d(3, 4, 3, padding = 9223372036854775807) }",
+    // Multiplication overflow in "same" padding, dilation x (kernel_size - 1) (layers.rs).
+    "struct Net: [3, 8] { Conv1d(3, 4, 9223372036854775807, dilation = 9223372036854775807, padding = \"same\") }",
+    // Multiplication overflow in the transposed convolution's formula (shape.rs, i64).
+    "struct Net: [3, 8, 8] { ConvTranspose2d(3, 4, 9223372036854775807, stride = 9223372036854775807) }",
+    // Multiplication overflow computing MACS (expand.rs).
+    "struct Net: [8] { Linear(8, 9223372036854775807) }",
+    "struct Net: [8] { Linear(8, 4294967296), Linear(4294967296, 4294967296) }",
+    "struct Net: [3, 8, 8] { Conv2d(3, 3, 4294967296, padding = 4294967296) }",
+    // A raw identifier as a layer name (`Ident::new("r#type")`, expand.rs).
+    "struct Net: [1, 8] { r#type = MaxPool1d(2) }",
+    // A float that is infinite in f32 or f64 (`Literal::f32_suffixed(inf)`, expand.rs).
+    "struct Net: [4] { Hardtanh(-1.0, 1e309) }",
+    "struct Net: [10] { LeakyReLU(1e39) }",
+    "struct Net: [4] { self::MyLayer(39, -1e309) }",
+    // Overflow computing the remainder of an inexact division for its message: a bug of the
+    // expression evaluator written for this fix, found by the mutation property.
+    "struct Net: [1, 8] { Conv1d(-9223372036854775807 / 9, 1, 1) }",
+];
+
+/// Inputs the macro used to expand into types no Rust value can have (more than
+/// `isize::MAX` bytes, or sizes past `usize`), for rustc to fail on obscurely; errors now.
+const TOO_LARGE: &[&str] = &[
+    "struct Net: [3, 8, 8] { Upsample(scale_factor = 1e300) }",
+    "struct Net: [3, 8, 8] { Upsample(size = (4294967296, 4294967296)) }",
+    "struct Net: [3, 8, 8] { AdaptiveAvgPool2d((9223372036854775807, 9223372036854775807)) }",
+    "struct Net: [2305843009213693951] { BatchNorm1d(2305843009213693951) }",
 ];

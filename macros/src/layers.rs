@@ -412,7 +412,7 @@ fn check_parameter_sizes(layer: &Layer, cx: &mut Ctxt) -> bool {
             biggest = Some((numel, tensor));
         }
     }
-    let Some((_, tensor)) = biggest else { return true };
+    let Some((biggest_numel, tensor)) = biggest else { return true };
     let Some(why) = shape::too_many_elements(total) else { return true };
     let blame = match &layer.op {
         Op::Conv(_) => ["out_channels", "in_channels", "kernel_size"].as_slice(),
@@ -422,17 +422,17 @@ fn check_parameter_sizes(layer: &Layer, cx: &mut Ctxt) -> bool {
     };
     let name = largest_argument(layer, blame);
     let dims = tensor.dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(" x ");
-    let all = if total > tensor.dims.iter().fold(1u128, |n, &d| n.saturating_mul(d as u128)) {
-        " with the layer's other parameters"
+    let what = if total > biggest_numel {
+        format!("parameters too large (the largest, its {}, is {dims})", tensor.name)
     } else {
-        ""
+        format!("{} {dims}", tensor.name)
     };
     cx.error(
         layer.span(name),
         format!(
-            "this `{name}` makes {}'s {} {dims}{all}: {why}; use a smaller `{name}`",
-            layer.kind(),
-            tensor.name
+            "this `{name}`{} makes {}'s {what}: {why}; use a smaller `{name}`",
+            layer.written_note(name),
+            layer.kind()
         ),
     );
     false
@@ -443,16 +443,14 @@ fn check_parameter_sizes(layer: &Layer, cx: &mut Ctxt) -> bool {
 fn largest_argument(layer: &Layer, names: &[&'static str]) -> &'static str {
     let largest = |v: &Value| match v {
         Value::Int(i) => *i,
-        Value::Tuple(items) => {
-            items.iter().filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).max().unwrap_or(0)
-        }
+        Value::Tuple(items) => items
+            .iter()
+            .filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None })
+            .max()
+            .unwrap_or(0),
         _ => 0,
     };
-    names
-        .iter()
-        .copied()
-        .max_by_key(|name| layer.arg(name).map_or(0, largest))
-        .unwrap_or("")
+    names.iter().copied().max_by_key(|name| layer.arg(name).map_or(0, largest)).unwrap_or("")
 }
 
 fn custom<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Layer<'a> {
@@ -463,13 +461,7 @@ fn custom<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Layer<'a> {
              `new(..)` (positional arguments); keywords are not supported",
         );
     }
-    Layer {
-        index,
-        call,
-        op: Op::Custom(call.kind.clone()),
-        given: Vec::new(),
-        args: Vec::new(),
-    }
+    Layer { index, call, op: Op::Custom(call.kind.clone()), given: Vec::new(), args: Vec::new() }
 }
 
 fn conv(b: &Bound, cx: &mut Ctxt, axes: usize) -> Option<Conv> {

@@ -7,8 +7,8 @@ use std::fmt;
 use crate::ast::InputShape;
 use crate::ctxt::Ctxt;
 use crate::layers::{
-    AdaptivePool, BatchNorm, Conv, Flatten, InstanceNorm, Layer, LayerNorm, Linear, Op, Padding, Pool,
-    Softmax, Upsample,
+    AdaptivePool, BatchNorm, Conv, Flatten, InstanceNorm, Layer, LayerNorm, Linear, Op, Padding,
+    Pool, Softmax, Upsample,
 };
 
 /// A sample's shape, without the batch dimension.
@@ -25,7 +25,7 @@ pub fn too_many_elements(n: u128) -> Option<String> {
         Some("more elements than usize can count".to_owned())
     } else if n > MAX_ELEMENTS as u128 {
         Some(format!(
-            "{n} floats, {} bytes, more than a Rust value can hold (isize::MAX = {} bytes)",
+            "{n} floats are {} bytes, more than a Rust value can hold (isize::MAX = {} bytes)",
             n.saturating_mul(size_of::<f32>() as u128),
             isize::MAX
         ))
@@ -101,7 +101,8 @@ pub fn input_shape(input: &InputShape, cx: &mut Ctxt) -> Option<Shape> {
         match usize::try_from(dim.value) {
             Ok(size) if size > 0 => dims.push(size),
             _ => {
-                let shown = dim.written.first().map_or(dim.value.to_string(), |w| w.show(dim.value));
+                let shown =
+                    dim.written.first().map_or(dim.value.to_string(), |w| w.show(dim.value));
                 cx.error(dim.at, format!("input sizes must be positive, found {shown}"));
             }
         }
