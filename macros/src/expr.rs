@@ -146,12 +146,13 @@ fn binary(lhs: Spanned<Value>, op: Op, rhs: Spanned<Value>) -> syn::Result<Spann
         Op::Div => Some(divide(a, b, &rhs, &text, at)?),
     };
     let value = value.ok_or_else(|| {
+        // `16 * 4294967296 * 4294967296` overflows: 68719476736 * 4294967296 is ...
+        let evaluated = format!("{a} {} {b}", op.symbol());
+        let what = if evaluated == text { "the result".to_owned() } else { evaluated };
         error_at(
             at,
             format!(
-                "`{text}` overflows: {a} {} {b} is outside the 64-bit integers \
-                 ({} to {})",
-                op.symbol(),
+                "`{text}` overflows: {what} is outside the 64-bit integers ({} to {})",
                 i64::MIN,
                 i64::MAX
             ),

@@ -132,7 +132,8 @@ fn bounded(layer: &Layer, blame: &str, dims: &[u128], cx: &mut Ctxt) -> Option<S
             cx.error(
                 layer.span(blame),
                 format!(
-                    "this `{blame}`{} makes the output of {} {text}: {why}",
+                    "this `{blame}`{} makes the output of {} {text}: {why}; use a smaller \
+                     `{blame}`",
                     layer.written_note(blame),
                     layer.kind()
                 ),
