@@ -195,19 +195,25 @@ fn divide(a: i64, b: i64, rhs: &Spanned<Value>, text: &str, at: At) -> syn::Resu
             if rhs.text() == "0" { String::new() } else { format!(" (`{}` is 0)", rhs.text()) };
         return Err(error_at(at, format!("`{text}` divides by zero{why}")));
     }
-    if a % b == 0 {
-        // Only i64::MIN / -1 overflows, and it divides exactly.
-        return a.checked_div(b).ok_or_else(|| {
-            error_at(at, format!("`{text}` overflows: {a} / {b} is outside the 64-bit integers"))
-        });
+    let overflow =
+        || error_at(at, format!("`{text}` overflows: {a} / {b} is outside the 64-bit integers"));
+    // `checked_rem` and `checked_div` fail only for i64::MIN / -1.
+    match a.checked_rem(b) {
+        Some(0) => a.checked_div(b).ok_or_else(overflow),
+        Some(_) => Err(inexact(a, b, text, at)),
+        None => Err(overflow()),
     }
+}
+
+/// The error for `a / b` that leaves a remainder, giving the integers on either side.
+fn inexact(a: i64, b: i64, text: &str, at: At) -> syn::Error {
     // Inexact, so |b| >= 2 and the quotients are at most half of i64's range: neither `- 1`
     // nor `+ 1` overflows. `floor` is Python's `a // b`; the remainder (Python's `a % b`, of
     // the divisor's sign) is computed in i128, where `floor * b` cannot overflow.
     let truncated = a / b;
     let floor = if (a < 0) != (b < 0) { truncated - 1 } else { truncated };
     let remainder = i128::from(a) - i128::from(floor) * i128::from(b);
-    Err(error_at(
+    error_at(
         at,
         format!(
             "`{text}` does not divide exactly ({a} / {b} leaves a remainder of {}); `/` in \
@@ -216,7 +222,7 @@ fn divide(a: i64, b: i64, rhs: &Spanned<Value>, text: &str, at: At) -> syn::Resu
             remainder,
             floor + 1
         ),
-    ))
+    )
 }
 
 impl Spanned<Value> {
@@ -248,5 +254,101 @@ impl Written {
     pub fn show(&self, value: impl Display) -> String {
         let value = value.to_string();
         if self.text == value { value } else { format!("{value} (= {})", self.text) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::parse::{ParseStream, Parser};
+    use syn::{LitInt, parenthesized};
+
+    use crate::ast::{Spanned, Value};
+
+    /// Integer literals and parenthesised sums, like the input shape's operands.
+    fn operand(input: ParseStream) -> syn::Result<Spanned<Value>> {
+        if input.peek(syn::token::Paren) {
+            let content;
+            let paren = parenthesized!(content in input);
+            let inner = super::parse(&content, operand)?;
+            let (span, text) = (paren.span.join(), format!("({})", inner.text()));
+            return Ok(Spanned::scalar(inner.value, span, span.into(), text));
+        }
+        let lit: LitInt = input.parse()?;
+        let value = Value::Int(lit.base10_parse()?);
+        Ok(Spanned::scalar(value, lit.span(), lit.span().into(), lit.to_string()))
+    }
+
+    /// The value and text of `source`, or the error message.
+    fn eval(source: &str) -> Result<(i64, String), String> {
+        let parsed = (|input: ParseStream| super::parse(input, operand)).parse_str(source);
+        match parsed {
+            Ok(Spanned { value: Value::Int(i), written, .. }) => {
+                Ok((i, written.first().map(|w| w.text.clone()).unwrap_or_default()))
+            }
+            Ok(_) => Err("not an integer".to_owned()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn value(source: &str) -> i64 {
+        eval(source).map_or_else(|e| panic!("{source}: {e}"), |(v, _)| v)
+    }
+
+    fn error(source: &str) -> String {
+        eval(source).map_or_else(|e| e, |(v, _)| panic!("{source} gave {v}, expected an error"))
+    }
+
+    #[test]
+    fn pythons_precedence_and_associativity() {
+        assert_eq!(value("16 * 5 * 5"), 400);
+        assert_eq!(value("2 + 3 * 4"), 14);
+        assert_eq!(value("(2 + 3) * 4"), 20);
+        assert_eq!(value("10 - 4 - 3"), 3);
+        assert_eq!(value("64 / 4 / 2"), 8);
+        assert_eq!(value("-2 * -3"), 6);
+        assert_eq!(value("- - 5"), 5);
+        assert_eq!(value("8 / -2"), -4);
+        assert_eq!(value("-(3 - 5) * 2"), 4);
+        assert_eq!(value("9223372036854775807"), i64::MAX);
+        assert_eq!(value("-9223372036854775807 - 1"), i64::MIN);
+    }
+
+    #[test]
+    fn the_text_is_kept_single_spaced() {
+        assert_eq!(eval("(2+3)*4").map(|(_, t)| t), Ok("(2 + 3) * 4".to_owned()));
+        assert_eq!(eval("16*5*5").map(|(_, t)| t), Ok("16 * 5 * 5".to_owned()));
+        assert_eq!(eval("400").map(|(_, t)| t), Ok("400".to_owned()));
+    }
+
+    #[test]
+    fn inexact_division_names_both_integers_like_pythons_floor() {
+        let e = error("7 / 2");
+        assert!(e.contains("remainder of 1") && e.contains("write 3 or 4"), "{e}");
+        // Python: -7 // 2 == -4, -7 % 2 == 1; 7 // -2 == -4, 7 % -2 == -1.
+        let e = error("-7 / 2");
+        assert!(e.contains("remainder of 1") && e.contains("write -4 or -3"), "{e}");
+        let e = error("7 / -2");
+        assert!(e.contains("remainder of -1") && e.contains("write -4 or -3"), "{e}");
+        let e = error("-9223372036854775807 / 9");
+        assert!(e.contains("write -1024819115206086201 or -1024819115206086200"), "{e}");
+    }
+
+    #[test]
+    fn overflow_and_division_by_zero_are_errors() {
+        assert!(error("1 / 0").contains("divides by zero"));
+        assert!(error("1 / (2 - 2)").contains("divides by zero (`(2 - 2)` is 0)"));
+        assert!(error("9223372036854775807 + 1").contains("overflows"));
+        assert!(error("-9223372036854775807 - 2").contains("overflows"));
+        assert!(error("4294967296 * 4294967296").contains("overflows: the result"));
+        let e = error("16 * 4294967296 * 4294967296");
+        assert!(e.contains("overflows: 68719476736 * 4294967296 is outside"), "{e}");
+        assert!(error("-(-9223372036854775807 - 1)").contains("has no negation"));
+        assert!(error("(-9223372036854775807 - 1) / -1").contains("overflows"));
+    }
+
+    #[test]
+    fn pythons_other_operators_are_refused_by_name() {
+        assert!(error("2 ** 3").contains("`**` (power) is not supported"));
+        assert!(error("5 % 2").contains("`%` is not supported"));
     }
 }

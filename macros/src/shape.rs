@@ -781,4 +781,15 @@ mod tests {
         assert!(sliding_out(3, (0, 0), 4, 4, 1, false).is_err());
         assert_eq!(sliding_out(1, (1, 1), 5, 5, 1, true), Ok(1));
     }
+
+    #[test]
+    fn formulas_do_not_overflow_past_usize() {
+        let max = usize::MAX;
+        // u128: every sum and product of two usizes fits; the caller reports the size.
+        assert_eq!(sliding_out(max, (max, max), 1, 1, 1, false), Ok(3 * max as u128));
+        // ceil_mode: PyTorch drops a last window that would start in the right padding.
+        assert_eq!(sliding_out(max, (max, max), 1, 1, 1, true), Ok(3 * max as u128 - 1));
+        assert!(sliding_out(1, (0, 0), max, 1, max, false).is_err());
+        assert_eq!(sliding_out(max, (0, 0), max, max, 1, true), Ok(1));
+    }
 }
