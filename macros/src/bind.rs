@@ -155,7 +155,7 @@ impl<'a> Bound<'a> {
     }
 
     /// Where item `item` of `name` is written: see [`written_item`].
-    fn item_at(&self, name: &str, item: usize) -> At {
+    pub fn item_at(&self, name: &str, item: usize) -> At {
         written_item(self.given(name), item).map_or_else(|| self.span(name), |w| w.at)
     }
 
@@ -178,6 +178,19 @@ impl<'a> Bound<'a> {
             Some(Default::Str(s)) => Value::Str(s.to_owned()),
             Some(Default::None | Default::Required) | None => Value::None,
         }
+    }
+
+    /// Item `item` of `name`, `value`, described for a message: `the integer -3 (= 1 - 4)`.
+    pub fn described(&self, name: &str, item: usize, value: &Value) -> String {
+        match value {
+            Value::Int(i) => format!("the integer {}", self.shown(name, item, i)),
+            other => other.describe(),
+        }
+    }
+
+    /// ` (= 2 * 2)` when `name` was written as (or with) an arithmetic expression.
+    pub fn written_note(&self, name: &str) -> String {
+        written_as(self.given(name)).map(|text| format!(" (= {text})")).unwrap_or_default()
     }
 
     fn mismatch(&self, cx: &mut Ctxt, name: &str, expected: &str, found: &Value) {
@@ -366,4 +379,18 @@ pub fn show(given: Option<&Spanned<Value>>, item: usize, value: impl std::fmt::D
         Some(w) => w.show(value),
         None => value.to_string(),
     }
+}
+
+/// How an argument was written, when it was (or held) an arithmetic expression: `(4 * 4, 4)`.
+pub fn written_as(given: Option<&Spanned<Value>>) -> Option<String> {
+    let given = given?;
+    let items = match &given.value {
+        Value::Tuple(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    let computed = items
+        .iter()
+        .zip(&given.written)
+        .any(|(v, w)| matches!(v, Value::Int(i) if i.to_string() != w.text));
+    computed.then(|| given.text())
 }

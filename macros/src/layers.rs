@@ -49,16 +49,7 @@ impl Layer<'_> {
     /// How parameter `name` was written, when it was (or held) an arithmetic expression:
     /// `(4 * 4, 4)`.
     pub fn written_as(&self, name: &str) -> Option<String> {
-        let given = self.given(name)?;
-        let items = match &given.value {
-            Value::Tuple(items) => items.iter().collect(),
-            one => vec![one],
-        };
-        let computed = items
-            .iter()
-            .zip(&given.written)
-            .any(|(v, w)| matches!(v, Value::Int(i) if i.to_string() != w.text));
-        computed.then(|| given.text())
+        bind::written_as(self.given(name))
     }
 
     /// ` (= 4 * 4)` when parameter `name` was written as an expression, else nothing.
@@ -498,10 +489,11 @@ fn conv(b: &Bound, cx: &mut Ctxt, axes: usize) -> Option<Conv> {
         cx.error(
             b.span("padding"),
             format!(
-                "{} with padding=\"same\" needs stride 1 (PyTorch's rule), but stride is {}; \
+                "{} with padding=\"same\" needs stride 1 (PyTorch's rule), but stride is {}{}; \
                  give the padding as numbers instead",
                 b.sig.name,
-                crate::repr::tuple(&conv.stride)
+                crate::repr::tuple(&conv.stride),
+                b.written_note("stride")
             ),
         );
     }
@@ -647,17 +639,17 @@ fn adaptive_pool(b: &Bound, cx: &mut Ctxt, max: bool) -> Option<AdaptivePool> {
         Value::Int(_) => b.per_axis(cx, "output_size", 2, 1)?.into_iter().map(Some).collect(),
         Value::Tuple(items) if items.len() == 2 => {
             let mut sizes = Vec::new();
-            for item in items {
+            for (axis, item) in items.into_iter().enumerate() {
                 match item {
                     Value::None => sizes.push(None),
                     Value::Int(i) if i >= 1 => sizes.push(usize::try_from(i).ok()),
                     other => {
                         cx.error(
-                            b.span("output_size"),
+                            b.item_at("output_size", axis),
                             format!(
                                 "{} `output_size` expects positive integers or None, found {}",
                                 b.sig.name,
-                                other.describe()
+                                b.described("output_size", axis, &other)
                             ),
                         );
                         return None;
@@ -777,16 +769,16 @@ fn upsample(b: &Bound, cx: &mut Ctxt) -> Option<Upsample> {
         Value::None => None,
         Value::Tuple(items) if items.len() == 2 => {
             let mut factors = Vec::new();
-            for item in items {
+            for (axis, item) in items.into_iter().enumerate() {
                 match item {
                     Value::Int(i) if i > 0 => factors.push(i as f64),
                     Value::Float(f) if f > 0.0 => factors.push(f),
                     other => {
                         cx.error(
-                            b.span("scale_factor"),
+                            b.item_at("scale_factor", axis),
                             format!(
                                 "Upsample `scale_factor` expects positive numbers, found {}",
-                                other.describe()
+                                b.described("scale_factor", axis, &other)
                             ),
                         );
                         return None;
