@@ -32,8 +32,9 @@ network! {
 graph_case!(residual_identity, ResidualIdentity);
 
 network! {
-    /// ResNet's basic block with a strided 1x1 projection on the shortcut.
-    block DownBlock(cin, cout, stride) {
+    /// ResNet's basic block: a strided 1x1 projection on the shortcut when the shape changes,
+    /// the identity otherwise (PyTorch's `nn.Identity()` holds no tensors either).
+    block BasicBlock(cin, cout, stride = 1) {
         Add(
             {
                 conv1 = Conv2d(cin, cout, 3, stride = stride, padding = 1),
@@ -42,28 +43,13 @@ network! {
                 conv2 = Conv2d(cout, cout, 3, padding = 1),
                 bn2 = BatchNorm2d(cout),
             },
-            shortcut = Conv2d(cin, cout, 1, stride = stride),
-        ),
-        ReLU(),
-    }
-
-    /// ResNet's basic block with an identity shortcut.
-    block IdentityBlock(channels) {
-        Add(
-            {
-                conv1 = Conv2d(channels, channels, 3, padding = 1),
-                bn1 = BatchNorm2d(channels),
-                ReLU(),
-                conv2 = Conv2d(channels, channels, 3, padding = 1),
-                bn2 = BatchNorm2d(channels),
-            },
-            shortcut = Identity(),
+            shortcut = Conv2d(cin, cout, 1, stride = stride) if stride != 1 or cin != cout else Identity(),
         ),
         ReLU(),
     }
 
     struct ResidualProjection: [4, 9, 9] {
-        block = DownBlock(4, 8, 2),
+        block = BasicBlock(4, 8, stride = 2),
     }
 
     /// MLPerf Tiny's ResNet-8.
@@ -71,9 +57,9 @@ network! {
         conv1 = Conv2d(3, 16, 3, padding = 1),
         bn1 = BatchNorm2d(16),
         ReLU(),
-        stack1 = IdentityBlock(16),
-        stack2 = DownBlock(16, 32, 2),
-        stack3 = DownBlock(32, 64, 2),
+        stack1 = BasicBlock(16, 16),
+        stack2 = BasicBlock(16, 32, stride = 2),
+        stack3 = BasicBlock(32, 64, stride = 2),
         pool = AvgPool2d(8),
         Flatten(),
         fc = Linear(64, 10),
@@ -122,24 +108,32 @@ graph_case!(squeeze_excite, SqueezeExcite);
 
 network! {
     /// MobileNetV2's inverted residual body: 1x1 expand, 3x3 depthwise, 1x1 project.
-    block Inverted(cin, hidden, cout, stride) {
+    block Inverted(cin, cout, stride, expand) {
         conv = [
-            Conv2d(cin, hidden, 1, bias = False),
-            BatchNorm2d(hidden),
+            Conv2d(cin, cin * expand, 1, bias = False),
+            BatchNorm2d(cin * expand),
             ReLU6(),
-            Conv2d(hidden, hidden, 3, stride = stride, padding = 1, groups = hidden, bias = False),
-            BatchNorm2d(hidden),
+            Conv2d(
+                cin * expand,
+                cin * expand,
+                3,
+                stride = stride,
+                padding = 1,
+                groups = cin * expand,
+                bias = False,
+            ),
+            BatchNorm2d(cin * expand),
             ReLU6(),
         ],
-        project = [Conv2d(hidden, cout, 1, bias = False), BatchNorm2d(cout)],
+        project = [Conv2d(cin * expand, cout, 1, bias = False), BatchNorm2d(cout)],
     }
 
     /// A small MobileNetV2-style net with squeeze-and-excitation in one block.
     struct MobileNetV2Like: [3, 32, 32] {
         features = [
             [Conv2d(3, 8, 3, stride = 2, padding = 1, bias = False), BatchNorm2d(8), ReLU6()],
-            Add(Identity(), Inverted(8, 16, 8, 1)),
-            Inverted(8, 24, 16, 2),
+            Add(Identity(), Inverted(8, 8, 1, 2)),
+            Inverted(8, 16, 2, 3),
             Add(
                 Identity(),
                 {
@@ -164,7 +158,7 @@ network! {
                     project = [Conv2d(48, 16, 1, bias = False), BatchNorm2d(16)],
                 },
             ),
-            Add(Identity(), Inverted(16, 32, 16, 1)),
+            Add(Identity(), Inverted(16, 16, 1, 2)),
         ],
         AdaptiveAvgPool2d(1),
         Flatten(),
@@ -212,7 +206,7 @@ graph_case!(mul_two_branches, MulTwoBranches);
 fn display_prints_the_module_tree() {
     let text = ResidualProjection::default().to_string();
     let want = "Sequential(
-  (block): DownBlock(
+  (block): BasicBlock(
     (conv1): Conv2d(4, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
     (bn1): BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
     (relu): ReLU()

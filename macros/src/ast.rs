@@ -87,15 +87,6 @@ impl Item {
             Item::Choice(choice) => choice.name.as_ref(),
         }
     }
-
-    /// Where errors about the item as a whole point.
-    pub fn span(&self) -> Span {
-        match self {
-            Item::Layer(call) => call.kind_span(),
-            Item::Block(block) => block.kind_span,
-            Item::Choice(choice) => choice.condition_span,
-        }
-    }
 }
 
 /// What a [`Block`] computes from its items.
@@ -145,8 +136,6 @@ impl BlockKind {
 
 /// A block of items: a nested chain, or branches combined by `Add`, `Mul` or `Cat`.
 pub struct Block {
-    /// Attributes on the entry.
-    pub attrs: Vec<Attribute>,
     /// The name the user gave it (its `state_dict` prefix and field prefix).
     pub name: Option<Ident>,
     /// What it computes.
@@ -157,8 +146,6 @@ pub struct Block {
     pub items: Vec<Item>,
     /// `Cat`'s `dim`, if given.
     pub dim: Option<Spanned<Value>>,
-    /// The span of the whole block.
-    pub span: Span,
 }
 
 /// One `key = value` inside `#[staticnn(..)]`.
@@ -171,8 +158,8 @@ pub struct NetworkOption {
 
 /// The `[C, H, W]` after the network's name.
 pub struct InputShape {
-    /// Each dimension as written.
-    pub dims: Vec<Spanned<u64>>,
+    /// Each dimension, evaluated (`16 * 2` is 32; a negative one is reported by the checks).
+    pub dims: Vec<Spanned<i64>>,
     /// The span of the whole `[..]`.
     pub span: Span,
 }
@@ -216,10 +203,42 @@ pub struct Arg {
 /// A value with the span of its tokens.
 #[derive(Clone)]
 pub struct Spanned<T> {
-    /// The value.
+    /// The value (an arithmetic expression evaluated: `16 * 5 * 5` is 400).
     pub value: T,
-    /// Where it was written.
+    /// Where it was written: its first token (for a tuple, its parentheses).
     pub span: Span,
+    /// All its tokens, where errors about it point.
+    pub at: At,
+    /// How it was written: one entry for a number (or any value that is not a tuple), one
+    /// per element for a tuple.
+    pub written: Vec<Written>,
+}
+
+/// The tokens something was written with, from the first to the last. Rust's stable
+/// proc-macro API cannot join two spans into one, so an error that covers an expression such
+/// as `16 * 5 * 5` keeps both ends.
+#[derive(Clone, Copy)]
+pub struct At {
+    /// The first token's span.
+    pub start: Span,
+    /// The last token's span.
+    pub end: Span,
+}
+
+impl From<Span> for At {
+    fn from(span: Span) -> Self {
+        At { start: span, end: span }
+    }
+}
+
+/// How one item of a value was written: its source text (`16 * 5 * 5`, or `400` for a plain
+/// literal) and its tokens.
+#[derive(Clone)]
+pub struct Written {
+    /// The tokens as text, single-spaced around operators.
+    pub text: String,
+    /// Its tokens.
+    pub at: At,
 }
 
 /// An argument value, in Python's vocabulary.

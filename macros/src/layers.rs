@@ -1,14 +1,17 @@
 //! Resolves each layer call into an [`Op`]: the layer's hyper-parameters as plain numbers,
 //! validated on their own (before any shape is known).
 
-use proc_macro2::Span;
+use std::fmt::Display;
+
 use syn::Path;
 
-use crate::ast::{LayerCall, Value};
-use crate::bind::{Bound, bind};
+use crate::ast::{At, LayerCall, Spanned, Value};
+use crate::bind::{self, Bound, bind};
 use crate::catalog::{self, SIGNATURES};
 use crate::ctxt::Ctxt;
 use crate::graph::{Graph, Node, NodeId};
+use crate::params::{Declared, declared};
+use crate::shape;
 
 /// One layer of a network, resolved.
 pub struct Layer<'a> {
@@ -22,19 +25,40 @@ pub struct Layer<'a> {
     pub call: &'a LayerCall,
     /// What it computes.
     pub op: Op,
-    /// The span of each argument given, by parameter name (errors point there).
-    pub arg_spans: Vec<(&'static str, Span)>,
+    /// Each argument given, by parameter name: errors point there and show how it was
+    /// written.
+    pub given: Vec<(&'static str, &'a Spanned<Value>)>,
     /// The arguments as written, by parameter name (for PyTorch's printed form).
     pub args: Vec<(&'static str, Value)>,
 }
 
 impl Layer<'_> {
-    /// Where an error about parameter `name` should point: the argument, or the layer's name.
-    pub fn span(&self, name: &str) -> Span {
-        self.arg_spans
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or_else(|| self.call.kind_span(), |(_, s)| *s)
+    /// The argument given for parameter `name`, if any.
+    fn given(&self, name: &str) -> Option<&Spanned<Value>> {
+        self.given.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// Where an error about parameter `name` should point: the argument (all its tokens), or
+    /// the layer's name.
+    pub fn span(&self, name: &str) -> At {
+        self.given(name).map_or_else(|| self.call.kind_span().into(), |v| v.at)
+    }
+
+    /// Item `item` (an axis, or 0) of parameter `name`, whose value is `value`, with the
+    /// expression it was written as when it was one: `400 (= 16 * 5 * 5)`.
+    pub fn shown(&self, name: &str, item: usize, value: impl Display) -> String {
+        bind::show(self.given(name), item, value)
+    }
+
+    /// How parameter `name` was written, when it was (or held) an arithmetic expression:
+    /// `(4 * 4, 4)`.
+    pub fn written_as(&self, name: &str) -> Option<String> {
+        bind::written_as(self.given(name))
+    }
+
+    /// ` (= 4 * 4)` when parameter `name` was written as an expression, else nothing.
+    pub fn written_note(&self, name: &str) -> String {
+        self.written_as(name).map(|text| format!(" (= {text})")).unwrap_or_default()
     }
 
     /// The value of parameter `name` as the user wrote it (after defaults).
@@ -52,7 +76,8 @@ impl Layer<'_> {
         self.field.to_owned()
     }
 
-    /// The `state_dict` prefix: the names and `nn.Sequential` indices on the way to the layer.
+    /// The `state_dict` prefix: the names (without `r#`: `r#type` is PyTorch's `type`) and
+    /// `nn.Sequential` indices on the way to the layer.
     pub fn state_dict_name(&self) -> String {
         self.key.to_owned()
     }
@@ -138,7 +163,9 @@ impl Conv {
                 .iter()
                 .zip(&self.dilation)
                 .map(|(&k, &d)| {
-                    let total = d * (k - 1);
+                    // Saturates only for a window too large for any input, which the shape
+                    // check then reports.
+                    let total = d.saturating_mul(k.saturating_sub(1));
                     (total / 2, total - total / 2)
                 })
                 .collect(),
@@ -372,7 +399,7 @@ fn resolve_one<'a>(
             field,
             call,
             op: Op::Passthrough,
-            arg_spans: Vec::new(),
+            given: Vec::new(),
             args: Vec::new(),
         });
     }
@@ -404,10 +431,67 @@ fn resolve_one<'a>(
     // Rules that do not change the shape (divisibility, PyTorch's limits) were reported but
     // keep the layer, so the layers after it are still checked.
     let op = op?;
-    let arg_spans =
-        sig.params.iter().filter_map(|p| bound.given(p.name).map(|v| (p.name, v.span))).collect();
+    let given =
+        sig.params.iter().filter_map(|p| bound.given(p.name).map(|v| (p.name, v))).collect();
     let args = sig.params.iter().map(|p| (p.name, bound.value(p.name))).collect();
-    Some(Layer { node: id, key, field, call, op, arg_spans, args })
+    let layer = Layer { node: id, key, field, call, op, given, args };
+    // A layer whose parameters cannot be stored is unresolved, like one with a missing
+    // argument: the layers after it are not checked against a shape it cannot have.
+    check_parameter_sizes(&layer, cx).then_some(layer)
+}
+
+/// Every parameter tensor of `layer`, and all of them together, must fit in a Rust value
+/// (at most `isize::MAX` bytes; see [`shape::too_many_elements`]). Reports the argument that
+/// makes them too large.
+fn check_parameter_sizes(layer: &Layer, cx: &mut Ctxt) -> bool {
+    let mut total: u128 = 0;
+    let mut biggest: Option<(u128, Declared)> = None;
+    for tensor in declared(layer) {
+        let numel = tensor.dims.iter().fold(1u128, |n, &d| n.saturating_mul(d as u128));
+        total = total.saturating_add(numel);
+        if biggest.as_ref().is_none_or(|(n, _)| numel > *n) {
+            biggest = Some((numel, tensor));
+        }
+    }
+    let Some((biggest_numel, tensor)) = biggest else { return true };
+    let Some(why) = shape::too_many_elements(total) else { return true };
+    let blame = match &layer.op {
+        Op::Conv(_) => ["out_channels", "in_channels", "kernel_size"].as_slice(),
+        Op::Linear(_) => &["out_features", "in_features"],
+        Op::LayerNorm(_) => &["normalized_shape"],
+        _ => &["num_features"],
+    };
+    let name = largest_argument(layer, blame);
+    let dims = tensor.dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(" x ");
+    let what = if total > biggest_numel {
+        format!("parameters too large (the largest, its {}, is {dims})", tensor.name)
+    } else {
+        format!("{} {dims}", tensor.name)
+    };
+    cx.error(
+        layer.span(name),
+        format!(
+            "this `{name}`{} makes {}'s {what}: {why}; use a smaller `{name}`",
+            layer.written_note(name),
+            layer.kind()
+        ),
+    );
+    false
+}
+
+/// Of the parameters `names`, the one given with the largest value (the one to blame for a
+/// size that is too large); the first if none is given.
+fn largest_argument(layer: &Layer, names: &[&'static str]) -> &'static str {
+    let largest = |v: &Value| match v {
+        Value::Int(i) => *i,
+        Value::Tuple(items) => items
+            .iter()
+            .filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None })
+            .max()
+            .unwrap_or(0),
+        _ => 0,
+    };
+    names.iter().copied().max_by_key(|name| layer.arg(name).map_or(0, largest)).unwrap_or("")
 }
 
 fn custom<'a>(
@@ -419,7 +503,7 @@ fn custom<'a>(
 ) -> Layer<'a> {
     if let Some(arg) = call.args.iter().find(|a| a.keyword.is_some()) {
         cx.error(
-            arg.value.span,
+            arg.value.at,
             "a layer of your own is built with `Default::default()` (no arguments) or \
              `new(..)` (positional arguments); keywords are not supported",
         );
@@ -430,7 +514,7 @@ fn custom<'a>(
         field,
         call,
         op: Op::Custom(call.kind.clone()),
-        arg_spans: Vec::new(),
+        given: Vec::new(),
         args: Vec::new(),
     }
 }
@@ -469,10 +553,11 @@ fn conv(b: &Bound, cx: &mut Ctxt, axes: usize) -> Option<Conv> {
         cx.error(
             b.span("padding"),
             format!(
-                "{} with padding=\"same\" needs stride 1 (PyTorch's rule), but stride is {}; \
+                "{} with padding=\"same\" needs stride 1 (PyTorch's rule), but stride is {}{}; \
                  give the padding as numbers instead",
                 b.sig.name,
-                crate::repr::tuple(&conv.stride)
+                crate::repr::tuple(&conv.stride),
+                b.written_note("stride")
             ),
         );
     }
@@ -514,14 +599,16 @@ fn pool(b: &Bound, cx: &mut Ctxt, axes: usize, max: bool) -> Option<Pool> {
         count_include_pad: count_include_pad?,
         divisor_override: divisor_override.ok()?.unwrap_or(0),
     };
-    for (&p, &k) in pool.padding.iter().zip(&pool.kernel) {
+    for (axis, (&p, &k)) in pool.padding.iter().zip(&pool.kernel).enumerate() {
         if p > k / 2 {
             cx.error(
                 b.span("padding"),
                 format!(
                     "{} `padding` must be at most half of `kernel_size` (PyTorch's rule), \
-                     found padding {p} for kernel size {k}",
-                    b.sig.name
+                     found padding {} for kernel size {}",
+                    b.sig.name,
+                    b.shown("padding", axis, p),
+                    b.shown("kernel_size", axis, k)
                 ),
             );
             break;
@@ -569,14 +656,18 @@ fn conv_transpose(b: &Bound, cx: &mut Ctxt) -> Option<Conv> {
         padding_mode: padding_mode?,
     };
     check_groups(b, cx, &conv);
-    for ((&op, &s), &d) in conv.output_padding.iter().zip(&conv.stride).zip(&conv.dilation) {
+    let axes = conv.output_padding.iter().zip(&conv.stride).zip(&conv.dilation).enumerate();
+    for (axis, ((&op, &s), &d)) in axes {
         if op >= s && op >= d {
             cx.error(
                 b.span("output_padding"),
                 format!(
                     "ConvTranspose2d `output_padding` must be smaller than either `stride` or \
-                     `dilation` (PyTorch's rule), found output_padding {op} with stride {s} \
-                     and dilation {d}"
+                     `dilation` (PyTorch's rule), found output_padding {} with stride {} \
+                     and dilation {}",
+                    b.shown("output_padding", axis, op),
+                    b.shown("stride", axis, s),
+                    b.shown("dilation", axis, d)
                 ),
             );
             break;
@@ -591,8 +682,10 @@ fn check_groups(b: &Bound, cx: &mut Ctxt, conv: &Conv) {
             cx.error(
                 b.span(what),
                 format!(
-                    "{} `{what}` ({count}) must be divisible by `groups` ({})",
-                    b.sig.name, conv.groups
+                    "{} `{what}` ({}) must be divisible by `groups` ({})",
+                    b.sig.name,
+                    b.shown(what, 0, count),
+                    b.shown("groups", 0, conv.groups)
                 ),
             );
         }
@@ -610,17 +703,17 @@ fn adaptive_pool(b: &Bound, cx: &mut Ctxt, max: bool) -> Option<AdaptivePool> {
         Value::Int(_) => b.per_axis(cx, "output_size", 2, 1)?.into_iter().map(Some).collect(),
         Value::Tuple(items) if items.len() == 2 => {
             let mut sizes = Vec::new();
-            for item in items {
+            for (axis, item) in items.into_iter().enumerate() {
                 match item {
                     Value::None => sizes.push(None),
                     Value::Int(i) if i >= 1 => sizes.push(usize::try_from(i).ok()),
                     other => {
                         cx.error(
-                            b.span("output_size"),
+                            b.item_at("output_size", axis),
                             format!(
                                 "{} `output_size` expects positive integers or None, found {}",
                                 b.sig.name,
-                                other.describe()
+                                b.described("output_size", axis, &other)
                             ),
                         );
                         return None;
@@ -740,16 +833,16 @@ fn upsample(b: &Bound, cx: &mut Ctxt) -> Option<Upsample> {
         Value::None => None,
         Value::Tuple(items) if items.len() == 2 => {
             let mut factors = Vec::new();
-            for item in items {
+            for (axis, item) in items.into_iter().enumerate() {
                 match item {
                     Value::Int(i) if i > 0 => factors.push(i as f64),
                     Value::Float(f) if f > 0.0 => factors.push(f),
                     other => {
                         cx.error(
-                            b.span("scale_factor"),
+                            b.item_at("scale_factor", axis),
                             format!(
                                 "Upsample `scale_factor` expects positive numbers, found {}",
-                                other.describe()
+                                b.described("scale_factor", axis, &other)
                             ),
                         );
                         return None;

@@ -14,6 +14,7 @@ mod catalog;
 mod check;
 mod ctxt;
 mod expand;
+mod expr;
 mod fallback;
 mod graph;
 mod layers;
@@ -24,21 +25,23 @@ mod repr;
 mod shape;
 mod weights;
 
-use proc_macro::TokenStream;
+#[cfg(test)]
+mod fuzz;
 
 /// Declares networks as in `torch.nn.Sequential`; see the `staticnn` crate's documentation.
 #[proc_macro]
-pub fn network(input: TokenStream) -> TokenStream {
-    let input = match syn::parse::<ast::Input>(input) {
+pub fn network(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    expand(input.into()).into()
+}
+
+/// The whole pipeline on `proc_macro2` tokens, so tests can run it outside a compiler: the
+/// expansion, or the errors (each spanned, with a stand-in for each network that has errors).
+fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let input = match syn::parse2::<ast::Input>(input) {
         Ok(input) => input,
-        Err(error) => return error.to_compile_error().into(),
+        Err(error) => return error.to_compile_error(),
     };
-    input
-        .networks
-        .iter()
-        .map(|network| network_tokens(network, &input.blocks))
-        .collect::<proc_macro2::TokenStream>()
-        .into()
+    input.networks.iter().map(|network| network_tokens(network, &input.blocks)).collect()
 }
 
 /// Checks one network and expands it, or emits its errors and a stand-in.
@@ -55,6 +58,7 @@ fn network_tokens(network: &ast::Network, blocks: &[ast::BlockDef]) -> proc_macr
     };
     let (layers, all_resolved) = layers::resolve(&graph, &mut cx);
     let stages = shape::infer(&graph, input.clone(), &layers, &mut cx);
+    check::sizes(network, &graph, &layers, &stages, &mut cx);
     if let Some(error) = cx.into_error() {
         return fallback::expand(network, &error);
     }

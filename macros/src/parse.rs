@@ -5,10 +5,14 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned as _;
 use syn::{Attribute, Ident, LitInt, Path, Token, Visibility, braced, bracketed, parenthesized};
 
+use quote::ToTokens as _;
+
 use crate::ast::{
     Arg, Block, BlockDef, BlockKind, BlockParam, Choice, Input, InputShape, Item, LayerCall,
-    Network, NetworkOption, Spanned, Value,
+    Network, NetworkOption, Spanned, Value, Written,
 };
+use crate::ctxt::error_at;
+use crate::expr;
 
 /// The keyword that starts a block definition: `block Name(params) { .. }`.
 const BLOCK_KEYWORD: &str = "block";
@@ -182,22 +186,43 @@ fn parse_input_shape(input: ParseStream) -> syn::Result<InputShape> {
     let bracket = bracketed!(content in input);
     let mut dims = Vec::new();
     while !content.is_empty() {
-        let lit: LitInt = content.parse().map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                "expected an integer literal: the input shape lists sizes like `[3, 32, 32]`",
-            )
-        })?;
-        let value = lit.base10_parse::<u64>().map_err(|_| {
-            syn::Error::new(lit.span(), "expected a non-negative integer size without suffix")
-        })?;
-        dims.push(Spanned { value, span: lit.span() });
+        let dim = expr::parse(&content, parse_size_operand)?;
+        let Value::Int(value) = dim.value else {
+            // Size operands are integers, and arithmetic on them gives integers.
+            return Err(error_at(dim.at, "expected an integer size"));
+        };
+        dims.push(Spanned { value, span: dim.span, at: dim.at, written: dim.written });
         if content.is_empty() {
             break;
         }
         content.parse::<Token![,]>()?;
     }
     Ok(InputShape { dims, span: bracket.span.join() })
+}
+
+/// An operand of an input size: an integer literal or a parenthesised expression.
+fn parse_size_operand(input: ParseStream) -> syn::Result<Spanned<Value>> {
+    if input.peek(syn::token::Paren) {
+        let content;
+        let paren = parenthesized!(content in input);
+        let inner = expr::parse(&content, parse_size_operand)?;
+        if !content.is_empty() {
+            return Err(content.error("expected one size inside the parentheses"));
+        }
+        let span = paren.span.join();
+        let text = format!("({})", inner.text());
+        return Ok(Spanned::scalar(inner.value, span, span.into(), text));
+    }
+    let lit: LitInt = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected an integer literal: the input shape lists sizes like `[3, 32, 32]`",
+        )
+    })?;
+    let value = lit.base10_parse::<i64>().map_err(|_| {
+        syn::Error::new(lit.span(), "expected an integer size without suffix that fits in 64 bits")
+    })?;
+    Ok(Spanned::scalar(Value::Int(value), lit.span(), lit.span().into(), lit.to_string()))
 }
 
 /// Items separated by commas, up to the end of `input` (a trailing comma is allowed).
@@ -272,15 +297,9 @@ fn parse_entry(input: ParseStream) -> syn::Result<Item> {
             (BlockKind::Module, braced!(content in input).span)
         };
         let items = parse_items(&content)?;
-        return Ok(Item::Block(Block {
-            attrs,
-            name,
-            kind,
-            kind_span: span.open(),
-            items,
-            dim: None,
-            span: span.join(),
-        }));
+        // Doc comments on a block document nothing generated: accepted, dropped.
+        drop(attrs);
+        return Ok(Item::Block(Block { name, kind, kind_span: span.open(), items, dim: None }));
     }
     let combinator = input.fork().parse::<Ident>().ok().and_then(|i| {
         BlockKind::combinator(&i.to_string()).map(|kind| (kind, i.span()))
@@ -288,17 +307,10 @@ fn parse_entry(input: ParseStream) -> syn::Result<Item> {
     if let Some((kind, kind_span)) = combinator.filter(|_| input.peek2(syn::token::Paren)) {
         input.parse::<Ident>()?;
         let content;
-        let paren = parenthesized!(content in input);
+        parenthesized!(content in input);
         let (items, dim) = parse_branches(&content)?;
-        return Ok(Item::Block(Block {
-            attrs,
-            name,
-            kind,
-            kind_span,
-            items,
-            dim,
-            span: paren.span.join(),
-        }));
+        drop(attrs);
+        return Ok(Item::Block(Block { name, kind, kind_span, items, dim }));
     }
     parse_call(input, attrs, name).map(Item::Layer)
 }
@@ -372,41 +384,46 @@ impl Parse for Arg {
     }
 }
 
-/// Parses one Python-style literal: integer, float, bool, string, `None` or a tuple of those.
-fn parse_value(input: ParseStream) -> syn::Result<Spanned<Value>> {
+/// Parses one Python-style value: integer, float, bool, string, `None`, a tuple of those, or
+/// integer arithmetic on them (see [`expr`]).
+pub(crate) fn parse_value(input: ParseStream) -> syn::Result<Spanned<Value>> {
+    expr::parse(input, parse_operand)
+}
+
+/// One operand of a value: a literal, `True` / `False` / `None`, a tuple or list, or a
+/// parenthesised value (`(16 * 5)` is 80, as in Python; `(80,)` is a tuple).
+fn parse_operand(input: ParseStream) -> syn::Result<Spanned<Value>> {
     let start = input.span();
-    if input.peek(Token![-]) {
-        let minus: Token![-] = input.parse()?;
-        let inner = parse_value(input)?;
-        let span = minus.span.join(inner.span).unwrap_or(inner.span);
-        let value = match inner.value {
-            Value::Int(i) => Value::Int(-i),
-            Value::Float(f) => Value::Float(-f),
-            other => {
-                return Err(syn::Error::new(
-                    inner.span,
-                    format!("`-` must be followed by a number, found {}", other.describe()),
-                ));
-            }
-        };
-        return Ok(Spanned { value, span });
-    }
     if input.peek(syn::token::Paren) || input.peek(syn::token::Bracket) {
         let content;
-        let span = if input.peek(syn::token::Paren) {
+        let is_paren = input.peek(syn::token::Paren);
+        let span = if is_paren {
             parenthesized!(content in input).span.join()
         } else {
             bracketed!(content in input).span.join()
         };
         let mut items = Vec::new();
+        let mut trailing_comma = false;
         while !content.is_empty() {
-            items.push(parse_value(&content)?.value);
+            items.push(parse_value(&content)?);
+            trailing_comma = false;
             if content.is_empty() {
                 break;
             }
             content.parse::<Token![,]>()?;
+            trailing_comma = true;
         }
-        return Ok(Spanned { value: Value::Tuple(items), span });
+        if is_paren && items.len() == 1 && !trailing_comma {
+            let inner = items.remove(0);
+            if !matches!(inner.value, Value::Tuple(_)) {
+                let text = format!("({})", inner.text());
+                return Ok(Spanned::scalar(inner.value, span, span.into(), text));
+            }
+            return Ok(Spanned { span, at: span.into(), ..inner });
+        }
+        let written = items.iter().map(|item| Written { text: item.text(), at: item.at }).collect();
+        let value = Value::Tuple(items.into_iter().map(|item| item.value).collect());
+        return Ok(Spanned { value, span, at: span.into(), written });
     }
     if input.peek(syn::Lit) {
         let lit: syn::Lit = input.parse()?;
@@ -415,10 +432,19 @@ fn parse_value(input: ParseStream) -> syn::Result<Spanned<Value>> {
             syn::Lit::Int(i) => Value::Int(i.base10_parse::<i64>().map_err(|_| {
                 syn::Error::new(span, "expected an integer without suffix that fits in 64 bits")
             })?),
-            syn::Lit::Float(f) => Value::Float(
-                f.base10_parse::<f64>()
-                    .map_err(|_| syn::Error::new(span, "expected a float without suffix"))?,
-            ),
+            syn::Lit::Float(f) => match f.base10_parse::<f64>() {
+                Ok(v) if v.is_finite() => Value::Float(v),
+                Ok(_) => {
+                    return Err(syn::Error::new(
+                        span,
+                        format!(
+                            "the float {f} is out of range (the largest is about 1.8e308); \
+                             write a finite value"
+                        ),
+                    ));
+                }
+                Err(_) => return Err(syn::Error::new(span, "expected a float without suffix")),
+            },
             syn::Lit::Str(s) => Value::Str(s.value()),
             syn::Lit::Bool(b) => Value::Bool(b.value),
             _ => {
@@ -428,7 +454,8 @@ fn parse_value(input: ParseStream) -> syn::Result<Spanned<Value>> {
                 ));
             }
         };
-        return Ok(Spanned { value, span });
+        let text = lit.to_token_stream().to_string();
+        return Ok(Spanned::scalar(value, span, span.into(), text));
     }
     if input.peek(Ident) {
         let ident: Ident = input.parse()?;
@@ -447,7 +474,8 @@ fn parse_value(input: ParseStream) -> syn::Result<Spanned<Value>> {
                 ));
             }
         };
-        return Ok(Spanned { value, span: ident.span() });
+        let span = ident.span();
+        return Ok(Spanned::scalar(value, span, span.into(), ident.to_string()));
     }
     Err(syn::Error::new(
         start,

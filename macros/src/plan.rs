@@ -136,9 +136,6 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// The scratch regions (`Buf::Temp(n)` is `regions[n]`).
     pub regions: Vec<Region>,
-    /// Where each node's value lives (`None` for a node fused into a step whose value is never
-    /// stored).
-    pub location: Vec<Option<Buf>>,
 }
 
 /// Plans the steps of `graph`, whose layers (by node) all resolved and whose node shapes are
@@ -451,8 +448,7 @@ impl<'g> Planner<'g> {
                 *work = Some(regions.len() - 1);
             }
         }
-        let location = self.class_of.iter().map(|c| c.map(|c| buf_of(c, &classes))).collect();
-        Plan { steps: self.steps, regions, location }
+        Plan { steps: self.steps, regions }
     }
 
     /// The class the step `step` reads first (its main input), if it reads one.

@@ -8,18 +8,38 @@ use crate::ast::{BlockKind, InputShape, Spanned, Value};
 use crate::graph::{Graph, NodeOp};
 use crate::ctxt::Ctxt;
 use crate::layers::{
-    AdaptivePool, BatchNorm, Conv, Flatten, InstanceNorm, Layer, LayerNorm, Linear, Op, Pool,
-    Softmax, Upsample,
+    AdaptivePool, BatchNorm, Conv, Flatten, InstanceNorm, Layer, LayerNorm, Linear, Op, Padding,
+    Pool, Softmax, Upsample,
 };
 
 /// A sample's shape, without the batch dimension.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shape(pub Vec<usize>);
 
+/// The most `f32`s a tensor may hold: a Rust value has at most `isize::MAX` bytes.
+pub const MAX_ELEMENTS: usize = isize::MAX.unsigned_abs() / size_of::<f32>();
+
+/// Why `n` elements cannot be one tensor, if they cannot: more than `usize` counts, or more
+/// bytes than a Rust value may have.
+pub fn too_many_elements(n: u128) -> Option<String> {
+    if usize::try_from(n).is_err() {
+        Some("more elements than usize can count".to_owned())
+    } else if n > MAX_ELEMENTS as u128 {
+        Some(format!(
+            "{n} floats are {} bytes, more than a Rust value can hold (isize::MAX = {} bytes)",
+            n.saturating_mul(size_of::<f32>() as u128),
+            isize::MAX
+        ))
+    } else {
+        None
+    }
+}
+
 impl Shape {
-    /// The number of elements.
+    /// The number of elements. Every shape the checks accept has at most [`MAX_ELEMENTS`];
+    /// this saturates at `usize::MAX` rather than overflow.
     pub fn numel(&self) -> usize {
-        self.0.iter().product()
+        self.0.iter().fold(1, |n: usize, &d| n.saturating_mul(d))
     }
 
     /// `64 x 4 x 4`.
@@ -61,8 +81,6 @@ enum Origin {
     Layer {
         kind: String,
         flattened: Option<Shape>,
-        /// How a branch's producer is described when branches disagree: `Conv2d (stride 2)`.
-        detail: String,
     },
 }
 
@@ -79,17 +97,51 @@ pub fn input_shape(input: &InputShape, cx: &mut Ctxt) -> Option<Shape> {
         );
         return None;
     }
-    let mut ok = true;
+    let mut dims = Vec::with_capacity(input.dims.len());
     for dim in &input.dims {
-        if dim.value == 0 {
-            cx.error(dim.span, "input sizes must be positive, found 0");
-            ok = false;
+        match usize::try_from(dim.value) {
+            Ok(size) if size > 0 => dims.push(size),
+            _ => {
+                let shown =
+                    dim.written.first().map_or(dim.value.to_string(), |w| w.show(dim.value));
+                cx.error(dim.at, format!("input sizes must be positive, found {shown}"));
+            }
         }
     }
-    let dims: Option<Vec<usize>> =
-        input.dims.iter().map(|d| usize::try_from(d.value).ok()).collect();
-    ok.then_some(())?;
-    dims.map(Shape)
+    if dims.len() < input.dims.len() {
+        return None;
+    }
+    let shape = Shape(dims);
+    let numel = shape.0.iter().fold(1u128, |n, &d| n.saturating_mul(d as u128));
+    if let Some(why) = too_many_elements(numel) {
+        cx.error(input.span, format!("the input {} is too large: {why}", shape.product_text()));
+        return None;
+    }
+    Some(shape)
+}
+
+/// `dims` as the output shape of `layer`, if a tensor can hold it (see
+/// [`too_many_elements`]); else an error at `blame`, the argument that makes it this large.
+fn bounded(layer: &Layer, blame: &str, dims: &[u128], cx: &mut Ctxt) -> Option<Shape> {
+    let numel = dims.iter().fold(1u128, |n, &d| n.saturating_mul(d));
+    let sizes: Option<Vec<usize>> = dims.iter().map(|&d| usize::try_from(d).ok()).collect();
+    match (too_many_elements(numel), sizes) {
+        (None, Some(sizes)) => Some(Shape(sizes)),
+        (why, _) => {
+            let text = dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(" x ");
+            let why = why.unwrap_or_else(|| "a size larger than usize can count".to_owned());
+            cx.error(
+                layer.span(blame),
+                format!(
+                    "this `{blame}`{} makes the output of {} {text}: {why}; use a smaller \
+                     `{blame}`",
+                    layer.written_note(blame),
+                    layer.kind()
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// Computes every node's output shape from `input`, reporting each mismatch. A node whose
@@ -124,8 +176,7 @@ pub fn infer(
                     node.inputs.iter().map(|&i| describe_branch(graph, layers, i)).collect();
                 let combine = Combine { kind: *kind, dim: dim.as_ref(), branches, span: node.span };
                 let output = check_combine(&combine, &inputs, &sources, cx);
-                let kind = kind.describe().to_owned();
-                (output, Origin::Layer { detail: kind.clone(), kind, flattened: None })
+                (output, Origin::Layer { kind: kind.describe().to_owned(), flattened: None })
             }
         };
         crate::graph::note_instance(graph, node, before, cx);
@@ -174,7 +225,7 @@ fn infer_layer(
     let origin = match layer.filter(|_| !keeps_shape) {
         Some(layer) => {
             let flattened = matches!(layer.op, Op::Flatten(_)).then_some(current).flatten();
-            Origin::Layer { kind: layer.kind(), flattened, detail: layer_summary(layer) }
+            Origin::Layer { kind: layer.kind(), flattened }
         }
         None => origin,
     };
@@ -311,7 +362,7 @@ fn check_cat(
     let ndim = i64::try_from(rank).unwrap_or(i64::MAX) + 1;
     let (dim, dim_span) = match node.dim {
         None => (1, node.span),
-        Some(Spanned { value: Value::Int(d), span }) => (*d, *span),
+        Some(Spanned { value: Value::Int(d), span, .. }) => (*d, *span),
         Some(other) => {
             cx.error(
                 other.span,
@@ -428,7 +479,7 @@ fn check_layer(layer: &Layer, input: &Shape, origin: &Origin, cx: &mut Ctxt) -> 
 /// The sample axis a softmax's `dim` refers to (PyTorch counts the batch as dimension 0), or
 /// why it refers to none.
 pub fn softmax_axis(softmax: &Softmax, rank: usize) -> Result<usize, String> {
-    let ndim = i64::try_from(rank).unwrap_or(i64::MAX) + 1;
+    let ndim = i64::try_from(rank).unwrap_or(i64::MAX).saturating_add(1);
     let dim = match softmax.dim {
         Some(d) => d,
         // PyTorch's implicit choice (`_get_softmax_dim`): 0 for 0-, 1- and 3-d tensors, else 1.
@@ -459,7 +510,10 @@ pub fn softmax_axis(softmax: &Softmax, rank: usize) -> Result<usize, String> {
 
 fn check_softmax(layer: &Layer, softmax: &Softmax, input: &Shape, cx: &mut Ctxt) -> Option<usize> {
     softmax_axis(softmax, input.0.len())
-        .map_err(|why| cx.error(layer.span("dim"), format!("{}: {why}", layer.kind())))
+        .map_err(|why| {
+            let note = written_notes(layer, &["dim"]);
+            cx.error(layer.span("dim"), format!("{}: {why}{note}", layer.kind()));
+        })
         .ok()
 }
 
@@ -473,9 +527,9 @@ fn check_adaptive_pool(
     if !check_rank(layer, input, 3, origin, cx) {
         return None;
     }
-    let mut dims = vec![input.0[0]];
-    dims.extend(pool.output.iter().zip(&input.0[1..]).map(|(o, &i)| o.unwrap_or(i)));
-    Some(Shape(dims))
+    let mut dims = vec![input.0[0] as u128];
+    dims.extend(pool.output.iter().zip(&input.0[1..]).map(|(o, &i)| o.unwrap_or(i) as u128));
+    bounded(layer, "output_size", &dims, cx)
 }
 
 /// The channel (or feature) count a normalisation layer sees, checked against `num_features`.
@@ -492,9 +546,10 @@ fn check_num_features(
         cx.error(
             layer.span("num_features"),
             format!(
-                "{} expects {expected} {noun} (num_features), but {}; change `num_features` \
+                "{} expects {} {noun} (num_features), but {}; change `num_features` \
                  to {channels}",
                 layer.kind(),
+                layer.shown("num_features", 0, expected),
                 found(origin, input, channels)
             ),
         );
@@ -558,8 +613,9 @@ fn check_layer_norm(
         cx.error(
             layer.span("normalized_shape"),
             format!(
-                "LayerNorm normalises over trailing dimensions {wanted}, but {}; \
+                "LayerNorm normalises over trailing dimensions {wanted}{}, but {}; \
                  `normalized_shape` must equal the last dimensions of its input",
+                layer.written_note("normalized_shape"),
                 origin_text(origin, input)
             ),
         );
@@ -577,18 +633,23 @@ fn check_upsample(
     if !check_rank(layer, input, 3, origin, cx) {
         return None;
     }
-    let mut dims = vec![input.0[0]];
-    match (&up.size, &up.scale_factor) {
-        (Some(size), _) => dims.extend(size),
+    let mut dims = vec![input.0[0] as u128];
+    let blame = match (&up.size, &up.scale_factor) {
+        (Some(size), _) => {
+            dims.extend(size.iter().map(|&s| s as u128));
+            "size"
+        }
         (None, Some(factors)) => {
             for (&len, &f) in input.0[1..].iter().zip(factors) {
-                // PyTorch: floor(input_size * scale_factor), in double precision.
-                dims.push((len as f64 * f).floor() as usize);
+                // PyTorch: floor(input_size * scale_factor), in double precision. The cast
+                // saturates (an infinite product becomes u128::MAX, reported as too large).
+                dims.push((len as f64 * f).floor() as u128);
             }
+            "scale_factor"
         }
         (None, None) => return None,
-    }
-    Some(Shape(dims))
+    };
+    bounded(layer, blame, &dims, cx)
 }
 
 /// "the input [3, 32, 32] has 3" / "the previous Conv2d produces 383" / "Flatten produces 1024
@@ -651,7 +712,8 @@ fn check_rank(layer: &Layer, input: &Shape, rank: usize, origin: &Origin, cx: &m
 }
 
 /// Output length of a sliding window along one axis, PyTorch's formula, or the reason it
-/// does not fit.
+/// does not fit. Computed in `u128`, where no sum or product of two `usize`s overflows (the
+/// caller checks that the result fits a tensor).
 pub fn sliding_out(
     len: usize,
     pad: (usize, usize),
@@ -659,9 +721,13 @@ pub fn sliding_out(
     stride: usize,
     dilation: usize,
     ceil_mode: bool,
-) -> Result<usize, String> {
+) -> Result<u128, String> {
+    let [len, pad0, pad1, kernel, stride, dilation] =
+        [len, pad.0, pad.1, kernel, stride, dilation].map(|v| v as u128);
+    let pad = (pad0, pad1);
     let padded = len + pad.0 + pad.1;
-    let span = dilation * (kernel - 1) + 1;
+    let span = dilation * kernel.saturating_sub(1) + 1;
+    let stride = stride.max(1);
     // In ceil mode PyTorch lets the last window overhang the padded input by `stride - 1`.
     let reach = if ceil_mode { padded + stride - 1 } else { padded };
     if span > reach {
@@ -707,8 +773,8 @@ struct Window<'a> {
 }
 
 /// Spatial output sizes of a windowed layer, reporting each axis whose window does not fit.
-fn windows(layer: &Layer, spatial: &[usize], w: &Window, cx: &mut Ctxt) -> Option<Vec<usize>> {
-    let names = AXIS_NAMES[spatial.len() - 1];
+fn windows(layer: &Layer, spatial: &[usize], w: &Window, cx: &mut Ctxt) -> Option<Vec<u128>> {
+    let names = AXIS_NAMES.get(spatial.len().wrapping_sub(1)).copied().unwrap_or(&[]);
     let mut out = Vec::with_capacity(spatial.len());
     let mut ok = true;
     for axis in 0..spatial.len() {
@@ -716,16 +782,18 @@ fn windows(layer: &Layer, spatial: &[usize], w: &Window, cx: &mut Ctxt) -> Optio
         match sliding_out(spatial[axis], w.pads[axis], k, s, d, w.ceil_mode) {
             Ok(n) => out.push(n),
             Err(why) => {
-                let along = if spatial.len() > 1 {
-                    format!(" along {}", names[axis])
-                } else {
-                    String::new()
+                let along = match names.get(axis) {
+                    Some(name) if spatial.len() > 1 => format!(" along {name}"),
+                    _ => String::new(),
                 };
+                let written =
+                    written_notes(layer, &["kernel_size", "padding", "stride", "dilation"]);
                 cx.error(
                     layer.span("kernel_size"),
                     format!(
-                        "{}'s window is larger than its padded input{along}: {why}; use a \
-                         smaller kernel_size or more padding, or give the network a larger input",
+                        "{}'s window is larger than its padded input{along}: {why}{written}; use \
+                         a smaller kernel_size or more padding, or give the network a larger \
+                         input",
                         layer.kind()
                     ),
                 );
@@ -753,7 +821,7 @@ fn check_conv(
             format!(
                 "{} expects {} input channels, but {}; change `in_channels` to {channels}",
                 layer.kind(),
-                conv.in_channels,
+                layer.shown("in_channels", 0, conv.in_channels),
                 found(origin, input, channels)
             ),
         );
@@ -774,57 +842,86 @@ fn check_conv(
         for (axis, (&len, &(before, after))) in input.0[1..].iter().zip(&pads).enumerate() {
             let limit = if conv.padding_mode == "reflect" { len.saturating_sub(1) } else { len };
             if conv.padding_mode != "replicate" && before.max(after) > limit {
+                let found = match conv.padding {
+                    Padding::Symmetric(_) => layer.shown("padding", axis, before),
+                    _ => before.max(after).to_string(),
+                };
                 cx.error(
                     layer.span("padding"),
                     format!(
                         "{} with padding_mode={:?} needs padding at most {limit} for an input of \
-                         size {len} along axis {}, found {}",
+                         size {len} along axis {}, found {found}",
                         layer.kind(),
                         conv.padding_mode,
                         axis + 1,
-                        before.max(after)
                     ),
                 );
             }
         }
     }
-    let mut dims = vec![conv.out_channels];
+    // Only padding makes an axis longer than the input; else the channels make it large.
+    let grows = spatial.iter().zip(&input.0[1..]).any(|(&out, &len)| out > len as u128);
+    let blame = if grows { "padding" } else { "out_channels" };
+    let mut dims = vec![conv.out_channels as u128];
     dims.extend(spatial);
-    Some(Shape(dims))
+    bounded(layer, blame, &dims, cx)
 }
 
 /// `(L - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1` per axis;
-/// a result below 1 is an error.
+/// a result below 1 is an error. Computed in `i128`, where terms of `usize`s cannot overflow.
 fn transposed_output(layer: &Layer, conv: &Conv, input: &Shape, cx: &mut Ctxt) -> Option<Shape> {
-    let mut dims = vec![conv.out_channels];
+    let mut dims = vec![conv.out_channels as u128];
     let pads = conv.pads();
+    let mut blame = "out_channels";
     for (axis, &(pad, _)) in pads.iter().enumerate() {
-        let len = i64::try_from(input.0[axis + 1]).ok()?;
-        let [k, s, d, p, op] = [
+        let len = *input.0.get(axis + 1)?;
+        let [len, k, s, d, p, op] = [
+            len,
             conv.kernel[axis],
             conv.stride[axis],
             conv.dilation[axis],
             pad,
             conv.output_padding[axis],
         ]
-        .map(|v| i64::try_from(v).unwrap_or(i64::MAX / 4));
-        let out = (len - 1) * s - 2 * p + d * (k - 1) + op + 1;
+        .map(|v| v as i128);
+        let (strided, dilated) = ((len - 1) * s, d * (k - 1));
+        let out = strided - 2 * p + dilated + op + 1;
         if out < 1 {
             cx.error(
                 layer.span("padding"),
                 format!(
                     "{} would produce an output of size {out} along axis {}: \
-                     ({len} - 1) x {s} - 2 x {p} + {d} x ({k} - 1) + {op} + 1 = {out}; \
+                     ({len} - 1) x {s} - 2 x {p} + {d} x ({k} - 1) + {op} + 1 = {out}{}; \
                      reduce `padding` or increase `stride` or `kernel_size`",
                     layer.kind(),
-                    axis + 1
+                    axis + 1,
+                    written_notes(layer, &["stride", "padding", "dilation", "kernel_size"]),
                 ),
             );
             return None;
         }
-        dims.push(usize::try_from(out).ok()?);
+        if out > len {
+            blame = if strided >= dilated {
+                "stride"
+            } else if d > k {
+                "dilation"
+            } else {
+                "kernel_size"
+            };
+        }
+        dims.push(out.unsigned_abs());
     }
-    Some(Shape(dims))
+    bounded(layer, blame, &dims, cx)
+}
+
+/// ` (stride = 2 * 2, padding = 4 / 2)`: how the parameters `names` were written, those
+/// that were arithmetic expressions; empty if none was.
+fn written_notes(layer: &Layer, names: &[&str]) -> String {
+    let notes: Vec<String> = names
+        .iter()
+        .filter_map(|name| layer.written_as(name).map(|text| format!("{name} = {text}")))
+        .collect();
+    if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) }
 }
 
 fn check_pool(
@@ -846,9 +943,10 @@ fn check_pool(
         ceil_mode: pool.ceil_mode,
     };
     let spatial = windows(layer, &input.0[1..], &window, cx)?;
-    let mut dims = vec![input.0[0]];
+    let mut dims = vec![input.0[0] as u128];
     dims.extend(spatial);
-    Some(Shape(dims))
+    // Only padding (and ceil_mode's last window) makes a pooled axis longer than its input.
+    bounded(layer, "padding", &dims, cx)
 }
 
 fn check_linear(
@@ -878,7 +976,7 @@ fn check_linear(
             layer.span("in_features"),
             format!(
                 "Linear expects {} input features, but {}; change `in_features` to {features}",
-                linear.in_features,
+                layer.shown("in_features", 0, linear.in_features),
                 found(origin, input, features),
             ),
         );
@@ -898,8 +996,9 @@ fn check_flatten(layer: &Layer, flatten: &Flatten, input: &Shape, cx: &mut Ctxt)
             cx.error(
                 layer.span(name),
                 format!(
-                    "Flatten `{name}` is {raw}, outside the {rank} dimensions of a batch of \
+                    "Flatten `{name}` is {}, outside the {rank} dimensions of a batch of \
                      {} (batch dimension 0 included)",
+                    layer.shown(name, 0, raw),
                     input
                 ),
             );
@@ -922,9 +1021,10 @@ fn check_flatten(layer: &Layer, flatten: &Flatten, input: &Shape, cx: &mut Ctxt)
         return None;
     }
     let (first, last) = (usize::try_from(start - 1).ok()?, usize::try_from(end - 1).ok()?);
-    let mut dims = input.0[..first].to_vec();
-    dims.push(input.0[first..=last].iter().product());
-    dims.extend_from_slice(&input.0[last + 1..]);
+    let mut dims = input.0.get(..first)?.to_vec();
+    // The input holds at most MAX_ELEMENTS, so neither does any product of its sizes.
+    dims.push(Shape(input.0.get(first..=last)?.to_vec()).numel());
+    dims.extend_from_slice(input.0.get(last + 1..)?);
     Some(Shape(dims))
 }
 
@@ -944,5 +1044,16 @@ mod tests {
         assert_eq!(sliding_out(3, (0, 0), 4, 4, 1, true), Ok(1));
         assert!(sliding_out(3, (0, 0), 4, 4, 1, false).is_err());
         assert_eq!(sliding_out(1, (1, 1), 5, 5, 1, true), Ok(1));
+    }
+
+    #[test]
+    fn formulas_do_not_overflow_past_usize() {
+        let max = usize::MAX;
+        // u128: every sum and product of two usizes fits; the caller reports the size.
+        assert_eq!(sliding_out(max, (max, max), 1, 1, 1, false), Ok(3 * max as u128));
+        // ceil_mode: PyTorch drops a last window that would start in the right padding.
+        assert_eq!(sliding_out(max, (max, max), 1, 1, 1, true), Ok(3 * max as u128 - 1));
+        assert!(sliding_out(1, (0, 0), max, 1, max, false).is_err());
+        assert_eq!(sliding_out(max, (0, 0), max, max, 1, true), Ok(1));
     }
 }

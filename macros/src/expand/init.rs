@@ -8,9 +8,21 @@ use crate::ast::Value;
 use crate::layers::{ActivationKind, Layer, Op};
 use crate::shape::Shape;
 
-pub fn f32_lit(v: f64) -> proc_macro2::Literal {
+/// `v` as the `f32` the layer stores, as PyTorch converts it: a literal, or `f32::INFINITY`
+/// (and friends) for what a literal cannot write (`1e39` is infinite in `f32`).
+pub fn f32_lit(v: f64) -> TokenStream {
     #[allow(clippy::cast_possible_truncation)] // f32 is what the layer stores, as PyTorch does
-    proc_macro2::Literal::f32_suffixed(v as f32)
+    let v = v as f32;
+    if v.is_nan() {
+        quote!(::core::f32::NAN)
+    } else if v == f32::INFINITY {
+        quote!(::core::f32::INFINITY)
+    } else if v == f32::NEG_INFINITY {
+        quote!(::core::f32::NEG_INFINITY)
+    } else {
+        let lit = proc_macro2::Literal::f32_suffixed(v);
+        quote!(#lit)
+    }
 }
 
 /// PyTorch's source-index scale of `Upsample` along one axis (`compute_scales_value` and
@@ -156,10 +168,12 @@ pub fn value_tokens(value: &Value, span: Span) -> TokenStream {
             let lit = proc_macro2::Literal::i64_unsuffixed(*i);
             quote::quote_spanned!(span=> #lit)
         }
-        Value::Float(f) => {
+        // The parser accepts only finite floats, which a literal can write.
+        Value::Float(f) if f.is_finite() => {
             let lit = proc_macro2::Literal::f64_unsuffixed(*f);
             quote::quote_spanned!(span=> #lit)
         }
+        Value::Float(_) => quote::quote_spanned!(span=> ::core::compile_error!("non-finite float")),
         Value::Bool(b) => quote::quote_spanned!(span=> #b),
         Value::Str(s) => quote::quote_spanned!(span=> #s),
         Value::None => quote::quote_spanned!(span=> ::core::option::Option::None),

@@ -9,6 +9,7 @@ mod types;
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::Ident;
+use syn::ext::IdentExt as _;
 
 use crate::ast::Network;
 use crate::graph::{Child, Graph, Module, NodeId, NodeOp};
@@ -141,11 +142,14 @@ impl NodeTypes {
     }
 }
 
+/// The field of `layer`: the user's name as written when it is the whole key (a raw `r#type`
+/// stays raw), else the field the graph made from the key (`layer3`, `stack2_conv1`).
 fn field(layer: &Layer) -> Ident {
-    Ident::new(
-        &layer.field_name(),
-        layer.call.name.as_ref().map_or_else(|| layer.call.kind_span(), Ident::span),
-    )
+    match &layer.call.name {
+        Some(name) if name.unraw() == layer.key => name.clone(),
+        Some(name) => Ident::new(&layer.field_name(), name.span()),
+        None => Ident::new(&layer.field_name(), layer.call.kind_span()),
+    }
 }
 
 fn struct_definition(net: &Checked, types: &NodeTypes) -> TokenStream {
@@ -257,20 +261,24 @@ fn key_prefix(net: &Checked, layer: &Layer) -> String {
 /// Multiply-accumulates of one layer, as a constant expression.
 fn layer_macs(net: &Checked, layer: &Layer, types: &NodeTypes) -> Option<TokenStream> {
     let source = net.graph.nodes[layer.node].inputs.first().copied().unwrap_or(0);
+    // The factors were checked to fit (`layers::resolve`, `check::sizes`): saturating
+    // arithmetic never saturates here.
+    let kernel =
+        |c: &crate::layers::Conv| c.kernel.iter().fold(1, |n: usize, &k| n.saturating_mul(k));
     match &layer.op {
         Op::Conv(c) if c.transposed => {
             // Every input element meets out_channels / groups x kernel weights.
-            let per_input = c.out_channels / c.groups * c.kernel.iter().product::<usize>();
+            let per_input = (c.out_channels / c.groups).saturating_mul(kernel(c));
             let input = types.numel(source);
             Some(quote!(#input * #per_input))
         }
         Op::Conv(c) => {
-            let per_output = c.in_channels / c.groups * c.kernel.iter().product::<usize>();
+            let per_output = (c.in_channels / c.groups).saturating_mul(kernel(c));
             let out = types.numel(layer.node);
             Some(quote!(#out * #per_output))
         }
         Op::Linear(l) => {
-            let n = l.in_features * l.out_features;
+            let n = l.in_features.saturating_mul(l.out_features);
             Some(quote!(#n))
         }
         _ => None,

@@ -1,8 +1,11 @@
-//! The condition of `A if condition else B`: Python's comparisons of integers, `and`, `or`,
-//! `not`, `True`, `False` and parentheses, evaluated when a block definition is used (its
-//! parameters have been replaced by their values, so the condition holds only numbers).
+//! The condition of `A if condition else B`: Python's comparisons of integer expressions,
+//! `and`, `or`, `not`, `True`, `False` and parentheses, evaluated when a block definition is
+//! used (its parameters have been replaced by their values, so the condition holds numbers).
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use syn::parse::Parser as _;
+
+use crate::ast::Value;
 
 /// The condition's value, or what is wrong with it.
 pub fn evaluate(tokens: &TokenStream) -> Result<bool, String> {
@@ -24,14 +27,32 @@ struct Parser<'t> {
     at: usize,
 }
 
+/// Whether `tree` starts a comparison operator.
+fn is_comparison(tree: &TokenTree) -> bool {
+    matches!(tree, TokenTree::Punct(p) if matches!(p.as_char(), '=' | '!' | '<' | '>'))
+}
+
+/// Whether `tree` is the word `word`.
+fn is_word(tree: &TokenTree, word: &str) -> bool {
+    matches!(tree, TokenTree::Ident(i) if i == word)
+}
+
+/// Whether a parenthesised group holds a condition (a comparison or a logical word) rather
+/// than a number.
+fn holds_condition(stream: &TokenStream) -> bool {
+    stream.clone().into_iter().any(|t| {
+        is_comparison(&t) || ["and", "or", "not", "True", "False"].iter().any(|w| is_word(&t, w))
+    })
+}
+
 impl Parser<'_> {
-    fn peek_ident(&self, word: &str) -> bool {
-        matches!(self.trees.get(self.at), Some(TokenTree::Ident(i)) if i == word)
+    fn peek_word(&self, word: &str) -> bool {
+        self.trees.get(self.at).is_some_and(|t| is_word(t, word))
     }
 
     fn or(&mut self) -> Result<bool, String> {
         let mut value = self.and()?;
-        while self.peek_ident("or") {
+        while self.peek_word("or") {
             self.at += 1;
             let rhs = self.and()?;
             value = value || rhs;
@@ -41,7 +62,7 @@ impl Parser<'_> {
 
     fn and(&mut self) -> Result<bool, String> {
         let mut value = self.not()?;
-        while self.peek_ident("and") {
+        while self.peek_word("and") {
             self.at += 1;
             let rhs = self.not()?;
             value = value && rhs;
@@ -50,7 +71,7 @@ impl Parser<'_> {
     }
 
     fn not(&mut self) -> Result<bool, String> {
-        if self.peek_ident("not") {
+        if self.peek_word("not") {
             self.at += 1;
             return self.not().map(|v| !v);
         }
@@ -58,14 +79,14 @@ impl Parser<'_> {
     }
 
     fn comparison(&mut self) -> Result<bool, String> {
-        if self.peek_ident("True") || self.peek_ident("False") {
-            let value = self.peek_ident("True");
+        if self.peek_word("True") || self.peek_word("False") {
+            let value = self.peek_word("True");
             self.at += 1;
             return Ok(value);
         }
         if let Some(TokenTree::Group(g)) = self.trees.get(self.at)
             && g.delimiter() == Delimiter::Parenthesis
-            && !self.is_number_group(g.stream())
+            && holds_condition(&g.stream())
         {
             self.at += 1;
             return evaluate(&g.stream());
@@ -83,12 +104,6 @@ impl Parser<'_> {
         })
     }
 
-    /// Whether a parenthesised group is a number (`(16)`) rather than a condition.
-    fn is_number_group(&self, stream: TokenStream) -> bool {
-        let trees: Vec<TokenTree> = stream.into_iter().collect();
-        crate::graph::condition::number_of(&trees).is_some()
-    }
-
     fn operator(&mut self) -> Result<String, String> {
         let mut op = String::new();
         while let Some(TokenTree::Punct(p)) = self.trees.get(self.at) {
@@ -100,45 +115,43 @@ impl Parser<'_> {
         }
         match op.as_str() {
             "==" | "!=" | "<" | "<=" | ">" | ">=" => Ok(op),
-            "" => Err("expected a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`) in the condition".to_owned()),
-            other => Err(format!("`{other}` is not a comparison; use `==`, `!=`, `<`, `<=`, `>`, `>=`")),
+            "" => Err("expected a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`) in the condition, \
+                       as in `stride != 1`"
+                .to_owned()),
+            other => {
+                Err(format!("`{other}` is not a comparison; use `==`, `!=`, `<`, `<=`, `>`, `>=`"))
+            }
         }
     }
 
+    /// An integer expression (`cin * 2`, after the parameters were replaced), up to a
+    /// comparison, `and`, `or` or the end.
     fn number(&mut self) -> Result<i64, String> {
         let start = self.at;
-        // A number is a literal, `-` and a literal, or a parenthesised number.
-        let len = match self.trees.get(start) {
-            Some(TokenTree::Punct(p)) if p.as_char() == '-' => 2,
-            Some(_) => 1,
-            None => return Err("the condition ends where a number was expected".to_owned()),
-        };
-        let end = (start + len).min(self.trees.len());
-        match number_of(&self.trees[start..end]) {
-            Some(n) => {
-                self.at = end;
-                Ok(n)
+        while let Some(tree) = self.trees.get(self.at) {
+            if is_comparison(tree) || is_word(tree, "and") || is_word(tree, "or") {
+                break;
             }
-            None => Err(format!(
-                "expected a number in the condition, found `{}` (only the block's parameters and \
-                 integer literals can be compared)",
-                self.trees[start]
+            self.at += 1;
+        }
+        let tokens: TokenStream = self.trees[start..self.at].iter().cloned().collect();
+        if tokens.is_empty() {
+            return Err("expected a number in the condition".to_owned());
+        }
+        let text = tokens.to_string();
+        match (|input: syn::parse::ParseStream| crate::parse::parse_value(input)).parse2(tokens) {
+            Ok(value) => match value.value {
+                Value::Int(n) => Ok(n),
+                other => Err(format!(
+                    "the condition compares integers, found {} (`{text}`)",
+                    other.describe()
+                )),
+            },
+            Err(e) => Err(format!(
+                "expected a number in the condition, found `{text}`: {e} (only the block's \
+                 parameters and integer arithmetic can be compared)"
             )),
         }
-    }
-}
-
-/// The integer written by `trees`: a literal, `-` and a literal, or one in parentheses.
-pub fn number_of(trees: &[TokenTree]) -> Option<i64> {
-    match trees {
-        [TokenTree::Literal(l)] => l.to_string().parse().ok(),
-        [TokenTree::Punct(p), TokenTree::Literal(l)] if p.as_char() == '-' => {
-            l.to_string().parse::<i64>().ok().map(|n| -n)
-        }
-        [TokenTree::Group(g)] if g.delimiter() == Delimiter::Parenthesis => {
-            number_of(&g.stream().into_iter().collect::<Vec<_>>())
-        }
-        _ => None,
     }
 }
 
@@ -156,7 +169,8 @@ mod tests {
         assert_eq!(eval("16 == 32 or 1 != 1"), Ok(false));
         assert_eq!(eval("not (1 < 2) or 3 >= 3"), Ok(true));
         assert_eq!(eval("-1 < 0 and True"), Ok(true));
-        assert!(eval("1 + 2 == 3").is_err());
+        assert_eq!(eval("16 * 2 == 32 and (8 + 8) / 2 == 8"), Ok(true));
+        assert!(eval("1 + 2").is_err());
         assert!(eval("stride != 1").is_err());
     }
 }

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use syn::ext::IdentExt as _;
 
 use crate::ast::{Block, BlockDef, BlockKind, Item, LayerCall, Spanned, Value};
 use crate::ctxt::Ctxt;
@@ -150,7 +151,8 @@ pub fn elaborate(body: &[Item], blocks: &[BlockDef], cx: &mut Ctxt) -> Option<Gr
         containers: 0,
         ok: true,
     };
-    check_block_names(blocks, cx);
+    let broken = check_block_defs(blocks, cx);
+    builder.blocks.retain(|name, _| !broken.contains(name));
     let scope =
         Scope { prefix: String::new(), indexed: true, instance: None, depth: 0, container: 0 };
     let mut tree = Module { class: "Sequential".to_owned(), children: Vec::new() };
@@ -162,10 +164,23 @@ pub fn elaborate(body: &[Item], blocks: &[BlockDef], cx: &mut Ctxt) -> Option<Gr
     builder.ok.then_some(graph)
 }
 
-/// Block definitions must not shadow a layer and must be defined once.
-fn check_block_names(blocks: &[BlockDef], cx: &mut Ctxt) {
+/// Block definitions must not shadow a layer, must be defined once, and must parse (checked
+/// with every parameter standing for `1`, so a definition that is never used is checked too).
+/// Returns the names of the definitions that do not parse (their uses are not elaborated).
+fn check_block_defs(blocks: &[BlockDef], cx: &mut Ctxt) -> Vec<String> {
     let mut seen = HashMap::new();
+    let mut broken = Vec::new();
     for block in blocks {
+        let ones: HashMap<String, TokenStream> = block
+            .params
+            .iter()
+            .map(|p| (p.name.to_string(), quote::quote_spanned!(p.name.span()=> 1)))
+            .collect();
+        if let Err(e) = syn::parse2::<Item>(substitute(block.body.clone(), &ones)) {
+            let at = if e.span().source_text().is_some() { e.span() } else { block.body_span };
+            cx.error(at, format!("in block `{}`: {e}", block.name));
+            broken.push(block.name.to_string());
+        }
         let name = block.name.to_string();
         if crate::catalog::lookup(&name).is_some() || BlockKind::combinator(&name).is_some() {
             cx.error(
@@ -177,6 +192,7 @@ fn check_block_names(blocks: &[BlockDef], cx: &mut Ctxt) {
             cx.error(block.name.span(), format!("block `{name}` is defined twice"));
         }
     }
+    broken
 }
 
 struct Builder<'b> {
@@ -209,7 +225,7 @@ impl Builder<'_> {
             let root_inline = scope.container == 0
                 && matches!(item, Item::Block(b) if b.kind != BlockKind::Sequential);
             let segment = match (item.name(), scope.indexed) {
-                (Some(name), _) => Some(name.to_string()),
+                (Some(name), _) => Some(name.unraw().to_string()),
                 (None, true) if root_inline => None,
                 (None, true) => Some(index.to_string()),
                 (None, false) => None,
@@ -317,7 +333,7 @@ impl Builder<'_> {
             check_names(&block.items, &inner, cx);
             let mut outputs = Vec::with_capacity(block.items.len());
             for branch in &block.items {
-                let segment = branch.name().map(ToString::to_string);
+                let segment = branch.name().map(|n| n.unraw().to_string());
                 outputs.push(self.item(branch, input, segment, &inner, &mut module, cx)?);
             }
             let kind = block.kind.describe().to_lowercase();
