@@ -5,10 +5,13 @@
 //! tests' (`common::check`): output within `1e-5 * (1 + |want|)`, `forward_into` on a used
 //! scratch buffer bit-identical, every `state_dict` key, shape and order, `PARAMS`, `MACS`.
 
+// The batch checks of `common` need batch fixtures; the batch test here compares with `forward`.
+#[allow(dead_code)]
 mod common;
 
 use staticnn::network;
 use staticnn::network::Network;
+use staticnn::tensor::Tensor;
 
 macro_rules! graph_case {
     ($case:ident, $net:ty) => {
@@ -234,4 +237,19 @@ fn resnet8_scratch_is_the_planned_lower_bound() {
     assert!(arena.len >= arena.lower_bound);
     assert_eq!(ResNet8::SCRATCH_BYTES, arena.len * 4);
     assert_eq!(<ResNet8 as Network>::OUTPUT_SHAPE, &[10]);
+}
+
+/// `forward_batch` on a branching network gives, bit for bit, what `forward` gives each sample.
+#[test]
+fn forward_batch_matches_forward_on_a_graph() {
+    let net = ResNet8::seeded(3);
+    let inputs: [Tensor<<ResNet8 as Network>::Input>; 3] =
+        core::array::from_fn(|n| Tensor::from_fn(|i| ((i * 7 + n * 13) % 23) as f32 / 23.0 - 0.5));
+    let batch = net.forward_batch(&inputs);
+    for (input, got) in inputs.iter().zip(&batch) {
+        let want = net.forward(input);
+        assert!(
+            got.as_slice().iter().zip(want.as_slice()).all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+    }
 }

@@ -51,9 +51,9 @@ fn network_tokens(network: &ast::Network, blocks: &[ast::BlockDef]) -> proc_macr
     check::not_empty(network, &mut cx);
     let input = shape::input_shape(&network.input, &mut cx);
     let Some(graph) = graph::elaborate(&network.body, blocks, &mut cx) else {
-        let error = cx.into_error().unwrap_or_else(|| {
-            syn::Error::new(network.name.span(), "invalid network")
-        });
+        let error = cx
+            .into_error()
+            .unwrap_or_else(|| syn::Error::new(network.name.span(), "invalid network"));
         return fallback::expand(network, &error);
     };
     let (layers, all_resolved) = layers::resolve(&graph, &mut cx);

@@ -47,9 +47,7 @@ fn starts_block_def(input: ParseStream) -> bool {
     if fork.call(Attribute::parse_outer).is_err() {
         return false;
     }
-    fork.peek(Ident)
-        && fork.peek2(Ident)
-        && fork.parse::<Ident>().is_ok_and(|i| i == BLOCK_KEYWORD)
+    fork.peek(Ident) && fork.peek2(Ident) && fork.parse::<Ident>().is_ok_and(|i| i == BLOCK_KEYWORD)
 }
 
 impl Parse for BlockDef {
@@ -256,7 +254,8 @@ impl Parse for Item {
                  `Conv2d(cin, cout, 1, stride = stride) if stride != 1 else Identity()`",
             ));
         }
-        let condition_span = condition.clone().into_iter().next().map_or(if_token.span, |t| t.span());
+        let condition_span =
+            condition.clone().into_iter().next().map_or(if_token.span, |t| t.span());
         input.parse::<Token![else]>()?;
         let otherwise: Item = input.parse()?;
         if let Some(name) = otherwise.name() {
@@ -301,9 +300,11 @@ fn parse_entry(input: ParseStream) -> syn::Result<Item> {
         drop(attrs);
         return Ok(Item::Block(Block { name, kind, kind_span: span.open(), items, dim: None }));
     }
-    let combinator = input.fork().parse::<Ident>().ok().and_then(|i| {
-        BlockKind::combinator(&i.to_string()).map(|kind| (kind, i.span()))
-    });
+    let combinator = input
+        .fork()
+        .parse::<Ident>()
+        .ok()
+        .and_then(|i| BlockKind::combinator(&i.to_string()).map(|kind| (kind, i.span())));
     if let Some((kind, kind_span)) = combinator.filter(|_| input.peek2(syn::token::Paren)) {
         input.parse::<Ident>()?;
         let content;
@@ -339,7 +340,11 @@ fn parse_branches(input: ParseStream) -> syn::Result<(Vec<Item>, Option<Spanned<
 }
 
 /// A layer call after its attributes and name: `Kind(args)`.
-fn parse_call(input: ParseStream, attrs: Vec<Attribute>, name: Option<Ident>) -> syn::Result<LayerCall> {
+fn parse_call(
+    input: ParseStream,
+    attrs: Vec<Attribute>,
+    name: Option<Ident>,
+) -> syn::Result<LayerCall> {
     let kind: Path = input.call(Path::parse_mod_style).map_err(|e| {
         syn::Error::new(
             e.span(),

@@ -141,8 +141,7 @@ pub struct Plan {
 /// Plans the steps of `graph`, whose layers (by node) all resolved and whose node shapes are
 /// `shapes` (`None` where only the type system knows them, after a layer of the user's own).
 pub fn plan(graph: &Graph, layers: &[Option<Layer>], shapes: &[Option<Shape>]) -> Plan {
-    let kinds: Vec<Option<Exec>> =
-        layers.iter().map(|l| l.as_ref().map(|l| exec(&l.op))).collect();
+    let kinds: Vec<Option<Exec>> = layers.iter().map(|l| l.as_ref().map(|l| exec(&l.op))).collect();
     let needs_work: Vec<bool> =
         layers.iter().map(|l| l.as_ref().is_some_and(|l| matches!(l.op, Op::Conv(_)))).collect();
     Planner::new(graph, kinds, shapes).run(&needs_work)
@@ -389,7 +388,11 @@ impl<'g> Planner<'g> {
         let output_class = self.class(self.graph.output);
         if self.classes[output_class].buf == Some(Buf::Input) {
             // The output is the input, or a view of it: copy it.
-            self.steps.push(Step::Copy { node: self.graph.output, from: Buf::Input, to: Buf::Output });
+            self.steps.push(Step::Copy {
+                node: self.graph.output,
+                from: Buf::Input,
+                to: Buf::Output,
+            });
         } else {
             self.classes[output_class].buf = Some(Buf::Output);
         }

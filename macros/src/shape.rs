@@ -5,8 +5,8 @@
 use std::fmt;
 
 use crate::ast::{BlockKind, InputShape, Spanned, Value};
-use crate::graph::{Graph, NodeOp};
 use crate::ctxt::Ctxt;
+use crate::graph::{Graph, NodeOp};
 use crate::layers::{
     AdaptivePool, BatchNorm, Conv, Flatten, InstanceNorm, Layer, LayerNorm, Linear, Op, Padding,
     Pool, Softmax, Upsample,
@@ -298,9 +298,8 @@ fn check_combine(
     if known.len() < inputs.len() {
         return None;
     }
-    let describe = |i: usize, shape: &Shape| {
-        format!("{} produces {shape} ({})", node.branches[i], sources[i])
-    };
+    let describe =
+        |i: usize, shape: &Shape| format!("{} produces {shape} ({})", node.branches[i], sources[i]);
     let (first_index, first) = *known.first()?;
     match node.kind {
         BlockKind::Add => {
@@ -428,7 +427,13 @@ fn mismatch_fix(a: &Shape, b: &Shape, names: (&str, &str)) -> String {
     if a.0.len() > 1 && a.0[1..] != b.0[1..] {
         // The branch with the smaller output downsamples more; the other needs the stride.
         let ratio = a.0[1..].iter().zip(&b.0[1..]).find_map(|(&x, &y)| {
-            (x != y).then(|| if x < y { (y / x.max(1), names.0, names.1) } else { (x / y.max(1), names.1, names.0) })
+            (x != y).then(|| {
+                if x < y {
+                    (y / x.max(1), names.0, names.1)
+                } else {
+                    (x / y.max(1), names.1, names.0)
+                }
+            })
         });
         if let Some((r, more, other)) = ratio
             && r > 1

@@ -69,7 +69,15 @@ pub fn mul_broadcast(
 
 /// One innermost row of [`mul_broadcast`]: a scaled row when one operand is constant along it.
 #[inline]
-fn mul_row(row: &mut [f32], a: &[f32], at_a: usize, step_a: usize, b: &[f32], at_b: usize, step_b: usize) {
+fn mul_row(
+    row: &mut [f32],
+    a: &[f32],
+    at_a: usize,
+    step_a: usize,
+    b: &[f32],
+    at_b: usize,
+    step_b: usize,
+) {
     match (step_a, step_b) {
         (1, 0) => {
             let scale = b.get(at_b).copied().unwrap_or(0.0);

@@ -38,8 +38,17 @@ impl<const N: usize> Arena<N> {
     /// between the two ends as `side` asks and working memory between them (for a chain this
     /// is always possible, and optimal); then places the regions largest first at the lowest
     /// offset that fits; and keeps the shorter of the two.
+    ///
+    /// # Panics
+    /// If its own placement overlaps (a bug it checks for), which in constant evaluation is a
+    /// compile error, not a run-time panic.
     #[must_use]
-    pub const fn plan(sizes: [usize; N], first: [usize; N], last: [usize; N], side: [u8; N]) -> Self {
+    pub const fn plan(
+        sizes: [usize; N],
+        first: [usize; N],
+        last: [usize; N],
+        side: [u8; N],
+    ) -> Self {
         let lower_bound = lower_bound(&sizes, &first, &last);
         let two_ended = two_ended(&sizes, &first, &last, &side, lower_bound);
         let by_size = largest_first(&sizes, &first, &last);
@@ -112,7 +121,11 @@ const fn fits<const N: usize>(
 }
 
 /// The largest total size of the regions in use at one step.
-const fn lower_bound<const N: usize>(sizes: &[usize; N], first: &[usize; N], last: &[usize; N]) -> usize {
+const fn lower_bound<const N: usize>(
+    sizes: &[usize; N],
+    first: &[usize; N],
+    last: &[usize; N],
+) -> usize {
     let mut best = 0;
     let mut i = 0;
     while i < N {
@@ -297,12 +310,8 @@ mod tests {
     #[test]
     fn a_skip_connection_stays_alive_across_its_branch() {
         // x (0-3) is read again by the add at step 3; a, b are the branch.
-        const A: Arena<3> = Arena::plan(
-            [16, 16, 16],
-            [0, 1, 2],
-            [3, 2, 3],
-            [side::FRONT, side::BACK, side::FRONT],
-        );
+        const A: Arena<3> =
+            Arena::plan([16, 16, 16], [0, 1, 2], [3, 2, 3], [side::FRONT, side::BACK, side::FRONT]);
         assert_eq!(A.lower_bound, 48);
         assert_eq!(A.len, 48);
         assert!(A.is_valid(&[0, 1, 2], &[3, 2, 3]));

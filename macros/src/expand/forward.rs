@@ -68,7 +68,9 @@ fn borrow(b: &Borrows) -> TokenStream {
             }
             Buf::Input => direct.push(quote!(let #name = input.reshape::<#ty>();)),
             Buf::Output => direct.push(quote!(let #name = output.reshape::<#ty>();)),
-            Buf::Temp(_) => direct.push(quote!(::core::compile_error!("staticnn: a step reads three scratch regions");)),
+            Buf::Temp(_) => direct.push(
+                quote!(::core::compile_error!("staticnn: a step reads three scratch regions");),
+            ),
         }
     }
     if let Some(w) = &b.write {
@@ -80,7 +82,9 @@ fn borrow(b: &Borrows) -> TokenStream {
                 slot_name[2] = quote!(#name);
             }
             Buf::Output => direct.push(quote!(let #name = output.reshape_mut::<#ty>();)),
-            Buf::Input => direct.push(quote!(::core::compile_error!("staticnn: a step writes the input");)),
+            Buf::Input => {
+                direct.push(quote!(::core::compile_error!("staticnn: a step writes the input");))
+            }
         }
     }
     let (work_at, work_len, work_name) = match b.work {
@@ -124,8 +128,11 @@ fn step_code(net: &Checked, types: &NodeTypes, step: &Step) -> TokenStream {
         }
         Step::InPlace { layer, at } => {
             let ty = types.of(*layer);
-            let refs =
-                borrow(&Borrows { reads: Vec::new(), write: Some(operand(*at, ty, "y")), work: None });
+            let refs = borrow(&Borrows {
+                reads: Vec::new(),
+                write: Some(operand(*at, ty, "y")),
+                work: None,
+            });
             let f = net.layer(*layer).map(field);
             quote! { #refs ::staticnn::layer::InPlace::<#ty>::forward_in_place(&self.#f, y); }
         }
@@ -186,7 +193,13 @@ fn combine_code(
 }
 
 /// `Cat`: each branch copied into its channels of the output.
-fn cat_code(net: &Checked, types: &NodeTypes, node: NodeId, operands: &[Buf], to: Buf) -> TokenStream {
+fn cat_code(
+    net: &Checked,
+    types: &NodeTypes,
+    node: NodeId,
+    operands: &[Buf],
+    to: Buf,
+) -> TokenStream {
     let inputs = &net.graph.nodes[node].inputs;
     let y_ty = types.of(node);
     let mut first = 0usize;

@@ -111,9 +111,7 @@ pub fn field_init(layer: &Layer, input: Option<&Shape>, output: Option<&Shape>) 
     }
 }
 
-/// The shape type at every point of the network: `at[0]` is the input, `at[i + 1]` the output
-/// of layer `i`. Known shapes are spelled out; after a layer of the user's own they are
-
+/// A constant expression building one layer: its tensors read from `BYTES` at `offsets` (in
 /// the order of `params::declared`), the rest from its settings.
 pub fn const_init(
     layer: &Layer,

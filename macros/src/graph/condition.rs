@@ -115,9 +115,11 @@ impl Parser<'_> {
         }
         match op.as_str() {
             "==" | "!=" | "<" | "<=" | ">" | ">=" => Ok(op),
-            "" => Err("expected a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`) in the condition, \
+            "" => {
+                Err("expected a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`) in the condition, \
                        as in `stride != 1`"
-                .to_owned()),
+                    .to_owned())
+            }
             other => {
                 Err(format!("`{other}` is not a comparison; use `==`, `!=`, `<`, `<=`, `>`, `>=`"))
             }

@@ -127,7 +127,11 @@ struct Scope {
 
 impl Scope {
     fn join(&self, segment: &str) -> String {
-        if self.prefix.is_empty() { segment.to_owned() } else { format!("{}.{segment}", self.prefix) }
+        if self.prefix.is_empty() {
+            segment.to_owned()
+        } else {
+            format!("{}.{segment}", self.prefix)
+        }
     }
 }
 
@@ -158,8 +162,7 @@ pub fn elaborate(body: &[Item], blocks: &[BlockDef], cx: &mut Ctxt) -> Option<Gr
     let mut tree = Module { class: "Sequential".to_owned(), children: Vec::new() };
     let output = builder.chain(body, 0, &scope, &mut tree, cx)?;
     check_unique_keys(&builder.nodes, cx);
-    let mut graph =
-        Graph { nodes: builder.nodes, output, instances: builder.instances, tree };
+    let mut graph = Graph { nodes: builder.nodes, output, instances: builder.instances, tree };
     assign_fields(&mut graph);
     builder.ok.then_some(graph)
 }
@@ -362,8 +365,12 @@ impl Builder<'_> {
             }))
         } else {
             let indexed = block.kind == BlockKind::Sequential;
-            let inner =
-                Scope { prefix: inner_prefix, indexed, container: self.new_container(), ..scope.clone() };
+            let inner = Scope {
+                prefix: inner_prefix,
+                indexed,
+                container: self.new_container(),
+                ..scope.clone()
+            };
             self.chain(&block.items, input, &inner, &mut module, cx)
         };
         push_module(tree, segment, module);
@@ -569,7 +576,10 @@ fn value_tokens(value: &Spanned<Value>) -> TokenStream {
                     '-',
                     proc_macro2::Spacing::Alone,
                 ))]);
-                ts.extend(tokens(&Value::Int(i.unsigned_abs().try_into().unwrap_or(i64::MAX)), span));
+                ts.extend(tokens(
+                    &Value::Int(i.unsigned_abs().try_into().unwrap_or(i64::MAX)),
+                    span,
+                ));
                 return ts;
             }
             Value::Int(i) => TokenTree::Literal(proc_macro2::Literal::i64_unsuffixed(*i)),
@@ -583,10 +593,9 @@ fn value_tokens(value: &Spanned<Value>) -> TokenStream {
                 return ts;
             }
             Value::Float(f) => TokenTree::Literal(proc_macro2::Literal::f64_unsuffixed(*f)),
-            Value::Bool(b) => TokenTree::Ident(proc_macro2::Ident::new(
-                if *b { "True" } else { "False" },
-                span,
-            )),
+            Value::Bool(b) => {
+                TokenTree::Ident(proc_macro2::Ident::new(if *b { "True" } else { "False" }, span))
+            }
             Value::Str(s) => TokenTree::Literal(proc_macro2::Literal::string(s)),
             Value::None => TokenTree::Ident(proc_macro2::Ident::new("None", span)),
             Value::Tuple(items) => {
