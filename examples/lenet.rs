@@ -20,7 +20,7 @@ network! {
         ReLU(),
         MaxPool2d(2),
         Flatten(),
-        fc1 = Linear(400, 120),
+        fc1 = Linear(16 * 5 * 5, 120), // as the tutorial writes it
         ReLU(),
         fc2 = Linear(120, 84),
         ReLU(),

@@ -1,11 +1,32 @@
 //! [`Scratch`]: the one buffer that holds a network's intermediate activations.
 //!
-//! `network!` plans where each activation lives: consecutive activations alternate between
-//! the front and the back of the buffer, so its length is the largest sum of two adjacent
-//! activations (layers that work in place or only reshape need no room of their own).
+//! `network!` plans where each activation lives: every value an inference keeps (and every
+//! kernel's working memory) is a region of the buffer, in use from the step that writes it to
+//! the last step that reads it; [`Arena::plan`] places the regions at compile time so that
+//! regions in use together never overlap. In a chain, consecutive activations alternate
+//! between the front and the back of the buffer, so its length is the largest sum of two
+//! adjacent activations and the working memory between them; a skip connection keeps its value
+//! alive while its branch runs. Layers that work in place or only reshape need no room.
 
-use crate::shape::Shape;
+pub mod arena;
+
+pub use arena::Arena;
+
+use crate::shape::{Shape, Vector};
 use crate::tensor::Tensor;
+
+/// A shape of no elements: the region a step does not use in [`Scratch::regions`].
+pub type Unused = Vector<typenum::U0>;
+
+/// Whether `[a, a + an)` and `[b, b + bn)` do not overlap (empty ranges overlap nothing).
+const fn disjoint(a: usize, an: usize, b: usize, bn: usize) -> bool {
+    an == 0 || bn == 0 || a + an <= b || b + bn <= a
+}
+
+/// Whether `[at, at + n)` is inside a buffer of `len` (an empty range is, anywhere).
+const fn inside(at: usize, n: usize, len: usize) -> bool {
+    n == 0 || at + n <= len
+}
 
 /// `LEN` floats of working memory for one inference. Create it once (a `static` on a
 /// microcontroller) and pass it to `forward_into`.
@@ -59,6 +80,58 @@ impl<const LEN: usize> Scratch<LEN> {
         let ptr = self.data.as_mut_ptr();
         // SAFETY: as in `front_to_back`, with the regions swapped.
         unsafe { (Tensor::view_raw(ptr.add(LEN - A::NUMEL)), Tensor::view_raw(ptr)) }
+    }
+}
+
+/// The regions of one planned step.
+impl<const LEN: usize> Scratch<LEN> {
+    /// The regions one step of an inference uses, placed by the plan: the values `A` at
+    /// offset `AT_A` and `B` at `AT_B` that it reads, the value `Y` at `AT_Y` that it writes, and
+    /// `LEN_W` floats of working memory at `AT_W`. A region the step does not use is
+    /// [`Unused`] (or `LEN_W` 0).
+    ///
+    /// Every region is checked to be inside the buffer, and the written ones to overlap nothing
+    /// else, when the crate is compiled: a wrong plan does not compile.
+    #[inline(always)]
+    #[allow(clippy::type_complexity)] // the four borrows of one step
+    pub fn regions<
+        A: Shape,
+        B: Shape,
+        Y: Shape,
+        const AT_A: usize,
+        const AT_B: usize,
+        const AT_Y: usize,
+        const AT_W: usize,
+        const LEN_W: usize,
+    >(
+        &mut self,
+    ) -> (&Tensor<A>, &Tensor<B>, &mut Tensor<Y>, &mut [f32]) {
+        const {
+            assert!(inside(AT_A, A::NUMEL, LEN), "a region read outside the scratch buffer");
+            assert!(inside(AT_B, B::NUMEL, LEN), "a region read outside the scratch buffer");
+            assert!(inside(AT_Y, Y::NUMEL, LEN), "a region written outside the scratch buffer");
+            assert!(inside(AT_W, LEN_W, LEN), "working memory outside the scratch buffer");
+            assert!(disjoint(AT_Y, Y::NUMEL, AT_A, A::NUMEL), "a step writes what it reads");
+            assert!(disjoint(AT_Y, Y::NUMEL, AT_B, B::NUMEL), "a step writes what it reads");
+            assert!(disjoint(AT_Y, Y::NUMEL, AT_W, LEN_W), "working memory overlaps the output");
+            assert!(disjoint(AT_W, LEN_W, AT_A, A::NUMEL), "working memory overlaps an input");
+            assert!(disjoint(AT_W, LEN_W, AT_B, B::NUMEL), "working memory overlaps an input");
+        };
+        let base = self.data.as_mut_ptr();
+        // An unused (empty) region may have any offset: point it at the start.
+        let at = |offset: usize, n: usize| if n == 0 { 0 } else { offset };
+        // SAFETY: the constant assertions above keep every region inside `data` and the two
+        // written ones (`Y`, the working memory) disjoint from each other and from the two read
+        // ones, so the exclusive borrows alias nothing; the reads may overlap each other, being
+        // shared. All borrows are tied to `&mut self`. `Tensor::view_raw` requires `f32`
+        // alignment only.
+        unsafe {
+            let a = Tensor::view_raw(base.add(at(AT_A, A::NUMEL)));
+            let b = Tensor::view_raw(base.add(at(AT_B, B::NUMEL)));
+            let y = Tensor::view_raw(base.add(at(AT_Y, Y::NUMEL)));
+            let w = core::slice::from_raw_parts_mut(base.add(at(AT_W, LEN_W)), LEN_W);
+            (a, b, y, w)
+        }
     }
 }
 

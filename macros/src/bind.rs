@@ -1,9 +1,7 @@
 //! Binds a layer call's arguments to its signature the way Python binds a call: positional
 //! arguments in order, then keywords, then defaults; and reads them as typed values.
 
-use proc_macro2::Span;
-
-use crate::ast::{LayerCall, Spanned, Value};
+use crate::ast::{At, LayerCall, Spanned, Value, Written};
 use crate::catalog::{self, Default, Signature};
 use crate::ctxt::Ctxt;
 
@@ -31,14 +29,14 @@ pub fn bind<'a>(call: &'a LayerCall, sig: &'static Signature, cx: &mut Ctxt) -> 
             None => {
                 if seen_keyword {
                     cx.error(
-                        arg.value.span,
+                        arg.value.at,
                         "positional argument follows keyword argument; pass it by keyword, \
                          e.g. `stride = 2`",
                     );
                     continue;
                 }
                 if positional >= positional_max {
-                    cx.error(arg.value.span, too_many_positional(sig, call.args.len()));
+                    cx.error(arg.value.at, too_many_positional(sig, call.args.len()));
                 } else {
                     given[positional] = Some(&arg.value);
                 }
@@ -143,16 +141,28 @@ fn unknown_keyword(sig: &Signature, name: &str, best: Option<&str>) -> String {
     }
 }
 
-impl Bound<'_> {
+impl<'a> Bound<'a> {
     /// The argument given for `name`, if any.
-    pub fn given(&self, name: &str) -> Option<&Spanned<Value>> {
+    pub fn given(&self, name: &str) -> Option<&'a Spanned<Value>> {
         let index = self.sig.params.iter().position(|p| p.name == name)?;
         self.given.get(index).copied().flatten()
     }
 
-    /// Where errors about `name` point: the argument if given, else the layer's name.
-    pub fn span(&self, name: &str) -> Span {
-        self.given(name).map_or_else(|| self.call.kind_span(), |v| v.span)
+    /// Where errors about `name` point: the argument if given (all its tokens), else the
+    /// layer's name.
+    pub fn span(&self, name: &str) -> At {
+        self.given(name).map_or_else(|| self.call.kind_span().into(), |v| v.at)
+    }
+
+    /// Where item `item` of `name` is written: see [`written_item`].
+    pub fn item_at(&self, name: &str, item: usize) -> At {
+        written_item(self.given(name), item).map_or_else(|| self.span(name), |w| w.at)
+    }
+
+    /// Item `item` of `name`'s value (`value`), with the expression it was written as when
+    /// it was one: `400 (= 16 * 5 * 5)`.
+    pub fn shown(&self, name: &str, item: usize, value: impl std::fmt::Display) -> String {
+        show(self.given(name), item, value)
     }
 
     /// The effective value of `name`: the argument given, or PyTorch's default.
@@ -170,6 +180,19 @@ impl Bound<'_> {
         }
     }
 
+    /// Item `item` of `name`, `value`, described for a message: `the integer -3 (= 1 - 4)`.
+    pub fn described(&self, name: &str, item: usize, value: &Value) -> String {
+        match value {
+            Value::Int(i) => format!("the integer {}", self.shown(name, item, i)),
+            other => other.describe(),
+        }
+    }
+
+    /// ` (= 2 * 2)` when `name` was written as (or with) an arithmetic expression.
+    pub fn written_note(&self, name: &str) -> String {
+        written_as(self.given(name)).map(|text| format!(" (= {text})")).unwrap_or_default()
+    }
+
     fn mismatch(&self, cx: &mut Ctxt, name: &str, expected: &str, found: &Value) {
         cx.error(
             self.span(name),
@@ -183,7 +206,7 @@ impl Bound<'_> {
         match value {
             Value::Int(i) if i >= min => usize::try_from(i).ok(),
             Value::Int(i) => {
-                cx.error(self.span(name), self.too_small(name, i, min));
+                cx.error(self.span(name), self.too_small(name, &self.shown(name, 0, i), min));
                 None
             }
             other => {
@@ -193,7 +216,7 @@ impl Bound<'_> {
         }
     }
 
-    fn too_small(&self, name: &str, found: i64, min: i64) -> String {
+    fn too_small(&self, name: &str, found: &str, min: i64) -> String {
         if min == 1 {
             format!("{} `{name}` must be positive, found {found}", self.sig.name)
         } else {
@@ -249,11 +272,12 @@ impl Bound<'_> {
             }
         };
         let mut out = Vec::with_capacity(axes);
-        for item in items {
+        for (axis, item) in items.into_iter().enumerate() {
             match item {
                 Value::Int(i) if i >= min => out.push(usize::try_from(i).ok()?),
                 Value::Int(i) => {
-                    cx.error(self.span(name), self.too_small(name, i, min));
+                    let found = self.shown(name, axis, i);
+                    cx.error(self.item_at(name, axis), self.too_small(name, &found, min));
                     return None;
                 }
                 other => {
@@ -331,7 +355,7 @@ impl Bound<'_> {
                 && v.value != Value::None
             {
                 cx.error(
-                    v.span,
+                    v.at,
                     format!(
                         "staticnn computes in f32 on the target it is compiled for; remove `{name}`"
                     ),
@@ -339,4 +363,34 @@ impl Bound<'_> {
             }
         }
     }
+}
+
+/// How item `item` of an argument was written: element `item` of a tuple, or the argument
+/// itself when it is one value (an integer that PyTorch repeats for every axis).
+pub fn written_item(given: Option<&Spanned<Value>>, item: usize) -> Option<&Written> {
+    let written = &given?.written;
+    if written.len() == 1 { written.first() } else { written.get(item) }
+}
+
+/// `value` (item `item` of an argument), followed by the expression it was written as when it
+/// was one: `400 (= 16 * 5 * 5)`; just `value` for a default or a plain literal.
+pub fn show(given: Option<&Spanned<Value>>, item: usize, value: impl std::fmt::Display) -> String {
+    match written_item(given, item) {
+        Some(w) => w.show(value),
+        None => value.to_string(),
+    }
+}
+
+/// How an argument was written, when it was (or held) an arithmetic expression: `(4 * 4, 4)`.
+pub fn written_as(given: Option<&Spanned<Value>>) -> Option<String> {
+    let given = given?;
+    let items = match &given.value {
+        Value::Tuple(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    let computed = items
+        .iter()
+        .zip(&given.written)
+        .any(|(v, w)| matches!(v, Value::Int(i) if i.to_string() != w.text));
+    computed.then(|| given.text())
 }

@@ -5,6 +5,10 @@ use std::collections::HashMap;
 
 use crate::ast::{Network, Value};
 use crate::ctxt::Ctxt;
+use crate::graph::Graph;
+use crate::layers::{Layer, Op};
+use crate::params::declared;
+use crate::shape::{MAX_ELEMENTS, Shape, Stage, too_many_elements};
 
 /// The options of `#[staticnn(..)]`, validated.
 #[derive(Default)]
@@ -81,7 +85,7 @@ fn valid_prefix(prefix: &str) -> bool {
 
 /// A network needs at least one layer.
 pub fn not_empty(network: &Network, cx: &mut Ctxt) {
-    if network.layers.is_empty() {
+    if network.body.is_empty() {
         cx.error(
             network.body_span,
             format!(
@@ -92,32 +96,84 @@ pub fn not_empty(network: &Network, cx: &mut Ctxt) {
     }
 }
 
-/// Layer names become fields and `state_dict` keys: each must be unique, and must not be the
-/// name an unnamed layer gets (`layer3`).
-pub fn layer_names(network: &Network, cx: &mut Ctxt) {
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (index, layer) in network.layers.iter().enumerate() {
-        let Some(name) = &layer.name else { continue };
-        let text = name.to_string();
-        if let Some(first) = seen.insert(text.clone(), index) {
-            cx.error(
-                name.span(),
-                format!(
-                    "layer name `{text}` is already used by layer {first}; each name becomes a \
-                     field and a state_dict key, so names must be unique"
-                ),
-            );
+/// The sums the generated constants compute must fit where they are computed: `PARAMS`,
+/// `MACS` and `SCRATCH_LEN` are `usize`s, and the network (its parameters) and the scratch
+/// buffer (activations side by side) are Rust values of at most `isize::MAX` bytes. Each
+/// tensor was checked on its own (`layers::resolve`, `shape::infer`); this checks their sums.
+/// Every shape is known here, except after a layer of the user's own (whose sizes the type
+/// system carries on).
+pub fn sizes(
+    network: &Network,
+    graph: &Graph,
+    layers: &[Option<Layer>],
+    stages: &[Stage],
+    cx: &mut Ctxt,
+) {
+    let numel = |shape: &Shape| shape.0.iter().fold(1u128, |n, &d| n.saturating_mul(d as u128));
+    let mut params: u128 = 0;
+    let mut macs: u128 = 0;
+    // The activations between the input and the output (the caller's): the scratch buffer
+    // holds at most all of them, plus the kernels' small panels.
+    let mut activations: u128 = 0;
+    let mut largest: Option<(u128, &Layer)> = None;
+    for (i, layer) in layers.iter().enumerate() {
+        let output = stages.get(i).and_then(|s| s.output.as_ref());
+        if i > 0 && i != graph.output {
+            activations = activations.saturating_add(output.map_or(0, numel));
         }
-        if let Some(n) = text.strip_prefix("layer").and_then(|n| n.parse::<usize>().ok())
-            && network.layers.get(n).is_some_and(|l| l.name.is_none())
-        {
-            cx.error(
-                name.span(),
-                format!(
-                    "layer name `{text}` is the field name of the unnamed layer {n}; \
-                     choose another name"
-                ),
-            );
+        let Some(layer) = layer else { continue };
+        for tensor in declared(layer) {
+            let n = tensor.dims.iter().fold(1u128, |n, &d| n.saturating_mul(d as u128));
+            params = params.saturating_add(n);
+        }
+        let source = graph.nodes[i].inputs.first().copied().unwrap_or(0);
+        let layer_input = stages.get(source).and_then(|s| s.output.as_ref());
+        let layer_macs = match (&layer.op, layer_input, output) {
+            (Op::Conv(c), Some(x), _) if c.transposed => {
+                let per_input = (c.out_channels / c.groups) as u128 * kernel(&c.kernel);
+                numel(x).saturating_mul(per_input)
+            }
+            (Op::Conv(c), _, Some(y)) => {
+                let per_output = (c.in_channels / c.groups) as u128 * kernel(&c.kernel);
+                numel(y).saturating_mul(per_output)
+            }
+            (Op::Linear(l), _, _) => l.in_features as u128 * l.out_features as u128,
+            _ => 0,
+        };
+        macs = macs.saturating_add(layer_macs);
+        if largest.is_none_or(|(m, _)| layer_macs > m) {
+            largest = Some((layer_macs, layer));
         }
     }
+    let name = &network.name;
+    if let Some(why) = too_many_elements(params) {
+        cx.error(name.span(), format!("the parameters of `{name}` add up to too much: {why}"));
+    }
+    if let Some((_, layer)) = largest.filter(|_| usize::try_from(macs).is_err()) {
+        cx.error(
+            layer.call.kind_span(),
+            format!(
+                "`{name}` would compute {macs} multiply-accumulates per inference (this {} the \
+                 most), more than usize can count for `{name}::MACS`",
+                layer.kind()
+            ),
+        );
+    }
+    // Room for the kernels' panels, which are a few KiB.
+    let panels = 1 << 20;
+    if activations.saturating_add(panels) > MAX_ELEMENTS as u128 {
+        cx.error(
+            network.body_span,
+            format!(
+                "the activations between the input and the output of `{name}` add up to \
+                 {activations} floats, more than its scratch buffer can hold (a Rust value has \
+                 at most isize::MAX bytes)"
+            ),
+        );
+    }
+}
+
+/// The number of taps of a kernel: the product of its sizes.
+fn kernel(sizes: &[usize]) -> u128 {
+    sizes.iter().fold(1u128, |n, &k| n.saturating_mul(k as u128))
 }

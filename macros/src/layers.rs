@@ -1,35 +1,64 @@
 //! Resolves each layer call into an [`Op`]: the layer's hyper-parameters as plain numbers,
 //! validated on their own (before any shape is known).
 
-use proc_macro2::Span;
+use std::fmt::Display;
+
 use syn::Path;
 
-use crate::ast::{LayerCall, Value};
-use crate::bind::{Bound, bind};
+use crate::ast::{At, LayerCall, Spanned, Value};
+use crate::bind::{self, Bound, bind};
 use crate::catalog::{self, SIGNATURES};
 use crate::ctxt::Ctxt;
+use crate::graph::{Graph, Node, NodeId};
+use crate::params::{Declared, declared};
+use crate::shape;
 
 /// One layer of a network, resolved.
 pub struct Layer<'a> {
-    /// Its position in the list (its `nn.Sequential` index).
-    pub index: usize,
+    /// Its node in the graph.
+    pub node: NodeId,
+    /// Its path: the `state_dict` prefix of its tensors (`0`, `conv1`, `stack2.conv1`).
+    pub key: &'a str,
+    /// Its Rust field.
+    pub field: &'a str,
     /// The call as written.
     pub call: &'a LayerCall,
     /// What it computes.
     pub op: Op,
-    /// The span of each argument given, by parameter name (errors point there).
-    pub arg_spans: Vec<(&'static str, Span)>,
+    /// Each argument given, by parameter name: errors point there and show how it was
+    /// written.
+    pub given: Vec<(&'static str, &'a Spanned<Value>)>,
     /// The arguments as written, by parameter name (for PyTorch's printed form).
     pub args: Vec<(&'static str, Value)>,
 }
 
 impl Layer<'_> {
-    /// Where an error about parameter `name` should point: the argument, or the layer's name.
-    pub fn span(&self, name: &str) -> Span {
-        self.arg_spans
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or_else(|| self.call.kind_span(), |(_, s)| *s)
+    /// The argument given for parameter `name`, if any.
+    fn given(&self, name: &str) -> Option<&Spanned<Value>> {
+        self.given.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// Where an error about parameter `name` should point: the argument (all its tokens), or
+    /// the layer's name.
+    pub fn span(&self, name: &str) -> At {
+        self.given(name).map_or_else(|| self.call.kind_span().into(), |v| v.at)
+    }
+
+    /// Item `item` (an axis, or 0) of parameter `name`, whose value is `value`, with the
+    /// expression it was written as when it was one: `400 (= 16 * 5 * 5)`.
+    pub fn shown(&self, name: &str, item: usize, value: impl Display) -> String {
+        bind::show(self.given(name), item, value)
+    }
+
+    /// How parameter `name` was written, when it was (or held) an arithmetic expression:
+    /// `(4 * 4, 4)`.
+    pub fn written_as(&self, name: &str) -> Option<String> {
+        bind::written_as(self.given(name))
+    }
+
+    /// ` (= 4 * 4)` when parameter `name` was written as an expression, else nothing.
+    pub fn written_note(&self, name: &str) -> String {
+        self.written_as(name).map(|text| format!(" (= {text})")).unwrap_or_default()
     }
 
     /// The value of parameter `name` as the user wrote it (after defaults).
@@ -42,14 +71,15 @@ impl Layer<'_> {
         self.call.kind_name()
     }
 
-    /// The field name: the user's name, or `layer{index}`.
+    /// The field name: the path with `_` for `.` (`layer3`, `stack2_conv1`).
     pub fn field_name(&self) -> String {
-        self.call.name.as_ref().map_or_else(|| format!("layer{}", self.index), ToString::to_string)
+        self.field.to_owned()
     }
 
-    /// The `state_dict` prefix: the user's name, or the `nn.Sequential` index.
+    /// The `state_dict` prefix: the names (without `r#`: `r#type` is PyTorch's `type`) and
+    /// `nn.Sequential` indices on the way to the layer.
     pub fn state_dict_name(&self) -> String {
-        self.call.name.as_ref().map_or_else(|| self.index.to_string(), ToString::to_string)
+        self.key.to_owned()
     }
 }
 
@@ -133,7 +163,9 @@ impl Conv {
                 .iter()
                 .zip(&self.dilation)
                 .map(|(&k, &d)| {
-                    let total = d * (k - 1);
+                    // Saturates only for a window too large for any input, which the shape
+                    // check then reports.
+                    let total = d.saturating_mul(k.saturating_sub(1));
                     (total / 2, total - total / 2)
                 })
                 .collect(),
@@ -298,12 +330,51 @@ pub struct Upsample {
     pub align_corners: bool,
 }
 
-/// Resolves every layer of a network; unknown or malformed layers are reported and skipped.
-pub fn resolve<'a>(calls: &'a [LayerCall], cx: &mut Ctxt) -> Vec<Option<Layer<'a>>> {
-    calls.iter().enumerate().map(|(index, call)| resolve_one(index, call, cx)).collect()
+/// Resolves every layer node of `graph`, by node (`None` for other nodes, and for unknown or
+/// malformed layers, which are reported). Also the second return: whether every layer
+/// resolved.
+pub fn resolve<'a>(graph: &'a Graph, cx: &mut Ctxt) -> (Vec<Option<Layer<'a>>>, bool) {
+    let mut all = true;
+    let layers = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(id, node)| {
+            let call = node.call()?;
+            let before = cx.len();
+            let layer = resolve_one(id, node, call, cx);
+            all &= layer.is_some();
+            if let Some(layer) = &layer
+                && !node.keyed
+                && !crate::params::declared(layer).is_empty()
+            {
+                cx.error(
+                    call.kind_span(),
+                    format!(
+                        "name this {}: its tensors need a state_dict key, and inside `{{ .. }}` \
+                         or a branch of Add/Mul/Cat an unnamed layer has none (PyTorch keys a \
+                         module's layers by their attribute names); write e.g. `conv1 = {}(..)`, \
+                         or put the layers in a named Sequential (`body = [..]`) to number them",
+                        layer.kind(),
+                        layer.kind()
+                    ),
+                );
+                all = false;
+            }
+            crate::graph::note_instance(graph, node, before, cx);
+            layer
+        })
+        .collect();
+    (layers, all)
 }
 
-fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<Layer<'a>> {
+fn resolve_one<'a>(
+    id: NodeId,
+    node: &'a Node,
+    call: &'a LayerCall,
+    cx: &mut Ctxt,
+) -> Option<Layer<'a>> {
+    let (key, field) = (node.path.as_str(), node.field.as_str());
     let name = call.kind_name();
     let is_plain_name = call.kind.segments.len() == 1 && call.kind.leading_colon.is_none();
     let Some(sig) = catalog::lookup(&name).filter(|_| is_plain_name) else {
@@ -318,15 +389,17 @@ fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<L
             );
             return None;
         }
-        return Some(custom(index, call, cx));
+        return Some(custom(id, key, field, call, cx));
     };
     if name == "Identity" {
         // PyTorch's `Identity(*args, **kwargs)` ignores its arguments.
         return Some(Layer {
-            index,
+            node: id,
+            key,
+            field,
             call,
             op: Op::Passthrough,
-            arg_spans: Vec::new(),
+            given: Vec::new(),
             args: Vec::new(),
         });
     }
@@ -358,25 +431,90 @@ fn resolve_one<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Option<L
     // Rules that do not change the shape (divisibility, PyTorch's limits) were reported but
     // keep the layer, so the layers after it are still checked.
     let op = op?;
-    let arg_spans =
-        sig.params.iter().filter_map(|p| bound.given(p.name).map(|v| (p.name, v.span))).collect();
+    let given =
+        sig.params.iter().filter_map(|p| bound.given(p.name).map(|v| (p.name, v))).collect();
     let args = sig.params.iter().map(|p| (p.name, bound.value(p.name))).collect();
-    Some(Layer { index, call, op, arg_spans, args })
+    let layer = Layer { node: id, key, field, call, op, given, args };
+    // A layer whose parameters cannot be stored is unresolved, like one with a missing
+    // argument: the layers after it are not checked against a shape it cannot have.
+    check_parameter_sizes(&layer, cx).then_some(layer)
 }
 
-fn custom<'a>(index: usize, call: &'a LayerCall, cx: &mut Ctxt) -> Layer<'a> {
+/// Every parameter tensor of `layer`, and all of them together, must fit in a Rust value
+/// (at most `isize::MAX` bytes; see [`shape::too_many_elements`]). Reports the argument that
+/// makes them too large.
+fn check_parameter_sizes(layer: &Layer, cx: &mut Ctxt) -> bool {
+    let mut total: u128 = 0;
+    let mut biggest: Option<(u128, Declared)> = None;
+    for tensor in declared(layer) {
+        let numel = tensor.dims.iter().fold(1u128, |n, &d| n.saturating_mul(d as u128));
+        total = total.saturating_add(numel);
+        if biggest.as_ref().is_none_or(|(n, _)| numel > *n) {
+            biggest = Some((numel, tensor));
+        }
+    }
+    let Some((biggest_numel, tensor)) = biggest else { return true };
+    let Some(why) = shape::too_many_elements(total) else { return true };
+    let blame = match &layer.op {
+        Op::Conv(_) => ["out_channels", "in_channels", "kernel_size"].as_slice(),
+        Op::Linear(_) => &["out_features", "in_features"],
+        Op::LayerNorm(_) => &["normalized_shape"],
+        _ => &["num_features"],
+    };
+    let name = largest_argument(layer, blame);
+    let dims = tensor.dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(" x ");
+    let what = if total > biggest_numel {
+        format!("parameters too large (the largest, its {}, is {dims})", tensor.name)
+    } else {
+        format!("{} {dims}", tensor.name)
+    };
+    cx.error(
+        layer.span(name),
+        format!(
+            "this `{name}`{} makes {}'s {what}: {why}; use a smaller `{name}`",
+            layer.written_note(name),
+            layer.kind()
+        ),
+    );
+    false
+}
+
+/// Of the parameters `names`, the one given with the largest value (the one to blame for a
+/// size that is too large); the first if none is given.
+fn largest_argument(layer: &Layer, names: &[&'static str]) -> &'static str {
+    let largest = |v: &Value| match v {
+        Value::Int(i) => *i,
+        Value::Tuple(items) => items
+            .iter()
+            .filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None })
+            .max()
+            .unwrap_or(0),
+        _ => 0,
+    };
+    names.iter().copied().max_by_key(|name| layer.arg(name).map_or(0, largest)).unwrap_or("")
+}
+
+fn custom<'a>(
+    node: NodeId,
+    key: &'a str,
+    field: &'a str,
+    call: &'a LayerCall,
+    cx: &mut Ctxt,
+) -> Layer<'a> {
     if let Some(arg) = call.args.iter().find(|a| a.keyword.is_some()) {
         cx.error(
-            arg.value.span,
+            arg.value.at,
             "a layer of your own is built with `Default::default()` (no arguments) or \
              `new(..)` (positional arguments); keywords are not supported",
         );
     }
     Layer {
-        index,
+        node,
+        key,
+        field,
         call,
         op: Op::Custom(call.kind.clone()),
-        arg_spans: Vec::new(),
+        given: Vec::new(),
         args: Vec::new(),
     }
 }
@@ -415,10 +553,11 @@ fn conv(b: &Bound, cx: &mut Ctxt, axes: usize) -> Option<Conv> {
         cx.error(
             b.span("padding"),
             format!(
-                "{} with padding=\"same\" needs stride 1 (PyTorch's rule), but stride is {}; \
+                "{} with padding=\"same\" needs stride 1 (PyTorch's rule), but stride is {}{}; \
                  give the padding as numbers instead",
                 b.sig.name,
-                crate::repr::tuple(&conv.stride)
+                crate::repr::tuple(&conv.stride),
+                b.written_note("stride")
             ),
         );
     }
@@ -460,14 +599,16 @@ fn pool(b: &Bound, cx: &mut Ctxt, axes: usize, max: bool) -> Option<Pool> {
         count_include_pad: count_include_pad?,
         divisor_override: divisor_override.ok()?.unwrap_or(0),
     };
-    for (&p, &k) in pool.padding.iter().zip(&pool.kernel) {
+    for (axis, (&p, &k)) in pool.padding.iter().zip(&pool.kernel).enumerate() {
         if p > k / 2 {
             cx.error(
                 b.span("padding"),
                 format!(
                     "{} `padding` must be at most half of `kernel_size` (PyTorch's rule), \
-                     found padding {p} for kernel size {k}",
-                    b.sig.name
+                     found padding {} for kernel size {}",
+                    b.sig.name,
+                    b.shown("padding", axis, p),
+                    b.shown("kernel_size", axis, k)
                 ),
             );
             break;
@@ -515,14 +656,18 @@ fn conv_transpose(b: &Bound, cx: &mut Ctxt) -> Option<Conv> {
         padding_mode: padding_mode?,
     };
     check_groups(b, cx, &conv);
-    for ((&op, &s), &d) in conv.output_padding.iter().zip(&conv.stride).zip(&conv.dilation) {
+    let axes = conv.output_padding.iter().zip(&conv.stride).zip(&conv.dilation).enumerate();
+    for (axis, ((&op, &s), &d)) in axes {
         if op >= s && op >= d {
             cx.error(
                 b.span("output_padding"),
                 format!(
                     "ConvTranspose2d `output_padding` must be smaller than either `stride` or \
-                     `dilation` (PyTorch's rule), found output_padding {op} with stride {s} \
-                     and dilation {d}"
+                     `dilation` (PyTorch's rule), found output_padding {} with stride {} \
+                     and dilation {}",
+                    b.shown("output_padding", axis, op),
+                    b.shown("stride", axis, s),
+                    b.shown("dilation", axis, d)
                 ),
             );
             break;
@@ -537,8 +682,10 @@ fn check_groups(b: &Bound, cx: &mut Ctxt, conv: &Conv) {
             cx.error(
                 b.span(what),
                 format!(
-                    "{} `{what}` ({count}) must be divisible by `groups` ({})",
-                    b.sig.name, conv.groups
+                    "{} `{what}` ({}) must be divisible by `groups` ({})",
+                    b.sig.name,
+                    b.shown(what, 0, count),
+                    b.shown("groups", 0, conv.groups)
                 ),
             );
         }
@@ -556,17 +703,17 @@ fn adaptive_pool(b: &Bound, cx: &mut Ctxt, max: bool) -> Option<AdaptivePool> {
         Value::Int(_) => b.per_axis(cx, "output_size", 2, 1)?.into_iter().map(Some).collect(),
         Value::Tuple(items) if items.len() == 2 => {
             let mut sizes = Vec::new();
-            for item in items {
+            for (axis, item) in items.into_iter().enumerate() {
                 match item {
                     Value::None => sizes.push(None),
                     Value::Int(i) if i >= 1 => sizes.push(usize::try_from(i).ok()),
                     other => {
                         cx.error(
-                            b.span("output_size"),
+                            b.item_at("output_size", axis),
                             format!(
                                 "{} `output_size` expects positive integers or None, found {}",
                                 b.sig.name,
-                                other.describe()
+                                b.described("output_size", axis, &other)
                             ),
                         );
                         return None;
@@ -686,16 +833,16 @@ fn upsample(b: &Bound, cx: &mut Ctxt) -> Option<Upsample> {
         Value::None => None,
         Value::Tuple(items) if items.len() == 2 => {
             let mut factors = Vec::new();
-            for item in items {
+            for (axis, item) in items.into_iter().enumerate() {
                 match item {
                     Value::Int(i) if i > 0 => factors.push(i as f64),
                     Value::Float(f) if f > 0.0 => factors.push(f),
                     other => {
                         cx.error(
-                            b.span("scale_factor"),
+                            b.item_at("scale_factor", axis),
                             format!(
                                 "Upsample `scale_factor` expects positive numbers, found {}",
-                                other.describe()
+                                b.described("scale_factor", axis, &other)
                             ),
                         );
                         return None;

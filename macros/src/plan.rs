@@ -1,9 +1,13 @@
-//! The execution plan of one inference: which layers run as one step (an activation fused into
-//! the convolution or linear layer before it), which run in place, which are free reshapes,
-//! and where each activation lives (the caller's input and output, or the front or back of
-//! the scratch buffer).
+//! The execution plan of one inference over the graph: which nodes run as one step (a batch
+//! norm, an activation and a pooling layer fused into the convolution or linear layer before
+//! them), which run in place, which are free views, and where every value lives: the caller's
+//! input or output, or a region of the scratch buffer whose offset is planned at compile time
+//! from the regions' sizes and lifetimes (see `staticnn::scratch::Arena`).
 
+use crate::ast::BlockKind;
+use crate::graph::{Graph, NodeId, NodeOp};
 use crate::layers::{Layer, Op};
+use crate::shape::Shape;
 
 /// How a layer executes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -41,205 +45,431 @@ pub fn exec(op: &Op) -> Exec {
     }
 }
 
-/// Where an activation lives.
+/// Where a value lives.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Slot {
+pub enum Buf {
     /// The caller's input (read-only).
     Input,
     /// The caller's output.
     Output,
-    /// The start of the scratch buffer.
+    /// Region `n` of the scratch buffer ([`Plan::regions`]).
+    Temp(usize),
+}
+
+/// A region of the scratch buffer: its size and the steps during which it is in use.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Region {
+    /// What it holds.
+    pub holds: Holds,
+    /// The first step that uses it.
+    pub first: usize,
+    /// The last step that uses it.
+    pub last: usize,
+    /// Which end of the buffer the planner should try first (see `Arena`).
+    pub side: Side,
+}
+
+/// What a [`Region`] holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Holds {
+    /// The value of this node (its size is the node's output shape).
+    Value(NodeId),
+    /// The working memory of step `n` (its size is the kernel's `workspace`).
+    Work(usize),
+}
+
+/// Which end of the scratch buffer a region prefers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Side {
+    /// Low offsets.
     Front,
-    /// The end of the scratch buffer.
+    /// High offsets.
     Back,
+    /// Wherever it fits (working memory, between the values in use).
+    Between,
+}
+
+/// The layers fused into a convolution or linear layer, by node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fused {
+    /// A batch norm folded into the layer's output loop.
+    pub batch_norm: Option<NodeId>,
+    /// An activation applied in the output loop.
+    pub activation: Option<NodeId>,
+    /// A pooling layer applied to each output channel while it is in cache.
+    pub pool: Option<NodeId>,
+}
+
+impl Fused {
+    /// The last node this step covers, given its first.
+    pub fn last(&self, layer: NodeId) -> NodeId {
+        self.pool.or(self.activation).or(self.batch_norm).unwrap_or(layer)
+    }
+
+    /// Every node the step covers, first to last.
+    pub fn nodes(&self, layer: NodeId) -> Vec<NodeId> {
+        [Some(layer), self.batch_norm, self.activation, self.pool].into_iter().flatten().collect()
+    }
 }
 
 /// One step of the plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Runs `layer` from `from` into `to`, with the batch norm, activation and pooling layers
-    /// that follow it fused in.
-    Run { layer: usize, fused: Fused, from: Slot, to: Slot },
-    /// Runs `layer` in place at `at`.
-    InPlace { layer: usize, at: Slot },
-    /// Copies the input to the output (a network of reshapes only).
-    Copy,
+    /// Runs layer `layer` from `from` into `to`, with the nodes of `fused` fused in, and its
+    /// working memory in region `work` if its kernel needs some.
+    Run { layer: NodeId, fused: Fused, from: Buf, to: Buf, work: Option<usize> },
+    /// Runs layer `layer` in place at `at`.
+    InPlace { layer: NodeId, at: Buf },
+    /// `Add` or `Mul` node `node`: `to` holds operand `into` of `operands` (the result
+    /// overwrites it) when `into` is given; otherwise `to` is a new buffer.
+    Combine { node: NodeId, kind: BlockKind, operands: Vec<Buf>, into: Option<usize>, to: Buf },
+    /// `Cat` node `node`: copies each operand into its channels of `to`.
+    Cat { node: NodeId, operands: Vec<Buf>, to: Buf },
+    /// Copies the value of `node`, at `from`, to `to` (the output, when the network's output is
+    /// its input or a view of it).
+    Copy { node: NodeId, from: Buf, to: Buf },
 }
 
-/// The layers fused into a convolution or linear layer, by index.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Fused {
-    /// A batch norm folded into the layer's output loop.
-    pub batch_norm: Option<usize>,
-    /// An activation applied in the output loop.
-    pub activation: Option<usize>,
-    /// A pooling layer applied to each output channel while it is in cache.
-    pub pool: Option<usize>,
+/// The plan: the steps and the scratch regions they use.
+pub struct Plan {
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// The scratch regions (`Buf::Temp(n)` is `regions[n]`).
+    pub regions: Vec<Region>,
 }
 
-impl Fused {
-    /// The index of the last layer this step covers, given its first.
-    pub fn last(&self, layer: usize) -> usize {
-        self.pool.or(self.activation).or(self.batch_norm).unwrap_or(layer)
-    }
+/// Plans the steps of `graph`, whose layers (by node) all resolved and whose node shapes are
+/// `shapes` (`None` where only the type system knows them, after a layer of the user's own).
+pub fn plan(graph: &Graph, layers: &[Option<Layer>], shapes: &[Option<Shape>]) -> Plan {
+    let kinds: Vec<Option<Exec>> = layers.iter().map(|l| l.as_ref().map(|l| exec(&l.op))).collect();
+    let needs_work: Vec<bool> =
+        layers.iter().map(|l| l.as_ref().is_some_and(|l| matches!(l.op, Op::Conv(_)))).collect();
+    Planner::new(graph, kinds, shapes).run(&needs_work)
 }
 
-/// Plans the steps of `layers` (all resolved, in order).
-pub fn plan(layers: &[Layer]) -> Vec<Step> {
-    let kinds: Vec<Exec> = layers.iter().map(|l| exec(&l.op)).collect();
-    plan_for_kinds(&kinds)
+/// A set of nodes sharing one buffer (views of each other, or updated in place).
+#[derive(Clone, Debug)]
+struct Class {
+    /// Where it lives, once known.
+    buf: Option<Buf>,
+    /// The node whose value created it.
+    creator: NodeId,
+    /// The step that created it (`None`: the input).
+    created_at: Option<usize>,
 }
 
-/// The layers after `layer` (of kind `kind`) that fuse into it: `[BatchNorm] [Activation]
-/// [Pool]`, the pool only after a convolution that can feed it channel by channel.
-fn fusion(kinds: &[Exec], layer: usize) -> Fused {
-    let mut fused = Fused::default();
-    let kind = kinds[layer];
-    if !matches!(kind, Exec::Fusable | Exec::FusableWithPool) {
-        return fused;
-    }
-    let mut next = layer + 1;
-    if kinds.get(next) == Some(&Exec::BatchNorm) {
-        fused.batch_norm = Some(next);
-        next += 1;
-    }
-    if kinds.get(next) == Some(&Exec::Activation) {
-        fused.activation = Some(next);
-        next += 1;
-    }
-    if kind == Exec::FusableWithPool && kinds.get(next) == Some(&Exec::Pool) {
-        fused.pool = Some(next);
-    }
-    fused
+struct Planner<'g> {
+    graph: &'g Graph,
+    shapes: &'g [Option<Shape>],
+    kinds: Vec<Option<Exec>>,
+    consumers: Vec<Vec<NodeId>>,
+    /// The class of each node's value.
+    class_of: Vec<Option<usize>>,
+    classes: Vec<Class>,
+    steps: Vec<Step>,
+    /// Steps before which a class is read, per class (filled while planning).
+    reads: Vec<Vec<usize>>,
+    covered: Vec<bool>,
 }
 
-/// Plans layers of the given execution kinds. Layers that can work in place do so, except on
-/// the caller's read-only input; the other layers alternate between the two ends of the
-/// scratch buffer, and the last one that writes a buffer writes the caller's output.
-fn plan_for_kinds(kinds: &[Exec]) -> Vec<Step> {
-    let in_place = |k: &Exec| matches!(k, Exec::BatchNorm | Exec::Activation | Exec::InPlace);
-    let mut steps = Vec::new();
-    let mut current = Slot::Input;
-    let mut i = 0;
-    while i < kinds.len() {
-        let kind = kinds[i];
+impl<'g> Planner<'g> {
+    fn new(graph: &'g Graph, kinds: Vec<Option<Exec>>, shapes: &'g [Option<Shape>]) -> Self {
+        let n = graph.nodes.len();
+        let mut consumers = vec![Vec::new(); n];
+        for (id, node) in graph.nodes.iter().enumerate() {
+            for &i in &node.inputs {
+                if !consumers[i].contains(&id) {
+                    consumers[i].push(id);
+                }
+            }
+        }
+        Planner {
+            graph,
+            shapes,
+            kinds,
+            consumers,
+            class_of: vec![None; n],
+            classes: Vec::new(),
+            steps: Vec::new(),
+            reads: Vec::new(),
+            covered: vec![false; n],
+        }
+    }
+
+    fn run(mut self, needs_work: &[bool]) -> Plan {
+        let input = self.new_class(0, None);
+        self.classes[input].buf = Some(Buf::Input);
+        self.class_of[0] = Some(input);
+        for id in 1..self.graph.nodes.len() {
+            if !self.covered[id] {
+                self.node(id);
+            }
+        }
+        self.finish(needs_work)
+    }
+
+    fn new_class(&mut self, creator: NodeId, created_at: Option<usize>) -> usize {
+        self.classes.push(Class { buf: None, creator, created_at });
+        self.reads.push(Vec::new());
+        self.classes.len() - 1
+    }
+
+    /// The class of `node`'s value.
+    fn class(&self, node: NodeId) -> usize {
+        self.class_of[node].unwrap_or(0)
+    }
+
+    /// The only consumer of `node`, if it has exactly one (the network's output has the
+    /// caller as a consumer too).
+    fn sole_consumer(&self, node: NodeId) -> Option<NodeId> {
+        if node == self.graph.output {
+            return None;
+        }
+        match self.consumers[node].as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
+    /// Whether nothing after node `at` reads the value of class `class` (so `at` may overwrite
+    /// it), and the class is not the caller's input.
+    fn dies_at(&self, class: usize, at: NodeId) -> bool {
+        if self.classes[class].buf == Some(Buf::Input) {
+            return false;
+        }
+        let members = (0..self.graph.nodes.len()).filter(|&n| self.class_of[n] == Some(class));
+        let mut last = 0;
+        for member in members {
+            if member == self.graph.output {
+                return false;
+            }
+            last = last.max(self.consumers[member].iter().copied().max().unwrap_or(0));
+        }
+        last <= at
+    }
+
+    fn node(&mut self, id: NodeId) {
+        match &self.graph.nodes[id].op {
+            NodeOp::Input => {}
+            NodeOp::Layer(_) => self.layer(id),
+            NodeOp::Combine { kind: BlockKind::Cat, .. } => self.cat(id),
+            NodeOp::Combine { kind, .. } => self.combine(id, *kind),
+        }
+    }
+
+    fn layer(&mut self, id: NodeId) {
+        let source = self.graph.nodes[id].inputs.first().copied().unwrap_or(0);
+        let from = self.class(source);
+        let kind = self.kinds[id].unwrap_or(Exec::Normal);
+        let in_place = matches!(kind, Exec::BatchNorm | Exec::Activation | Exec::InPlace);
         if kind == Exec::View {
-            i += 1;
-            continue;
+            self.class_of[id] = Some(from);
+            return;
         }
-        if in_place(&kind) && current != Slot::Input {
-            steps.push(Step::InPlace { layer: i, at: current });
-            i += 1;
-            continue;
+        let step = self.steps.len();
+        if in_place && self.dies_at(from, id) {
+            self.class_of[id] = Some(from);
+            self.reads[from].push(step);
+            self.steps.push(Step::InPlace { layer: id, at: Buf::Temp(from) });
+            return;
         }
-        let fused = fusion(kinds, i);
-        let last = fused.last(i);
-        // The output is the last buffer written: after it only views and in-place layers.
-        let is_last_write = kinds[last + 1..].iter().all(|k| *k == Exec::View || in_place(k));
-        let to = if is_last_write {
-            Slot::Output
-        } else if current == Slot::Front {
-            Slot::Back
-        } else {
-            Slot::Front
+        let fused = self.fusion(id, kind);
+        let last = fused.last(id);
+        for node in fused.nodes(id) {
+            self.covered[node] = true;
+        }
+        let to = self.new_class(last, Some(step));
+        for node in fused.nodes(id) {
+            self.class_of[node] = Some(to);
+        }
+        self.reads[from].push(step);
+        self.steps.push(Step::Run {
+            layer: id,
+            fused,
+            from: Buf::Temp(from),
+            to: Buf::Temp(to),
+            work: None,
+        });
+    }
+
+    /// The nodes after `layer` that fuse into it: `[BatchNorm] [Activation] [Pool]`, each the
+    /// only consumer of the one before, the pool only after a convolution that can feed it
+    /// channel by channel.
+    fn fusion(&self, layer: NodeId, kind: Exec) -> Fused {
+        let mut fused = Fused::default();
+        if !matches!(kind, Exec::Fusable | Exec::FusableWithPool) {
+            return fused;
+        }
+        let mut last = layer;
+        let next_of = |node: NodeId, want: Exec| {
+            self.sole_consumer(node).filter(|&n| self.kinds[n] == Some(want))
         };
-        steps.push(Step::Run { layer: i, fused, from: current, to });
-        current = to;
-        i = last + 1;
+        if let Some(bn) = next_of(last, Exec::BatchNorm) {
+            fused.batch_norm = Some(bn);
+            last = bn;
+        }
+        if let Some(act) = next_of(last, Exec::Activation) {
+            fused.activation = Some(act);
+            last = act;
+        }
+        if kind == Exec::FusableWithPool
+            && let Some(pool) = next_of(last, Exec::Pool)
+        {
+            fused.pool = Some(pool);
+        }
+        fused
     }
-    if current == Slot::Input {
-        steps.push(Step::Copy);
+
+    fn combine(&mut self, id: NodeId, kind: BlockKind) {
+        let step = self.steps.len();
+        let operands: Vec<usize> =
+            self.graph.nodes[id].inputs.iter().map(|&i| self.class(i)).collect();
+        // Overwrite the first operand that dies here, is not read twice by this node, and (for
+        // a broadcasting `Mul`) is as large as the result.
+        let into = (0..operands.len()).find(|&k| {
+            let class = operands[k];
+            let once = operands.iter().filter(|&&c| c == class).count() == 1;
+            once && self.dies_at(class, id) && self.full_size(self.graph.nodes[id].inputs[k], id)
+        });
+        for &class in &operands {
+            self.reads[class].push(step);
+        }
+        let to = match into {
+            Some(k) => operands[k],
+            None => self.new_class(id, Some(step)),
+        };
+        self.class_of[id] = Some(to);
+        self.steps.push(Step::Combine {
+            node: id,
+            kind,
+            operands: operands.iter().map(|&c| Buf::Temp(c)).collect(),
+            into,
+            to: Buf::Temp(to),
+        });
     }
-    steps
+
+    /// Whether the value of `operand` has as many elements as `node`'s.
+    fn full_size(&self, operand: NodeId, node: NodeId) -> bool {
+        // Branch shapes agree except for broadcasting, which only shrinks sizes to 1: an
+        // operand is full-size unless a `Mul` broadcasts it. The expansion checks the sizes
+        // again by type, so a wrong guess here cannot compile.
+        match &self.graph.nodes[node].op {
+            NodeOp::Combine { kind: BlockKind::Mul, .. } => self.sizes_equal(operand, node),
+            _ => true,
+        }
+    }
+
+    fn sizes_equal(&self, a: NodeId, b: NodeId) -> bool {
+        match (self.shapes.get(a), self.shapes.get(b)) {
+            (Some(Some(x)), Some(Some(y))) => x.numel() == y.numel(),
+            _ => false,
+        }
+    }
+
+    fn cat(&mut self, id: NodeId) {
+        let step = self.steps.len();
+        let operands: Vec<usize> =
+            self.graph.nodes[id].inputs.iter().map(|&i| self.class(i)).collect();
+        for &class in &operands {
+            self.reads[class].push(step);
+        }
+        let to = self.new_class(id, Some(step));
+        self.class_of[id] = Some(to);
+        self.steps.push(Step::Cat {
+            node: id,
+            operands: operands.iter().map(|&c| Buf::Temp(c)).collect(),
+            to: Buf::Temp(to),
+        });
+    }
+
+    /// Places every class: the network's output in the caller's output, the others in scratch
+    /// regions; adds working memory to the steps whose kernels need it.
+    fn finish(mut self, needs_work: &[bool]) -> Plan {
+        let output_class = self.class(self.graph.output);
+        if self.classes[output_class].buf == Some(Buf::Input) {
+            // The output is the input, or a view of it: copy it.
+            self.steps.push(Step::Copy {
+                node: self.graph.output,
+                from: Buf::Input,
+                to: Buf::Output,
+            });
+        } else {
+            self.classes[output_class].buf = Some(Buf::Output);
+        }
+        let mut regions = Vec::new();
+        let mut side_of_class: Vec<Side> = vec![Side::Back; self.classes.len()];
+        for class in 0..self.classes.len() {
+            if self.classes[class].buf.is_some() {
+                continue;
+            }
+            let created = self.classes[class].created_at.unwrap_or(0);
+            let last = self.reads[class].iter().copied().max().unwrap_or(created);
+            // Values alternate ends: a step reading the front writes the back (a chain then
+            // needs exactly the largest sum of two neighbouring values plus working memory).
+            let reads_from = self.step_source_class(created);
+            let side = match reads_from.map(|c| side_of_class[c]) {
+                Some(Side::Front) => Side::Back,
+                _ => Side::Front,
+            };
+            side_of_class[class] = side;
+            regions.push(Region {
+                holds: Holds::Value(self.classes[class].creator),
+                first: created,
+                last,
+                side,
+            });
+            self.classes[class].buf = Some(Buf::Temp(regions.len() - 1));
+        }
+        let buf_of = |class: usize, classes: &[Class]| classes[class].buf.unwrap_or(Buf::Input);
+        let classes = self.classes.clone();
+        for step in &mut self.steps {
+            match step {
+                Step::Run { from, to, .. } => {
+                    *from = buf_of(temp_index(*from), &classes);
+                    *to = buf_of(temp_index(*to), &classes);
+                }
+                Step::InPlace { at, .. } => *at = buf_of(temp_index(*at), &classes),
+                Step::Combine { operands, to, .. } | Step::Cat { operands, to, .. } => {
+                    for o in operands.iter_mut() {
+                        *o = buf_of(temp_index(*o), &classes);
+                    }
+                    *to = buf_of(temp_index(*to), &classes);
+                }
+                Step::Copy { .. } => {}
+            }
+        }
+        for (index, step) in self.steps.iter_mut().enumerate() {
+            if let Step::Run { work, layer, .. } = step
+                && needs_work.get(*layer).copied().unwrap_or(false)
+            {
+                regions.push(Region {
+                    holds: Holds::Work(index),
+                    first: index,
+                    last: index,
+                    side: Side::Between,
+                });
+                *work = Some(regions.len() - 1);
+            }
+        }
+        Plan { steps: self.steps, regions }
+    }
+
+    /// The class the step `step` reads first (its main input), if it reads one.
+    fn step_source_class(&self, step: usize) -> Option<usize> {
+        match self.steps.get(step)? {
+            Step::Run { from, .. } => Some(temp_index(*from)),
+            Step::Combine { operands, .. } | Step::Cat { operands, .. } => {
+                operands.first().map(|o| temp_index(*o))
+            }
+            Step::InPlace { .. } | Step::Copy { .. } => None,
+        }
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{Exec, Fused, Slot, Step};
-
-    /// Plans a list of execution kinds directly (the planner reads only the kinds).
-    fn plan_kinds(kinds: &[Exec]) -> Vec<Step> {
-        super::plan_for_kinds(kinds)
-    }
-
-    fn fused(batch_norm: Option<usize>, activation: Option<usize>, pool: Option<usize>) -> Fused {
-        Fused { batch_norm, activation, pool }
-    }
-
-    #[test]
-    fn conv_relu_pool_flatten_linear() {
-        use Exec::*;
-        let steps =
-            plan_kinds(&[FusableWithPool, Activation, Pool, View, Fusable, Activation, Fusable]);
-        assert_eq!(
-            steps,
-            vec![
-                Step::Run {
-                    layer: 0,
-                    fused: fused(None, Some(1), Some(2)),
-                    from: Slot::Input,
-                    to: Slot::Front
-                },
-                Step::Run {
-                    layer: 4,
-                    fused: fused(None, Some(5), None),
-                    from: Slot::Front,
-                    to: Slot::Back
-                },
-                Step::Run { layer: 6, fused: Fused::default(), from: Slot::Back, to: Slot::Output },
-            ]
-        );
-    }
-
-    #[test]
-    fn batch_norm_folds_after_conv_and_runs_in_place_elsewhere() {
-        use Exec::*;
-        let steps = plan_kinds(&[FusableWithPool, BatchNorm, Activation, Normal, BatchNorm]);
-        assert_eq!(
-            steps,
-            vec![
-                Step::Run {
-                    layer: 0,
-                    fused: fused(Some(1), Some(2), None),
-                    from: Slot::Input,
-                    to: Slot::Front
-                },
-                Step::Run {
-                    layer: 3,
-                    fused: Fused::default(),
-                    from: Slot::Front,
-                    to: Slot::Output
-                },
-                Step::InPlace { layer: 4, at: Slot::Output },
-            ]
-        );
-    }
-
-    #[test]
-    fn trailing_activation_runs_in_place_on_the_output() {
-        use Exec::*;
-        let steps = plan_kinds(&[Normal, Activation]);
-        assert_eq!(
-            steps,
-            vec![
-                Step::Run {
-                    layer: 0,
-                    fused: Fused::default(),
-                    from: Slot::Input,
-                    to: Slot::Output
-                },
-                Step::InPlace { layer: 1, at: Slot::Output },
-            ]
-        );
-        assert_eq!(plan_kinds(&[View]), vec![Step::Copy]);
-        assert_eq!(
-            plan_kinds(&[Activation]),
-            vec![Step::Run {
-                layer: 0,
-                fused: Fused::default(),
-                from: Slot::Input,
-                to: Slot::Output
-            }]
-        );
+/// While planning, `Buf::Temp` holds a class index.
+fn temp_index(buf: Buf) -> usize {
+    match buf {
+        Buf::Temp(n) => n,
+        Buf::Input | Buf::Output => 0,
     }
 }

@@ -233,14 +233,15 @@ fn activation(layer: &Layer, kind: ActivationKind) -> String {
     format!("{}({})", layer.kind(), parts.join(", "))
 }
 
-/// `print(nn.Sequential(..))`: one indented line per child, named by index or by name.
-pub fn sequential(lines: &[(String, String)]) -> String {
+/// `print(module)`: one indented line per child, named by index or by name; a nested module's
+/// lines are indented once more (PyTorch's `_addindent`).
+pub fn module(class: &str, lines: &[(String, String)]) -> String {
     if lines.is_empty() {
-        return "Sequential()".to_owned();
+        return format!("{class}()");
     }
-    let mut s = "Sequential(\n".to_owned();
+    let mut s = format!("{class}(\n");
     for (name, text) in lines {
-        s += &format!("  ({name}): {text}\n");
+        s += &format!("  ({name}): {}\n", text.replace('\n', "\n  "));
     }
     s + ")"
 }

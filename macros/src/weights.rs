@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use proc_macro2::Span;
 
 use crate::ctxt::Ctxt;
+use crate::graph::NodeId;
 use crate::layers::Layer;
 use crate::params::declared;
 use crate::repr;
@@ -17,8 +18,8 @@ use crate::shape::Shape;
 pub struct Weights {
     /// The absolute path, for `include_bytes!` (which also makes cargo rebuild on change).
     pub path: PathBuf,
-    /// Where each layer's tensors start in the file, by layer index and tensor order.
-    pub offsets: Vec<Vec<usize>>,
+    /// Where each layer's tensors start in the file, by layer node and tensor order.
+    pub offsets: HashMap<NodeId, Vec<usize>>,
 }
 
 /// One tensor's header entry.
@@ -33,7 +34,12 @@ struct Entry {
 /// is), else relative to the source file that invokes `network!` (as `include_bytes!`).
 fn locate(file: &str, span: Span) -> Result<PathBuf, String> {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
-    let source_dir = span.unwrap().local_file().and_then(|f| f.parent().map(PathBuf::from));
+    // `Span::unwrap` panics outside a compiler's proc-macro call (the unit tests run the
+    // pipeline there): then only the manifest directory is searched.
+    let source_dir = proc_macro::is_available()
+        .then(|| span.unwrap().local_file())
+        .flatten()
+        .and_then(|f| f.parent().map(PathBuf::from));
     let candidates: Vec<PathBuf> =
         [manifest, source_dir].into_iter().flatten().map(|dir| dir.join(file)).collect();
     if let Some(found) = candidates.iter().find(|p| p.is_file()) {
@@ -52,7 +58,7 @@ fn locate(file: &str, span: Span) -> Result<PathBuf, String> {
 pub fn load(
     file: &str,
     span: Span,
-    layers: &[Layer],
+    layers: &[&Layer],
     prefix: Option<&str>,
     cx: &mut Ctxt,
 ) -> Option<Weights> {
@@ -88,9 +94,9 @@ pub fn load(
         .iter()
         .flat_map(|l| declared(l).into_iter().map(move |t| format!("{}.{}", key_prefix(l), t.name)))
         .collect();
-    let mut offsets = Vec::with_capacity(layers.len());
+    let mut offsets = HashMap::with_capacity(layers.len());
     let mut ok = true;
-    for layer in layers {
+    for &layer in layers {
         let mut layer_offsets = Vec::new();
         for tensor in declared(layer) {
             let key = format!("{}.{}", key_prefix(layer), tensor.name);
@@ -142,7 +148,7 @@ pub fn load(
             }
             layer_offsets.push(entry.start);
         }
-        offsets.push(layer_offsets);
+        offsets.insert(layer.node, layer_offsets);
     }
     for ((name, _), used) in entries.iter().zip(&used) {
         if !used && !name.ends_with("num_batches_tracked") {

@@ -377,8 +377,11 @@ where
     failures
         .extend(load_parameters(&mut net, fixture).into_iter().map(|p| format!("parameters: {p}")));
 
+    // Branching networks are PyTorch modules of the user's own classes, whose names `Display`
+    // cannot know: their fixtures say so, and their tests check `Display` themselves.
     let printed = net.to_string();
-    if printed != fixture.repr {
+    let skip_repr = fixture.metadata.get("repr_check").is_some_and(|v| v == "skip");
+    if !skip_repr && printed != fixture.repr {
         failures.push(format!(
             "Display differs from str(model):{}",
             text_diff(&printed, &fixture.repr)

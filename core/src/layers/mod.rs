@@ -6,6 +6,7 @@
 
 mod activation;
 mod chain;
+pub mod combine;
 mod conv;
 mod linear;
 mod norm;

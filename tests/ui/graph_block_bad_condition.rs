@@ -1,0 +1,12 @@
+use staticnn::network;
+
+network! {
+    block Down(cin, cout, stride = 1) {
+        Add({ conv = Conv2d(cin, cout, 3, stride = stride, padding = 1) }, shortcut = Conv2d(cin, cout, 1, stride = stride) if stride + 1 else Identity())
+    }
+    pub struct Net: [4, 8, 8] {
+        stack = Down(4, 4),
+    }
+}
+
+fn main() {}

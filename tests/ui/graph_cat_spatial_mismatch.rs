@@ -1,0 +1,9 @@
+use staticnn::network;
+
+network! {
+    pub struct Net: [3, 8, 8] {
+        Cat(a = Conv2d(3, 4, 3, padding = 1), b = Conv2d(3, 4, 3)),
+    }
+}
+
+fn main() {}
