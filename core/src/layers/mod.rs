@@ -10,6 +10,7 @@ pub mod combine;
 mod conv;
 mod linear;
 mod norm;
+pub mod quantized;
 pub(crate) mod pool;
 mod shape_ops;
 mod softmax;
