@@ -151,7 +151,7 @@ accuracy!(accuracy_softmax_strided_10000, AccuracySoftmaxStrided10000);
 network! {
     /// Linear rows of 1,000 products of 1000 +- 0.01 and 2^-10 +- 9.5e-5
     struct AccuracyLinear1000: [1000] {
-        Linear(1000, 8),
+        Linear(1000, 32),
     }
 }
 accuracy!(accuracy_linear_1000, AccuracyLinear1000);
@@ -159,7 +159,7 @@ accuracy!(accuracy_linear_1000, AccuracyLinear1000);
 network! {
     /// Linear rows of 10,000 products of 0.5 +- 0.016 and 2^-10 +- 9.5e-5
     struct AccuracyLinear10000: [10000] {
-        Linear(10000, 8),
+        Linear(10000, 32),
     }
 }
 accuracy!(accuracy_linear_10000, AccuracyLinear10000);
@@ -167,7 +167,7 @@ accuracy!(accuracy_linear_10000, AccuracyLinear10000);
 network! {
     /// Linear rows of 100,000 products of 1000 +- 0.01 and 2^-10 +- 9.5e-5
     struct AccuracyLinear100000: [100000] {
-        Linear(100000, 4),
+        Linear(100000, 16),
     }
 }
 accuracy!(accuracy_linear_100000, AccuracyLinear100000);

@@ -177,7 +177,8 @@ where
 {
     let mut fixture = Fixture::load(case);
     // `output` holds the checked positions, flattened; the shape checks take the metadata's.
-    let stored_shape = std::mem::replace(&mut fixture.output.shape, output_shape(&fixture));
+    let shape = output_shape(&fixture);
+    let stored_shape = std::mem::replace(&mut fixture.output.shape, shape);
     let mut failures = Vec::new();
     let net = check_static::<N>(&fixture, &mut failures);
     fixture.output.shape = stored_shape;

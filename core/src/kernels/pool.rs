@@ -1,5 +1,7 @@
 //! Max and average pooling over up to three spatial axes.
 
+use super::sum::{BLOCK, CascadeSum, Compensated};
+
 /// The sizes of one pooling layer. Axes are `[depth, height, width]` as in
 /// [`ConvGeometry`](crate::kernels::conv::ConvGeometry).
 pub trait PoolGeometry {
@@ -64,10 +66,12 @@ const fn window(o: usize, len: usize, k: usize, s: usize, d: usize, p: usize) ->
 /// the window gives NaN, as in PyTorch).
 #[inline]
 pub fn max_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32]) {
-    pool::<G>(input, output, |window_max, _, _| window_max, true);
+    pool::<G>(input, output, |window_max, _, _| window_max.value(), true);
 }
 
-/// Average pooling with PyTorch's divisor rules.
+/// Average pooling with PyTorch's divisor rules. Windows of [`BLOCK`] taps or more are summed
+/// as a cascade ([`CascadeSum`]) and divided with one rounding, so their average keeps its
+/// digits however large the window; smaller windows are summed directly.
 #[inline]
 pub fn avg_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: AvgDivisor) {
     pool::<G>(
@@ -79,7 +83,7 @@ pub fn avg_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: Avg
                 AvgDivisor::IncludePad => padded,
                 AvgDivisor::Override(n) => n,
             };
-            if n == 0 { 0.0 } else { sum / n as f32 }
+            if n == 0 { 0.0 } else { sum.div(n) }
         },
         false,
     );
@@ -91,7 +95,7 @@ pub fn avg_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: Avg
 fn pool<G: PoolGeometry>(
     input: &[f32],
     output: &mut [f32],
-    finish: impl Fn(f32, usize, usize) -> f32,
+    finish: impl Fn(Compensated, usize, usize) -> f32,
     is_max: bool,
 ) {
     let [in_d, in_h, in_w] = G::IN;
@@ -100,6 +104,8 @@ fn pool<G: PoolGeometry>(
     let [s_d, s_h, s_w] = G::STRIDE;
     let [d_d, d_h, d_w] = G::DILATION;
     let [p_d, p_h, p_w] = G::PAD;
+    // A sum over a window this large is a cascade (decided at compile time).
+    let large = !is_max && d_w == 1 && k_d * k_h * k_w >= BLOCK;
     let planes = input.chunks_exact(G::IN_PLANE).zip(output.chunks_exact_mut(G::OUT_PLANE));
     for (x, y) in planes.take(G::C) {
         if is_max && max_pool_2x2_vfp::<G>(x, y) {
@@ -111,6 +117,22 @@ fn pool<G: PoolGeometry>(
                 let [h0, h1, hp] = window(oh, in_h, k_h, s_h, d_h, p_h);
                 for ow in 0..out_w {
                     let [w0, w1, wp] = window(ow, in_w, k_w, s_w, d_w, p_w);
+                    let inside = (d1 - d0) * (h1 - h0) * (w1 - w0);
+                    let padded = dp * hp * wp;
+                    let Some(o) = y.get_mut((od * out_h + oh) * out_w + ow) else { continue };
+                    if large {
+                        let mut sum = CascadeSum::new();
+                        for kd in d0..d1 {
+                            let id = od * s_d + kd * d_d - p_d;
+                            for kh in h0..h1 {
+                                let ih = oh * s_h + kh * d_h - p_h;
+                                let first = (id * in_h + ih) * in_w + ow * s_w + w0 - p_w;
+                                sum.add_slice(x.get(first..first + (w1 - w0)).unwrap_or(&[]));
+                            }
+                        }
+                        *o = finish(sum.total(), inside, padded);
+                        continue;
+                    }
                     let mut acc = if is_max { f32::NEG_INFINITY } else { 0.0 };
                     if !is_max && d_h == 1 && d_w == 1 && w0 == 0 && w1 == in_w && k_w == in_w {
                         // The window's rows are whole input rows: its inside part is one
@@ -172,11 +194,7 @@ fn pool<G: PoolGeometry>(
                             }
                         }
                     }
-                    let inside = (d1 - d0) * (h1 - h0) * (w1 - w0);
-                    let padded = dp * hp * wp;
-                    if let Some(o) = y.get_mut((od * out_h + oh) * out_w + ow) {
-                        *o = finish(acc, inside, padded);
-                    }
+                    *o = finish(Compensated::exact(acc), inside, padded);
                 }
             }
         }
@@ -212,6 +230,7 @@ fn max_pool_2x2_vfp<G: PoolGeometry>(x: &[f32], y: &mut [f32]) -> bool {
 
 /// Adaptive pooling of one channel (`AdaptiveAvgPool*` / `AdaptiveMaxPool*`): output `o` along
 /// an axis of `len` inputs and `out` outputs covers `floor(o * len / out) .. ceil((o + 1) * len / out)`.
+/// Averages over [`BLOCK`] values or more are cascade sums, as in [`avg_pool`].
 #[inline]
 pub fn adaptive_pool(
     input: &[f32],
@@ -227,6 +246,18 @@ pub fn adaptive_pool(
         let (h0, h1) = span(oh, in_h, out_h);
         for ow in 0..out_w {
             let (w0, w1) = span(ow, in_w, out_w);
+            let taps = (h1 - h0) * (w1 - w0);
+            if !max && taps >= BLOCK {
+                // A large window: a cascade sum, divided with one rounding.
+                let mut sum = CascadeSum::new();
+                for ih in h0..h1 {
+                    sum.add_slice(input.get(ih * in_w + w0..ih * in_w + w1).unwrap_or(&[]));
+                }
+                if let Some(o) = output.get_mut(oh * out_w + ow) {
+                    *o = sum.total().div(taps);
+                }
+                continue;
+            }
             let mut acc = if max { f32::NEG_INFINITY } else { 0.0 };
             for ih in h0..h1 {
                 let Some(row) = input.get(ih * in_w + w0..ih * in_w + w1) else { continue };
