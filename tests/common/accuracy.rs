@@ -146,9 +146,9 @@ fn max_error(got: &[f32], index: Option<&[usize]>, reference: &[f64]) -> f64 {
         let at = index.map_or(k, |index| index[k]);
         got.get(at).map_or(f64::NAN, |&v| f64::from(v))
     };
-    (0..reference.len()).map(|k| (value(k) - reference[k]).abs()).fold(0.0, |m, e| {
-        if e.is_nan() || e > m { e } else { m }
-    })
+    (0..reference.len())
+        .map(|k| (value(k) - reference[k]).abs())
+        .fold(0.0, |m, e| if e.is_nan() || e > m { e } else { m })
 }
 
 /// Runs every check of an accuracy case, on a thread with a large stack: shapes, `MACS`,

@@ -1,6 +1,6 @@
 //! Max and average pooling over up to three spatial axes.
 
-use super::sum::{BLOCK, CascadeSum, Compensated};
+use super::sum::{BLOCK, CascadeSum};
 
 /// The sizes of one pooling layer. Axes are `[depth, height, width]` as in
 /// [`ConvGeometry`](crate::kernels::conv::ConvGeometry).
@@ -66,27 +66,82 @@ const fn window(o: usize, len: usize, k: usize, s: usize, d: usize, p: usize) ->
 /// the window gives NaN, as in PyTorch).
 #[inline]
 pub fn max_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32]) {
-    pool::<G>(input, output, |window_max, _, _| window_max.value(), true);
+    pool::<G>(input, output, |window_max, _, _| window_max, true);
+}
+
+impl AvgDivisor {
+    /// The divisor of a window with `inside` taps inside the input and `padded` inside the
+    /// padded input.
+    #[inline(always)]
+    #[must_use]
+    pub const fn count(self, inside: usize, padded: usize) -> usize {
+        match self {
+            Self::Valid => inside,
+            Self::IncludePad => padded,
+            Self::Override(n) => n,
+        }
+    }
 }
 
 /// Average pooling with PyTorch's divisor rules. Windows of [`BLOCK`] taps or more are summed
-/// as a cascade ([`CascadeSum`]) and divided with one rounding, so their average keeps its
-/// digits however large the window; smaller windows are summed directly.
+/// as a cascade ([`avg_pool_large`]); smaller ones directly.
 #[inline]
 pub fn avg_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: AvgDivisor) {
+    let [k_d, k_h, k_w] = G::KERNEL;
+    if k_d * k_h * k_w >= BLOCK && G::DILATION[2] == 1 {
+        avg_pool_large::<G>(input, output, divisor);
+        return;
+    }
     pool::<G>(
         input,
         output,
         |sum, inside, padded| {
-            let n = match divisor {
-                AvgDivisor::Valid => inside,
-                AvgDivisor::IncludePad => padded,
-                AvgDivisor::Override(n) => n,
-            };
-            if n == 0 { 0.0 } else { sum.div(n) }
+            let n = divisor.count(inside, padded);
+            if n == 0 { 0.0 } else { sum / n as f32 }
         },
         false,
     );
+}
+
+/// Average pooling over large windows: each window's rows (runs of consecutive inputs, since
+/// the width is not dilated) go into one [`CascadeSum`], whose total is divided with one
+/// rounding, so the average keeps its digits however many values it has (a global pool over
+/// 320 x 320 values near 0.5 is within half an ulp).
+#[inline(never)]
+fn avg_pool_large<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: AvgDivisor) {
+    let [in_d, in_h, in_w] = G::IN;
+    let [out_d, out_h, out_w] = G::OUT;
+    let [k_d, k_h, k_w] = G::KERNEL;
+    let [s_d, s_h, s_w] = G::STRIDE;
+    let [d_d, d_h, _] = G::DILATION;
+    let [p_d, p_h, p_w] = G::PAD;
+    let planes = input.chunks_exact(G::IN_PLANE).zip(output.chunks_exact_mut(G::OUT_PLANE));
+    for (x, y) in planes.take(G::C) {
+        for od in 0..out_d {
+            let [d0, d1, dp] = window(od, in_d, k_d, s_d, d_d, p_d);
+            for oh in 0..out_h {
+                let [h0, h1, hp] = window(oh, in_h, k_h, s_h, d_h, p_h);
+                for ow in 0..out_w {
+                    let [w0, w1, wp] = window(ow, in_w, k_w, s_w, 1, p_w);
+                    let mut sum = CascadeSum::new();
+                    for kd in d0..d1 {
+                        let id = od * s_d + kd * d_d - p_d;
+                        for kh in h0..h1 {
+                            let ih = oh * s_h + kh * d_h - p_h;
+                            // Tap w0 is the first inside: its input column is >= 0.
+                            let first = (id * in_h + ih) * in_w + ow * s_w + w0 - p_w;
+                            sum.add_slice(x.get(first..first + (w1 - w0)).unwrap_or(&[]));
+                        }
+                    }
+                    let inside = (d1 - d0) * (h1 - h0) * (w1 - w0);
+                    let n = divisor.count(inside, dp * hp * wp);
+                    if let Some(o) = y.get_mut((od * out_h + oh) * out_w + ow) {
+                        *o = if n == 0 { 0.0 } else { sum.total().div(n) };
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Shared loop of both poolings: reduces each window with max (`is_max`) or sum, then
@@ -95,7 +150,7 @@ pub fn avg_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: Avg
 fn pool<G: PoolGeometry>(
     input: &[f32],
     output: &mut [f32],
-    finish: impl Fn(Compensated, usize, usize) -> f32,
+    finish: impl Fn(f32, usize, usize) -> f32,
     is_max: bool,
 ) {
     let [in_d, in_h, in_w] = G::IN;
@@ -104,8 +159,6 @@ fn pool<G: PoolGeometry>(
     let [s_d, s_h, s_w] = G::STRIDE;
     let [d_d, d_h, d_w] = G::DILATION;
     let [p_d, p_h, p_w] = G::PAD;
-    // A sum over a window this large is a cascade (decided at compile time).
-    let large = !is_max && d_w == 1 && k_d * k_h * k_w >= BLOCK;
     let planes = input.chunks_exact(G::IN_PLANE).zip(output.chunks_exact_mut(G::OUT_PLANE));
     for (x, y) in planes.take(G::C) {
         if is_max && max_pool_2x2_vfp::<G>(x, y) {
@@ -117,22 +170,6 @@ fn pool<G: PoolGeometry>(
                 let [h0, h1, hp] = window(oh, in_h, k_h, s_h, d_h, p_h);
                 for ow in 0..out_w {
                     let [w0, w1, wp] = window(ow, in_w, k_w, s_w, d_w, p_w);
-                    let inside = (d1 - d0) * (h1 - h0) * (w1 - w0);
-                    let padded = dp * hp * wp;
-                    let Some(o) = y.get_mut((od * out_h + oh) * out_w + ow) else { continue };
-                    if large {
-                        let mut sum = CascadeSum::new();
-                        for kd in d0..d1 {
-                            let id = od * s_d + kd * d_d - p_d;
-                            for kh in h0..h1 {
-                                let ih = oh * s_h + kh * d_h - p_h;
-                                let first = (id * in_h + ih) * in_w + ow * s_w + w0 - p_w;
-                                sum.add_slice(x.get(first..first + (w1 - w0)).unwrap_or(&[]));
-                            }
-                        }
-                        *o = finish(sum.total(), inside, padded);
-                        continue;
-                    }
                     let mut acc = if is_max { f32::NEG_INFINITY } else { 0.0 };
                     if !is_max && d_h == 1 && d_w == 1 && w0 == 0 && w1 == in_w && k_w == in_w {
                         // The window's rows are whole input rows: its inside part is one
@@ -194,7 +231,11 @@ fn pool<G: PoolGeometry>(
                             }
                         }
                     }
-                    *o = finish(Compensated::exact(acc), inside, padded);
+                    let inside = (d1 - d0) * (h1 - h0) * (w1 - w0);
+                    let padded = dp * hp * wp;
+                    if let Some(o) = y.get_mut((od * out_h + oh) * out_w + ow) {
+                        *o = finish(acc, inside, padded);
+                    }
                 }
             }
         }
@@ -228,10 +269,19 @@ fn max_pool_2x2_vfp<G: PoolGeometry>(x: &[f32], y: &mut [f32]) -> bool {
     false
 }
 
+/// Output `o` of adaptive pooling along an axis of `len` inputs and `out` outputs covers
+/// `floor(o * len / out) .. ceil((o + 1) * len / out)`.
+#[inline(always)]
+const fn span(o: usize, len: usize, out: usize) -> (usize, usize) {
+    (o * len / out, ((o + 1) * len).div_ceil(out))
+}
+
 /// Adaptive pooling of one channel (`AdaptiveAvgPool*` / `AdaptiveMaxPool*`): output `o` along
 /// an axis of `len` inputs and `out` outputs covers `floor(o * len / out) .. ceil((o + 1) * len / out)`.
-/// Averages over [`BLOCK`] values or more are cascade sums, as in [`avg_pool`].
-#[inline]
+/// Averages over windows of about [`BLOCK`] values or more are cascade sums
+/// ([`adaptive_avg_large`]). Always inlined, so the sizes are constants in each layer's copy
+/// (the small windows' loops unroll).
+#[inline(always)]
 pub fn adaptive_pool(
     input: &[f32],
     output: &mut [f32],
@@ -241,23 +291,17 @@ pub fn adaptive_pool(
 ) {
     let [in_h, in_w] = in_hw;
     let [out_h, out_w] = out_hw;
-    let span = |o: usize, len: usize, out: usize| (o * len / out, ((o + 1) * len).div_ceil(out));
+    if out_h == 0 || out_w == 0 {
+        return;
+    }
+    if !max && in_h.div_ceil(out_h) * in_w.div_ceil(out_w) >= BLOCK {
+        adaptive_avg_large(input, output, in_hw, out_hw);
+        return;
+    }
     for oh in 0..out_h {
         let (h0, h1) = span(oh, in_h, out_h);
         for ow in 0..out_w {
             let (w0, w1) = span(ow, in_w, out_w);
-            let taps = (h1 - h0) * (w1 - w0);
-            if !max && taps >= BLOCK {
-                // A large window: a cascade sum, divided with one rounding.
-                let mut sum = CascadeSum::new();
-                for ih in h0..h1 {
-                    sum.add_slice(input.get(ih * in_w + w0..ih * in_w + w1).unwrap_or(&[]));
-                }
-                if let Some(o) = output.get_mut(oh * out_w + ow) {
-                    *o = sum.total().div(taps);
-                }
-                continue;
-            }
             let mut acc = if max { f32::NEG_INFINITY } else { 0.0 };
             for ih in h0..h1 {
                 let Some(row) = input.get(ih * in_w + w0..ih * in_w + w1) else { continue };
@@ -274,6 +318,27 @@ pub fn adaptive_pool(
             }
             if let Some(o) = output.get_mut(oh * out_w + ow) {
                 *o = acc;
+            }
+        }
+    }
+}
+
+/// Adaptive average pooling over large windows: a [`CascadeSum`] per window, divided with one
+/// rounding.
+#[inline(never)]
+fn adaptive_avg_large(input: &[f32], output: &mut [f32], in_hw: [usize; 2], out_hw: [usize; 2]) {
+    let [in_h, in_w] = in_hw;
+    let [out_h, out_w] = out_hw;
+    for oh in 0..out_h {
+        let (h0, h1) = span(oh, in_h, out_h);
+        for ow in 0..out_w {
+            let (w0, w1) = span(ow, in_w, out_w);
+            let mut sum = CascadeSum::new();
+            for ih in h0..h1 {
+                sum.add_slice(input.get(ih * in_w + w0..ih * in_w + w1).unwrap_or(&[]));
+            }
+            if let Some(o) = output.get_mut(oh * out_w + ow) {
+                *o = sum.total().div((h1 - h0) * (w1 - w0));
             }
         }
     }
