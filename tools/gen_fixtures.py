@@ -52,6 +52,22 @@ File layout, `tests/fixtures/<case>.safetensors` (all tensors float32, row-major
 The script refuses to write a case whose float32 output differs from its float64 output by
 more than a fifth of the tests' tolerance, `1e-5 * (1 + |want|)`, so a failing test always
 means staticnn disagrees with PyTorch, never rounding noise in the fixture.
+
+Accuracy fixtures (`ACCURACY_CASES`, `tests/fixtures/accuracy_*.safetensors`, checked by
+`tests/accuracy.rs`) are the opposite: long reductions (1,000 to 1.6 M values whose mean is
+much larger than their spread) where float32 rounding is the point. Their test compares
+staticnn's output with the float64 model's and requires its largest error to be at most twice
+that of PyTorch's float32 output. Their files differ from the above:
+
+- `output` (PyTorch's float32 output) and `reference` (the float64 model's output, stored as
+  F64) are flattened; for outputs of more than 6,144 elements only the positions in `index`
+  (I64: the first and last 1,024 and evenly spaced ones between) are stored and checked.
+- An input of kind `lattice:C:E:K` (the values `C + j * 2^E`, `j` uniform in `-K..=K`, drawn
+  by splitmix64 from the case's seed; see `lattice`) is not stored: the test regenerates it and
+  checks the metadata's `input_crc32`. Parameters listed in `generated_params`
+  (`key|dims|spec|crc32`, `;` between tensors; seed `crc32("<case>/<key>")`) likewise.
+- Metadata `accuracy` = `float64`, `torch_f32_max_abs_err` (PyTorch's largest error over the
+  checked positions) and `checked`.
 """
 
 from __future__ import annotations

@@ -61,10 +61,10 @@ pub fn moments(values: &[f32]) -> Moments {
     if n == 0 {
         return Moments { shift: 0.0, offset: 0.0, var: 0.0 };
     }
-    let shift = sum(values).div(n);
+    let shift = sum(values).divided_by(n);
     let (first, second) = centered_sums(values, shift);
-    let offset = first.div(n);
-    let var = second.div(n) - offset * offset;
+    let offset = first.divided_by(n);
+    let var = second.divided_by(n) - offset * offset;
     Moments { shift, offset, var: if var > 0.0 { var } else { 0.0 } }
 }
 

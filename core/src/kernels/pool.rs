@@ -84,7 +84,7 @@ impl AvgDivisor {
 }
 
 /// Average pooling with PyTorch's divisor rules. Windows of [`BLOCK`] taps or more are summed
-/// as a cascade ([`avg_pool_large`]); smaller ones directly.
+/// as a cascade (`avg_pool_large`); smaller ones directly.
 #[inline]
 pub fn avg_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: AvgDivisor) {
     let [k_d, k_h, k_w] = G::KERNEL;
@@ -136,7 +136,7 @@ fn avg_pool_large<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: A
                     let inside = (d1 - d0) * (h1 - h0) * (w1 - w0);
                     let n = divisor.count(inside, dp * hp * wp);
                     if let Some(o) = y.get_mut((od * out_h + oh) * out_w + ow) {
-                        *o = if n == 0 { 0.0 } else { sum.total().div(n) };
+                        *o = if n == 0 { 0.0 } else { sum.total().divided_by(n) };
                     }
                 }
             }
@@ -279,7 +279,7 @@ const fn span(o: usize, len: usize, out: usize) -> (usize, usize) {
 /// Adaptive pooling of one channel (`AdaptiveAvgPool*` / `AdaptiveMaxPool*`): output `o` along
 /// an axis of `len` inputs and `out` outputs covers `floor(o * len / out) .. ceil((o + 1) * len / out)`.
 /// Averages over windows of about [`BLOCK`] values or more are cascade sums
-/// ([`adaptive_avg_large`]). Always inlined, so the sizes are constants in each layer's copy
+/// (`adaptive_avg_large`). Always inlined, so the sizes are constants in each layer's copy
 /// (the small windows' loops unroll).
 #[inline(always)]
 pub fn adaptive_pool(
@@ -338,7 +338,7 @@ fn adaptive_avg_large(input: &[f32], output: &mut [f32], in_hw: [usize; 2], out_
                 sum.add_slice(input.get(ih * in_w + w0..ih * in_w + w1).unwrap_or(&[]));
             }
             if let Some(o) = output.get_mut(oh * out_w + ow) {
-                *o = sum.total().div((h1 - h0) * (w1 - w0));
+                *o = sum.total().divided_by((h1 - h0) * (w1 - w0));
             }
         }
     }

@@ -61,7 +61,7 @@ impl Compensated {
     /// Without an error term this is `hi / n`, as a plain sum divides.
     #[inline(always)]
     #[must_use]
-    pub fn div(self, n: usize) -> f32 {
+    pub fn divided_by(self, n: usize) -> f32 {
         let count = n as f32;
         let quotient = self.hi / count;
         if self.lo == 0.0 || !quotient.is_finite() {
@@ -152,7 +152,7 @@ impl CascadeSum {
     #[inline]
     pub fn add_slice(&mut self, mut values: &[f32]) {
         // One at a time up to the start of a row of lanes.
-        while self.filled % LANES != 0 {
+        while !self.filled.is_multiple_of(LANES) {
             let Some((&x, rest)) = values.split_first() else { return };
             self.add(x);
             values = rest;
@@ -285,7 +285,7 @@ mod tests {
     #[test]
     fn long_sums_of_values_far_from_zero_are_nearly_exact() {
         for n in [1, 15, 16, 17, 255, 256, 257, 1000, 4099, 100_000, 1_000_003] {
-            let values = lattice(n, 1000.0, 1.0 / 16384.0, 164);
+            let values = lattice(n, 1000.0, 1.0 / 16_384.0, 164);
             let want = exact(&values);
             let got = f64::from(sum(&values).value());
             // One rounding of the result (half an ulp) and a little more.
@@ -300,7 +300,7 @@ mod tests {
 
     #[test]
     fn runs_in_any_pieces_give_the_same_sum_as_one_by_one() {
-        let values = lattice(5000, 0.5, 1.0 / 1048576.0, 16384);
+        let values = lattice(5000, 0.5, 1.0 / 1_048_576.0, 16384);
         let mut one_by_one = CascadeSum::new();
         for &v in &values {
             one_by_one.add(v);
@@ -318,9 +318,9 @@ mod tests {
     #[test]
     fn division_rounds_once() {
         for n in [300, 1000, 102_400, 999_999] {
-            let values = lattice(n, 0.5, 1.0 / 1048576.0, 16384);
+            let values = lattice(n, 0.5, 1.0 / 1_048_576.0, 16384);
             let want = exact(&values) / n as f64;
-            let got = f64::from(sum(&values).div(n));
+            let got = f64::from(sum(&values).divided_by(n));
             let half_ulp = f64::from(f32::EPSILON) * want.abs() / 2.0;
             assert!((got - want).abs() <= 1.01 * half_ulp, "n = {n}: {got} vs {want}");
         }
@@ -336,7 +336,7 @@ mod tests {
 
     #[test]
     fn centered_sums_match_float64() {
-        let values = lattice(50_000, 1000.0, 1.0 / 16384.0, 164);
+        let values = lattice(50_000, 1000.0, 1.0 / 16_384.0, 164);
         let shift = 1000.001f32;
         let (d, q) = centered_sums(&values, shift);
         let want_d: f64 = values.iter().map(|&v| f64::from(v - shift)).sum();
@@ -350,7 +350,7 @@ mod tests {
         let mut values = lattice(1000, 1.0, 0.001, 100);
         values[700] = f32::INFINITY;
         assert_eq!(sum(&values).value(), f32::INFINITY);
-        assert_eq!(sum(&values).div(1000), f32::INFINITY);
+        assert_eq!(sum(&values).divided_by(1000), f32::INFINITY);
         values[3] = f32::NEG_INFINITY;
         assert!(sum(&values).value().is_nan());
         values[3] = 0.0;
