@@ -94,18 +94,16 @@ pub fn two_product(a: f32, b: f32) -> (f32, f32) {
     (product, error)
 }
 
-/// The sum of the lanes, merged pairwise (lane `i` with lane `i + 8`, then `i + 4`, ...).
+/// The sum of the lanes, merged pairwise: lane `i` with lane `i + 8`, then `i + 4`, `i + 2`
+/// and `i + 1`.
 #[inline(always)]
 #[must_use]
-fn merge(mut lanes: [f32; LANES]) -> f32 {
-    let mut width = LANES / 2;
-    while width > 0 {
-        for i in 0..width {
-            lanes[i] += lanes[i + width];
-        }
-        width /= 2;
-    }
-    lanes[0]
+fn merge(lanes: [f32; LANES]) -> f32 {
+    let [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15] = lanes;
+    let [b0, b1, b2, b3, b4, b5, b6, b7] =
+        [a0 + a8, a1 + a9, a2 + a10, a3 + a11, a4 + a12, a5 + a13, a6 + a14, a7 + a15];
+    let [c0, c1, c2, c3] = [b0 + b4, b1 + b5, b2 + b6, b3 + b7];
+    (c0 + c2) + (c1 + c3)
 }
 
 /// A running cascade sum (see the module documentation) that takes values one at a time
