@@ -1,5 +1,5 @@
-//! The AVX2 kernels: `core`'s unit tests, the PyTorch conformance fixtures and the digits
-//! network again, built with `-C target-feature=+avx2,+fma`.
+//! The AVX2 kernels: `core`'s unit tests, the PyTorch conformance and accuracy fixtures and
+//! the digits network again, built with `-C target-feature=+avx2,+fma`.
 //!
 //! The kernels choose their vectors when they are compiled (`kernels::simd::Native`): a plain
 //! `cargo test` builds the portable 4-lane version, and the 8-lane AVX2 one, with its own tile
@@ -32,8 +32,10 @@ fn kernels_built_for_avx2_pass_the_unit_and_conformance_tests() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let target = tmp.parent().unwrap_or(&tmp).join("avx2");
-    let suites: [&[&str]; 2] =
-        [&["-p", "staticnn-core", "--lib"], &["--test", "conformance", "--test", "digits"]];
+    let suites: [&[&str]; 2] = [
+        &["-p", "staticnn-core", "--lib"],
+        &["--test", "conformance", "--test", "accuracy", "--test", "digits"],
+    ];
     for args in suites {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let started = std::time::Instant::now();

@@ -11,6 +11,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::{Display, Write as _};
 use std::path::PathBuf;
 
+// `check_accuracy` is used by tests/accuracy.rs only.
+#[allow(dead_code)]
+pub mod accuracy;
+
 use safetensors::{Dtype, SafeTensors};
 use staticnn::network::Network;
 use staticnn::tensor::Tensor;
@@ -54,6 +58,10 @@ pub struct Fixture {
     pub repr: String,
     /// The rest of the metadata (`macs`, `description`, ...).
     pub metadata: HashMap<String, String>,
+    /// An accuracy fixture's float64 result, flattened, at the positions of `index`.
+    pub reference: Option<Vec<f64>>,
+    /// The flat output positions `output` and `reference` hold (all of them when `None`).
+    pub index: Option<Vec<usize>>,
 }
 
 impl Fixture {
@@ -77,7 +85,21 @@ impl Fixture {
         let mut input = None;
         let mut output = None;
         let mut params = BTreeMap::new();
+        let mut reference = None;
+        let mut index = None;
         for (name, view) in tensors.iter() {
+            // An accuracy fixture's float64 reference and int64 positions.
+            match (name, view.dtype()) {
+                ("reference", Dtype::F64) => {
+                    reference = Some(accuracy::f64_values(view.data()));
+                    continue;
+                }
+                ("index", Dtype::I64) => {
+                    index = Some(accuracy::index_values(view.data()));
+                    continue;
+                }
+                _ => {}
+            }
             assert_eq!(view.dtype(), Dtype::F32, "{case}: tensor `{name}` is not float32");
             let values = view
                 .data()
@@ -105,9 +127,16 @@ impl Fixture {
             }
             None => panic!("{case}: no `batch` in the fixture's metadata"),
         };
+        // Large inputs and parameters of accuracy fixtures are regenerated, not stored.
+        if input.is_none() {
+            input = accuracy::generated_input(case, &metadata);
+        }
+        accuracy::add_generated_params(case, &metadata, &mut params);
         Self {
             case: case.to_owned(),
             batch,
+            reference,
+            index,
             input: input.unwrap_or_else(|| panic!("{case}: no `input` tensor")),
             output: output.unwrap_or_else(|| panic!("{case}: no `output` tensor")),
             params,
@@ -338,7 +367,7 @@ fn text_diff(got: &str, want: &str) -> String {
 /// The checks that do not run the network: input and output shapes, `MACS`, parameters
 /// (names, shapes, order, count) and `Display` against `str(model)`. Returns the network with
 /// the fixture's `state_dict` loaded.
-fn check_static<N>(fixture: &Fixture, failures: &mut Vec<String>) -> N
+pub(crate) fn check_static<N>(fixture: &Fixture, failures: &mut Vec<String>) -> N
 where
     N: Network + Default + Display,
 {
@@ -435,7 +464,7 @@ where
 }
 
 /// `Ok` when `got` and `want` hold the same bits; else what differs.
-fn bit_identical(got: &[f32], want: &[f32], shape: &[usize]) -> Result<(), String> {
+pub(crate) fn bit_identical(got: &[f32], want: &[f32], shape: &[usize]) -> Result<(), String> {
     if got.len() == want.len() && got.iter().zip(want).all(|(a, b)| a.to_bits() == b.to_bits()) {
         return Ok(());
     }

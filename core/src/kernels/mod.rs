@@ -13,6 +13,7 @@ pub mod linear;
 pub mod norm;
 pub mod pool;
 pub mod simd;
+pub mod sum;
 pub mod upsample;
 #[cfg(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass"))]
 pub mod vfp;

@@ -1,5 +1,7 @@
 //! Normalisation and softmax kernels, in place on `f32` slices.
 
+use super::sum::{CascadeSum, centered_sums, max, sum};
+
 /// PyTorch's inference-time batch norm as one multiply-add: `x * alpha + beta` with
 /// `alpha = weight / sqrt(var + eps)` and `beta = bias - mean * alpha` (how `ATen` computes it).
 #[inline(always)]
@@ -15,39 +17,91 @@ pub fn batch_norm_coefficients(
     (alpha, bias - mean * alpha)
 }
 
-/// Mean and biased variance of `values` (two passes, for accuracy).
+/// The statistics that normalise a group of values: its mean, as `shift + offset`, and its
+/// biased variance.
+///
+/// Computed in two passes (the corrected two-pass algorithm): `shift` is the cascade sum
+/// ([`sum`]) divided by `n`, within half an ulp of the mean; the second pass sums `x - shift`
+/// and its square, and `offset`, the mean of `x - shift`, recovers what the rounding of `shift`
+/// lost. Values centred as `(x - shift) - offset` keep all their digits even when the mean is
+/// much larger than the spread (a layer norm after a sigmoid, an offset of 1000), where
+/// `x - mean` with a rounded mean would be off by the mean's rounding, magnified by
+/// `1 / std`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Moments {
+    /// The mean rounded to an `f32`.
+    pub shift: f32,
+    /// The rest of the mean: the mean of `x - shift`.
+    pub offset: f32,
+    /// The biased variance (divided by `n`).
+    pub var: f32,
+}
+
+impl Moments {
+    /// `x` minus the mean: `(x - shift) - offset`.
+    #[inline(always)]
+    #[must_use]
+    pub fn center(&self, x: f32) -> f32 {
+        (x - self.shift) - self.offset
+    }
+
+    /// The mean, rounded to an `f32`.
+    #[inline(always)]
+    #[must_use]
+    pub fn mean(&self) -> f32 {
+        self.shift + self.offset
+    }
+}
+
+/// The mean and biased variance of `values` (all zero if it is empty).
 #[inline]
 #[must_use]
-pub fn moments(values: &[f32]) -> (f32, f32) {
-    if values.is_empty() {
-        return (0.0, 0.0);
+pub fn moments(values: &[f32]) -> Moments {
+    let n = values.len();
+    if n == 0 {
+        return Moments { shift: 0.0, offset: 0.0, var: 0.0 };
     }
-    let n = values.len() as f32;
-    let mean = values.iter().sum::<f32>() / n;
-    let var = values.iter().map(|&v| (v - mean) * (v - mean)).sum::<f32>() / n;
-    (mean, var)
+    let shift = sum(values).divided_by(n);
+    let (first, second) = centered_sums(values, shift);
+    let offset = first.divided_by(n);
+    let var = second.divided_by(n) - offset * offset;
+    Moments { shift, offset, var: if var > 0.0 { var } else { 0.0 } }
 }
 
 /// Normalises `values` to zero mean and unit variance (`(x - mean) / sqrt(var + eps)`), then
 /// applies `weight[i]` and `bias[i]` element-wise when given (`LayerNorm`).
 #[inline]
 pub fn normalize(values: &mut [f32], eps: f32, weight: Option<&[f32]>, bias: Option<&[f32]>) {
-    let (mean, var) = moments(values);
-    let rstd = 1.0 / libm::sqrtf(var + eps);
-    for (i, v) in values.iter_mut().enumerate() {
-        let mut y = (*v - mean) * rstd;
-        if let Some(w) = weight.and_then(|w| w.get(i)) {
-            y *= w;
+    let stats = moments(values);
+    let rstd = 1.0 / libm::sqrtf(stats.var + eps);
+    let scale = |v: &mut f32| stats.center(*v) * rstd;
+    match (weight, bias) {
+        (Some(w), Some(b)) => {
+            for ((v, w), b) in values.iter_mut().zip(w).zip(b) {
+                *v = scale(v) * w + b;
+            }
         }
-        if let Some(b) = bias.and_then(|b| b.get(i)) {
-            y += b;
+        (Some(w), None) => {
+            for (v, w) in values.iter_mut().zip(w) {
+                *v = scale(v) * w;
+            }
         }
-        *v = y;
+        (None, Some(b)) => {
+            for (v, b) in values.iter_mut().zip(b) {
+                *v = scale(v) + b;
+            }
+        }
+        (None, None) => {
+            for v in values.iter_mut() {
+                *v = scale(v);
+            }
+        }
     }
 }
 
 /// Softmax (or log-softmax) along the middle axis of a tensor viewed as
-/// `[outer, len, inner]`, in place, with the maximum subtracted first as PyTorch does.
+/// `[outer, len, inner]`, in place, with the maximum subtracted first as PyTorch does. The
+/// denominator is a cascade sum ([`CascadeSum`]).
 #[inline]
 pub fn softmax(values: &mut [f32], len: usize, inner: usize, log: bool) {
     let block = len * inner;
@@ -55,6 +109,10 @@ pub fn softmax(values: &mut [f32], len: usize, inner: usize, log: bool) {
         return;
     }
     for chunk in values.chunks_exact_mut(block) {
+        if inner == 1 {
+            softmax_row(chunk, log);
+            continue;
+        }
         for i in 0..inner {
             let at = |k: usize| k * inner + i;
             let mut max = f32::NEG_INFINITY;
@@ -63,20 +121,46 @@ pub fn softmax(values: &mut [f32], len: usize, inner: usize, log: bool) {
                     max = if v > max || v.is_nan() { v } else { max };
                 }
             }
-            let mut sum = 0.0;
+            let mut sum = CascadeSum::new();
             for k in 0..len {
                 if let Some(v) = chunk.get_mut(at(k)) {
                     let shifted = *v - max;
-                    sum += libm::expf(shifted);
-                    *v = shifted;
+                    let e = libm::expf(shifted);
+                    sum.add(e);
+                    *v = if log { shifted } else { e };
                 }
             }
+            let sum = sum.total().value();
             let log_sum = libm::logf(sum);
             for k in 0..len {
                 if let Some(v) = chunk.get_mut(at(k)) {
-                    *v = if log { *v - log_sum } else { libm::expf(*v) / sum };
+                    *v = if log { *v - log_sum } else { *v / sum };
                 }
             }
+        }
+    }
+}
+
+/// Softmax (or log-softmax) of one contiguous row, in place.
+#[inline]
+fn softmax_row(row: &mut [f32], log: bool) {
+    let max = max(row);
+    let mut sum = CascadeSum::new();
+    for v in row.iter_mut() {
+        let shifted = *v - max;
+        let e = libm::expf(shifted);
+        sum.add(e);
+        *v = if log { shifted } else { e };
+    }
+    let sum = sum.total().value();
+    if log {
+        let log_sum = libm::logf(sum);
+        for v in row.iter_mut() {
+            *v -= log_sum;
+        }
+    } else {
+        for v in row.iter_mut() {
+            *v /= sum;
         }
     }
 }
@@ -103,7 +187,7 @@ mod tests {
     fn normalize_gives_zero_mean_unit_variance() {
         let mut x = [1.0, 2.0, 3.0, 4.0];
         normalize(&mut x, 0.0, None, None);
-        let (mean, var) = moments(&x);
-        assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5);
+        let stats = moments(&x);
+        assert!(stats.mean().abs() < 1e-6 && (stats.var - 1.0).abs() < 1e-5);
     }
 }

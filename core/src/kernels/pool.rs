@@ -1,5 +1,7 @@
 //! Max and average pooling over up to three spatial axes.
 
+use super::sum::{BLOCK, CascadeSum};
+
 /// The sizes of one pooling layer. Axes are `[depth, height, width]` as in
 /// [`ConvGeometry`](crate::kernels::conv::ConvGeometry).
 pub trait PoolGeometry {
@@ -74,22 +76,79 @@ pub fn max_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32]) {
     pool::<G>(input, output, |window_max, _, _| window_max, true);
 }
 
-/// Average pooling with PyTorch's divisor rules.
+impl AvgDivisor {
+    /// The divisor of a window with `inside` taps inside the input and `padded` inside the
+    /// padded input.
+    #[inline(always)]
+    #[must_use]
+    pub const fn count(self, inside: usize, padded: usize) -> usize {
+        match self {
+            Self::Valid => inside,
+            Self::IncludePad => padded,
+            Self::Override(n) => n,
+        }
+    }
+}
+
+/// Average pooling with PyTorch's divisor rules. Windows of [`BLOCK`] taps or more are summed
+/// as a cascade (`avg_pool_large`); smaller ones directly.
 #[inline]
 pub fn avg_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: AvgDivisor) {
+    let [k_d, k_h, k_w] = G::KERNEL;
+    if k_d * k_h * k_w >= BLOCK && G::DILATION[2] == 1 {
+        avg_pool_large::<G>(input, output, divisor);
+        return;
+    }
     pool::<G>(
         input,
         output,
         |sum, inside, padded| {
-            let n = match divisor {
-                AvgDivisor::Valid => inside,
-                AvgDivisor::IncludePad => padded,
-                AvgDivisor::Override(n) => n,
-            };
+            let n = divisor.count(inside, padded);
             if n == 0 { 0.0 } else { sum / n as f32 }
         },
         false,
     );
+}
+
+/// Average pooling over large windows: each window's rows (runs of consecutive inputs, since
+/// the width is not dilated) go into one [`CascadeSum`], whose total is divided with one
+/// rounding, so the average keeps its digits however many values it has (a global pool over
+/// 320 x 320 values near 0.5 is within half an ulp).
+#[inline(never)]
+fn avg_pool_large<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: AvgDivisor) {
+    let [in_d, in_h, in_w] = G::IN;
+    let [out_d, out_h, out_w] = G::OUT;
+    let [k_d, k_h, k_w] = G::KERNEL;
+    let [s_d, s_h, s_w] = G::STRIDE;
+    let [d_d, d_h, _] = G::DILATION;
+    let [p_d, p_h, p_w] = G::PAD;
+    let planes = input.chunks_exact(G::IN_PLANE).zip(output.chunks_exact_mut(G::OUT_PLANE));
+    for (x, y) in planes.take(G::C) {
+        for od in 0..out_d {
+            let [d0, d1, dp] = window(od, in_d, k_d, s_d, d_d, p_d);
+            for oh in 0..out_h {
+                let [h0, h1, hp] = window(oh, in_h, k_h, s_h, d_h, p_h);
+                for ow in 0..out_w {
+                    let [w0, w1, wp] = window(ow, in_w, k_w, s_w, 1, p_w);
+                    let mut sum = CascadeSum::new();
+                    for kd in d0..d1 {
+                        let id = od * s_d + kd * d_d - p_d;
+                        for kh in h0..h1 {
+                            let ih = oh * s_h + kh * d_h - p_h;
+                            // Tap w0 is the first inside: its input column is >= 0.
+                            let first = (id * in_h + ih) * in_w + ow * s_w + w0 - p_w;
+                            sum.add_slice(x.get(first..first + (w1 - w0)).unwrap_or(&[]));
+                        }
+                    }
+                    let inside = (d1 - d0) * (h1 - h0) * (w1 - w0);
+                    let n = divisor.count(inside, dp * hp * wp);
+                    if let Some(o) = y.get_mut((od * out_h + oh) * out_w + ow) {
+                        *o = if n == 0 { 0.0 } else { sum.total().divided_by(n) };
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Shared loop of both poolings: reduces each window with max (`is_max`) or sum, then
@@ -217,9 +276,19 @@ fn max_pool_2x2_vfp<G: PoolGeometry>(x: &[f32], y: &mut [f32]) -> bool {
     false
 }
 
+/// Output `o` of adaptive pooling along an axis of `len` inputs and `out` outputs covers
+/// `floor(o * len / out) .. ceil((o + 1) * len / out)`.
+#[inline(always)]
+const fn span(o: usize, len: usize, out: usize) -> (usize, usize) {
+    (o * len / out, ((o + 1) * len).div_ceil(out))
+}
+
 /// Adaptive pooling of one channel (`AdaptiveAvgPool*` / `AdaptiveMaxPool*`): output `o` along
 /// an axis of `len` inputs and `out` outputs covers `floor(o * len / out) .. ceil((o + 1) * len / out)`.
-#[inline]
+/// Averages over windows of about [`BLOCK`] values or more are cascade sums
+/// (`adaptive_avg_large`). Always inlined, so the sizes are constants in each layer's copy
+/// (the small windows' loops unroll).
+#[inline(always)]
 pub fn adaptive_pool(
     input: &[f32],
     output: &mut [f32],
@@ -229,7 +298,13 @@ pub fn adaptive_pool(
 ) {
     let [in_h, in_w] = in_hw;
     let [out_h, out_w] = out_hw;
-    let span = |o: usize, len: usize, out: usize| (o * len / out, ((o + 1) * len).div_ceil(out));
+    if out_h == 0 || out_w == 0 {
+        return;
+    }
+    if !max && in_h.div_ceil(out_h) * in_w.div_ceil(out_w) >= BLOCK {
+        adaptive_avg_large(input, output, in_hw, out_hw);
+        return;
+    }
     for oh in 0..out_h {
         let (h0, h1) = span(oh, in_h, out_h);
         for ow in 0..out_w {
@@ -250,6 +325,27 @@ pub fn adaptive_pool(
             }
             if let Some(o) = output.get_mut(oh * out_w + ow) {
                 *o = acc;
+            }
+        }
+    }
+}
+
+/// Adaptive average pooling over large windows: a [`CascadeSum`] per window, divided with one
+/// rounding.
+#[inline(never)]
+fn adaptive_avg_large(input: &[f32], output: &mut [f32], in_hw: [usize; 2], out_hw: [usize; 2]) {
+    let [in_h, in_w] = in_hw;
+    let [out_h, out_w] = out_hw;
+    for oh in 0..out_h {
+        let (h0, h1) = span(oh, in_h, out_h);
+        for ow in 0..out_w {
+            let (w0, w1) = span(ow, in_w, out_w);
+            let mut sum = CascadeSum::new();
+            for ih in h0..h1 {
+                sum.add_slice(input.get(ih * in_w + w0..ih * in_w + w1).unwrap_or(&[]));
+            }
+            if let Some(o) = output.get_mut(oh * out_w + ow) {
+                *o = sum.total().divided_by((h1 - h0) * (w1 - w0));
             }
         }
     }

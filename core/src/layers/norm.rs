@@ -168,11 +168,11 @@ impl<S: NormSpec, K> ChannelNorm<S, K> {
         let channels = values.chunks_exact_mut(plane).take(<S::Channels as Unsigned>::USIZE);
         for (c, channel) in channels.enumerate() {
             if per_sample_statistics {
-                let (mean, var) = moments(channel);
+                let stats = moments(channel);
                 let (w, b) = self.affine(c);
-                let rstd = 1.0 / libm::sqrtf(var + self.eps);
+                let rstd = 1.0 / libm::sqrtf(stats.var + self.eps);
                 for v in channel {
-                    *v = (*v - mean) * rstd * w + b;
+                    *v = stats.center(*v) * rstd * w + b;
                 }
             } else {
                 let (alpha, beta) = self.coefficients(c);
