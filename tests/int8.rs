@@ -36,6 +36,10 @@ mod cifar10 {
     use super::network;
     include!("export/cifar10_int8.rs");
 }
+mod cifar10_float {
+    use super::network;
+    include!("export/cifar10.rs");
+}
 mod lenet {
     use super::network;
     include!("export/lenet_int8.rs");
@@ -94,12 +98,20 @@ macro_rules! check_reference {
         for b in 0..batch {
             let x = Tensor::try_from_slice(&input[b * n_in..(b + 1) * n_in]).expect("input");
             let q = <$net>::quantize_input(&x);
-            assert_eq!(q.as_slice(), &want_q[b * n_in..(b + 1) * n_in], "sample {b}: input quantization");
+            assert_eq!(
+                q.as_slice(),
+                &want_q[b * n_in..(b + 1) * n_in],
+                "sample {b}: input quantization"
+            );
             let got = net.forward_int8(&q);
             let want = &want_out[b * n_out..(b + 1) * n_out];
             let steps = max_steps(got.as_slice(), want);
             worst = worst.max(steps);
-            assert!(steps <= $steps, "sample {b}: {steps} steps from PyTorch: {:?} vs {want:?}", got.as_slice());
+            assert!(
+                steps <= $steps,
+                "sample {b}: {steps} steps from PyTorch: {:?} vs {want:?}",
+                got.as_slice()
+            );
             let mut sorted: Vec<i32> = want.iter().map(|&v| i32::from(v)).collect();
             sorted.sort_unstable();
             if sorted[sorted.len() - 1] - sorted[sorted.len().saturating_sub(2)] > 2 * $steps {
@@ -108,10 +120,17 @@ macro_rules! check_reference {
             // The f32 entry point is the int8 one between a quantize and a dequantize.
             let y = net.forward(&x);
             let deq = <$net>::dequantize_output(&got);
-            assert_eq!(y.as_slice(), deq.as_slice(), "sample {b}: forward = dequantize(forward_int8)");
+            assert_eq!(
+                y.as_slice(),
+                deq.as_slice(),
+                "sample {b}: forward = dequantize(forward_int8)"
+            );
             let scale = <$net>::OUTPUT_QUANTIZATION.scale;
             for (g, w) in y.as_slice().iter().zip(&want_f[b * n_out..(b + 1) * n_out]) {
-                assert!((g - w).abs() <= scale * ($steps as f32 + 0.01), "sample {b}: {g} vs PyTorch {w}");
+                assert!(
+                    (g - w).abs() <= scale * ($steps as f32 + 0.01),
+                    "sample {b}: {g} vs PyTorch {w}"
+                );
             }
         }
         println!("{}: worst {worst} steps over {batch} samples", stringify!($net));
@@ -121,7 +140,8 @@ macro_rules! check_reference {
 
 #[test]
 fn digits_int8_matches_pytorchs_quantized_model_on_every_test_image() {
-    let samples = float_digits::test_set(include_bytes!("../examples/digits/test_set.bin")).unwrap();
+    let samples =
+        float_digits::test_set(include_bytes!("../examples/digits/test_set.bin")).unwrap();
     let bytes = include_bytes!("../examples/digits/torch_int8_logits.bin");
     // The same layout as `torch_logits.bin`, magic `DGQL`: PyTorch's int8 model's prediction
     // and dequantized logits per image.
@@ -142,7 +162,9 @@ fn digits_int8_matches_pytorchs_quantized_model_on_every_test_image() {
         same += usize::from(got.argmax() == predicted);
         correct += usize::from(got.argmax() == usize::from(sample.label));
     }
-    println!("digits int8: {correct}/360 correct, {same}/360 as PyTorch's int8 model, worst {worst:.3} steps");
+    println!(
+        "digits int8: {correct}/360 correct, {same}/360 as PyTorch's int8 model, worst {worst:.3} steps"
+    );
     assert!(worst <= 1.001, "a logit is {worst} steps from PyTorch's int8 model");
     assert_eq!(same, samples.len(), "every prediction equals PyTorch's int8 model's");
     assert_eq!(correct, 353, "PyTorch's int8 accuracy (98.06 %)");
@@ -174,4 +196,20 @@ fn cifar10_int8_weights_fit_150_kib() {
     let bytes = core::mem::size_of::<cifar10::Cifar10NetInt8>();
     println!("CIFAR-10 int8: {bytes} bytes of weights, biases and requantization");
     assert!(bytes <= 150 * 1024);
+}
+
+/// The int8 CIFAR-10 net's parameters are about a quarter of the float net's, and its working
+/// memory (int8 activations, int32 accumulators) less than half.
+#[test]
+fn cifar10_int8_is_smaller_than_float() {
+    let (params_int8, params_f32) = (
+        core::mem::size_of::<cifar10::Cifar10NetInt8>(),
+        core::mem::size_of::<cifar10_float::Cifar10Net>(),
+    );
+    let (scratch_int8, scratch_f32) =
+        (cifar10::Cifar10NetInt8::SCRATCH_BYTES, cifar10_float::Cifar10Net::SCRATCH_BYTES);
+    println!("CIFAR-10 parameters: int8 {params_int8} B, f32 {params_f32} B");
+    println!("CIFAR-10 scratch: int8 {scratch_int8} B, f32 {scratch_f32} B");
+    assert!(params_int8 * 3 < params_f32);
+    assert!(scratch_int8 * 2 < scratch_f32);
 }

@@ -13,7 +13,9 @@ mod sealed {
 
 /// A number a tensor holds. All-zero bits are its zero, so a tensor of any element can be made
 /// zeroed by constant evaluation (`Tensor::zeros` is `const`).
-pub trait Element: Copy + Default + PartialEq + Debug + Send + Sync + 'static + sealed::Sealed {
+pub trait Element:
+    Copy + Default + PartialEq + Debug + Send + Sync + 'static + sealed::Sealed
+{
     /// Its zero.
     const ZERO: Self;
     /// Its name in a `.safetensors` header (`F32`, `I8`, `I32`).

@@ -88,7 +88,8 @@ pub mod __private {
         let mut i = 0;
         while i < values.len() {
             let at = offset + 4 * i;
-            values[i] = i32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+            values[i] =
+                i32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
             i += 1;
         }
         out

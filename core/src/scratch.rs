@@ -136,7 +136,10 @@ impl<const LEN: usize> Scratch<LEN> {
         const {
             assert!(inside(AT_A, A::BYTES, A::ALIGN, LEN * 4), "a region read outside the buffer");
             assert!(inside(AT_B, B::BYTES, B::ALIGN, LEN * 4), "a region read outside the buffer");
-            assert!(inside(AT_Y, Y::BYTES, Y::ALIGN, LEN * 4), "a region written outside the buffer");
+            assert!(
+                inside(AT_Y, Y::BYTES, Y::ALIGN, LEN * 4),
+                "a region written outside the buffer"
+            );
             assert!(
                 inside(
                     AT_W,

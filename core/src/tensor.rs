@@ -165,7 +165,6 @@ impl<S: Shape, E: Element> Tensor<S, E> {
 }
 
 impl<S: Shape> Tensor<S> {
-
     /// The index of the largest element (the predicted class of a classifier's logits).
     ///
     /// Ties go to the first index, like `torch.argmax`; NaNs are never chosen over numbers.

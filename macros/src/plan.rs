@@ -482,10 +482,8 @@ impl<'g> Planner<'g> {
             // The int8 output is dequantized into the caller's `f32` output.
             let step = self.steps.len();
             self.reads[output_class].push(step);
-            self.steps.push(Step::Dequantize {
-                node: self.graph.output,
-                from: Buf::Temp(output_class),
-            });
+            self.steps
+                .push(Step::Dequantize { node: self.graph.output, from: Buf::Temp(output_class) });
         } else {
             self.classes[output_class].buf = Some(Buf::Output);
         }

@@ -127,7 +127,9 @@ pub fn load(
 ) -> Option<Quant> {
     let path = locate(file, span).map_err(|why| cx.error(span, why)).ok()?;
     let bytes = std::fs::read(&path)
-        .map_err(|e| cx.error(span, format!("cannot read the weights file {}: {e}", path.display())))
+        .map_err(|e| {
+            cx.error(span, format!("cannot read the weights file {}: {e}", path.display()))
+        })
         .ok()?;
     let entries = header(&bytes)
         .map_err(|why| cx.error(span, format!("{file} is not a valid .safetensors file: {why}")))
@@ -149,11 +151,26 @@ pub fn load(
         combine: (0..graph.nodes.len()).map(|_| None).collect(),
         float_output: false,
     };
+    if reader.is_float_file() {
+        cx.error(
+            span,
+            format!(
+                "{file} holds float weights (no int8 tensor, no `{}`), but the network is \
+                 `quantized = \"int8\"`; write its int8 file with `tools/export.py --quantize \
+                 int8`, or drop `quantized` to run this file in float",
+                reader.key("input_scale")
+            ),
+        );
+        return None;
+    }
     analysis.value[0] = reader.quantization("input", span, "the network's input", cx);
     for id in 1..graph.nodes.len() {
         analysis.node(id, &mut reader, cx);
     }
-    reader.report_unused(cx);
+    // A layer the file does not fit leaves its tensors unread: one message for it is enough.
+    if cx.len() == before {
+        reader.report_unused(cx);
+    }
     if cx.len() > before {
         return None;
     }
@@ -183,6 +200,11 @@ impl<'f> Reader<'f> {
             Some(p) => format!("{p}.{name}"),
             None => name.to_owned(),
         }
+    }
+
+    /// Whether the file is a float export: no input quantization and no int8 tensor.
+    fn is_float_file(&self) -> bool {
+        !self.has("input_scale") && self.entries.values().all(|e| e.dtype != "I8")
     }
 
     /// Whether the file has `name`.
@@ -436,7 +458,9 @@ impl Analysis<'_, '_> {
                 let source = self.graph.nodes[id].inputs.first().copied().unwrap_or(0);
                 let fused = [source, self.graph.nodes[source].inputs.first().copied().unwrap_or(0)]
                     .into_iter()
-                    .any(|s| self.is_weighted(s) && self.fused_activation(s).map(|f| f.0) == Some(id));
+                    .any(|s| {
+                        self.is_weighted(s) && self.fused_activation(s).map(|f| f.0) == Some(id)
+                    });
                 if fused {
                     return (Some(Run::Folded), input_q);
                 }
@@ -547,18 +571,24 @@ impl Analysis<'_, '_> {
         let weight_at = weight.map(|e| e.start);
         let weight_scale = reader.scales(&format!("{key}.weight_scale"), &[out], span, what, cx);
         let bias_at = if reader.has(&format!("{key}.bias")) {
-            reader.entry(&format!("{key}.bias"), "I32", &[out], span, what, cx).map(|e| Some(e.start))
+            reader
+                .entry(&format!("{key}.bias"), "I32", &[out], span, what, cx)
+                .map(|e| Some(e.start))
         } else {
             Some(None)
         };
         let output = reader.quantization(&format!("{key}.output"), span, what, cx);
         let (weight_at, weight_scale, bias_at, output, input) =
             (weight_at?, weight_scale?, bias_at?, output?, input_q?);
-        let activation = self.fused_activation(id).map_or(FusedActivation::None, |(_, k)| activation(k));
+        let activation =
+            self.fused_activation(id).map_or(FusedActivation::None, |(_, k)| activation(k));
         let Some((act_min, act_max)) =
             kernels::activation_range(activation, output.zero_point, output.scale)
         else {
-            cx.error(span, format!("the fused activation's range is empty with {key}'s output quantization"));
+            cx.error(
+                span,
+                format!("the fused activation's range is empty with {key}'s output quantization"),
+            );
             return None;
         };
         let mut multiplier = Vec::with_capacity(out);
@@ -638,7 +668,8 @@ impl Analysis<'_, '_> {
                     if *q == output {
                         return Some(None);
                     }
-                    let m = kernels::quantize_multiplier(f64::from(q.scale) / f64::from(output.scale))?;
+                    let m =
+                        kernels::quantize_multiplier(f64::from(q.scale) / f64::from(output.scale))?;
                     Some(Some(Requantize {
                         multiplier: m,
                         input_zero_point: q.zero_point,
@@ -670,7 +701,9 @@ fn activation(kind: ActivationKind) -> FusedActivation {
         ActivationKind::ReLU => FusedActivation::Relu,
         ActivationKind::ReLU6 => FusedActivation::Relu6,
         #[allow(clippy::cast_possible_truncation)] // PyTorch stores the bounds as f32
-        ActivationKind::Hardtanh(min, max) => FusedActivation::Hardtanh { min: min as f32, max: max as f32 },
+        ActivationKind::Hardtanh(min, max) => {
+            FusedActivation::Hardtanh { min: min as f32, max: max as f32 }
+        }
         _ => FusedActivation::None,
     }
 }

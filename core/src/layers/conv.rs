@@ -259,7 +259,10 @@ where
 impl<I, O, K, S, P, D, G, B, M> ConvSpec for Conv3dSpec<I, O, K, S, P, D, G, B, M>
 where
     I: Unsigned + Div<G> + Rem<G>,
-    O: ArrayLength + Rem<G> + Mul<PerOutput<I, G, Prod<K::D, Prod<K::H, K::W>>>> + Mul<B::PerOutput>,
+    O: ArrayLength
+        + Rem<G>
+        + Mul<PerOutput<I, G, Prod<K::D, Prod<K::H, K::W>>>>
+        + Mul<B::PerOutput>,
     G: Unsigned,
     Mod<I, G>: DivisibleByGroups,
     Mod<O, G>: DivisibleByGroups,

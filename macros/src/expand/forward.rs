@@ -165,11 +165,10 @@ fn step_code(net: &Checked, types: &NodeTypes, step: &Step) -> TokenStream {
         }
         Step::InPlace { layer, at } => {
             let ty = types.of(*layer);
-            let refs = borrow(&Borrows {
-                reads: Vec::new(),
-                write: Some(operand(*at, ty, "y")),
-                work: None,
-            }, &arena());
+            let refs = borrow(
+                &Borrows { reads: Vec::new(), write: Some(operand(*at, ty, "y")), work: None },
+                &arena(),
+            );
             let f = net.layer(*layer).map(field);
             quote! { #refs ::staticnn::layer::InPlace::<#ty>::forward_in_place(&self.#f, y); }
         }
@@ -206,11 +205,14 @@ fn combine_code(
     };
     let accumulate = |j: usize| {
         let x_ty = types.of(inputs[j]);
-        let refs = borrow(&Borrows {
-            reads: vec![operand(operands[j], x_ty, "x")],
-            write: Some(operand(to, y_ty, "y")),
-            work: None,
-        }, &arena());
+        let refs = borrow(
+            &Borrows {
+                reads: vec![operand(operands[j], x_ty, "x")],
+                write: Some(operand(to, y_ty, "y")),
+                work: None,
+            },
+            &arena(),
+        );
         quote! { { #refs #assign(y, x); } }
     };
     match into {
@@ -220,11 +222,14 @@ fn combine_code(
         }
         None => {
             let (a_ty, b_ty) = (types.of(inputs[0]), types.of(inputs[1]));
-            let refs = borrow(&Borrows {
-                reads: vec![operand(operands[0], a_ty, "a"), operand(operands[1], b_ty, "b")],
-                write: Some(operand(to, y_ty, "y")),
-                work: None,
-            }, &arena());
+            let refs = borrow(
+                &Borrows {
+                    reads: vec![operand(operands[0], a_ty, "a"), operand(operands[1], b_ty, "b")],
+                    write: Some(operand(to, y_ty, "y")),
+                    work: None,
+                },
+                &arena(),
+            );
             let rest = (2..operands.len()).map(accumulate);
             quote! { { #refs #pair(a, b, y); } #(#rest)* }
         }
@@ -245,11 +250,14 @@ fn cat_code(
     let mut copies = Vec::new();
     for (j, &buf) in operands.iter().enumerate() {
         let x_ty = types.of(inputs[j]);
-        let refs = borrow(&Borrows {
-            reads: vec![operand(buf, x_ty, "x")],
-            write: Some(operand(to, y_ty, "y")),
-            work: None,
-        }, &arena());
+        let refs = borrow(
+            &Borrows {
+                reads: vec![operand(buf, x_ty, "x")],
+                write: Some(operand(to, y_ty, "y")),
+                work: None,
+            },
+            &arena(),
+        );
         copies.push(quote! { { #refs ::staticnn::layers::combine::cat_into::<#x_ty, #y_ty, f32, #first>(x, y); } });
         let Some(channels) = net.shape(inputs[j]).and_then(|s| s.0.first().copied()) else {
             return quote!(::core::compile_error!(

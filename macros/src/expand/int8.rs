@@ -186,7 +186,11 @@ impl Steps<'_> {
                 let ty = types.input();
                 let q = self.q(0);
                 let refs = borrow(
-                    &Borrows { reads: Vec::new(), write: Some(operand_of(*to, ty, i8t(), "y")), work: None },
+                    &Borrows {
+                        reads: Vec::new(),
+                        write: Some(operand_of(*to, ty, i8t(), "y")),
+                        work: None,
+                    },
                     &arena,
                 );
                 quote! { #refs ::staticnn::layers::quantized::quantize(input, #q, y); }
@@ -196,7 +200,11 @@ impl Steps<'_> {
                 let out_ty = types.of(net.graph.output);
                 let q = self.q(*node);
                 let refs = borrow(
-                    &Borrows { reads: vec![operand_of(*from, ty, i8t(), "x")], write: None, work: None },
+                    &Borrows {
+                        reads: vec![operand_of(*from, ty, i8t(), "x")],
+                        write: None,
+                        work: None,
+                    },
                     &arena,
                 );
                 quote! {
@@ -213,17 +221,25 @@ impl Steps<'_> {
                 let ty = types.of(*layer);
                 let elem = buf_elem(*at, self.int8_io);
                 let refs = borrow(
-                    &Borrows { reads: Vec::new(), write: Some(operand_of(*at, ty, elem, "y")), work: None },
+                    &Borrows {
+                        reads: Vec::new(),
+                        write: Some(operand_of(*at, ty, elem, "y")),
+                        work: None,
+                    },
                     &arena,
                 );
                 match self.quant.run.get(*layer) {
                     Some(Some(Run::Clamp { min, max })) => {
                         quote! { #refs ::staticnn::layers::quantized::clamp_int8(y, #min, #max); }
                     }
-                    _ => quote!(::core::compile_error!("staticnn: an int8 step in place that is not a clamp");),
+                    _ => {
+                        quote!(::core::compile_error!("staticnn: an int8 step in place that is not a clamp");)
+                    }
                 }
             }
-            Step::Run { layer, fused, from, to, work } => self.run(*layer, *fused, *from, *to, *work),
+            Step::Run { layer, fused, from, to, work } => {
+                self.run(*layer, *fused, *from, *to, *work)
+            }
             Step::Combine { node, kind, operands, into, to } => {
                 self.combine(*node, *kind, operands, *into, *to)
             }
@@ -233,7 +249,14 @@ impl Steps<'_> {
 
     /// A layer step: a convolution or linear layer (a folded batch norm and a fused clamp in
     /// its requantization), pooling, or a layer run in `f32`.
-    fn run(&self, layer: NodeId, fused: plan::Fused, from: Buf, to: Buf, work: Option<usize>) -> TokenStream {
+    fn run(
+        &self,
+        layer: NodeId,
+        fused: plan::Fused,
+        from: Buf,
+        to: Buf,
+        work: Option<usize>,
+    ) -> TokenStream {
         let (net, types) = (self.net, self.types);
         let Some(l) = net.layer(layer) else { return quote!() };
         let f = field(l);
@@ -271,7 +294,9 @@ impl Steps<'_> {
             Some(Some(Run::Pool)) => {
                 quote!(#path::PoolInt8::forward_int8::<#x_ty, #y_ty>(&self.#f, x, y, -128, 127);)
             }
-            Some(Some(Run::AdaptiveAvg)) => quote!(#path::adaptive_avg_pool_int8::<#x_ty, #y_ty>(x, y);),
+            Some(Some(Run::AdaptiveAvg)) => {
+                quote!(#path::adaptive_avg_pool_int8::<#x_ty, #y_ty>(x, y);)
+            }
             Some(Some(Run::Clamp { min, max })) => quote! {
                 y.as_mut_slice().copy_from_slice(x.as_slice());
                 #path::clamp_int8(y, #min, #max);
@@ -306,7 +331,9 @@ impl Steps<'_> {
         let params = match self.quant.combine.get(node) {
             Some(Some(Combine::Add(p))) => add_params(p),
             Some(Some(Combine::Mul(p))) => mul_params(p),
-            _ => return quote!(::core::compile_error!("staticnn: an int8 combinator without parameters");),
+            _ => {
+                return quote!(::core::compile_error!("staticnn: an int8 combinator without parameters"););
+            }
         };
         let elem = |b: Buf| buf_elem(b, self.int8_io);
         let arena = self.arena_tokens();
@@ -373,7 +400,9 @@ impl Steps<'_> {
                 &arena,
             );
             let call = match requantize {
-                None => quote!(::staticnn::layers::combine::cat_into::<#x_ty, #y_ty, i8, #first>(x, y);),
+                None => {
+                    quote!(::staticnn::layers::combine::cat_into::<#x_ty, #y_ty, i8, #first>(x, y);)
+                }
                 Some(r) => {
                     let (m, s) = r.multiplier;
                     let (zi, zo) = (r.input_zero_point, r.output_zero_point);
@@ -625,9 +654,10 @@ fn step_rows(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
             _ => (keys.join(", "), names.join(" + ")),
         };
         let macs = match step {
-            Step::Run { layer, .. } => {
-                net.layer(*layer).and_then(|l| layer_macs(net, l, types)).unwrap_or_else(|| quote!(0))
-            }
+            Step::Run { layer, .. } => net
+                .layer(*layer)
+                .and_then(|l| layer_macs(net, l, types))
+                .unwrap_or_else(|| quote!(0)),
             _ => quote!(0),
         };
         quote!(::staticnn::network::StepSummary { layers: #keys, name: #names, macs: #macs })
