@@ -1176,7 +1176,7 @@ def export(
             ``Cargo.toml``); adds ``#[staticnn(weights = "...")]`` to compile the weights in.
         quantize: ``None`` (float32, the default) or ``"int8"``: quantize the model with
             PyTorch's post-training flow (PT2E, XNNPACK-style symmetric per-channel quantizer)
-            and write the int8 file of ``/work/INT8_FORMAT.md``; the declaration gets
+            and write the int8 file of ``docs/int8-format.md``; the declaration gets
             ``#[staticnn(quantized = "int8", weights = "...")]`` (``weights_attr``, else
             ``path`` as given). See ``export_int8.py`` for exactly what is written.
         calibration: with ``quantize="int8"``: a float32 tensor ``[N, *input_shape]`` of

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Quantize a PyTorch chain of layers to int8 with PyTorch's own post-training flow and write
-the staticnn int8 weights file (``/work/INT8_FORMAT.md``, the lead's draft).
+the staticnn int8 weights file (``docs/int8-format.md``).
 
 Used through ``tools/export.py`` (``export(..., quantize="int8", calibration=x)`` or
 ``--quantize int8 --calibration FILE``) or directly::

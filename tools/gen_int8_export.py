@@ -8,7 +8,7 @@ loads the float weights tools/gen_export_roundtrip.py wrote (tests/export/<stem>
 calibrates PyTorch's post-training quantization on CALIBRATION seeded standard-normal inputs,
 and writes into tests/export/:
 
-* `<stem>_int8.safetensors`: the int8 weights file (/work/INT8_FORMAT.md);
+* `<stem>_int8.safetensors`: the int8 weights file (docs/int8-format.md);
 * `<stem>_int8.rs`: the `network!` declaration (`#[staticnn(quantized = "int8", ..)]`);
 * `<stem>_int8_io.safetensors`: `input` (F32 `[N, ...]`, N = REFERENCE inputs drawn after the
   calibration data, batch dimension first), PyTorch's converted model's `output` on them (F32,

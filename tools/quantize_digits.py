@@ -8,7 +8,7 @@ writes them), quantizes the model with ``tools/export_int8.py`` (PyTorch's post-
 calibration pass, ``convert_pt2e``) and writes, into ``examples/digits/`` (or ``--out-dir``):
 
 ``digits_int8.safetensors``
-    The int8 weights file (``/work/INT8_FORMAT.md``): int8 weights, int32 biases, per-channel
+    The int8 weights file (``docs/int8-format.md``): int8 weights, int32 biases, per-channel
     weight scales, input and per-step output scales and zero points.
 ``network_int8.rs.txt``
     The declaration: the float one plus ``#[staticnn(quantized = "int8", weights = ..)]``.

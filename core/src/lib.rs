@@ -2,7 +2,8 @@
 //! kernels. Most users reach it through the `staticnn` crate and its `network!` macro.
 //!
 //! - [`shape`]: shapes as types ([`Chw`](shape::Chw), [`Vector`](shape::Vector), ...).
-//! - [`tensor`]: [`Tensor<S>`](tensor::Tensor), storage shaped by `S`.
+//! - [`tensor`]: [`Tensor<S, E>`](tensor::Tensor), storage shaped by `S`, of [`element`]s `E`
+//!   (`f32`, or `i8` in int8 networks).
 //! - [`layer`]: the [`Layer`](layer::Layer) trait and the named shape constraints.
 //! - [`layers`]: `Conv2d`, `MaxPool2d`, `Linear`, ... with PyTorch's parameters.
 //! - [`kernels`]: the arithmetic, on slices, with constant sizes.
@@ -27,12 +28,14 @@
     clippy::too_many_arguments
 )]
 
+pub mod element;
 pub mod init;
 pub mod kernels;
 pub mod layer;
 pub mod layers;
 pub mod network;
 pub mod params;
+pub mod precision;
 pub mod safetensors;
 pub mod scratch;
 pub mod shape;
@@ -52,6 +55,60 @@ pub mod __private {
     #[must_use]
     pub const fn max(a: usize, b: usize) -> usize {
         if a > b { a } else { b }
+    }
+
+    /// Reads `N` `i8`s starting at byte `offset` of `bytes`, in constant evaluation (an int8
+    /// network's weights).
+    #[must_use]
+    pub const fn i8s_le<N: generic_array::ArrayLength>(
+        bytes: &[u8],
+        offset: usize,
+    ) -> generic_array::GenericArray<i8, N> {
+        // SAFETY: an array of `i8`s whose bits are all zero is valid.
+        let mut out: generic_array::GenericArray<i8, N> = unsafe { core::mem::zeroed() };
+        let values = out.as_mut_slice();
+        let mut i = 0;
+        while i < values.len() {
+            values[i] = bytes[offset + i] as i8;
+            i += 1;
+        }
+        out
+    }
+
+    /// Reads `N` little-endian `i32`s starting at byte `offset` of `bytes`, in constant
+    /// evaluation (an int8 network's biases).
+    #[must_use]
+    pub const fn i32s_le<N: generic_array::ArrayLength>(
+        bytes: &[u8],
+        offset: usize,
+    ) -> generic_array::GenericArray<i32, N> {
+        // SAFETY: an array of `i32`s whose bits are all zero is valid.
+        let mut out: generic_array::GenericArray<i32, N> = unsafe { core::mem::zeroed() };
+        let values = out.as_mut_slice();
+        let mut i = 0;
+        while i < values.len() {
+            let at = offset + 4 * i;
+            values[i] =
+                i32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+            i += 1;
+        }
+        out
+    }
+
+    /// The first `N` of `values` as an array, in constant evaluation (zeros past its end).
+    #[must_use]
+    pub const fn array<N: generic_array::ArrayLength>(
+        values: &[i32],
+    ) -> generic_array::GenericArray<i32, N> {
+        // SAFETY: an array of `i32`s whose bits are all zero is valid.
+        let mut out: generic_array::GenericArray<i32, N> = unsafe { core::mem::zeroed() };
+        let slots = out.as_mut_slice();
+        let mut i = 0;
+        while i < slots.len() && i < values.len() {
+            slots[i] = values[i];
+            i += 1;
+        }
+        out
     }
 
     /// Reads `N` little-endian `f32`s starting at byte `offset` of `bytes`, in constant

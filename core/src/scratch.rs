@@ -12,20 +12,42 @@ pub mod arena;
 
 pub use arena::Arena;
 
+use crate::element::Element;
 use crate::shape::{Shape, Vector};
 use crate::tensor::Tensor;
 
-/// A shape of no elements: the region a step does not use in [`Scratch::regions`].
-pub type Unused = Vector<typenum::U0>;
+/// A region of no elements: what a step does not use in [`Scratch::regions`].
+pub type Unused = Tensor<Vector<typenum::U0>>;
+
+/// A tensor type that can be a region of the scratch buffer: its size and alignment in bytes.
+pub trait Region: Sized {
+    /// Bytes it occupies.
+    const BYTES: usize;
+    /// Its alignment in bytes.
+    const ALIGN: usize;
+}
+
+impl<S: Shape, E: Element> Region for Tensor<S, E> {
+    const BYTES: usize = S::NUMEL * core::mem::size_of::<E>();
+    const ALIGN: usize = core::mem::align_of::<E>();
+}
+
+/// The bytes a region of `bytes` takes in the plan: rounded up to whole `f32`s, so every region
+/// starts aligned for any element (the buffer is an array of `f32`).
+#[must_use]
+pub const fn region_bytes(bytes: usize) -> usize {
+    bytes.div_ceil(4) * 4
+}
 
 /// Whether `[a, a + an)` and `[b, b + bn)` do not overlap (empty ranges overlap nothing).
 const fn disjoint(a: usize, an: usize, b: usize, bn: usize) -> bool {
     an == 0 || bn == 0 || a + an <= b || b + bn <= a
 }
 
-/// Whether `[at, at + n)` is inside a buffer of `len` (an empty range is, anywhere).
-const fn inside(at: usize, n: usize, len: usize) -> bool {
-    n == 0 || at + n <= len
+/// Whether `[at, at + n)` is inside a buffer of `len` and starts aligned to `align` (an empty
+/// range is, anywhere).
+const fn inside(at: usize, n: usize, align: usize, len: usize) -> bool {
+    n == 0 || (at + n <= len && at.is_multiple_of(align))
 }
 
 /// `LEN` floats of working memory for one inference. Create it once (a `static` on a
@@ -85,19 +107,21 @@ impl<const LEN: usize> Scratch<LEN> {
 
 /// The regions of one planned step.
 impl<const LEN: usize> Scratch<LEN> {
-    /// The regions one step of an inference uses, placed by the plan: the values `A` at
-    /// offset `AT_A` and `B` at `AT_B` that it reads, the value `Y` at `AT_Y` that it writes, and
-    /// `LEN_W` floats of working memory at `AT_W`. A region the step does not use is
-    /// [`Unused`] (or `LEN_W` 0).
+    /// The regions one step of an inference uses, placed by the plan (offsets in bytes): the
+    /// values `A` at byte `AT_A` and `B` at `AT_B` that it reads, the value `Y` at `AT_Y` that it
+    /// writes, and `LEN_W` elements `W` of working memory at `AT_W`. A region the step does not
+    /// use is [`Unused`] (or `LEN_W` 0). The tensors may hold any element (`f32`, `i8`, ...):
+    /// an int8 network keeps its `i8` values and `f32` fallbacks in one buffer.
     ///
-    /// Every region is checked to be inside the buffer, and the written ones to overlap nothing
-    /// else, when the crate is compiled: a wrong plan does not compile.
+    /// Every region is checked to be inside the buffer and aligned, and the written ones to
+    /// overlap nothing else, when the crate is compiled: a wrong plan does not compile.
     #[inline(always)]
     #[allow(clippy::type_complexity)] // the four borrows of one step
     pub fn regions<
-        A: Shape,
-        B: Shape,
-        Y: Shape,
+        A: Region,
+        B: Region,
+        Y: Region,
+        W: Element,
         const AT_A: usize,
         const AT_B: usize,
         const AT_Y: usize,
@@ -105,31 +129,56 @@ impl<const LEN: usize> Scratch<LEN> {
         const LEN_W: usize,
     >(
         &mut self,
-    ) -> (&Tensor<A>, &Tensor<B>, &mut Tensor<Y>, &mut [f32]) {
+    ) -> (&A, &B, &mut Y, &mut [W]) {
+        let bytes = LEN * 4;
+        let w_bytes = LEN_W * core::mem::size_of::<W>();
+        let w_align = core::mem::align_of::<W>();
         const {
-            assert!(inside(AT_A, A::NUMEL, LEN), "a region read outside the scratch buffer");
-            assert!(inside(AT_B, B::NUMEL, LEN), "a region read outside the scratch buffer");
-            assert!(inside(AT_Y, Y::NUMEL, LEN), "a region written outside the scratch buffer");
-            assert!(inside(AT_W, LEN_W, LEN), "working memory outside the scratch buffer");
-            assert!(disjoint(AT_Y, Y::NUMEL, AT_A, A::NUMEL), "a step writes what it reads");
-            assert!(disjoint(AT_Y, Y::NUMEL, AT_B, B::NUMEL), "a step writes what it reads");
-            assert!(disjoint(AT_Y, Y::NUMEL, AT_W, LEN_W), "working memory overlaps the output");
-            assert!(disjoint(AT_W, LEN_W, AT_A, A::NUMEL), "working memory overlaps an input");
-            assert!(disjoint(AT_W, LEN_W, AT_B, B::NUMEL), "working memory overlaps an input");
+            assert!(inside(AT_A, A::BYTES, A::ALIGN, LEN * 4), "a region read outside the buffer");
+            assert!(inside(AT_B, B::BYTES, B::ALIGN, LEN * 4), "a region read outside the buffer");
+            assert!(
+                inside(AT_Y, Y::BYTES, Y::ALIGN, LEN * 4),
+                "a region written outside the buffer"
+            );
+            assert!(
+                inside(
+                    AT_W,
+                    LEN_W * core::mem::size_of::<W>(),
+                    core::mem::align_of::<W>(),
+                    LEN * 4
+                ),
+                "working memory outside the buffer"
+            );
+            assert!(disjoint(AT_Y, Y::BYTES, AT_A, A::BYTES), "a step writes what it reads");
+            assert!(disjoint(AT_Y, Y::BYTES, AT_B, B::BYTES), "a step writes what it reads");
+            assert!(
+                disjoint(AT_Y, Y::BYTES, AT_W, LEN_W * core::mem::size_of::<W>()),
+                "working memory overlaps the output"
+            );
+            assert!(
+                disjoint(AT_W, LEN_W * core::mem::size_of::<W>(), AT_A, A::BYTES),
+                "working memory overlaps an input"
+            );
+            assert!(
+                disjoint(AT_W, LEN_W * core::mem::size_of::<W>(), AT_B, B::BYTES),
+                "working memory overlaps an input"
+            );
         };
-        let base = self.data.as_mut_ptr();
+        let _ = (bytes, w_bytes, w_align);
+        let base = self.data.as_mut_ptr().cast::<u8>();
         // An unused (empty) region may have any offset: point it at the start.
         let at = |offset: usize, n: usize| if n == 0 { 0 } else { offset };
-        // SAFETY: the constant assertions above keep every region inside `data` and the two
-        // written ones (`Y`, the working memory) disjoint from each other and from the two read
-        // ones, so the exclusive borrows alias nothing; the reads may overlap each other, being
-        // shared. All borrows are tied to `&mut self`. `Tensor::view_raw` requires `f32`
-        // alignment only.
+        // SAFETY: the constant assertions above keep every region inside `data` and aligned
+        // for its element, and the two written ones (`Y`, the working memory) disjoint from
+        // each other and from the two read ones, so the exclusive borrows alias nothing; the
+        // reads may overlap each other, being shared. All borrows are tied to `&mut self`. Any
+        // bit pattern is a valid `f32`, `i8` or `i32` (`Element`), so viewing bytes another
+        // step wrote with another element type is sound.
         unsafe {
-            let a = Tensor::view_raw(base.add(at(AT_A, A::NUMEL)));
-            let b = Tensor::view_raw(base.add(at(AT_B, B::NUMEL)));
-            let y = Tensor::view_raw(base.add(at(AT_Y, Y::NUMEL)));
-            let w = core::slice::from_raw_parts_mut(base.add(at(AT_W, LEN_W)), LEN_W);
+            let a = &*base.add(at(AT_A, A::BYTES)).cast::<A>();
+            let b = &*base.add(at(AT_B, B::BYTES)).cast::<B>();
+            let y = &mut *base.add(at(AT_Y, Y::BYTES)).cast::<Y>();
+            let w = core::slice::from_raw_parts_mut(base.add(at(AT_W, w_bytes)).cast::<W>(), LEN_W);
             (a, b, y, w)
         }
     }

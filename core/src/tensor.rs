@@ -1,4 +1,4 @@
-//! [`Tensor`]: `f32` storage whose shape is part of its type.
+//! [`Tensor`]: storage whose shape and element type are part of its type.
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -6,11 +6,14 @@ use core::ops::{Index, IndexMut};
 use generic_array::GenericArray;
 use generic_array::sequence::GenericSequence;
 
+use crate::element::Element;
 use crate::shape::Shape;
 
-/// One sample of `f32` data in PyTorch's layout (row-major, channels first), shaped by `S`.
+/// One sample of data in PyTorch's layout (row-major, channels first), shaped by `S`, of
+/// element type `E`: `f32` (the default), or `i8` in an int8 network (where passing an `f32`
+/// tensor to an int8 entry point is a type error).
 ///
-/// The storage is exactly `S::NUMEL` floats with no header, so a `Tensor` can live in a
+/// The storage is exactly `S::NUMEL` elements with no header, so a `Tensor` can live in a
 /// `static`, on the stack, or inside a caller's buffer (see [`Tensor::from_mut_slice`]).
 ///
 /// ```
@@ -22,8 +25,8 @@ use crate::shape::Shape;
 /// assert_eq!(x[10], 10.0);
 /// ```
 #[repr(transparent)]
-pub struct Tensor<S: Shape> {
-    data: GenericArray<f32, S::Len>,
+pub struct Tensor<S: Shape, E: Element = f32> {
+    data: GenericArray<E, S::Len>,
     shape: PhantomData<S>,
 }
 
@@ -42,7 +45,7 @@ impl fmt::Display for LengthMismatch {
     }
 }
 
-impl<S: Shape> Tensor<S> {
+impl<S: Shape, E: Element> Tensor<S, E> {
     /// The dimensions of this tensor type, as PyTorch's `tensor.shape` without the batch.
     pub const DIMS: &'static [usize] = S::DIMS;
     /// The number of elements.
@@ -57,20 +60,21 @@ impl<S: Shape> Tensor<S> {
     /// A tensor of zeros; `const`, so an output buffer can be a `static`.
     #[must_use]
     pub const fn zeros() -> Self {
-        // SAFETY: a `GenericArray<f32, _>` is an array of `f32`s, and all-zero bits are `0.0`.
-        let data = unsafe { core::mem::zeroed::<GenericArray<f32, S::Len>>() };
+        // SAFETY: a `GenericArray<E, _>` is an array of `E`s, and all-zero bits are an
+        // `Element`'s zero (`f32`, `i8`, `i32`).
+        let data = unsafe { core::mem::zeroed::<GenericArray<E, S::Len>>() };
         Self { data, shape: PhantomData }
     }
 
     /// A tensor whose element at flat index `i` is `f(i)`.
     #[must_use]
-    pub fn from_fn(f: impl FnMut(usize) -> f32) -> Self {
+    pub fn from_fn(f: impl FnMut(usize) -> E) -> Self {
         Self { data: GenericArray::generate(f), shape: PhantomData }
     }
 
     /// A tensor wrapping an existing array of the right length.
     #[must_use]
-    pub fn from_array(data: GenericArray<f32, S::Len>) -> Self {
+    pub fn from_array(data: GenericArray<E, S::Len>) -> Self {
         Self { data, shape: PhantomData }
     }
 
@@ -78,19 +82,19 @@ impl<S: Shape> Tensor<S> {
     ///
     /// # Errors
     /// [`LengthMismatch`] when `values.len() != Self::NUMEL`.
-    pub fn try_from_slice(values: &[f32]) -> Result<Self, LengthMismatch> {
+    pub fn try_from_slice(values: &[E]) -> Result<Self, LengthMismatch> {
         if values.len() != S::NUMEL {
             return Err(LengthMismatch { expected: S::NUMEL, found: values.len() });
         }
-        Ok(Self::from_fn(|i| values.get(i).copied().unwrap_or(0.0)))
+        Ok(Self::from_fn(|i| values.get(i).copied().unwrap_or(E::ZERO)))
     }
 
     /// Views a caller's buffer as a tensor without copying; `None` if the length is wrong.
     ///
     /// This is what lets a network's activations live in one scratch buffer.
-    pub fn from_mut_slice(values: &mut [f32]) -> Option<&mut Self> {
-        let array = GenericArray::<f32, S::Len>::try_from_mut_slice(values).ok()?;
-        let ptr: *mut GenericArray<f32, S::Len> = array;
+    pub fn from_mut_slice(values: &mut [E]) -> Option<&mut Self> {
+        let array = GenericArray::<E, S::Len>::try_from_mut_slice(values).ok()?;
+        let ptr: *mut GenericArray<E, S::Len> = array;
         // SAFETY: `Tensor<S>` is `repr(transparent)` over `GenericArray<f32, S::Len>` (its
         // other field is a zero-sized `PhantomData`), so both types have the same layout and
         // validity; the returned borrow has the lifetime of `values`, like `array`.
@@ -99,65 +103,68 @@ impl<S: Shape> Tensor<S> {
 
     /// Views a caller's buffer as a tensor without copying; `None` if the length is wrong.
     #[must_use]
-    pub fn from_slice(values: &[f32]) -> Option<&Self> {
-        let array = GenericArray::<f32, S::Len>::try_from_slice(values).ok()?;
-        let ptr: *const GenericArray<f32, S::Len> = array;
+    pub fn from_slice(values: &[E]) -> Option<&Self> {
+        let array = GenericArray::<E, S::Len>::try_from_slice(values).ok()?;
+        let ptr: *const GenericArray<E, S::Len> = array;
         // SAFETY: as in `from_mut_slice`: identical layout, lifetime carried over.
         Some(unsafe { &*ptr.cast::<Self>() })
     }
 
-    /// Views `S::NUMEL` floats starting at `ptr` as a tensor.
+    /// Views `S::NUMEL` elements starting at `ptr` as a tensor.
     ///
     /// # Safety
-    /// `ptr` must be valid for reads and writes of `S::NUMEL` floats for `'a`, and nothing else
-    /// may access them while the returned borrow lives (for a `&'a Tensor`, no writes).
+    /// `ptr` must be aligned for `E` and valid for reads and writes of `S::NUMEL` elements for
+    /// `'a`, and nothing else may access them while the returned borrow lives (for a
+    /// `&'a Tensor`, no writes).
     #[inline(always)]
-    pub(crate) unsafe fn view_raw<'a, R: TensorRef<'a, S>>(ptr: *mut f32) -> R {
-        // SAFETY: `Tensor<S>` is `repr(transparent)` over `GenericArray<f32, S::Len>`, whose
-        // layout is `[f32; S::NUMEL]`; the caller guarantees validity and exclusivity.
+    pub(crate) unsafe fn view_raw<'a, R: TensorRef<'a, S, E>>(ptr: *mut E) -> R {
+        // SAFETY: `Tensor<S, E>` is `repr(transparent)` over `GenericArray<E, S::Len>`, whose
+        // layout is `[E; S::NUMEL]`; the caller guarantees validity and exclusivity.
         unsafe { R::from_ptr(ptr.cast::<Self>()) }
     }
 
     /// The same elements viewed as another shape with as many elements (a free reshape).
     #[must_use]
     #[inline(always)]
-    pub fn reshape<T: Shape<Len = S::Len>>(&self) -> &Tensor<T> {
+    pub fn reshape<T: Shape<Len = S::Len>>(&self) -> &Tensor<T, E> {
         let ptr: *const Self = self;
-        // SAFETY: `Tensor<T>` and `Tensor<S>` are both `repr(transparent)` over
-        // `GenericArray<f32, L>` with the same `L`, so they have the same layout.
-        unsafe { &*ptr.cast::<Tensor<T>>() }
+        // SAFETY: `Tensor<T, E>` and `Tensor<S, E>` are both `repr(transparent)` over
+        // `GenericArray<E, L>` with the same `L`, so they have the same layout.
+        unsafe { &*ptr.cast::<Tensor<T, E>>() }
     }
 
     /// The same elements viewed mutably as another shape with as many elements.
     #[inline(always)]
-    pub fn reshape_mut<T: Shape<Len = S::Len>>(&mut self) -> &mut Tensor<T> {
+    pub fn reshape_mut<T: Shape<Len = S::Len>>(&mut self) -> &mut Tensor<T, E> {
         let ptr: *mut Self = self;
         // SAFETY: as in `reshape`; the exclusive borrow of `self` carries over.
-        unsafe { &mut *ptr.cast::<Tensor<T>>() }
+        unsafe { &mut *ptr.cast::<Tensor<T, E>>() }
     }
 
     /// The elements in PyTorch's memory order.
     #[must_use]
-    pub fn as_slice(&self) -> &[f32] {
+    pub fn as_slice(&self) -> &[E] {
         &self.data
     }
 
     /// The elements in PyTorch's memory order, mutably.
-    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+    pub fn as_mut_slice(&mut self) -> &mut [E] {
         &mut self.data
     }
 
     /// The underlying fixed-length array.
     #[must_use]
-    pub fn as_array(&self) -> &GenericArray<f32, S::Len> {
+    pub fn as_array(&self) -> &GenericArray<E, S::Len> {
         &self.data
     }
 
     /// The underlying fixed-length array, mutably.
-    pub fn as_mut_array(&mut self) -> &mut GenericArray<f32, S::Len> {
+    pub fn as_mut_array(&mut self) -> &mut GenericArray<E, S::Len> {
         &mut self.data
     }
+}
 
+impl<S: Shape> Tensor<S> {
     /// The index of the largest element (the predicted class of a classifier's logits).
     ///
     /// Ties go to the first index, like `torch.argmax`; NaNs are never chosen over numbers.
@@ -175,74 +182,75 @@ impl<S: Shape> Tensor<S> {
     }
 }
 
-/// `&'a Tensor<S>` or `&'a mut Tensor<S>`, made from a raw pointer by [`Tensor::view_raw`].
-pub(crate) trait TensorRef<'a, S: Shape> {
+/// `&'a Tensor<S, E>` or `&'a mut Tensor<S, E>`, made from a raw pointer by
+/// [`Tensor::view_raw`].
+pub(crate) trait TensorRef<'a, S: Shape, E: Element> {
     /// # Safety
     /// As [`Tensor::view_raw`].
-    unsafe fn from_ptr(ptr: *mut Tensor<S>) -> Self;
+    unsafe fn from_ptr(ptr: *mut Tensor<S, E>) -> Self;
 }
 
-impl<'a, S: Shape> TensorRef<'a, S> for &'a Tensor<S> {
+impl<'a, S: Shape, E: Element> TensorRef<'a, S, E> for &'a Tensor<S, E> {
     #[inline(always)]
-    unsafe fn from_ptr(ptr: *mut Tensor<S>) -> Self {
+    unsafe fn from_ptr(ptr: *mut Tensor<S, E>) -> Self {
         // SAFETY: forwarded from the caller of `view_raw`.
         unsafe { &*ptr }
     }
 }
 
-impl<'a, S: Shape> TensorRef<'a, S> for &'a mut Tensor<S> {
+impl<'a, S: Shape, E: Element> TensorRef<'a, S, E> for &'a mut Tensor<S, E> {
     #[inline(always)]
-    unsafe fn from_ptr(ptr: *mut Tensor<S>) -> Self {
+    unsafe fn from_ptr(ptr: *mut Tensor<S, E>) -> Self {
         // SAFETY: forwarded from the caller of `view_raw`.
         unsafe { &mut *ptr }
     }
 }
 
-impl<S: Shape> Clone for Tensor<S> {
+impl<S: Shape, E: Element> Clone for Tensor<S, E> {
     fn clone(&self) -> Self {
         Self { data: self.data.clone(), shape: PhantomData }
     }
 }
 
-impl<S: Shape> Default for Tensor<S> {
+impl<S: Shape, E: Element> Default for Tensor<S, E> {
     fn default() -> Self {
         Self::zeros()
     }
 }
 
-impl<S: Shape> PartialEq for Tensor<S> {
+impl<S: Shape, E: Element> PartialEq for Tensor<S, E> {
     fn eq(&self, other: &Self) -> bool {
         self.data == other.data
     }
 }
 
-impl<S: Shape> fmt::Debug for Tensor<S> {
+impl<S: Shape, E: Element> fmt::Debug for Tensor<S, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tensor").field("shape", &S::DIMS).field("data", &self.as_slice()).finish()
     }
 }
 
-impl<S: Shape> Index<usize> for Tensor<S> {
-    type Output = f32;
-    fn index(&self, index: usize) -> &f32 {
+impl<S: Shape, E: Element> Index<usize> for Tensor<S, E> {
+    type Output = E;
+    fn index(&self, index: usize) -> &E {
         &self.data[index]
     }
 }
 
-impl<S: Shape> IndexMut<usize> for Tensor<S> {
-    fn index_mut(&mut self, index: usize) -> &mut f32 {
+impl<S: Shape, E: Element> IndexMut<usize> for Tensor<S, E> {
+    fn index_mut(&mut self, index: usize) -> &mut E {
         &mut self.data[index]
     }
 }
 
-impl<S: Shape> AsRef<[f32]> for Tensor<S> {
-    fn as_ref(&self) -> &[f32] {
+impl<S: Shape, E: Element> AsRef<[E]> for Tensor<S, E> {
+    fn as_ref(&self) -> &[E] {
         self.as_slice()
     }
 }
 
-impl<S: Shape> AsMut<[f32]> for Tensor<S> {
-    fn as_mut(&mut self) -> &mut [f32] {
+impl<S: Shape, E: Element> AsMut<[E]> for Tensor<S, E> {
+    fn as_mut(&mut self) -> &mut [E] {
         self.as_mut_slice()
     }
 }

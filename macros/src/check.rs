@@ -17,10 +17,13 @@ pub struct Options {
     pub prefix: Option<String>,
     /// A `.safetensors` file of trained weights to compile in, and where it was named.
     pub weights: Option<(String, proc_macro2::Span)>,
+    /// `quantized = "int8"`: the network runs with integers, its quantization from the weights
+    /// file; where it was written.
+    pub quantized: Option<proc_macro2::Span>,
 }
 
 /// Every option `#[staticnn(..)]` accepts.
-const OPTION_KEYS: &[&str] = &["prefix", "weights"];
+const OPTION_KEYS: &[&str] = &["prefix", "weights", "quantized"];
 
 /// Validates `#[staticnn(..)]`: known keys, each once, with values of the right kind.
 pub fn options(network: &Network, cx: &mut Ctxt) -> Options {
@@ -55,6 +58,17 @@ pub fn options(network: &Network, cx: &mut Ctxt) -> Options {
                 option.value.span,
                 format!("`weights` expects a file name string, found {}", other.describe()),
             ),
+            ("quantized", Value::Str(q)) if q == "int8" => {
+                options.quantized = Some(option.value.span);
+            }
+            ("quantized", other) => cx.error(
+                option.value.span,
+                format!(
+                    "`quantized` takes \"int8\" (weights and activations in int8, as PyTorch's \
+                     post-training quantization makes them), found {}",
+                    other.describe()
+                ),
+            ),
             ("prefix", other) => cx.error(
                 option.value.span,
                 format!("`prefix` expects a string, found {}", other.describe()),
@@ -72,6 +86,14 @@ pub fn options(network: &Network, cx: &mut Ctxt) -> Options {
                 );
             }
         }
+    }
+    if let (Some(span), None) = (options.quantized, &options.weights) {
+        cx.error(
+            span,
+            "an int8 network needs its weights file: its scales and zero points come from it; \
+             add `weights = \"model_int8.safetensors\"` (written by `tools/export.py --quantize \
+             int8`)",
+        );
     }
     options
 }

@@ -249,6 +249,12 @@ pub enum ActivationKind {
 }
 
 impl ActivationKind {
+    /// Whether an int8 network runs the activation as a clamp of its input's quantized values
+    /// (ReLU, ReLU6, Hardtanh), sharing its input's quantization.
+    pub fn is_clamp(self) -> bool {
+        matches!(self, Self::ReLU | Self::ReLU6 | Self::Hardtanh(..))
+    }
+
     /// Whether the activation has parameters (so its layer is built with `new(..)`).
     pub fn has_parameters(self) -> bool {
         matches!(

@@ -21,6 +21,7 @@ mod layers;
 mod params;
 mod parse;
 mod plan;
+mod quant;
 mod repr;
 mod shape;
 mod weights;
@@ -67,21 +68,31 @@ fn network_tokens(network: &ast::Network, blocks: &[ast::BlockDef]) -> proc_macr
         return fallback::expand(network, &syn::Error::new(network.name.span(), "invalid network"));
     };
     let mut cx = ctxt::Ctxt::default();
-    let weights = options.weights.as_ref().and_then(|(file, span)| {
-        let list: Vec<&layers::Layer> = layers.iter().flatten().collect();
-        weights::load(file, *span, &list, options.prefix.as_deref(), &mut cx)
-    });
+    let prefix = options.prefix.as_deref();
+    let (weights, quant) = match (&options.weights, options.quantized) {
+        (Some((file, span)), Some(_)) => {
+            (None, quant::load(file, *span, &graph, &layers, prefix, &mut cx))
+        }
+        (Some((file, span)), None) => {
+            let list: Vec<&layers::Layer> = layers.iter().flatten().collect();
+            (weights::load(file, *span, &list, prefix, &mut cx), None)
+        }
+        (None, _) => (None, None),
+    };
     if let Some(error) = cx.into_error() {
         return fallback::expand(network, &error);
     }
-    let prefix = options.prefix;
-    expand::network(&expand::Checked {
+    let checked = expand::Checked {
         network,
         graph: &graph,
         layers,
         stages,
         input,
-        prefix,
+        prefix: options.prefix,
         weights,
-    })
+    };
+    match &quant {
+        Some(quant) => expand::int8::network(&checked, quant),
+        None => expand::network(&checked),
+    }
 }

@@ -45,6 +45,41 @@ pub fn exec(op: &Op) -> Exec {
     }
 }
 
+/// The element type of a value or of working memory.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Elem {
+    /// `f32`.
+    F32,
+    /// `i8` (the activations of an int8 network).
+    I8,
+}
+
+/// What the plan is for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// A float network.
+    Float,
+    /// An int8 network whose caller passes `f32` (quantized first, dequantized last), or, with
+    /// `int8_io`, `i8` tensors.
+    Int8 {
+        /// The caller's input and output are `i8`.
+        int8_io: bool,
+    },
+}
+
+/// How a layer of an int8 network executes: convolution and linear layers with a batch norm
+/// folded in and a clamp (ReLU, ReLU6, Hardtanh) fused; clamps in place; pooling on its own;
+/// views; every other layer in `f32` between a dequantize and a quantize.
+pub fn exec_int8(op: &Op) -> Exec {
+    match op {
+        Op::Conv(_) | Op::Linear(_) => Exec::Fusable,
+        Op::BatchNorm(_) => Exec::BatchNorm,
+        Op::Activation(a) if a.kind.is_clamp() => Exec::Activation,
+        Op::Flatten(_) | Op::Passthrough => Exec::View,
+        _ => Exec::Normal,
+    }
+}
+
 /// Where a value lives.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Buf {
@@ -61,6 +96,8 @@ pub enum Buf {
 pub struct Region {
     /// What it holds.
     pub holds: Holds,
+    /// Its elements.
+    pub elem: Elem,
     /// The first step that uses it.
     pub first: usize,
     /// The last step that uses it.
@@ -128,6 +165,11 @@ pub enum Step {
     /// Copies the value of `node`, at `from`, to `to` (the output, when the network's output is
     /// its input or a view of it).
     Copy { node: NodeId, from: Buf, to: Buf },
+    /// Quantizes the caller's `f32` input into `to` (an int8 network's first step).
+    Quantize { to: Buf },
+    /// Dequantizes the value of `node` at `from` into the caller's `f32` output (an int8
+    /// network's last step).
+    Dequantize { node: NodeId, from: Buf },
 }
 
 /// The plan: the steps and the scratch regions they use.
@@ -140,11 +182,30 @@ pub struct Plan {
 
 /// Plans the steps of `graph`, whose layers (by node) all resolved and whose node shapes are
 /// `shapes` (`None` where only the type system knows them, after a layer of the user's own).
-pub fn plan(graph: &Graph, layers: &[Option<Layer>], shapes: &[Option<Shape>]) -> Plan {
-    let kinds: Vec<Option<Exec>> = layers.iter().map(|l| l.as_ref().map(|l| exec(&l.op))).collect();
-    let needs_work: Vec<bool> =
-        layers.iter().map(|l| l.as_ref().is_some_and(|l| matches!(l.op, Op::Conv(_)))).collect();
-    Planner::new(graph, kinds, shapes).run(&needs_work)
+/// `work[node]` is the element of the working memory layer `node`'s kernel needs, if any;
+/// `float_output` says whether the graph's output node produces `f32` in an int8 network (a
+/// layer run in `f32` last, whose output PyTorch does not quantize).
+pub fn plan(
+    graph: &Graph,
+    layers: &[Option<Layer>],
+    shapes: &[Option<Shape>],
+    mode: Mode,
+    work: &[Option<Elem>],
+    float_output: bool,
+) -> Plan {
+    let kinds: Vec<Option<Exec>> = layers
+        .iter()
+        .map(|l| {
+            l.as_ref().map(|l| match mode {
+                Mode::Float => exec(&l.op),
+                Mode::Int8 { .. } => exec_int8(&l.op),
+            })
+        })
+        .collect();
+    let mut planner = Planner::new(graph, kinds, shapes);
+    planner.mode = mode;
+    planner.float_output = float_output;
+    planner.run(work)
 }
 
 /// A set of nodes sharing one buffer (views of each other, or updated in place).
@@ -152,6 +213,8 @@ pub fn plan(graph: &Graph, layers: &[Option<Layer>], shapes: &[Option<Shape>]) -
 struct Class {
     /// Where it lives, once known.
     buf: Option<Buf>,
+    /// Its elements.
+    elem: Elem,
     /// The node whose value created it.
     creator: NodeId,
     /// The step that created it (`None`: the input).
@@ -160,6 +223,9 @@ struct Class {
 
 struct Planner<'g> {
     graph: &'g Graph,
+    mode: Mode,
+    /// The output node writes `f32` (see [`plan`]).
+    float_output: bool,
     shapes: &'g [Option<Shape>],
     kinds: Vec<Option<Exec>>,
     consumers: Vec<Vec<NodeId>>,
@@ -185,6 +251,8 @@ impl<'g> Planner<'g> {
         }
         Planner {
             graph,
+            mode: Mode::Float,
+            float_output: false,
             shapes,
             kinds,
             consumers,
@@ -196,20 +264,31 @@ impl<'g> Planner<'g> {
         }
     }
 
-    fn run(mut self, needs_work: &[bool]) -> Plan {
+    fn run(mut self, work: &[Option<Elem>]) -> Plan {
         let input = self.new_class(0, None);
-        self.classes[input].buf = Some(Buf::Input);
         self.class_of[0] = Some(input);
+        if self.mode == (Mode::Int8 { int8_io: false }) {
+            // The caller's `f32` input is quantized into a region the int8 steps read.
+            self.classes[input].elem = Elem::I8;
+            self.steps.push(Step::Quantize { to: Buf::Temp(input) });
+            self.classes[input].created_at = Some(0);
+        } else {
+            self.classes[input].buf = Some(Buf::Input);
+        }
         for id in 1..self.graph.nodes.len() {
             if !self.covered[id] {
                 self.node(id);
             }
         }
-        self.finish(needs_work)
+        self.finish(work)
     }
 
     fn new_class(&mut self, creator: NodeId, created_at: Option<usize>) -> usize {
-        self.classes.push(Class { buf: None, creator, created_at });
+        let elem = match self.mode {
+            Mode::Float => Elem::F32,
+            Mode::Int8 { .. } => Elem::I8,
+        };
+        self.classes.push(Class { buf: None, elem, creator, created_at });
         self.reads.push(Vec::new());
         self.classes.len() - 1
     }
@@ -261,7 +340,12 @@ impl<'g> Planner<'g> {
         let source = self.graph.nodes[id].inputs.first().copied().unwrap_or(0);
         let from = self.class(source);
         let kind = self.kinds[id].unwrap_or(Exec::Normal);
-        let in_place = matches!(kind, Exec::BatchNorm | Exec::Activation | Exec::InPlace);
+        // In an int8 network only a clamp works in place; a batch norm not folded into the
+        // layer before it, like every layer without an int8 kernel, runs in `f32` on its own.
+        let in_place = match self.mode {
+            Mode::Float => matches!(kind, Exec::BatchNorm | Exec::Activation | Exec::InPlace),
+            Mode::Int8 { .. } => kind == Exec::Activation,
+        };
         if kind == Exec::View {
             self.class_of[id] = Some(from);
             return;
@@ -384,8 +468,9 @@ impl<'g> Planner<'g> {
 
     /// Places every class: the network's output in the caller's output, the others in scratch
     /// regions; adds working memory to the steps whose kernels need it.
-    fn finish(mut self, needs_work: &[bool]) -> Plan {
+    fn finish(mut self, work: &[Option<Elem>]) -> Plan {
         let output_class = self.class(self.graph.output);
+        let dequantize = self.mode == (Mode::Int8 { int8_io: false }) && !self.float_output;
         if self.classes[output_class].buf == Some(Buf::Input) {
             // The output is the input, or a view of it: copy it.
             self.steps.push(Step::Copy {
@@ -393,6 +478,12 @@ impl<'g> Planner<'g> {
                 from: Buf::Input,
                 to: Buf::Output,
             });
+        } else if dequantize {
+            // The int8 output is dequantized into the caller's `f32` output.
+            let step = self.steps.len();
+            self.reads[output_class].push(step);
+            self.steps
+                .push(Step::Dequantize { node: self.graph.output, from: Buf::Temp(output_class) });
         } else {
             self.classes[output_class].buf = Some(Buf::Output);
         }
@@ -414,6 +505,7 @@ impl<'g> Planner<'g> {
             side_of_class[class] = side;
             regions.push(Region {
                 holds: Holds::Value(self.classes[class].creator),
+                elem: self.classes[class].elem,
                 first: created,
                 last,
                 side,
@@ -435,20 +527,23 @@ impl<'g> Planner<'g> {
                     }
                     *to = buf_of(temp_index(*to), &classes);
                 }
+                Step::Quantize { to } => *to = buf_of(temp_index(*to), &classes),
+                Step::Dequantize { from, .. } => *from = buf_of(temp_index(*from), &classes),
                 Step::Copy { .. } => {}
             }
         }
         for (index, step) in self.steps.iter_mut().enumerate() {
-            if let Step::Run { work, layer, .. } = step
-                && needs_work.get(*layer).copied().unwrap_or(false)
+            if let Step::Run { work: slot, layer, .. } = step
+                && let Some(elem) = work.get(*layer).copied().flatten()
             {
                 regions.push(Region {
                     holds: Holds::Work(index),
+                    elem,
                     first: index,
                     last: index,
                     side: Side::Between,
                 });
-                *work = Some(regions.len() - 1);
+                *slot = Some(regions.len() - 1);
             }
         }
         Plan { steps: self.steps, regions }
@@ -461,7 +556,8 @@ impl<'g> Planner<'g> {
             Step::Combine { operands, .. } | Step::Cat { operands, .. } => {
                 operands.first().map(|o| temp_index(*o))
             }
-            Step::InPlace { .. } | Step::Copy { .. } => None,
+            Step::Quantize { .. } => None,
+            Step::InPlace { .. } | Step::Copy { .. } | Step::Dequantize { .. } => None,
         }
     }
 }

@@ -23,16 +23,18 @@ pub struct Weights {
 }
 
 /// One tensor's header entry.
-struct Entry {
-    dtype: String,
-    shape: Vec<usize>,
+pub struct Entry {
+    /// Its dtype as the header writes it (`F32`, `I8`, ...).
+    pub dtype: String,
+    /// Its shape.
+    pub shape: Vec<usize>,
     /// Offset of its first byte from the start of the file.
-    start: usize,
+    pub start: usize,
 }
 
 /// Where `file` is: relative to the using crate's `CARGO_MANIFEST_DIR` (where its `Cargo.toml`
 /// is), else relative to the source file that invokes `network!` (as `include_bytes!`).
-fn locate(file: &str, span: Span) -> Result<PathBuf, String> {
+pub fn locate(file: &str, span: Span) -> Result<PathBuf, String> {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
     // `Span::unwrap` panics outside a compiler's proc-macro call (the unit tests run the
     // pipeline there): then only the manifest directory is searched.
@@ -167,7 +169,7 @@ pub fn load(
 
 /// The header's tensors, in file order, after `safetensors` validated the whole file (offsets
 /// in bounds, no overlaps or holes).
-fn header(bytes: &[u8]) -> Result<Vec<(String, Entry)>, String> {
+pub fn header(bytes: &[u8]) -> Result<Vec<(String, Entry)>, String> {
     safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
     let (header_len, metadata) =
         safetensors::SafeTensors::read_metadata(bytes).map_err(|e| e.to_string())?;

@@ -3,6 +3,7 @@
 //! `network!` calls them for `Add(..)`, `Mul(..)` and `Cat(..)` blocks; the shapes are checked
 //! by the types (and, for broadcasting, by constant assertions).
 
+use crate::element::Element;
 use crate::kernels::elementwise;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -61,7 +62,10 @@ pub fn mul<A: Shape, B: Shape, Y: Shape>(a: &Tensor<A>, b: &Tensor<B>, y: &mut T
 /// Copies `x` into `y` from channel `FIRST` on: one branch of a `Cat` along the channels
 /// (NCHW: a branch's channels are one contiguous run of `y`).
 #[inline]
-pub fn cat_into<X: Shape, Y: Shape, const FIRST: usize>(x: &Tensor<X>, y: &mut Tensor<Y>) {
+pub fn cat_into<X: Shape, Y: Shape, E: Element, const FIRST: usize>(
+    x: &Tensor<X, E>,
+    y: &mut Tensor<Y, E>,
+) {
     const {
         assert!(X::DIMS.len() == Y::DIMS.len(), "Cat: branches of another rank");
         assert!(

@@ -19,6 +19,7 @@ use crate::layer::{
 };
 use crate::layers::pool::PlanePool;
 use crate::params::{BiasFlag, PaddingModeKind, Zeros};
+use crate::precision::{F32, Int8, Precision, Requantization};
 use crate::shape::{Cdhw, Channels, Chw, Cl, Shape};
 use crate::tensor::Tensor;
 use crate::window::{
@@ -31,7 +32,7 @@ pub trait ConvSpec {
     /// `in_channels`.
     type InChannels: Unsigned;
     /// `out_channels`.
-    type OutChannels: Unsigned;
+    type OutChannels: ArrayLength;
     /// `groups`.
     type Groups: Unsigned;
     /// Number of weights: `out_channels * in_channels / groups * prod(kernel_size)`.
@@ -59,18 +60,22 @@ pub trait ConvSpec {
         Self::WEIGHT_DIMS[1] * Self::KERNEL[0] * Self::KERNEL[1] * Self::KERNEL[2];
 }
 
-/// A convolution layer: weights in PyTorch's layout `[out, in / groups, *kernel]` and the bias.
+/// A convolution layer: weights in PyTorch's layout `[out, in / groups, *kernel]` and the bias,
+/// in the number format `Q` ([`F32`], or [`Int8`] with its per-channel requantization).
 ///
 /// Use it through the aliases [`Conv1d`], [`Conv2d`] and [`Conv3d`].
-pub struct Conv<S: ConvSpec> {
+pub struct Conv<S: ConvSpec, Q: Precision = F32> {
     /// `weight`, `[out_channels, in_channels / groups, *kernel_size]`, row-major.
-    pub weight: GenericArray<f32, S::WeightLen>,
+    pub weight: GenericArray<Q::Weight, S::WeightLen>,
     /// `bias`, `[out_channels]` (empty with `bias=False`).
-    pub bias: GenericArray<f32, S::BiasLen>,
+    pub bias: GenericArray<Q::Bias, S::BiasLen>,
+    /// Per output channel: nothing in `f32`, the requantization in int8.
+    pub quant: Q::PerChannel<S::OutChannels>,
 }
 
 /// `torch.nn.Conv2d(in_channels=I, out_channels=O, kernel_size=K, stride=S, padding=P,
-/// dilation=D, groups=G, bias=B, padding_mode=M)`.
+/// dilation=D, groups=G, bias=B, padding_mode=M)`; `Q` is the number format ([`F32`] or
+/// [`Int8`]).
 ///
 /// `K`, `S`, `D` are a number (`U3`) or a pair `(U3, U5)`; `P` is a number, a pair,
 /// [`Same`](crate::window::Same) or [`Valid`](crate::window::Valid); `B` is
@@ -84,18 +89,18 @@ pub struct Conv<S: ConvSpec> {
 /// type Out = <Conv2d<U3, U32, U5, U1, U2> as Layer<Chw<U3, U32, U32>>>::Output;
 /// assert_eq!(<Out as Shape>::DIMS, &[32, 32, 32]);
 /// ```
-pub type Conv2d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros> =
-    Conv<Conv2dSpec<I, O, K, S, P, D, G, B, M>>;
+pub type Conv2d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros, Q = F32> =
+    Conv<Conv2dSpec<I, O, K, S, P, D, G, B, M>, Q>;
 
 /// `torch.nn.Conv1d(in_channels=I, out_channels=O, kernel_size=K, stride=S, padding=P,
 /// dilation=D, groups=G, bias=B, padding_mode=M)` on [`Cl<C, L>`] inputs.
-pub type Conv1d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros> =
-    Conv<Conv1dSpec<I, O, K, S, P, D, G, B, M>>;
+pub type Conv1d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros, Q = F32> =
+    Conv<Conv1dSpec<I, O, K, S, P, D, G, B, M>, Q>;
 
 /// `torch.nn.Conv3d(in_channels=I, out_channels=O, kernel_size=K, stride=S, padding=P,
 /// dilation=D, groups=G, bias=B, padding_mode=M)` on [`Cdhw<C, D, H, W>`] inputs.
-pub type Conv3d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros> =
-    Conv<Conv3dSpec<I, O, K, S, P, D, G, B, M>>;
+pub type Conv3d<I, O, K, S = U1, P = U0, D = U1, G = U1, B = B1, M = Zeros, Q = F32> =
+    Conv<Conv3dSpec<I, O, K, S, P, D, G, B, M>, Q>;
 
 /// `torch.nn.ConvTranspose2d(in_channels=I, out_channels=O, kernel_size=K, stride=S,
 /// padding=P, output_padding=OP, groups=G, bias=B, dilation=D)`; weights in PyTorch's layout
@@ -112,7 +117,7 @@ pub struct ConvTranspose2dSpec<I, O, K, S, P, OP, G, B, D>(
 impl<I, O, K, S, P, OP, G, B, D> ConvSpec for ConvTranspose2dSpec<I, O, K, S, P, OP, G, B, D>
 where
     I: Unsigned + Rem<G> + Mul<PerOutput<O, G, Prod<K::H, K::W>>>,
-    O: Unsigned + Div<G> + Rem<G> + Mul<B::PerOutput>,
+    O: ArrayLength + Div<G> + Rem<G> + Mul<B::PerOutput>,
     G: Unsigned,
     Mod<I, G>: DivisibleByGroups,
     Mod<O, G>: DivisibleByGroups,
@@ -188,7 +193,7 @@ type PerOutput<I, G, Taps> = Prod<Quot<I, G>, Taps>;
 impl<I, O, K, S, P, D, G, B, M> ConvSpec for Conv2dSpec<I, O, K, S, P, D, G, B, M>
 where
     I: Unsigned + Div<G> + Rem<G>,
-    O: Unsigned + Rem<G> + Mul<PerOutput<I, G, Prod<K::H, K::W>>> + Mul<B::PerOutput>,
+    O: ArrayLength + Rem<G> + Mul<PerOutput<I, G, Prod<K::H, K::W>>> + Mul<B::PerOutput>,
     G: Unsigned,
     Mod<I, G>: DivisibleByGroups,
     Mod<O, G>: DivisibleByGroups,
@@ -224,7 +229,7 @@ where
 impl<I, O, K, S, P, D, G, B, M> ConvSpec for Conv1dSpec<I, O, K, S, P, D, G, B, M>
 where
     I: Unsigned + Div<G> + Rem<G>,
-    O: Unsigned + Rem<G> + Mul<PerOutput<I, G, K>> + Mul<B::PerOutput>,
+    O: ArrayLength + Rem<G> + Mul<PerOutput<I, G, K>> + Mul<B::PerOutput>,
     G: Unsigned,
     Mod<I, G>: DivisibleByGroups,
     Mod<O, G>: DivisibleByGroups,
@@ -254,7 +259,10 @@ where
 impl<I, O, K, S, P, D, G, B, M> ConvSpec for Conv3dSpec<I, O, K, S, P, D, G, B, M>
 where
     I: Unsigned + Div<G> + Rem<G>,
-    O: Unsigned + Rem<G> + Mul<PerOutput<I, G, Prod<K::D, Prod<K::H, K::W>>>> + Mul<B::PerOutput>,
+    O: ArrayLength
+        + Rem<G>
+        + Mul<PerOutput<I, G, Prod<K::D, Prod<K::H, K::W>>>>
+        + Mul<B::PerOutput>,
     G: Unsigned,
     Mod<I, G>: DivisibleByGroups,
     Mod<O, G>: DivisibleByGroups,
@@ -391,13 +399,13 @@ impl<S: ConvSpec> Conv<S> {
         weight: GenericArray<f32, S::WeightLen>,
         bias: GenericArray<f32, S::BiasLen>,
     ) -> Self {
-        Self { weight, bias }
+        Self { weight, bias, quant: () }
     }
 
     /// A layer with all weights and biases zero.
     #[must_use]
     pub fn zeros() -> Self {
-        Self { weight: GenericArray::default(), bias: GenericArray::default() }
+        Self { weight: GenericArray::default(), bias: GenericArray::default(), quant: () }
     }
 
     /// A layer with PyTorch's default initialisation drawn from a generator seeded with `seed`.
@@ -581,7 +589,7 @@ impl<S: ConvSpec> Default for Conv<S> {
 
 impl<S: ConvSpec> Clone for Conv<S> {
     fn clone(&self) -> Self {
-        Self { weight: self.weight.clone(), bias: self.bias.clone() }
+        Self { weight: self.weight.clone(), bias: self.bias.clone(), quant: () }
     }
 }
 
@@ -605,5 +613,49 @@ impl<S: ConvSpec> Parameters for Conv<S> {
     fn reset_parameters(&mut self, rng: &mut Rng) {
         rng.fill_fan_in_uniform(&mut self.weight, S::FAN_IN);
         rng.fill_fan_in_uniform(&mut self.bias, S::FAN_IN);
+    }
+}
+
+/// The int8 layer: the same spec, shapes and geometry as the `f32` one, integer weights and
+/// kernels ([`kernels::int8`](crate::kernels::int8)).
+impl<S: ConvSpec> Conv<S, Int8> {
+    /// A layer from its int8 weights, int32 biases (empty with `bias=False`) and per-channel
+    /// requantization; `const`, so trained weights can be a `static` in read-only memory.
+    #[must_use]
+    pub const fn from_quantized(
+        weight: GenericArray<i8, S::WeightLen>,
+        bias: GenericArray<i32, S::BiasLen>,
+        quant: Requantization<S::OutChannels>,
+    ) -> Self {
+        Self { weight, bias, quant }
+    }
+
+    /// Bytes of working memory [`Self::forward_int8`] needs from `In` to `Out`.
+    #[must_use]
+    pub const fn workspace_int8<In: Channels, Out: Channels>() -> usize {
+        crate::kernels::int8::workspace_len::<ConvGeom<S, In, Out>>()
+    }
+
+    /// Runs the convolution on int8 activations from `In` to `Out`, with `work` holding
+    /// [`Self::workspace_int8`] bytes. The shapes are those of the `f32` layer of the same spec
+    /// (`Conv<S>: Layer<In, Output = Out>`), so every shape rule applies unchanged.
+    #[inline]
+    pub fn forward_int8<In: Channels, Out: Channels>(
+        &self,
+        input: &Tensor<In, i8>,
+        output: &mut Tensor<Out, i8>,
+        work: &mut [i8],
+    ) where
+        Conv<S>: Layer<In, Output = Out>,
+    {
+        let bias = if S::BiasLen::USIZE > 0 { Some(self.bias.as_slice()) } else { None };
+        crate::kernels::int8::conv::<ConvGeom<S, In, Out>>(
+            input.as_slice(),
+            &self.weight,
+            bias,
+            &self.quant.requant(),
+            output.as_mut_slice(),
+            work,
+        );
     }
 }

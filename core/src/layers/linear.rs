@@ -12,6 +12,7 @@ use crate::layer::{
     Epilogue, Fusable, InFeaturesMatch, Layer, ParamVisitor, ParamVisitorMut, Parameters,
 };
 use crate::params::BiasFlag;
+use crate::precision::{F32, Int8, Precision, Requantization};
 use crate::shape::Vector;
 use crate::tensor::Tensor;
 
@@ -24,24 +25,29 @@ use crate::tensor::Tensor;
 /// type Out = <Linear<U64, U10> as Layer<Vector<U64>>>::Output;
 /// assert_eq!(<Out as Shape>::DIMS, &[10]);
 /// ```
-pub struct Linear<I, O, B = B1>
+///
+/// `Q` is the number format ([`F32`], or [`Int8`] with its per-channel requantization).
+pub struct Linear<I, O, B = B1, Q = F32>
 where
-    O: Mul<I> + Mul<<B as BiasFlag>::PerOutput>,
+    O: ArrayLength + Mul<I> + Mul<<B as BiasFlag>::PerOutput>,
     B: BiasFlag,
+    Q: Precision,
     Prod<O, I>: ArrayLength,
     Prod<O, B::PerOutput>: ArrayLength,
 {
     /// `weight`, `[out_features, in_features]`, row-major.
-    pub weight: GenericArray<f32, Prod<O, I>>,
+    pub weight: GenericArray<Q::Weight, Prod<O, I>>,
     /// `bias`, `[out_features]` (empty with `bias=False`).
-    pub bias: GenericArray<f32, Prod<O, B::PerOutput>>,
+    pub bias: GenericArray<Q::Bias, Prod<O, B::PerOutput>>,
+    /// Per output feature: nothing in `f32`, the requantization in int8.
+    pub quant: Q::PerChannel<O>,
     marker: PhantomData<(I, O, B)>,
 }
 
 impl<I, O, B> Linear<I, O, B>
 where
     I: Unsigned,
-    O: Unsigned + Mul<I> + Mul<B::PerOutput>,
+    O: ArrayLength + Mul<I> + Mul<B::PerOutput>,
     B: BiasFlag,
     Prod<O, I>: ArrayLength,
     Prod<O, B::PerOutput>: ArrayLength,
@@ -55,13 +61,18 @@ where
         weight: GenericArray<f32, Prod<O, I>>,
         bias: GenericArray<f32, Prod<O, B::PerOutput>>,
     ) -> Self {
-        Self { weight, bias, marker: PhantomData }
+        Self { weight, bias, quant: (), marker: PhantomData }
     }
 
     /// A layer with all weights and biases zero.
     #[must_use]
     pub fn zeros() -> Self {
-        Self { weight: GenericArray::default(), bias: GenericArray::default(), marker: PhantomData }
+        Self {
+            weight: GenericArray::default(),
+            bias: GenericArray::default(),
+            quant: (),
+            marker: PhantomData,
+        }
     }
 
     /// A layer with PyTorch's default initialisation drawn from a generator seeded with `seed`.
@@ -81,7 +92,7 @@ where
 impl<I, O, B, N> Layer<Vector<N>> for Linear<I, O, B>
 where
     I: Unsigned,
-    O: Unsigned + Mul<I> + Mul<B::PerOutput> + ArrayLength,
+    O: ArrayLength + Mul<I> + Mul<B::PerOutput>,
     B: BiasFlag,
     Prod<O, I>: ArrayLength,
     Prod<O, B::PerOutput>: ArrayLength,
@@ -97,7 +108,7 @@ where
 impl<I, O, B, N> Fusable<Vector<N>> for Linear<I, O, B>
 where
     I: Unsigned,
-    O: Unsigned + Mul<I> + Mul<B::PerOutput> + ArrayLength,
+    O: ArrayLength + Mul<I> + Mul<B::PerOutput>,
     B: BiasFlag,
     Prod<O, I>: ArrayLength,
     Prod<O, B::PerOutput>: ArrayLength,
@@ -116,7 +127,7 @@ where
 impl<I, O, B> Default for Linear<I, O, B>
 where
     I: Unsigned,
-    O: Unsigned + Mul<I> + Mul<B::PerOutput>,
+    O: ArrayLength + Mul<I> + Mul<B::PerOutput>,
     B: BiasFlag,
     Prod<O, I>: ArrayLength,
     Prod<O, B::PerOutput>: ArrayLength,
@@ -129,7 +140,7 @@ where
 impl<I, O, B> Parameters for Linear<I, O, B>
 where
     I: Unsigned,
-    O: Unsigned + Mul<I> + Mul<B::PerOutput>,
+    O: ArrayLength + Mul<I> + Mul<B::PerOutput>,
     B: BiasFlag,
     Prod<O, I>: ArrayLength,
     Prod<O, B::PerOutput>: ArrayLength,
@@ -153,5 +164,46 @@ where
     fn reset_parameters(&mut self, rng: &mut Rng) {
         rng.fill_fan_in_uniform(&mut self.weight, I::USIZE);
         rng.fill_fan_in_uniform(&mut self.bias, I::USIZE);
+    }
+}
+
+/// The int8 layer: the same features and checks as the `f32` one, integer weights and kernel.
+impl<I, O, B> Linear<I, O, B, Int8>
+where
+    I: Unsigned,
+    O: ArrayLength + Mul<I> + Mul<B::PerOutput>,
+    B: BiasFlag,
+    Prod<O, I>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+{
+    /// A layer from its int8 weights, int32 biases (empty with `bias=False`) and per-feature
+    /// requantization; `const`, so trained weights can be a `static` in read-only memory.
+    #[must_use]
+    pub const fn from_quantized(
+        weight: GenericArray<i8, Prod<O, I>>,
+        bias: GenericArray<i32, Prod<O, B::PerOutput>>,
+        quant: Requantization<O>,
+    ) -> Self {
+        Self { weight, bias, quant, marker: PhantomData }
+    }
+
+    /// Runs the layer on int8 activations; the shapes are those of the `f32` layer
+    /// (`Linear<I, O, B>: Layer<Vector<N>>`).
+    #[inline]
+    pub fn forward_int8<N>(&self, input: &Tensor<Vector<N>, i8>, output: &mut Tensor<Vector<O>, i8>)
+    where
+        N: ArrayLength,
+        Linear<I, O, B>: Layer<Vector<N>, Output = Vector<O>>,
+    {
+        let bias = if B::BIAS { Some(self.bias.as_slice()) } else { None };
+        crate::kernels::int8::linear(
+            I::USIZE,
+            O::USIZE,
+            input.as_slice(),
+            &self.weight,
+            bias,
+            &self.quant.requant(),
+            output.as_mut_slice(),
+        );
     }
 }

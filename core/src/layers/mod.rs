@@ -11,6 +11,7 @@ mod conv;
 mod linear;
 mod norm;
 pub(crate) mod pool;
+pub mod quantized;
 mod shape_ops;
 mod softmax;
 mod upsample;

@@ -5,6 +5,10 @@
 //! compiles; so it emits the sizes as constant expressions and lets [`Arena::plan`] place the
 //! regions when the crate is compiled. Two regions may share memory when their lifetimes do not
 //! overlap.
+//!
+//! The unit is the caller's: `network!` plans in bytes (rounded up to whole `f32`s by
+//! [`region_bytes`](crate::scratch::region_bytes)), so an int8 network's `i8` values, its `i32`
+//! working memory and its `f32` input and output share one buffer.
 
 /// Which end of the buffer a region prefers (`side` of [`Arena::plan`]).
 pub mod side {

@@ -16,10 +16,17 @@ pub fn step_nodes(step: &Step) -> Vec<NodeId> {
     match step {
         Step::Run { layer, fused, .. } => fused.nodes(*layer),
         Step::InPlace { layer, .. } => vec![*layer],
-        Step::Combine { node, .. } | Step::Cat { node, .. } | Step::Copy { node, .. } => {
-            vec![*node]
-        }
+        Step::Combine { node, .. }
+        | Step::Cat { node, .. }
+        | Step::Copy { node, .. }
+        | Step::Dequantize { node, .. } => vec![*node],
+        Step::Quantize { .. } => Vec::new(),
     }
+}
+
+/// The name of the plan's constant of a float network.
+fn arena() -> TokenStream {
+    quote!(__ARENA)
 }
 
 /// `probe(0); { step 0 } probe(1); ... probe(n)`.
@@ -32,36 +39,52 @@ pub fn body(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
     quote! { #(#blocks)* probe(#count); }
 }
 
-/// One value a step reads or writes: where it lives, its type, the name it gets.
-struct Operand {
+/// One value a step reads or writes: where it lives, its shape type and element, the name it
+/// gets.
+pub struct Operand {
     buf: Buf,
     ty: TokenStream,
+    elem: TokenStream,
     name: proc_macro2::Ident,
+}
+
+/// Working memory of a step: its region, its element and its length in elements.
+pub struct Work {
+    /// The region.
+    pub region: usize,
+    /// `f32` or `i8`.
+    pub elem: TokenStream,
+    /// Its length in elements, a constant expression.
+    pub len: TokenStream,
 }
 
 /// The borrows of one operation: up to two values read, one written, and working memory
 /// (a scratch region).
-struct Borrows {
-    reads: Vec<Operand>,
-    write: Option<Operand>,
-    work: Option<usize>,
+pub struct Borrows {
+    /// Values read.
+    pub reads: Vec<Operand>,
+    /// The value written.
+    pub write: Option<Operand>,
+    /// Working memory.
+    pub work: Option<Work>,
 }
 
 /// The `let` statements that borrow `b`'s operands: one `Scratch::regions` call for every
-/// region of the scratch buffer, `input.reshape()` / `output.reshape_mut()` for the caller's.
-fn borrow(b: &Borrows) -> TokenStream {
+/// region of the scratch buffer (offsets in bytes from `arena`, the plan's constant),
+/// `input.reshape()` / `output.reshape_mut()` for the caller's.
+pub fn borrow(b: &Borrows, arena: &TokenStream) -> TokenStream {
     let unused = quote!(::staticnn::scratch::Unused);
-    let at = |t: usize| quote!({ Self::__ARENA.offsets[#t] });
+    let at = |t: usize| quote!({ Self::#arena.offsets[#t] });
     let mut slot_ty = [unused.clone(), unused.clone(), unused.clone()];
     let mut slot_at = [quote!(0), quote!(0), quote!(0)];
     let mut slot_name = [quote!(_), quote!(_), quote!(_)];
     let mut direct = Vec::new();
     let mut next_read = 0;
     for r in &b.reads {
-        let (ty, name) = (&r.ty, &r.name);
+        let (ty, name, elem) = (&r.ty, &r.name, &r.elem);
         match r.buf {
             Buf::Temp(t) if next_read < 2 => {
-                slot_ty[next_read] = ty.clone();
+                slot_ty[next_read] = quote!(::staticnn::tensor::Tensor<#ty, #elem>);
                 slot_at[next_read] = at(t);
                 slot_name[next_read] = quote!(#name);
                 next_read += 1;
@@ -74,10 +97,10 @@ fn borrow(b: &Borrows) -> TokenStream {
         }
     }
     if let Some(w) = &b.write {
-        let (ty, name) = (&w.ty, &w.name);
+        let (ty, name, elem) = (&w.ty, &w.name, &w.elem);
         match w.buf {
             Buf::Temp(t) => {
-                slot_ty[2] = ty.clone();
+                slot_ty[2] = quote!(::staticnn::tensor::Tensor<#ty, #elem>);
                 slot_at[2] = at(t);
                 slot_name[2] = quote!(#name);
             }
@@ -87,9 +110,12 @@ fn borrow(b: &Borrows) -> TokenStream {
             }
         }
     }
-    let (work_at, work_len, work_name) = match b.work {
-        Some(t) => (at(t), quote!({ Self::__ARENA.sizes[#t] }), quote!(work)),
-        None => (quote!(0), quote!(0), quote!(_)),
+    let (work_at, work_elem, work_len, work_name) = match &b.work {
+        Some(w) => {
+            let (elem, len) = (&w.elem, &w.len);
+            (at(w.region), elem.clone(), quote!({ #len }), quote!(work))
+        }
+        None => (quote!(0), quote!(f32), quote!(0), quote!(_)),
     };
     let uses_scratch = next_read > 0
         || matches!(b.write.as_ref().map(|w| w.buf), Some(Buf::Temp(_)))
@@ -99,8 +125,8 @@ fn borrow(b: &Borrows) -> TokenStream {
         let [aa, ab, ay] = &slot_at;
         let [na, nb, ny] = &slot_name;
         quote! {
-            let (#na, #nb, #ny, #work_name) =
-                scratch.regions::<#ta, #tb, #ty, #aa, #ab, #ay, #work_at, #work_len>();
+            let (#na, #nb, #ny, #work_name) = scratch
+                .regions::<#ta, #tb, #ty, #work_elem, #aa, #ab, #ay, #work_at, #work_len>();
         }
     } else {
         quote!()
@@ -108,31 +134,41 @@ fn borrow(b: &Borrows) -> TokenStream {
     quote! { #scratch #(#direct)* }
 }
 
+/// An `f32` operand.
 fn operand(buf: Buf, ty: &TokenStream, name: &str) -> Operand {
-    Operand { buf, ty: ty.clone(), name: format_ident!("{name}") }
+    operand_of(buf, ty, quote!(f32), name)
+}
+
+/// An operand of element `elem`.
+pub fn operand_of(buf: Buf, ty: &TokenStream, elem: TokenStream, name: &str) -> Operand {
+    Operand { buf, ty: ty.clone(), elem, name: format_ident!("{name}") }
 }
 
 fn step_code(net: &Checked, types: &NodeTypes, step: &Step) -> TokenStream {
     match step {
         Step::Run { layer, fused, from, to, work } => {
+            let Some(l) = net.layer(*layer) else { return quote!() };
             let source = net.graph.nodes[*layer].inputs.first().copied().unwrap_or(0);
             let (x_ty, y_ty) = (types.of(source), types.of(fused.last(*layer)));
             let borrows = Borrows {
                 reads: vec![operand(*from, x_ty, "x")],
                 write: Some(operand(*to, y_ty, "y")),
-                work: *work,
+                work: work.map(|region| Work {
+                    region,
+                    elem: quote!(f32),
+                    len: super::workspace(net, types, l, *fused),
+                }),
             };
-            let refs = borrow(&borrows);
+            let refs = borrow(&borrows, &arena());
             let call = run_call(net, types, *layer, *fused);
             quote! { #refs #call }
         }
         Step::InPlace { layer, at } => {
             let ty = types.of(*layer);
-            let refs = borrow(&Borrows {
-                reads: Vec::new(),
-                write: Some(operand(*at, ty, "y")),
-                work: None,
-            });
+            let refs = borrow(
+                &Borrows { reads: Vec::new(), write: Some(operand(*at, ty, "y")), work: None },
+                &arena(),
+            );
             let f = net.layer(*layer).map(field);
             quote! { #refs ::staticnn::layer::InPlace::<#ty>::forward_in_place(&self.#f, y); }
         }
@@ -144,6 +180,8 @@ fn step_code(net: &Checked, types: &NodeTypes, step: &Step) -> TokenStream {
             let ty = types.input();
             quote! { *output.reshape_mut::<#ty>() = ::core::clone::Clone::clone(input); }
         }
+        // Only int8 networks quantize and dequantize (`int8::step_code`).
+        Step::Quantize { .. } | Step::Dequantize { .. } => quote!(),
     }
 }
 
@@ -167,11 +205,14 @@ fn combine_code(
     };
     let accumulate = |j: usize| {
         let x_ty = types.of(inputs[j]);
-        let refs = borrow(&Borrows {
-            reads: vec![operand(operands[j], x_ty, "x")],
-            write: Some(operand(to, y_ty, "y")),
-            work: None,
-        });
+        let refs = borrow(
+            &Borrows {
+                reads: vec![operand(operands[j], x_ty, "x")],
+                write: Some(operand(to, y_ty, "y")),
+                work: None,
+            },
+            &arena(),
+        );
         quote! { { #refs #assign(y, x); } }
     };
     match into {
@@ -181,11 +222,14 @@ fn combine_code(
         }
         None => {
             let (a_ty, b_ty) = (types.of(inputs[0]), types.of(inputs[1]));
-            let refs = borrow(&Borrows {
-                reads: vec![operand(operands[0], a_ty, "a"), operand(operands[1], b_ty, "b")],
-                write: Some(operand(to, y_ty, "y")),
-                work: None,
-            });
+            let refs = borrow(
+                &Borrows {
+                    reads: vec![operand(operands[0], a_ty, "a"), operand(operands[1], b_ty, "b")],
+                    write: Some(operand(to, y_ty, "y")),
+                    work: None,
+                },
+                &arena(),
+            );
             let rest = (2..operands.len()).map(accumulate);
             quote! { { #refs #pair(a, b, y); } #(#rest)* }
         }
@@ -206,12 +250,15 @@ fn cat_code(
     let mut copies = Vec::new();
     for (j, &buf) in operands.iter().enumerate() {
         let x_ty = types.of(inputs[j]);
-        let refs = borrow(&Borrows {
-            reads: vec![operand(buf, x_ty, "x")],
-            write: Some(operand(to, y_ty, "y")),
-            work: None,
-        });
-        copies.push(quote! { { #refs ::staticnn::layers::combine::cat_into::<#x_ty, #y_ty, #first>(x, y); } });
+        let refs = borrow(
+            &Borrows {
+                reads: vec![operand(buf, x_ty, "x")],
+                write: Some(operand(to, y_ty, "y")),
+                work: None,
+            },
+            &arena(),
+        );
+        copies.push(quote! { { #refs ::staticnn::layers::combine::cat_into::<#x_ty, #y_ty, f32, #first>(x, y); } });
         let Some(channels) = net.shape(inputs[j]).and_then(|s| s.0.first().copied()) else {
             return quote!(::core::compile_error!(
                 "staticnn: Cat needs the channel counts of its branches, which a layer of your own hides"

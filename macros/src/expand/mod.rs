@@ -4,6 +4,7 @@
 
 mod forward;
 mod init;
+pub mod int8;
 mod types;
 
 use proc_macro2::TokenStream;
@@ -65,11 +66,13 @@ impl Checked<'_> {
 /// Everything `network!` emits for one network.
 pub fn network(net: &Checked) -> TokenStream {
     let types = NodeTypes::new(net);
-    let plan = plan::plan(
-        net.graph,
-        &net.layers,
-        &net.stages.iter().map(|s| s.output.clone()).collect::<Vec<_>>(),
-    );
+    let shapes: Vec<Option<Shape>> = net.stages.iter().map(|s| s.output.clone()).collect();
+    let work: Vec<Option<plan::Elem>> = net
+        .layers
+        .iter()
+        .map(|l| l.as_ref().filter(|l| matches!(l.op, Op::Conv(_))).map(|_| plan::Elem::F32))
+        .collect();
+    let plan = plan::plan(net.graph, &net.layers, &shapes, plan::Mode::Float, &work, false);
     let definition = struct_definition(net, &types);
     let inherent = inherent_impl(net, &types, &plan);
     let trait_impl = network_trait_impl(net, &types);
@@ -96,6 +99,12 @@ pub struct NodeTypes {
 
 impl NodeTypes {
     fn new(net: &Checked) -> Self {
+        Self::new_with(net, &|_| None)
+    }
+
+    /// As [`NodeTypes::new`], with the types `layer_override` gives for some layers (an int8
+    /// network's layers).
+    fn new_with(net: &Checked, layer_override: &dyn Fn(&Layer) -> Option<TokenStream>) -> Self {
         let mut out: Vec<TokenStream> = Vec::with_capacity(net.graph.nodes.len());
         let mut layers = Vec::with_capacity(net.graph.nodes.len());
         for (id, node) in net.graph.nodes.iter().enumerate() {
@@ -104,7 +113,9 @@ impl NodeTypes {
             let (ty, layer_ty) = match (&node.op, net.layer(id)) {
                 (NodeOp::Input, _) => (shape_type(&net.input), TokenStream::new()),
                 (NodeOp::Layer(_), Some(layer)) => {
-                    let lt = layer_type(layer, net.input_shape(layer), net.shape(id));
+                    let lt = layer_override(layer).unwrap_or_else(|| {
+                        layer_type(layer, net.input_shape(layer), net.shape(id))
+                    });
                     let input = first_input.unwrap_or_default();
                     let ty = known.unwrap_or_else(
                         || quote!(<#lt as ::staticnn::layer::Layer<#input>>::Output),
@@ -310,18 +321,31 @@ fn workspace(net: &Checked, types: &NodeTypes, layer: &Layer, fused: Fused) -> T
     }
 }
 
-/// The constant that places the plan's scratch regions (`Arena::plan`).
-fn arena(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
+/// The constant that places the plan's scratch regions (`Arena::plan`, in bytes);
+/// `work_len(layer)` is the length in elements of a step's working memory.
+fn arena(
+    net: &Checked,
+    types: &NodeTypes,
+    plan: &Plan,
+    work_len: &dyn Fn(&Layer) -> TokenStream,
+) -> TokenStream {
     let n = plan.regions.len();
-    let sizes = plan.regions.iter().map(|r| match r.holds {
-        Holds::Value(node) => types.numel(node),
-        Holds::Work(step) => match &plan.steps[step] {
-            plan::Step::Run { layer, fused, .. } => match net.layer(*layer) {
-                Some(l) => workspace(net, types, l, *fused),
-                None => quote!(0),
+    let sizes = plan.regions.iter().map(|r| {
+        let elem = match r.elem {
+            plan::Elem::F32 => quote!(f32),
+            plan::Elem::I8 => quote!(i8),
+        };
+        let count = match r.holds {
+            Holds::Value(node) => types.numel(node),
+            Holds::Work(step) => match &plan.steps[step] {
+                plan::Step::Run { layer, .. } => match net.layer(*layer) {
+                    Some(l) => work_len(l),
+                    None => quote!(0),
+                },
+                _ => quote!(0),
             },
-            _ => quote!(0),
-        },
+        };
+        quote!(::staticnn::scratch::region_bytes(#count * ::core::mem::size_of::<#elem>()))
     });
     let first = plan.regions.iter().map(|r| r.first);
     let last = plan.regions.iter().map(|r| r.last);
@@ -411,7 +435,16 @@ fn inherent_impl(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
     let n = net.network;
     let (vis, name) = (&n.vis, &n.name);
     let (input_ty, output_ty) = (types.input(), types.of(net.graph.output));
-    let arena = arena(net, types, plan);
+    let step_fused = |l: &Layer| {
+        plan.steps
+            .iter()
+            .find_map(|s| match s {
+                plan::Step::Run { layer, fused, .. } if *layer == l.node => Some(*fused),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    let arena = arena(net, types, plan, &|l| workspace(net, types, l, step_fused(l)));
     let regions = plan.regions.len();
     let body = forward::body(net, types, plan);
     let step_rows = step_summaries(net, types, plan);
@@ -468,7 +501,7 @@ fn inherent_impl(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
             #[doc(hidden)]
             #vis const __ARENA: ::staticnn::scratch::Arena<#regions> = #arena;
             /// Floats of working memory one inference needs (see [`Self::new_scratch`]).
-            #vis const SCRATCH_LEN: usize = Self::__ARENA.len;
+            #vis const SCRATCH_LEN: usize = Self::__ARENA.len.div_ceil(4);
             /// Bytes of working memory one inference needs.
             #vis const SCRATCH_BYTES: usize = Self::SCRATCH_LEN * ::core::mem::size_of::<f32>();
             /// What PyTorch's `print(net)` prints for this network.

@@ -125,10 +125,28 @@ pub fn layer_type(layer: &Layer, input: Option<&Shape>, output: Option<&Shape>) 
 }
 
 fn conv_type(c: &crate::layers::Conv) -> TokenStream {
+    conv_type_with(c, c.bias, &quote!(::staticnn::precision::F32))
+}
+
+/// The int8 type of a convolution or linear layer, with a bias when the file has one (a folded
+/// batch norm gives a layer without one a bias).
+pub fn weighted_int8_type(layer: &Layer, bias: bool) -> TokenStream {
+    let q = quote!(::staticnn::precision::Int8);
+    match &layer.op {
+        Op::Conv(c) => conv_type_with(c, bias, &q),
+        Op::Linear(l) => {
+            let (i, o, b) = (typenum(l.in_features), typenum(l.out_features), bool_type(bias));
+            quote!(::staticnn::layers::Linear<#i, #o, #b, #q>)
+        }
+        _ => quote!(::core::compile_error!("staticnn: not an int8 layer")),
+    }
+}
+
+fn conv_type_with(c: &crate::layers::Conv, bias: bool, precision: &TokenStream) -> TokenStream {
     let (i, o) = (typenum(c.in_channels), typenum(c.out_channels));
     let (k, s, d) = (per_axis(&c.kernel), per_axis(&c.stride), per_axis(&c.dilation));
     let g = typenum(c.groups);
-    let b = bool_type(c.bias);
+    let b = bool_type(bias);
     let p = match &c.padding {
         Padding::Symmetric(p) => per_axis(p),
         Padding::Same => quote!(::staticnn::window::Same),
@@ -145,7 +163,7 @@ fn conv_type(c: &crate::layers::Conv) -> TokenStream {
         _ => quote!(::staticnn::params::Zeros),
     };
     let name = format_ident!("Conv{}d", c.axes);
-    quote!(::staticnn::layers::#name<#i, #o, #k, #s, #p, #d, #g, #b, #m>)
+    quote!(::staticnn::layers::#name<#i, #o, #k, #s, #p, #d, #g, #b, #m, #precision>)
 }
 
 /// A pair type `(H, W)` even when both are equal (output sizes are always written out).

@@ -1,0 +1,53 @@
+"""Writes the broken int8 weight files of the int8 compile-fail cases (tests/weights/int8_*).
+
+    python3 tools/make_int8_weight_test_files.py
+
+Each file is the digit classifier's int8 export (examples/digits/digits_int8.safetensors,
+written by tools/quantize_digits.py) with one mistake, so each case in tests/ui/int8_*.rs
+shows one message.
+"""
+
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "examples" / "digits" / "digits_int8.safetensors"
+OUT = ROOT / "tests" / "weights"
+
+
+def broken(name: str, change) -> None:
+    state = dict(load_file(SOURCE))
+    change(state)
+    save_file(state, OUT / f"int8_{name}.safetensors")
+
+
+def zero_scale(state):
+    scales = state["0.weight_scale"].copy()
+    scales[3] = 0.0
+    state["0.weight_scale"] = scales
+
+
+def zero_point_out_of_range(state):
+    state["input_zero_point"] = np.array(200, dtype=np.int32)
+
+
+def float_bias(state):
+    state["3.bias"] = state["3.bias"].astype(np.float32)
+
+
+def missing_output_scale(state):
+    del state["3.output_scale"]
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    broken("zero_scale", zero_scale)
+    broken("zero_point_out_of_range", zero_point_out_of_range)
+    broken("float_bias", float_bias)
+    broken("missing_output_scale", missing_output_scale)
+
+
+if __name__ == "__main__":
+    main()
