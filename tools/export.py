@@ -313,6 +313,11 @@ class Plan:
     layers: list[Layer]
     prefix: str | None
     """The ``#[staticnn(prefix = ..)]`` value, or ``None``."""
+    body: list[Any] | None = None
+    """For a network that is not a flat chain (residual adds, concatenations, multiplies,
+    nested modules): the declaration's items (``export_graph.Item``), which :func:`render`
+    writes; :attr:`layers` then lists every layer in the order written, each with its full
+    ``key``. ``None`` for a flat chain, written from :attr:`layers`."""
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """The tensors to write, under their full ``state_dict`` keys."""
@@ -709,66 +714,6 @@ def _is_shape_query(node: fx.Node) -> bool:
     )
 
 
-def _chain_nodes(graph: fx.Graph, where: str) -> list[fx.Node]:
-    """The graph's operations in order, after checking that they form a plain chain."""
-    nodes = list(graph.nodes)
-    inputs = [n for n in nodes if n.op == "placeholder"]
-    if len(inputs) != 1:
-        raise ExportError(
-            f"{where}: forward takes {len(inputs)} tensor arguments "
-            f"({', '.join(n.name for n in inputs)}); a network! has exactly one input."
-        )
-    output = next(n for n in nodes if n.op == "output")
-    chain = [n for n in nodes if n.op not in ("placeholder", "output")]
-    previous = inputs[0]
-    for node in chain:
-        _check_chain_link(node, previous, where)
-        previous = node
-    if not chain:
-        raise ExportError(f"{where}: forward returns its input unchanged; there are no layers.")
-    if output.args != (previous,):
-        raise ExportError(
-            f"{where}: forward must return the last layer's result, found `return "
-            f"{output.args[0]!r}`; a network! has one output."
-        )
-    for node in chain:
-        if len(node.users) != 1:
-            use = "never used" if not node.users else f"used {len(node.users)} times"
-            raise ExportError(
-                f"{where}: the result of {_describe(node)}{_source_line(node)} is {use}; "
-                "in a network! each layer feeds exactly the next one (no branches, no "
-                "residual connections, no shape queries)."
-                + (_VIEW_HINT if any(_is_shape_query(u) for u in node.users) else "")
-            )
-    return chain
-
-
-def _check_chain_link(node: fx.Node, previous: fx.Node, where: str) -> None:
-    """Checks that ``node`` is a layer-like call whose only data input is ``previous``."""
-    what = f"{_describe(node)}{_source_line(node)}"
-    if node.op == "get_attr":
-        raise ExportError(
-            f"{where}: forward reads the tensor self.{node.target} directly{_source_line(node)}; "
-            "staticnn can only use tensors that belong to layers. Move the computation into a "
-            "torch.nn layer."
-        )
-    inputs = node.all_input_nodes
-    if len(inputs) > 1:
-        raise ExportError(
-            f"{where}: {what} combines several results ({', '.join(n.name for n in inputs)}), "
-            "e.g. a residual connection or a concatenation; a network! is a plain chain where "
-            "each layer takes only the previous layer's output."
-            + (_VIEW_HINT if any(_is_shape_query(n) for n in inputs) else "")
-        )
-    if inputs != [previous] or node.args[:1] != (previous,):
-        source = f"the result of {inputs[0].name}" if inputs else "no tensor"
-        raise ExportError(
-            f"{where}: {what} takes {source} as input, not the previous step's result "
-            f"({previous.name}); a network! is a plain chain where each layer takes only the "
-            "previous layer's output."
-        )
-
-
 # Parameter-free functions with a layer equivalent: function -> (layer, parameter names after
 # the input, in the function's positional order, with the layer's parameter names).
 _FUNCTIONS: dict[Any, tuple[str, tuple[str, ...]]] = {
@@ -1071,30 +1016,14 @@ def plan(model: nn.Module, input_shape: Sequence[int], *, submodule: str | None 
         if key.rpartition(".")[2] not in SKIPPED_KEYS:
             _check_tensor(tensor, f"{where} tensor {key!r}")
     _check_no_hooks(target, where)
-    nodes = _chain_nodes(_trace(target, where), where)
-    chain = []
-    for node in nodes:
-        if node.op == "call_module":
-            module = target.get_submodule(node.target)
-            layer = _layer_from_module(module, f"{where}: self.{node.target}")
-            layer.origin = f"{_join(root_prefix, node.target)} ({layer.kind})"
-            layer.path = node.target
-            layer.tensors = _layer_tensors(module, layer)
-            chain.append((layer, node.target, module))
-        else:
-            chain.append((_layer_from_function(node, where), None, None))
-    parent = _assign_names(chain)
-    prefix = _join(root_prefix, parent) or None
-    if prefix and not re.fullmatch(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*", prefix):
-        raise ExportError(
-            f"{where}: the state_dict prefix {prefix!r} has characters network! does not accept "
-            "in #[staticnn(prefix = ..)] (letters, digits, _ and dots only); rename the module "
-            "attribute."
-        )
-    result = Plan(shape, [layer for layer, _, _ in chain], prefix)
-    _check_state_dict_covered(target, result.tensors(), root_prefix, where)
+    graph = _trace(target, where)
     _check_runs(target, shape, where)
-    return result
+    return _graph_module().plan(target, graph, shape, root_prefix, where)
+
+
+def _valid_prefix(prefix: str) -> bool:
+    """Whether ``#[staticnn(prefix = ..)]`` accepts ``prefix`` (dotted letters, digits, _)."""
+    return re.fullmatch(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*", prefix) is not None
 
 
 def render(
@@ -1130,9 +1059,12 @@ def render(
     vis = f"{visibility} " if visibility else ""
     dims = ", ".join(str(d) for d in p.input_shape)
     lines.append(f"    {vis}struct {name}: [{dims}] {{")
-    for layer in p.layers:
-        label = f"{layer.name} = " if layer.name else ""
-        lines.append(f"        {label}{_call_text(layer)},")
+    if p.body is not None:
+        lines += _graph_module().render_body(p.body)
+    else:
+        for layer in p.layers:
+            label = f"{layer.name} = " if layer.name else ""
+            lines.append(f"        {label}{_call_text(layer)},")
     lines += ["    }", "}"]
     return "\n".join(lines)
 
@@ -1242,6 +1174,14 @@ def _load_model(spec: str, state_dict: str | None) -> nn.Module:
     if state_dict:
         model.load_state_dict(torch.load(state_dict, map_location="cpu", weights_only=True))
     return model
+
+
+def _graph_module() -> Any:
+    """``export_graph`` (which imports this module), loaded on first use, from the same
+    package as this module."""
+    if __package__:
+        return importlib.import_module(f"{__package__}.export_graph")
+    return importlib.import_module("export_graph")
 
 
 def _int8_module() -> Any:

@@ -1,0 +1,104 @@
+//! Branching networks round-tripped through `tools/export.py`: each declaration below is
+//! exactly what the exporter printed (residual adds, concatenations, multiplies, nested
+//! modules, with the weights compiled in), so the macro checks every exported tensor's name and
+//! shape at compile time, and the outputs must equal PyTorch's within `1e-5 * (1 + |want|)`.
+//! The PyTorch modules are in `tools/gen_graph_fixtures.py` (ResNet-8, the MobileNetV2-style
+//! net, the Cat and Mul cases) and `tools/gen_export_graph_roundtrip.py` (a torchvision-style
+//! ResNet). Regenerate with `python3 tools/gen_export_graph_roundtrip.py`.
+
+use safetensors::SafeTensors;
+use staticnn::network;
+use staticnn::network::Network;
+use staticnn::tensor::Tensor;
+
+mod resnet8 {
+    use super::network;
+    include!("export/resnet8.rs");
+}
+mod mobilenetv2_like {
+    use super::network;
+    include!("export/mobilenetv2_like.rs");
+}
+mod cat_branches {
+    use super::network;
+    include!("export/cat_branches.rs");
+}
+mod cat_with_input {
+    use super::network;
+    include!("export/cat_with_input.rs");
+}
+mod squeeze_excite {
+    use super::network;
+    include!("export/squeeze_excite.rs");
+}
+mod mul_two_branches {
+    use super::network;
+    include!("export/mul_two_branches.rs");
+}
+mod tv_resnet {
+    use super::network;
+    include!("export/tv_resnet.rs");
+}
+
+/// The recorded input and PyTorch's output.
+fn io(stem: &str) -> (Vec<f32>, Vec<f32>) {
+    let bytes = std::fs::read(format!("tests/export/{stem}_io.safetensors")).expect("fixture");
+    let file = SafeTensors::deserialize(&bytes).expect("valid fixture");
+    let read = |name: &str| -> Vec<f32> {
+        let view = file.tensor(name).expect("tensor in fixture");
+        view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    };
+    (read("input"), read("output"))
+}
+
+/// Every key of a weights file, sorted.
+fn file_keys(stem: &str) -> Vec<String> {
+    let bytes = std::fs::read(format!("tests/export/{stem}.safetensors")).expect("weights");
+    let file = SafeTensors::deserialize(&bytes).expect("valid weights");
+    let mut keys: Vec<String> = file.names().into_iter().map(String::from).collect();
+    keys.sort();
+    keys
+}
+
+fn assert_close(got: &[f32], want: &[f32], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: output length");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "{what}[{i}]: got {g}, PyTorch {w}");
+    }
+}
+
+macro_rules! roundtrip {
+    ($test:ident, $module:ident :: $net:ident, $stem:literal) => {
+        #[test]
+        fn $test() {
+            let (input, want) = io($stem);
+            let net = $module::$net::trained();
+            let x = Tensor::try_from_slice(&input).expect("input size");
+            assert_close(net.forward(&x).as_slice(), &want, $stem);
+            // The declaration's keys are the file's (the macro checked each one it declares).
+            let mut keys = Vec::new();
+            net.visit_parameters(&mut |key, _, _| keys.push(key.to_string()));
+            keys.sort();
+            assert_eq!(keys, file_keys($stem), "{}: state_dict keys", $stem);
+        }
+    };
+}
+
+roundtrip!(resnet8_round_trips, resnet8::ResNet8, "resnet8");
+roundtrip!(mobilenetv2_like_round_trips, mobilenetv2_like::MobileNetV2Like, "mobilenetv2_like");
+roundtrip!(cat_branches_round_trips, cat_branches::CatBranches, "cat_branches");
+roundtrip!(cat_with_input_round_trips, cat_with_input::CatWithInput, "cat_with_input");
+roundtrip!(squeeze_excite_round_trips, squeeze_excite::SqueezeExcite, "squeeze_excite");
+roundtrip!(mul_two_branches_round_trips, mul_two_branches::MulTwoBranches, "mul_two_branches");
+roundtrip!(torchvision_style_resnet_round_trips, tv_resnet::TvResNet, "tv_resnet");
+
+/// The exported ResNet-8 is the README's: same parameter count, keys where PyTorch has them.
+#[test]
+fn resnet8_keys_are_pytorchs() {
+    assert_eq!(resnet8::ResNet8::PARAMS, 78_186);
+    assert_eq!(<resnet8::ResNet8 as Network>::OUTPUT_SHAPE, &[10]);
+    let keys = file_keys("resnet8");
+    for key in ["stack2.shortcut.weight", "stack3.bn2.running_var", "fc.bias", "bn1.weight"] {
+        assert!(keys.contains(&key.to_string()), "{key} missing from {keys:?}");
+    }
+}
