@@ -4,7 +4,7 @@
 //! shape at compile time, and the outputs must equal PyTorch's within `1e-5 * (1 + |want|)`.
 //! The PyTorch modules are in `tools/gen_graph_fixtures.py` (ResNet-8, the MobileNetV2-style
 //! net, the Cat and Mul cases) and `tools/gen_export_graph_roundtrip.py` (a torchvision-style
-//! ResNet). Regenerate with `python3 tools/gen_export_graph_roundtrip.py`.
+//! ResNet, a residual network exported from a model's attribute with its key prefix). Regenerate with `python3 tools/gen_export_graph_roundtrip.py`.
 
 use safetensors::SafeTensors;
 use staticnn::network;
@@ -38,6 +38,10 @@ mod mul_two_branches {
 mod tv_resnet {
     use super::network;
     include!("export/tv_resnet.rs");
+}
+mod holder_body {
+    use super::network;
+    include!("export/holder_body.rs");
 }
 
 /// The recorded input and PyTorch's output.
@@ -91,6 +95,11 @@ roundtrip!(cat_with_input_round_trips, cat_with_input::CatWithInput, "cat_with_i
 roundtrip!(squeeze_excite_round_trips, squeeze_excite::SqueezeExcite, "squeeze_excite");
 roundtrip!(mul_two_branches_round_trips, mul_two_branches::MulTwoBranches, "mul_two_branches");
 roundtrip!(torchvision_style_resnet_round_trips, tv_resnet::TvResNet, "tv_resnet");
+roundtrip!(
+    graph_in_an_attribute_round_trips_with_its_prefix,
+    holder_body::HolderBody,
+    "holder_body"
+);
 
 /// The exported ResNet-8 is the README's: same parameter count, keys where PyTorch has them.
 #[test]

@@ -1017,6 +1017,12 @@ def plan(model: nn.Module, input_shape: Sequence[int], *, submodule: str | None 
             _check_tensor(tensor, f"{where} tensor {key!r}")
     _check_no_hooks(target, where)
     graph = _trace(target, where)
+    inputs = [n for n in graph.nodes if n.op == "placeholder"]
+    if len(inputs) != 1:
+        raise ExportError(
+            f"{where}: forward takes {len(inputs)} tensor arguments "
+            f"({', '.join(n.name for n in inputs)}); a network! has exactly one input."
+        )
     _check_runs(target, shape, where)
     return _graph_module().plan(target, graph, shape, root_prefix, where)
 

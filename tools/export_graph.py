@@ -893,7 +893,8 @@ def _check_keys(body: list[Item], prefix: str | None, target: nn.Module,
 
 def evaluate(body: list[Item], x: torch.Tensor) -> torch.Tensor:
     """What the declaration computes, in PyTorch: every layer rebuilt from its written text
-    (``eval(text, torch.nn)``) with its tensors, the combinations as written."""
+    (``eval(text, torch.nn)``) with its tensors and run out of place (``inplace`` is only
+    PyTorch's memory optimisation in ``network!``), the combinations as written."""
     modules: dict[int, nn.Module] = {}
 
     def module(layer: Layer) -> nn.Module:
@@ -901,6 +902,8 @@ def evaluate(body: list[Item], x: torch.Tensor) -> torch.Tensor:
             m = eval(_float._call_text(layer), dict(vars(nn)))  # the text is a torch.nn call
             if layer.tensors:
                 m.load_state_dict(layer.tensors, strict=False)
+            if hasattr(m, "inplace"):
+                m.inplace = False  # network! never overwrites a value another step reads
             modules[id(layer)] = m.eval()
         return modules[id(layer)]
 
@@ -1064,23 +1067,17 @@ def plan(target: nn.Module, graph: fx.Graph, shape: tuple[int, ...], root_prefix
     reader = _Reader(target, graph, root_prefix, where)
     source, result = reader.read()
     steps = _decompose(source, result, reader.order, where)
-    flat_error = None
     if all(step.branches is None for step in steps):
         try:
             flat = _flat_chain(target, steps, shape, root_prefix, where)
-        except ExportError as exc:
-            flat, flat_error = None, exc
+        except ExportError:
+            flat = None  # nested containers, positions that are not keys, ...: the tree
         if flat is not None:
             _check_numerics([Item(layer.name, layer) for layer in flat.layers], target, shape,
                             where)
             return flat
-    try:
-        body = _Arranger(target, where, root_prefix).body(steps)
-        _check_keys(body, root_prefix, target, root_prefix, where)
-    except ExportError:
-        if flat_error is not None:
-            raise flat_error from None  # a chain: the chain's own reason reads best
-        raise
+    body = _Arranger(target, where, root_prefix).body(steps)
+    _check_keys(body, root_prefix, target, root_prefix, where)
     _fill_keys(body)
     _check_numerics(body, target, shape, where)
     return Plan(shape, _layers(body), root_prefix, body=body)

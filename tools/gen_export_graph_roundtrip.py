@@ -5,7 +5,8 @@
 For each net (MLPerf Tiny's ResNet-8 and the MobileNetV2-style net with squeeze-and-excitation
 of tools/gen_graph_fixtures.py, small Cat and Mul cases from there, and a torchvision-style
 ResNet written below: blocks in nn.Sequential stages, `out += identity`, one ReLU module
-called twice per block, a Sequential `downsample`) it initialises the PyTorch model with a
+called twice per block, a Sequential `downsample`; and a residual network exported from an
+attribute of its model, with a key prefix) it initialises the PyTorch model with a
 fixed seed and random batch-norm statistics, exports it with `export.export` (the
 `.safetensors` file and the `network!` declaration with the weights compiled in), and records
 an input with PyTorch's output. It writes into tests/export/:
@@ -83,21 +84,36 @@ class TvResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-# (struct name, file stem, module class, input shape without the batch dimension)
+class Holder(nn.Module):
+    """A model whose residual network is its attribute ``body``; exported with
+    ``submodule="body"``, so the declaration carries ``#[staticnn(prefix = "body")]``."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = graphs.ResidualIdentity()
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.body(x).mean((2, 3)))
+
+
+# (struct name, file stem, module class, input shape without the batch dimension, export's
+# `submodule`)
 NETS = [
-    ("ResNet8", "resnet8", graphs.ResNet8, [3, 32, 32]),
-    ("MobileNetV2Like", "mobilenetv2_like", graphs.MobileNetV2Like, [3, 32, 32]),
-    ("CatBranches", "cat_branches", graphs.CatBranches, [3, 7, 6]),
-    ("CatWithInput", "cat_with_input", graphs.CatWithInput, [3, 5, 5]),
-    ("SqueezeExcite", "squeeze_excite", graphs.SqueezeExciteNet, [3, 6, 6]),
-    ("MulTwoBranches", "mul_two_branches", graphs.MulTwoBranches, [2, 5, 6]),
-    ("TvResNet", "tv_resnet", TvResNet, [3, 16, 16]),
+    ("ResNet8", "resnet8", graphs.ResNet8, [3, 32, 32], None),
+    ("MobileNetV2Like", "mobilenetv2_like", graphs.MobileNetV2Like, [3, 32, 32], None),
+    ("CatBranches", "cat_branches", graphs.CatBranches, [3, 7, 6], None),
+    ("CatWithInput", "cat_with_input", graphs.CatWithInput, [3, 5, 5], None),
+    ("SqueezeExcite", "squeeze_excite", graphs.SqueezeExciteNet, [3, 6, 6], None),
+    ("MulTwoBranches", "mul_two_branches", graphs.MulTwoBranches, [2, 5, 6], None),
+    ("TvResNet", "tv_resnet", TvResNet, [3, 16, 16], None),
+    ("HolderBody", "holder_body", Holder, [4, 8, 8], "body"),
 ]
 
 
 def build(index: int) -> nn.Module:
     """Net ``index`` of :data:`NETS` with its seeded weights and batch-norm statistics."""
-    _, _, make, _ = NETS[index]
+    _, _, make, _, _ = NETS[index]
     torch.manual_seed(300 + index)
     model = make().float().eval()
     graphs.randomize(model, torch.Generator().manual_seed(400 + index))
@@ -107,8 +123,8 @@ def build(index: int) -> nn.Module:
 def export_net(index: int, out: Path) -> str:
     """Exports net ``index`` into ``out`` (``<stem>.rs`` and ``<stem>.safetensors``); returns
     the declaration."""
-    name, stem, _, shape = NETS[index]
-    text = export(build(index), shape, name, out / f"{stem}.safetensors",
+    name, stem, _, shape, submodule = NETS[index]
+    text = export(build(index), shape, name, out / f"{stem}.safetensors", submodule=submodule,
                   weights_attr=f"tests/export/{stem}.safetensors",
                   doc=f"{name}, exported by tools/export.py "
                       "(tools/gen_export_graph_roundtrip.py).")
@@ -118,9 +134,10 @@ def export_net(index: int, out: Path) -> str:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    for index, (_, stem, _, shape) in enumerate(NETS):
+    for index, (_, stem, _, shape, submodule) in enumerate(NETS):
         text = export_net(index, OUT)
         model = build(index)
+        model = model.get_submodule(submodule) if submodule else model
         x = torch.randn(1, *shape, generator=torch.Generator().manual_seed(500 + index))
         with torch.no_grad():
             y = model(x)
