@@ -4,7 +4,8 @@
 //! shape at compile time, and the outputs must equal PyTorch's within `1e-5 * (1 + |want|)`.
 //! The PyTorch modules are in `tools/gen_graph_fixtures.py` (ResNet-8, the MobileNetV2-style
 //! net, the Cat and Mul cases) and `tools/gen_export_graph_roundtrip.py` (a torchvision-style
-//! ResNet, a residual network exported from a model's attribute with its key prefix). Regenerate with `python3 tools/gen_export_graph_roundtrip.py`.
+//! ResNet, and a residual network exported from a model's attribute with its key prefix).
+//! Regenerate with `python3 tools/gen_export_graph_roundtrip.py`.
 
 use safetensors::SafeTensors;
 use staticnn::network;

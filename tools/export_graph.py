@@ -627,9 +627,10 @@ class _Arranger:
                             break
                         raise ExportError(
                             f"{self.where}: the layers of self.{child[0]} are used at two "
-                            f"places of the forward of {('self.' + scope) if scope else 'the model'}"
-                            f", with {between[0].node.describe()} between them; network! writes "
-                            f"the layers of one module together. Call them one after another."
+                            "places of the forward of "
+                            f"{('self.' + scope) if scope else 'the model'}, with "
+                            f"{between[0].node.describe()} between them; network! writes the "
+                            "layers of one module together. Call them one after another."
                         )
                 else:
                     out.append((child, run))
@@ -715,22 +716,23 @@ class _Arranger:
         names: set[str] = set()
         for p in placed:
             segment = p.segment
+            key = _float._join(self.root_prefix, scope, segment)
             if segment is not None and segment.isdigit():
                 if bracket == "[" and p.keyed:
                     while len(out) < int(segment):
                         out.append(Item(None, Layer("Identity", {}, origin="a position filler")))
                     if len(out) != int(segment):
                         raise _NoFit(
-                            f"the layer keyed {_float._join(self.root_prefix, scope, segment)!r} comes at position "
-                            f"{len(out)} of its list, and network! keys an unnamed item by its "
-                            "position; call the layers of an nn.Sequential in order"
+                            f"the layer keyed {key!r} comes at position {len(out)} of its list, "
+                            "and network! keys an unnamed item by its position; call the layers "
+                            "of an nn.Sequential in order"
                         )
                     out.append(Item(None, self.positional(p, root, self.where)))
                     continue
                 if p.keyed:
                     raise _NoFit(
-                        f"{_float._join(self.root_prefix, scope, segment)!r} is keyed by a number inside a module whose "
-                        "items network! keys by name"
+                        f"{key!r} is keyed by a number inside a module whose items network! "
+                        "keys by name"
                     )
                 segment = None
             if segment is not None and (segment in names or not _float._is_identifier(segment)):
@@ -738,8 +740,8 @@ class _Arranger:
                     why = ("is used twice" if segment in names else
                            "is not a Rust identifier (letters, digits, _; not a Rust keyword)")
                     raise _NoFit(
-                        f"the name {segment!r} of {_float._join(self.root_prefix, scope, segment)!r} {why}; it becomes a "
-                        "Rust field name and must be unique. Rename the attribute."
+                        f"the name {segment!r} of {key!r} {why}; it becomes a Rust field name"
+                        " and must be unique. Rename the attribute."
                     )
                 segment = None
             if segment is None:
@@ -753,7 +755,6 @@ class _Arranger:
                 names.add(segment)
                 out.append(Item(segment, self.named(p)))
         return out
-
 
     @staticmethod
     def named(p: _Placed) -> Any:
@@ -775,8 +776,8 @@ class _Arranger:
             if "[" in p.alternatives:
                 return p.alternatives["["]
             raise _NoFit(
-                f"the module {p.origin} is an item of the exported nn.Sequential itself, keyed by its "
-                "position, and its forward is not a chain (or its layers are its named "
+                f"the module {p.origin} is an item of the exported nn.Sequential itself, keyed "
+                "by its position, and its forward is not a chain (or its layers are its named "
                 "attributes); network! reads an unnamed `{ .. }` or Add/Mul/Cat in the "
                 "network's body as the network's own forward, which adds no key, so its keys "
                 f"cannot be written in the body. Fix: export a module that holds {where} as "
@@ -894,7 +895,9 @@ def _check_keys(body: list[Item], prefix: str | None, target: nn.Module,
 def evaluate(body: list[Item], x: torch.Tensor) -> torch.Tensor:
     """What the declaration computes, in PyTorch: every layer rebuilt from its written text
     (``eval(text, torch.nn)``) with its tensors and run out of place (``inplace`` is only
-    PyTorch's memory optimisation in ``network!``), the combinations as written."""
+    PyTorch's memory optimisation in ``network!``), the combinations as written. Building the
+    layers draws their initial weights from PyTorch's global generator: its state is restored
+    afterwards, so exporting does not change the caller's random numbers."""
     modules: dict[int, nn.Module] = {}
 
     def module(layer: Layer) -> nn.Module:
@@ -923,7 +926,7 @@ def evaluate(body: list[Item], x: torch.Tensor) -> torch.Tensor:
             result = result + other if what.kind == "Add" else result * other
         return result
 
-    with torch.no_grad():
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
         return run(Item(None, Group("[", body)), x)
 
 

@@ -12,7 +12,13 @@ What is checked:
 * every supported layer, built with non-default arguments, is written as a call that rebuilds
   an identical module (same public attributes, ``repr`` and tensor shapes);
 * models that staticnn cannot express are refused with a message naming the module;
-* exporting twice writes byte-identical files;
+* exporting twice writes byte-identical files, and exporting leaves PyTorch's global random
+  generator where it was;
+* branching networks (``export_graph.py``): the graph fixtures of ``gen_graph_fixtures.py``
+  export to the expected ``Add``/``Mul``/``Cat`` text with exactly their ``state_dict``, the
+  declaration re-run in PyTorch computes the model's output, the committed graph round-trip
+  fixtures are what the exporter writes, module structures and key prefixes, refusals, int8
+  refusing graphs and the command line;
 * int8 (``export_int8.py``): the file's keys, dtypes and shapes, that the int8 weights are
   PyTorch's own, the int32 bias formula, that the file's integers recompute PyTorch's
   quantized model exactly (independently of ``export_int8``) and within one step with the
@@ -472,6 +478,18 @@ def test_training_flag_is_left_alone() -> None:
     assert torch.equal(model[1].running_mean, before), "export must not update BatchNorm stats"
 
 
+def test_global_random_state_is_left_alone() -> None:
+    """Exporting (which rebuilds every layer to check the declaration's numerics) leaves
+    PyTorch's global generator where it was: a script's random numbers after an export are
+    the same as without it."""
+    torch.manual_seed(5)
+    chain, residual = cifar10_net(), _graph_fixture("residual_projection")[0]
+    for model, shape in ((chain, [3, 32, 32]), (residual, [4, 9, 9])):
+        state = torch.get_rng_state()
+        export(model, shape, "N")
+        assert torch.equal(torch.get_rng_state(), state), type(model).__name__
+
+
 def test_export_is_byte_identical() -> None:
     torch.manual_seed(0)
     model = cifar10_net()
@@ -881,7 +899,8 @@ def test_graph_module_structures() -> None:
         (_Holder(), [4], _body(
             "body = [Linear(4, 4), Add(Identity(), [Linear(4, 4), ReLU()]), Linear(4, 2)],")),
         (_Blocks(), [4], _body(
-            "blocks = [Add(Identity(), [Linear(4, 4), ReLU()]), Add(Identity(), [Linear(4, 4)])],")),
+            "blocks = [Add(Identity(), [Linear(4, 4), ReLU()]), "
+            "Add(Identity(), [Linear(4, 4)])],")),
         (_SwishTwice(), [4], _body(
             "fc1 = Linear(4, 4),", "act = Mul(Identity(), Sigmoid()),", "fc2 = Linear(4, 4),",
             "Mul(Identity(), Sigmoid()),")),
