@@ -5,7 +5,8 @@
 //! The PyTorch modules are in `tools/gen_graph_fixtures.py` (ResNet-8, the MobileNetV2-style
 //! net, the Cat and Mul cases) and `tools/gen_export_graph_roundtrip.py` (a torchvision-style
 //! ResNet, and a residual network exported from a model's attribute with its key prefix).
-//! Regenerate with `python3 tools/gen_export_graph_roundtrip.py`.
+//! The README's ResNet-8, written by hand with a `block`, reads the exported ResNet-8's file
+//! and gives the same output. Regenerate with `python3 tools/gen_export_graph_roundtrip.py`.
 
 use safetensors::SafeTensors;
 use staticnn::network;
@@ -43,6 +44,40 @@ mod tv_resnet {
 mod holder_body {
     use super::network;
     include!("export/holder_body.rs");
+}
+
+/// The README's ResNet-8, written by hand with a `block` definition, reading the file the
+/// exporter wrote for the PyTorch module (whose declaration writes the blocks out).
+mod readme_resnet8 {
+    use super::network;
+    network! {
+        block BasicBlock(cin, cout, stride = 1) {
+            Add(
+                {
+                    conv1 = Conv2d(cin, cout, 3, stride = stride, padding = 1),
+                    bn1 = BatchNorm2d(cout),
+                    ReLU(),
+                    conv2 = Conv2d(cout, cout, 3, padding = 1),
+                    bn2 = BatchNorm2d(cout),
+                },
+                shortcut = Conv2d(cin, cout, 1, stride = stride) if stride != 1 else Identity(),
+            ),
+            ReLU(),
+        }
+
+        #[staticnn(weights = "tests/export/resnet8.safetensors")]
+        pub struct ResNet8: [3, 32, 32] {
+            conv1 = Conv2d(3, 16, 3, padding = 1),
+            bn1 = BatchNorm2d(16),
+            ReLU(),
+            stack1 = BasicBlock(16, 16),
+            stack2 = BasicBlock(16, 32, stride = 2),
+            stack3 = BasicBlock(32, 64, stride = 2),
+            pool = AvgPool2d(8),
+            Flatten(),
+            fc = Linear(64, 10),
+        }
+    }
 }
 
 /// The recorded input and PyTorch's output.
@@ -90,6 +125,7 @@ macro_rules! roundtrip {
 }
 
 roundtrip!(resnet8_round_trips, resnet8::ResNet8, "resnet8");
+roundtrip!(readme_resnet8_with_blocks_reads_the_exported_file, readme_resnet8::ResNet8, "resnet8");
 roundtrip!(mobilenetv2_like_round_trips, mobilenetv2_like::MobileNetV2Like, "mobilenetv2_like");
 roundtrip!(cat_branches_round_trips, cat_branches::CatBranches, "cat_branches");
 roundtrip!(cat_with_input_round_trips, cat_with_input::CatWithInput, "cat_with_input");

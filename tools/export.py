@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export a trained PyTorch chain of layers to staticnn: weights and a ``network!`` declaration.
+"""Export a trained PyTorch network to staticnn: weights and a ``network!`` declaration.
 
 Given a model and the shape of one input (without the batch dimension), :func:`export`
 
@@ -24,29 +24,35 @@ or from the command line (``python3 tools/export.py --help``)::
     python3 tools/export.py my_models.py:make_lenet --input-shape 1 32 32 --name LeNet \\
         --out lenet.safetensors [--state-dict lenet.pt] [--submodule model1]
 
-How it decides that a model is a plain chain
---------------------------------------------
-``network!`` describes one input flowing through a list of layers, each output feeding the
-next. The exporter checks that the model computes exactly that by tracing its ``forward`` with
-``torch.fx`` (layers from the list below are kept whole; ``nn.Sequential``, ``nn.ModuleList``
-and modules of your own are traced through). The traced graph is accepted only if
+What it accepts
+---------------
+``network!`` describes one input flowing through layers, chained or branching and joined by
+``Add``, ``Mul`` or ``Cat``. The exporter checks that the model computes exactly that by
+tracing its ``forward`` with ``torch.fx`` (layers from the list below are kept whole;
+``nn.Sequential``, ``nn.ModuleList`` and modules of your own are traced through), then hands
+the graph to ``tools/export_graph.py``, which accepts it only if
 
 1. it has one input (``forward(self, x)``) and returns one tensor;
-2. every operation takes the previous operation's result as its only data input (other
-   arguments are constants), and that result is used by nothing else;
-3. every operation is a call of a supported layer module, or one of a few parameter-free
+2. every operation is a call of a supported layer module, one of a few parameter-free
    functions with a layer equivalent (``F.relu``, ``torch.flatten``, ``F.max_pool2d``,
-   ``x.relu()``, ...; see ``_FUNCTIONS`` and ``_METHODS``);
-4. every layer that holds tensors lives directly in one parent module (the root, or an
-   attribute such as ``model1``, whose path becomes ``#[staticnn(prefix = "...")]``), is called
-   once, and the layer tensors together are the whole ``state_dict`` of what is exported.
+   ``x.relu()``, ...; see ``_FUNCTIONS`` and ``_METHODS``), or a combination: ``a + b``
+   (``Add``), ``a * b`` with broadcasting (``Mul``), ``torch.cat([..], dim=1)`` (``Cat``);
+3. the branches of every combination start from one value and meet only there (residual
+   blocks, Inception-style concatenations, squeeze-and-excitation gates): a value read by two
+   operations that are not the branches of one combination cannot be written;
+4. every layer that holds tensors is called once, and the keys of the written declaration
+   (``name = ..`` fields, ``[ .. ]`` items keyed by position, ``{ .. }`` items by attribute
+   name, see the README's "How keys are formed") are exactly the ``state_dict``'s;
+5. the declaration, re-run in PyTorch (each layer rebuilt from its text with its tensors),
+   computes what the model computes on a seeded random input.
 
-So an ``nn.Sequential`` (with or without an ``OrderedDict`` of names), a module whose
-``forward`` calls its children one after another (``x = self.fc2(F.relu(self.fc1(x)))``), a
-``ModuleList`` applied in a loop, or a parent whose ``forward`` is ``return self.model1(x)``
-are accepted. Residual additions, concatenations, ``x.view(x.size(0), -1)``, data-dependent
-``if``s, layers reused with their weights, and nested containers such as
-``features.0.weight`` / ``classifier.1.weight`` are refused with a message saying why.
+A plain chain is written as a flat list (with ``#[staticnn(prefix = "...")]`` when every layer
+lives in one attribute such as ``model1``); a branching network as nested ``[ .. ]``,
+``{ .. }`` and ``Add``/``Mul``/``Cat`` items following the module tree, e.g. a torchvision
+ResNet's ``layer1 = [{ conv1 = .., bn1 = .., .. }, ..]``. Subtraction, other ``torch.cat``
+dimensions, ``x.view(x.size(0), -1)``, data-dependent ``if``s, layers reused with their
+weights and branches that cross are refused with a message saying why. Quantization to int8
+(``--quantize int8``) takes plain chains only.
 
 How layers are written
 ----------------------
@@ -1222,8 +1228,9 @@ def _export_quantized_cli(model: nn.Module, args: argparse.Namespace) -> str:
 def main(argv: Iterable[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(
-        description="Export a PyTorch chain of layers to staticnn: a .safetensors file and "
-        "the matching network! declaration (printed to stdout).",
+        description="Export a PyTorch network (a chain, or branches joined by +, * or "
+        "torch.cat) to staticnn: a .safetensors file and the matching network! declaration "
+        "(printed to stdout).",
     )
     parser.add_argument(
         "model",
