@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export a trained PyTorch chain of layers to staticnn: weights and a ``network!`` declaration.
+"""Export a trained PyTorch network to staticnn: weights and a ``network!`` declaration.
 
 Given a model and the shape of one input (without the batch dimension), :func:`export`
 
@@ -24,29 +24,35 @@ or from the command line (``python3 tools/export.py --help``)::
     python3 tools/export.py my_models.py:make_lenet --input-shape 1 32 32 --name LeNet \\
         --out lenet.safetensors [--state-dict lenet.pt] [--submodule model1]
 
-How it decides that a model is a plain chain
---------------------------------------------
-``network!`` describes one input flowing through a list of layers, each output feeding the
-next. The exporter checks that the model computes exactly that by tracing its ``forward`` with
-``torch.fx`` (layers from the list below are kept whole; ``nn.Sequential``, ``nn.ModuleList``
-and modules of your own are traced through). The traced graph is accepted only if
+What it accepts
+---------------
+``network!`` describes one input flowing through layers, chained or branching and joined by
+``Add``, ``Mul`` or ``Cat``. The exporter checks that the model computes exactly that by
+tracing its ``forward`` with ``torch.fx`` (layers from the list below are kept whole;
+``nn.Sequential``, ``nn.ModuleList`` and modules of your own are traced through), then hands
+the graph to ``tools/export_graph.py``, which accepts it only if
 
 1. it has one input (``forward(self, x)``) and returns one tensor;
-2. every operation takes the previous operation's result as its only data input (other
-   arguments are constants), and that result is used by nothing else;
-3. every operation is a call of a supported layer module, or one of a few parameter-free
+2. every operation is a call of a supported layer module, one of a few parameter-free
    functions with a layer equivalent (``F.relu``, ``torch.flatten``, ``F.max_pool2d``,
-   ``x.relu()``, ...; see ``_FUNCTIONS`` and ``_METHODS``);
-4. every layer that holds tensors lives directly in one parent module (the root, or an
-   attribute such as ``model1``, whose path becomes ``#[staticnn(prefix = "...")]``), is called
-   once, and the layer tensors together are the whole ``state_dict`` of what is exported.
+   ``x.relu()``, ...; see ``_FUNCTIONS`` and ``_METHODS``), or a combination: ``a + b``
+   (``Add``), ``a * b`` with broadcasting (``Mul``), ``torch.cat([..], dim=1)`` (``Cat``);
+3. the branches of every combination start from one value and meet only there (residual
+   blocks, Inception-style concatenations, squeeze-and-excitation gates): a value read by two
+   operations that are not the branches of one combination cannot be written;
+4. every layer that holds tensors is called once, and the keys of the written declaration
+   (``name = ..`` fields, ``[ .. ]`` items keyed by position, ``{ .. }`` items by attribute
+   name, see the README's "How keys are formed") are exactly the ``state_dict``'s;
+5. the declaration, re-run in PyTorch (each layer rebuilt from its text with its tensors),
+   computes what the model computes on a seeded random input.
 
-So an ``nn.Sequential`` (with or without an ``OrderedDict`` of names), a module whose
-``forward`` calls its children one after another (``x = self.fc2(F.relu(self.fc1(x)))``), a
-``ModuleList`` applied in a loop, or a parent whose ``forward`` is ``return self.model1(x)``
-are accepted. Residual additions, concatenations, ``x.view(x.size(0), -1)``, data-dependent
-``if``s, layers reused with their weights, and nested containers such as
-``features.0.weight`` / ``classifier.1.weight`` are refused with a message saying why.
+A plain chain is written as a flat list (with ``#[staticnn(prefix = "...")]`` when every layer
+lives in one attribute such as ``model1``); a branching network as nested ``[ .. ]``,
+``{ .. }`` and ``Add``/``Mul``/``Cat`` items following the module tree, e.g. a torchvision
+ResNet's ``layer1 = [{ conv1 = .., bn1 = .., .. }, ..]``. Subtraction, other ``torch.cat``
+dimensions, ``x.view(x.size(0), -1)``, data-dependent ``if``s, layers reused with their
+weights and branches that cross are refused with a message saying why. Quantization to int8
+(``--quantize int8``) takes plain chains only.
 
 How layers are written
 ----------------------
@@ -313,6 +319,11 @@ class Plan:
     layers: list[Layer]
     prefix: str | None
     """The ``#[staticnn(prefix = ..)]`` value, or ``None``."""
+    body: list[Any] | None = None
+    """For a network that is not a flat chain (residual adds, concatenations, multiplies,
+    nested modules): the declaration's items (``export_graph.Item``), which :func:`render`
+    writes; :attr:`layers` then lists every layer in the order written, each with its full
+    ``key``. ``None`` for a flat chain, written from :attr:`layers`."""
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """The tensors to write, under their full ``state_dict`` keys."""
@@ -709,66 +720,6 @@ def _is_shape_query(node: fx.Node) -> bool:
     )
 
 
-def _chain_nodes(graph: fx.Graph, where: str) -> list[fx.Node]:
-    """The graph's operations in order, after checking that they form a plain chain."""
-    nodes = list(graph.nodes)
-    inputs = [n for n in nodes if n.op == "placeholder"]
-    if len(inputs) != 1:
-        raise ExportError(
-            f"{where}: forward takes {len(inputs)} tensor arguments "
-            f"({', '.join(n.name for n in inputs)}); a network! has exactly one input."
-        )
-    output = next(n for n in nodes if n.op == "output")
-    chain = [n for n in nodes if n.op not in ("placeholder", "output")]
-    previous = inputs[0]
-    for node in chain:
-        _check_chain_link(node, previous, where)
-        previous = node
-    if not chain:
-        raise ExportError(f"{where}: forward returns its input unchanged; there are no layers.")
-    if output.args != (previous,):
-        raise ExportError(
-            f"{where}: forward must return the last layer's result, found `return "
-            f"{output.args[0]!r}`; a network! has one output."
-        )
-    for node in chain:
-        if len(node.users) != 1:
-            use = "never used" if not node.users else f"used {len(node.users)} times"
-            raise ExportError(
-                f"{where}: the result of {_describe(node)}{_source_line(node)} is {use}; "
-                "in a network! each layer feeds exactly the next one (no branches, no "
-                "residual connections, no shape queries)."
-                + (_VIEW_HINT if any(_is_shape_query(u) for u in node.users) else "")
-            )
-    return chain
-
-
-def _check_chain_link(node: fx.Node, previous: fx.Node, where: str) -> None:
-    """Checks that ``node`` is a layer-like call whose only data input is ``previous``."""
-    what = f"{_describe(node)}{_source_line(node)}"
-    if node.op == "get_attr":
-        raise ExportError(
-            f"{where}: forward reads the tensor self.{node.target} directly{_source_line(node)}; "
-            "staticnn can only use tensors that belong to layers. Move the computation into a "
-            "torch.nn layer."
-        )
-    inputs = node.all_input_nodes
-    if len(inputs) > 1:
-        raise ExportError(
-            f"{where}: {what} combines several results ({', '.join(n.name for n in inputs)}), "
-            "e.g. a residual connection or a concatenation; a network! is a plain chain where "
-            "each layer takes only the previous layer's output."
-            + (_VIEW_HINT if any(_is_shape_query(n) for n in inputs) else "")
-        )
-    if inputs != [previous] or node.args[:1] != (previous,):
-        source = f"the result of {inputs[0].name}" if inputs else "no tensor"
-        raise ExportError(
-            f"{where}: {what} takes {source} as input, not the previous step's result "
-            f"({previous.name}); a network! is a plain chain where each layer takes only the "
-            "previous layer's output."
-        )
-
-
 # Parameter-free functions with a layer equivalent: function -> (layer, parameter names after
 # the input, in the function's positional order, with the layer's parameter names).
 _FUNCTIONS: dict[Any, tuple[str, tuple[str, ...]]] = {
@@ -1071,30 +1022,20 @@ def plan(model: nn.Module, input_shape: Sequence[int], *, submodule: str | None 
         if key.rpartition(".")[2] not in SKIPPED_KEYS:
             _check_tensor(tensor, f"{where} tensor {key!r}")
     _check_no_hooks(target, where)
-    nodes = _chain_nodes(_trace(target, where), where)
-    chain = []
-    for node in nodes:
-        if node.op == "call_module":
-            module = target.get_submodule(node.target)
-            layer = _layer_from_module(module, f"{where}: self.{node.target}")
-            layer.origin = f"{_join(root_prefix, node.target)} ({layer.kind})"
-            layer.path = node.target
-            layer.tensors = _layer_tensors(module, layer)
-            chain.append((layer, node.target, module))
-        else:
-            chain.append((_layer_from_function(node, where), None, None))
-    parent = _assign_names(chain)
-    prefix = _join(root_prefix, parent) or None
-    if prefix and not re.fullmatch(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*", prefix):
+    graph = _trace(target, where)
+    inputs = [n for n in graph.nodes if n.op == "placeholder"]
+    if len(inputs) != 1:
         raise ExportError(
-            f"{where}: the state_dict prefix {prefix!r} has characters network! does not accept "
-            "in #[staticnn(prefix = ..)] (letters, digits, _ and dots only); rename the module "
-            "attribute."
+            f"{where}: forward takes {len(inputs)} tensor arguments "
+            f"({', '.join(n.name for n in inputs)}); a network! has exactly one input."
         )
-    result = Plan(shape, [layer for layer, _, _ in chain], prefix)
-    _check_state_dict_covered(target, result.tensors(), root_prefix, where)
     _check_runs(target, shape, where)
-    return result
+    return _graph_module().plan(target, graph, shape, root_prefix, where)
+
+
+def _valid_prefix(prefix: str) -> bool:
+    """Whether ``#[staticnn(prefix = ..)]`` accepts ``prefix`` (dotted letters, digits, _)."""
+    return re.fullmatch(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*", prefix) is not None
 
 
 def render(
@@ -1130,9 +1071,12 @@ def render(
     vis = f"{visibility} " if visibility else ""
     dims = ", ".join(str(d) for d in p.input_shape)
     lines.append(f"    {vis}struct {name}: [{dims}] {{")
-    for layer in p.layers:
-        label = f"{layer.name} = " if layer.name else ""
-        lines.append(f"        {label}{_call_text(layer)},")
+    if p.body is not None:
+        lines += _graph_module().render_body(p.body)
+    else:
+        for layer in p.layers:
+            label = f"{layer.name} = " if layer.name else ""
+            lines.append(f"        {label}{_call_text(layer)},")
     lines += ["    }", "}"]
     return "\n".join(lines)
 
@@ -1244,6 +1188,14 @@ def _load_model(spec: str, state_dict: str | None) -> nn.Module:
     return model
 
 
+def _graph_module() -> Any:
+    """``export_graph`` (which imports this module), loaded on first use, from the same
+    package as this module."""
+    if __package__:
+        return importlib.import_module(f"{__package__}.export_graph")
+    return importlib.import_module("export_graph")
+
+
 def _int8_module() -> Any:
     """``export_int8`` (which imports this module), loaded on first use, from the same
     package as this module (``tools.export_int8`` or ``export_int8``)."""
@@ -1276,8 +1228,9 @@ def _export_quantized_cli(model: nn.Module, args: argparse.Namespace) -> str:
 def main(argv: Iterable[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(
-        description="Export a PyTorch chain of layers to staticnn: a .safetensors file and "
-        "the matching network! declaration (printed to stdout).",
+        description="Export a PyTorch network (a chain, or branches joined by +, * or "
+        "torch.cat) to staticnn: a .safetensors file and the matching network! declaration "
+        "(printed to stdout).",
     )
     parser.add_argument(
         "model",

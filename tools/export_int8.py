@@ -977,6 +977,7 @@ def quantize_model(model: nn.Module, input_shape: Sequence[int], calibration: An
     model or PyTorch's quantized graph cannot be expressed."""
     p = _float.plan(model, input_shape, submodule=submodule)
     where = type(model).__qualname__ + (f".{submodule}" if submodule else "")
+    _refuse_branches(p, where)
     target = model.get_submodule(submodule) if submodule else model
     for layer in p.layers:
         _role(layer, where)  # refuse what cannot be quantized before running anything
@@ -985,6 +986,36 @@ def quantize_model(model: nn.Module, input_shape: Sequence[int], calibration: An
     result = _map(p, converted, where)
     _check_against_pytorch(result, batches, where)
     return result
+
+
+def _refuse_branches(p: Plan, where: str) -> None:
+    """The int8 mapping follows a flat chain; a declaration with combinations or nested
+    modules (``Plan.body``) is refused, naming what it holds."""
+    if p.body is None:
+        return
+    kinds = set()
+
+    def walk(what: Any) -> None:
+        if isinstance(what, Layer):
+            return
+        if hasattr(what, "branches"):
+            kinds.add(what.kind)
+            for branch in what.branches:
+                walk(branch.what)
+        else:
+            kinds.add("nested")
+            for item in what.items:
+                walk(item.what)
+
+    for item in p.body:
+        walk(item.what)
+    names = {"Add": "a residual connection (Add)", "Mul": "a multiply (Mul)",
+             "Cat": "a concatenation (Cat)", "nested": "nested modules ([ .. ] / { .. })"}
+    found = ", ".join(names[k] for k in ("Add", "Mul", "Cat", "nested") if k in kinds)
+    raise ExportError(
+        f"{where}: the int8 export handles flat chains of layers; this network has {found}. "
+        "Export it in float32 (without quantize), or quantize a chain."
+    )
 
 
 def write_safetensors(model: QuantizedModel, path: str | Path) -> None:

@@ -12,7 +12,13 @@ What is checked:
 * every supported layer, built with non-default arguments, is written as a call that rebuilds
   an identical module (same public attributes, ``repr`` and tensor shapes);
 * models that staticnn cannot express are refused with a message naming the module;
-* exporting twice writes byte-identical files;
+* exporting twice writes byte-identical files, and exporting leaves PyTorch's global random
+  generator where it was;
+* branching networks (``export_graph.py``): the graph fixtures of ``gen_graph_fixtures.py``
+  export to the expected ``Add``/``Mul``/``Cat`` text with exactly their ``state_dict``, the
+  declaration re-run in PyTorch computes the model's output, the committed graph round-trip
+  fixtures are what the exporter writes, module structures and key prefixes, refusals, int8
+  refusing graphs and the command line;
 * int8 (``export_int8.py``): the file's keys, dtypes and shapes, that the int8 weights are
   PyTorch's own, the int32 bias formula, that the file's integers recompute PyTorch's
   quantized model exactly (independently of ``export_int8``) and within one step with the
@@ -39,7 +45,10 @@ from safetensors import safe_open
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import export as exporter  # noqa: E402  (after the sys.path line above)
+import export_graph  # noqa: E402
 import export_int8  # noqa: E402
+import gen_export_graph_roundtrip as graph_roundtrip  # noqa: E402
+import gen_graph_fixtures as graph_fixtures  # noqa: E402
 from export import ExportError, export, layer_text  # noqa: E402
 
 
@@ -469,6 +478,18 @@ def test_training_flag_is_left_alone() -> None:
     assert torch.equal(model[1].running_mean, before), "export must not update BatchNorm stats"
 
 
+def test_global_random_state_is_left_alone() -> None:
+    """Exporting (which rebuilds every layer to check the declaration's numerics) leaves
+    PyTorch's global generator where it was: a script's random numbers after an export are
+    the same as without it."""
+    torch.manual_seed(5)
+    chain, residual = cifar10_net(), _graph_fixture("residual_projection")[0]
+    for model, shape in ((chain, [3, 32, 32]), (residual, [4, 9, 9])):
+        state = torch.get_rng_state()
+        export(model, shape, "N")
+        assert torch.equal(torch.get_rng_state(), state), type(model).__name__
+
+
 def test_export_is_byte_identical() -> None:
     torch.manual_seed(0)
     model = cifar10_net()
@@ -572,8 +593,7 @@ def test_refuses_unsupported_layer() -> None:
     _refused(nn.Sequential(nn.Linear(4, 4), nn.Dropout2d()), [4], "self.1", "Dropout2d")
 
 
-def test_refuses_non_chains() -> None:
-    _refused(Residual(), [4], "Residual", "operator add", "residual connection")
+def test_refuses_untraceable_and_reused() -> None:
     _refused(ViewFlatten(), [1, 8, 8], "ViewFlatten", "view", "nn.Flatten()")
     _refused(Branchy(), [4], "Branchy", "torch.fx could not trace", "control flow")
     _refused(Shared(), [4], "fc (Linear)", "called more than once")
@@ -588,8 +608,6 @@ def test_refuses_non_chains() -> None:
 
     _refused(SharedByIndex(), [4], "layers.0 (Linear)", "called more than once")
     _refused(Unused(), [4], "Unused", "spare.weight", "belong to no layer")
-    _refused(nn.Sequential(nn.Sequential(nn.Linear(4, 4)), nn.Linear(4, 2)), [4],
-             "different parent modules", "0.0 (Linear)")
 
 
 def test_refuses_unsupported_options_and_tensors() -> None:
@@ -619,14 +637,495 @@ def test_refuses_bad_names_and_shapes() -> None:
     _refused(model, [4], "'match'", "Rust field name")
     model = nn.Sequential(OrderedDict([("fc-1", nn.Linear(4, 4))]))
     _refused(model, [4], "'fc-1'", "Rust field name")
-    model = nn.Sequential(OrderedDict([("5", nn.Linear(4, 4))]))
-    _refused(model, [4], "'5'", "layer 0")
+    model = nn.Sequential(OrderedDict([("5", nn.Linear(4, 4))]))  # keyed by a position ahead
+    padded = "network! {\n    pub struct Padded: [4] {\n" + "        Identity(),\n" * 5 + (
+        "        Linear(4, 4),\n    }\n}")
+    _export_and_check(model, [4], "Padded", padded)
+    model = nn.Sequential(OrderedDict([("1", nn.Linear(4, 4)), ("0", nn.Linear(4, 4))]))
+    _refused(model, [4], "'0'", "position 2", "in order")
     try:
         export(mlp(), [784], "not a name")
     except ExportError as exc:
         assert "struct name" in str(exc)
     else:
         raise AssertionError("a bad struct name was accepted")
+
+
+# --------------------------------------------------------------------------------------------
+# Branching networks (export_graph.py)
+# --------------------------------------------------------------------------------------------
+
+GRAPH_TEXTS = {
+    "residual_identity": """\
+network! {
+    pub struct Net: [4, 8, 8] {
+        Add(
+            Identity(),
+            { conv1 = Conv2d(4, 4, 3, padding = 1), ReLU(), conv2 = Conv2d(4, 4, 3, padding = 1) },
+        ),
+        ReLU(),
+    }
+}""",
+    "residual_projection": """\
+network! {
+    pub struct Net: [4, 9, 9] {
+        block = {
+            Add(
+                {
+                    conv1 = Conv2d(4, 8, 3, stride = 2, padding = 1),
+                    bn1 = BatchNorm2d(8),
+                    ReLU(),
+                    conv2 = Conv2d(8, 8, 3, padding = 1),
+                    bn2 = BatchNorm2d(8),
+                },
+                shortcut = Conv2d(4, 8, 1, stride = 2),
+            ),
+            ReLU(),
+        },
+    }
+}""",
+    "cat_branches": """\
+network! {
+    pub struct Net: [3, 7, 6] {
+        Cat(
+            branch1 = Conv2d(3, 4, 1),
+            branch2 = [Conv2d(3, 2, 1), ReLU(), Conv2d(2, 5, 3, padding = 1)],
+            branch3 = [MaxPool2d(3, stride = 1, padding = 1), Conv2d(3, 3, 1)],
+            dim = 1,
+        ),
+    }
+}""",
+    "cat_with_input": """\
+network! {
+    pub struct Net: [3, 5, 5] {
+        Cat(Identity(), { conv = Conv2d(3, 5, 3, padding = 1), ReLU() }, dim = 1),
+    }
+}""",
+    "squeeze_excite": """\
+network! {
+    pub struct Net: [3, 6, 6] {
+        conv = Conv2d(3, 8, 3, padding = 1),
+        ReLU(),
+        se = Mul(
+            Identity(),
+            {
+                AdaptiveAvgPool2d(1),
+                fc1 = Conv2d(8, 2, 1),
+                ReLU(),
+                fc2 = Conv2d(2, 8, 1),
+                Sigmoid(),
+            },
+        ),
+    }
+}""",
+    "vector_residual": """\
+network! {
+    pub struct Net: [12] {
+        Add(Identity(), { fc1 = Linear(12, 20), ReLU(), fc2 = Linear(20, 12) }),
+        out = Linear(12, 3),
+    }
+}""",
+    # `x + inner + conv_c(x)` traces as two adds from one fork: written as one Add of three.
+    "nested_residual": """\
+network! {
+    pub struct Net: [3, 6, 7] {
+        Add(
+            Identity(),
+            Add(
+                Identity(),
+                {
+                    conv_a = Conv2d(3, 3, 3, padding = 1),
+                    ReLU(),
+                    conv_b = Conv2d(3, 3, 3, padding = 1),
+                },
+            ),
+            conv_c = Conv2d(3, 3, 1),
+        ),
+    }
+}""",
+    "input_skip_to_output": """\
+network! {
+    pub struct Net: [2, 5, 5] {
+        Add(Identity(), conv = Conv2d(2, 2, 3, padding = 1)),
+    }
+}""",
+    "mul_two_branches": """\
+network! {
+    pub struct Net: [2, 5, 6] {
+        Mul(
+            { conv_a = Conv2d(2, 4, 3, padding = 1), Tanh() },
+            { conv_b = Conv2d(2, 4, 3, padding = 1), Sigmoid() },
+        ),
+    }
+}""",
+}
+
+
+def _graph_fixture(name: str) -> tuple[nn.Module, list[int]]:
+    """A case of tools/gen_graph_fixtures.py, seeded, with random batch-norm statistics."""
+    for case, cls, shape in graph_fixtures.CASES:
+        if case == name:
+            torch.manual_seed(7)
+            model = cls().eval()
+            graph_fixtures.randomize(model, torch.Generator().manual_seed(8))
+            return model, list(shape)
+    raise KeyError(name)
+
+
+def _assert_declaration_runs_like(model: nn.Module, shape: list[int], p: exporter.Plan) -> None:
+    """The plan's declaration, run in PyTorch by export_graph.evaluate, gives the model's
+    output within the Rust tests' tolerance."""
+    x = torch.randn(3, *shape, generator=torch.Generator().manual_seed(11))
+    with torch.no_grad():
+        want = model(x)
+    got = export_graph.evaluate(p.body, x)
+    assert got.shape == want.shape
+    assert bool(((got - want).abs() <= 1e-5 * (1 + want.abs())).all())
+
+
+def test_graph_fixture_networks() -> None:
+    """Every case of gen_graph_fixtures.py (the modules tests/graphs.rs declares by hand)
+    exports with exactly its state_dict; the small ones to the expected text."""
+    for case, _, _ in graph_fixtures.CASES:
+        model, shape = _graph_fixture(case)
+        expected = GRAPH_TEXTS.get(case)
+        if expected is not None:
+            _export_and_check(model, shape, "Net", expected)
+        p = exporter.plan(model, shape)
+        assert p.body is not None, case
+        assert sorted(p.tensors()) == sorted(
+            k for k in model.state_dict() if not k.endswith("num_batches_tracked")), case
+        _assert_declaration_runs_like(model, shape, p)
+
+
+def test_committed_graph_round_trips_reproduce() -> None:
+    """Re-running the exporter on tools/gen_export_graph_roundtrip.py's nets writes the
+    committed tests/export/<stem>.rs and .safetensors byte for byte, and the committed output
+    is PyTorch's on the committed input."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, (_, stem, _, _, submodule) in enumerate(graph_roundtrip.NETS):
+            graph_roundtrip.export_net(index, Path(tmp))
+            for suffix in (".rs", ".safetensors"):
+                got = (Path(tmp) / f"{stem}{suffix}").read_bytes()
+                want = (REPO / "tests" / "export" / f"{stem}{suffix}").read_bytes()
+                assert got == want, f"tests/export/{stem}{suffix} is not what the exporter writes"
+            io = _read_safetensors(REPO / "tests" / "export" / f"{stem}_io.safetensors")
+            model = graph_roundtrip.build(index)
+            model = model.get_submodule(submodule) if submodule else model
+            with torch.no_grad():
+                out = model(io["input"][None])[0]
+            assert torch.allclose(out, io["output"], rtol=1e-5, atol=1e-5), stem
+
+
+class _Res(nn.Sequential):
+    """An nn.Sequential subclass whose forward adds its input: ``x + layers(x)``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + super().forward(x)
+
+
+class _Swish(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(x)
+
+
+class _SwishTwice(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1, self.act, self.fc2 = nn.Linear(4, 4), _Swish(), nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.fc2(self.act(self.fc1(x))))
+
+
+class _Double(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.fc(x)
+        return y + y
+
+
+class _MeanSE(nn.Module):
+    """Squeeze-and-excitation and a head written with ``x.mean``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.fc, self.head = nn.Conv2d(3, 4, 1), nn.Conv2d(4, 4, 1), nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        x = x * torch.sigmoid(self.fc(x.mean((2, 3), keepdim=True)))
+        return self.head(x.mean([-1, -2]))
+
+
+class _Blocks(nn.Module):
+    """Residual blocks in a ModuleList applied in a loop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList([_Res(nn.Linear(4, 4), nn.ReLU()), _Res(nn.Linear(4, 4))])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
+class _Holder(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 4), _Res(nn.Linear(4, 4), nn.ReLU()),
+                                  nn.Linear(4, 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+def _body(*lines: str, name: str = "Net", shape: str = "4") -> str:
+    return "\n".join([f"network! {{\n    pub struct {name}: [{shape}] {{",
+                      *(f"        {line}" for line in lines), "    }\n}"])
+
+
+def test_graph_module_structures() -> None:
+    """How module trees are written: a Sequential subclass with a residual forward (an
+    unnamed `[ .. ]` branch keys its layers by position in the module), residual blocks in a
+    ModuleList, a module without tensors called twice (written unnamed the second time),
+    `y + y`, `x.mean`, nested Sequentials, a residual network exported from an attribute."""
+    torch.manual_seed(3)
+    cases = [
+        (_Holder(), [4], _body(
+            "body = [Linear(4, 4), Add(Identity(), [Linear(4, 4), ReLU()]), Linear(4, 2)],")),
+        (_Blocks(), [4], _body(
+            "blocks = [Add(Identity(), [Linear(4, 4), ReLU()]), "
+            "Add(Identity(), [Linear(4, 4)])],")),
+        (_SwishTwice(), [4], _body(
+            "fc1 = Linear(4, 4),", "act = Mul(Identity(), Sigmoid()),", "fc2 = Linear(4, 4),",
+            "Mul(Identity(), Sigmoid()),")),
+        (_Double(), [4], _body("fc = Linear(4, 4),", "Add(Identity(), Identity()),")),
+        (_MeanSE(), [3, 5, 5], _body(
+            "conv = Conv2d(3, 4, 1),",
+            "Mul(Identity(), { AdaptiveAvgPool2d(1), fc = Conv2d(4, 4, 1), Sigmoid() }),",
+            "AdaptiveAvgPool2d(1),", "Flatten(),", "head = Linear(4, 2),", shape="3, 5, 5")),
+        (nn.Sequential(nn.Sequential(nn.Linear(4, 4)), nn.Linear(4, 2)), [4],
+         _body("[Linear(4, 4)],", "Linear(4, 2),")),
+    ]
+    for model, shape, expected in cases:
+        _export_and_check(model.eval(), shape, "Net", expected)
+        _assert_declaration_runs_like(model, shape, exporter.plan(model, shape))
+    # A residual network in an attribute, exported alone: the attribute is the key prefix.
+    holder = graph_roundtrip.Holder().eval()
+    with tempfile.TemporaryDirectory() as tmp:
+        text = export(holder, [4, 8, 8], "Net", Path(tmp) / "w.safetensors", submodule="body")
+        written = _read_safetensors(Path(tmp) / "w.safetensors")
+    assert text == GRAPH_TEXTS["residual_identity"].replace(
+        "    pub struct", '    #[staticnn(prefix = "body")]\n    pub struct'), text
+    assert sorted(written) == ["body.conv1.bias", "body.conv1.weight", "body.conv2.bias",
+                               "body.conv2.weight"]
+    assert all(torch.equal(written[k], holder.state_dict()[k]) for k in written)
+    # ... but not when that attribute is an nn.Sequential holding a block with its own forward
+    # (see test_graph_refusals).
+    _refused(_Holder(), [4], "_Holder.body: the module body.1 (_Res)", submodule="body")
+
+
+def _layer(module: nn.Module, name: str | None = None) -> export_graph.Item:
+    layer = exporter._layer_from_module(module, type(module).__name__)
+    layer.tensors = {k: v for k, v in module.state_dict().items()}
+    return export_graph.Item(name, layer)
+
+
+def test_declared_keys_follow_the_readme() -> None:
+    """export_graph.declared_keys applies the README's key rules."""
+    G, C = export_graph.Group, export_graph.Combine
+
+    def keys(body, prefix=None):
+        return sorted(export_graph.declared_keys(body, prefix))
+
+    conv = lambda: nn.Conv2d(2, 2, 1)  # noqa: E731
+    # `features = [[Conv2d(..)], Add(Identity(), { conv = [Conv2d(..)] })]`, MobileNetV2's.
+    body = [export_graph.Item("features", G("[", [
+        export_graph.Item(None, G("[", [_layer(conv())])),
+        export_graph.Item(None, C("Add", [_layer(nn.Identity()), export_graph.Item(None, G(
+            "{", [export_graph.Item("conv", G("[", [_layer(conv())]))]))])),
+    ]))]
+    assert keys(body) == ["features.0.0.bias", "features.0.0.weight", "features.1.conv.0.bias",
+                          "features.1.conv.0.weight"]
+    # In the body, an unnamed `{ .. }` or Add is the network's own forward (no key), an
+    # unnamed `[ .. ]` is keyed by its position; the prefix goes in front of everything.
+    body = [export_graph.Item(None, G("{", [_layer(conv(), "conv1")])),
+            export_graph.Item(None, C("Add", [_layer(nn.Identity()), _layer(conv(), "c")])),
+            export_graph.Item(None, G("[", [_layer(nn.ReLU()), _layer(conv())]))]
+    assert keys(body, "m") == ["m.2.1.bias", "m.2.1.weight", "m.c.bias", "m.c.weight",
+                               "m.conv1.bias", "m.conv1.weight"]
+    # An unnamed `[ .. ]` branch numbers its layers from 0 in the enclosing module.
+    body = [export_graph.Item("blk", C("Add", [_layer(nn.Identity()), export_graph.Item(
+        None, G("[", [_layer(conv()), _layer(nn.ReLU()), _layer(conv())]))]))]
+    assert keys(body) == ["blk.0.bias", "blk.0.weight", "blk.2.bias", "blk.2.weight"]
+    # What network! would reject.
+    for body, fragment in [
+        ([export_graph.Item(None, G("{", [_layer(conv())]))], "written unnamed"),
+        ([_layer(conv(), "a"), _layer(conv(), "a")], "used twice"),
+        ([_layer(nn.ReLU()), _layer(conv(), "layer0")], "field name network! gives"),
+        ([export_graph.Item(None, C("Add", [_layer(nn.Identity()), _layer(conv(), "dim")]))],
+         "`dim`"),
+        ([export_graph.Item(None, C("Add", [export_graph.Item(None, G("[", [_layer(conv())])),
+                                            export_graph.Item(None, G("[", [_layer(conv())]))]))],
+         "two layers would have the state_dict key '0.weight'"),
+    ]:
+        try:
+            export_graph.declared_keys(body, None)
+        except ExportError as exc:
+            assert fragment in str(exc), str(exc)
+        else:
+            raise AssertionError(f"declared_keys accepted a body with {fragment!r}")
+
+
+def _module(forward, **children: nn.Module) -> nn.Module:
+    """A module with ``children`` as attributes and ``forward`` as its forward, named after
+    the function (messages start with the model's class name)."""
+    cls = type(forward.__name__, (nn.Module,), {"forward": forward})
+
+    def init(self) -> None:
+        nn.Module.__init__(self)
+        for name, child in children.items():
+            setattr(self, name, child)
+
+    cls.__init__ = init
+    return cls()
+
+
+def test_graph_refusals() -> None:
+    """What network! cannot express is refused with the reason (and the fix)."""
+    torch.manual_seed(5)
+    lin = lambda: nn.Linear(4, 4)  # noqa: E731
+    conv = lambda: nn.Conv2d(2, 2, 1)  # noqa: E731
+
+    def reread(self, x):  # `a` read inside the add's branch and by the multiply
+        a = self.f(x)
+        return (self.g(a) + self.h(x)) * a
+
+    _refused(_module(reread, f=lin(), g=lin(), h=lin()), [4], "reread: the result of self.f",
+             "self.g, the operator mul", "computed twice", "Restructure forward")
+
+    def broadcast_add(self, x):
+        return self.conv(x) + self.pool(x)
+
+    _refused(_module(broadcast_add, conv=conv(), pool=nn.AdaptiveAvgPool2d(1)), [2, 4, 4],
+             "shapes [2, 4, 4] and [2, 1, 1]", "broadcasting", "Add needs branches of one shape")
+
+    def cat_height(self, x):
+        return torch.cat([x, self.conv(x)], dim=2)
+
+    def cat_batch(self, x):
+        return torch.cat([x, self.conv(x)])
+
+    def cat_one(self, x):
+        return torch.cat([self.conv(x)], 1)
+
+    _refused(_module(cat_height, conv=conv()), [2, 4, 4], "along dimension 2", "dim=1")
+    _refused(_module(cat_batch, conv=conv()), [2, 4, 4], "along the batch (dim=0)")
+    _refused(_module(cat_one, conv=conv()), [2, 4, 4], "concatenates 1 tensor")
+
+    def scale(self, x):
+        return self.fc(x) * 2
+
+    def shift(self, x):
+        return 1 + self.fc(x)
+
+    def alpha(self, x):
+        return torch.add(x, self.fc(x), alpha=2)
+
+    def subtract(self, x):
+        return x - self.fc(x)
+
+    def stack(self, x):
+        return torch.stack([x, self.fc(x)], 1)
+
+    def mean_channels(self, x):
+        return self.conv(x).mean(1)
+
+    _refused(_module(scale, fc=lin()), [4], "multiplies by the constant 2", "Fold the constant")
+    _refused(_module(shift, fc=lin()), [4], "adds the constant 1")
+    _refused(_module(alpha, fc=lin()), [4], "torch.add has arguments (alpha")
+    _refused(_module(subtract, fc=lin()), [4], "operator sub subtracts", "no network! equivalent")
+    _refused(_module(stack, fc=lin()), [4], "torch.stack stacks")
+    _refused(_module(mean_channels, conv=conv()), [2, 4, 4], "averages over dimensions [1]",
+             "AdaptiveAvgPool2d(1)")
+
+    class WithBias(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc, self.bias = nn.Linear(4, 4), nn.Parameter(torch.zeros(4))
+
+        def forward(self, x):
+            return self.fc(x) + self.bias
+
+    _refused(WithBias(), [4], "reads the tensor self.bias directly")
+
+    def inplace(self, x):  # relu_ overwrites y, which the add reads too
+        y = self.conv(x)
+        return y + F.relu(y, inplace=True)
+
+    _refused(_module(inplace, conv=conv()), [2, 4, 4], "computes something else than the model",
+             "in-place operation", "make it out of place")
+
+    def reuse(self, x):
+        return self.fc(x) + self.fc(F.relu(x))
+
+    def pair(self, x):
+        return x, self.fc(x)
+
+    def two_inputs(self, x, y):
+        return self.fc(x) + y
+
+    def data_dependent(self, x):
+        if x.sum() > 0:
+            return x + self.fc(x)
+        return x
+
+    def split(self, x):  # the layers of `layers` with another layer between them
+        return self.layers[1](self.other(self.layers[0](x)))
+
+    _refused(_module(reuse, fc=lin()), [4], "fc (Linear) is called more than once")
+    _refused(_module(pair, fc=lin()), [4], "must return one tensor")
+    _refused(_module(two_inputs, fc=lin()), [4], "forward takes 2 tensor arguments (x, y)")
+    _refused(_module(data_dependent, fc=lin()), [4], "torch.fx could not trace",
+             "data-dependent control flow")
+    _refused(_module(split, layers=nn.ModuleList([lin(), lin()]), other=lin()), [4],
+             "the layers of self.layers are used at two places", "self.other between them")
+    # A residual block as an item of the exported nn.Sequential itself: its keys (1.0.weight)
+    # need an unnamed block in the body, which network! reads as the network's own forward.
+    _refused(nn.Sequential(lin(), _Res(lin(), nn.ReLU()), nn.Linear(4, 2)), [4],
+             "the module 1 (_Res)", "network's own forward", "self.features = nn.Sequential")
+
+
+def test_graph_int8_and_command_line() -> None:
+    """The int8 export refuses graphs, naming what they hold; the command line exports one."""
+    for case, fragment in (("residual_identity", "a residual connection (Add)"),
+                           ("cat_with_input", "a concatenation (Cat)"),
+                           ("squeeze_excite", "a multiply (Mul)")):
+        model, shape = _graph_fixture(case)
+        try:
+            _int8_export(model, shape)
+        except ExportError as exc:
+            assert "handles flat chains" in str(exc) and fragment in str(exc), str(exc)
+        else:
+            raise AssertionError(f"{case} was quantized but should have been refused")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "resnet8.safetensors"
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout):
+            status = exporter.main([f"{REPO / 'tools' / 'gen_graph_fixtures.py'}:ResNet8",
+                                    "--input-shape", "3", "32", "32", "--name", "ResNet8",
+                                    "--out", str(out)])
+        assert status == 0
+        committed = (REPO / "tests" / "export" / "resnet8.rs").read_text()
+        want = "\n".join(line for line in committed.splitlines()
+                         if "///" not in line and "#[staticnn" not in line)
+        assert stdout.getvalue() == want + "\n", stdout.getvalue()
+        assert len(_read_safetensors(out)) == 48  # num_batches_tracked left out
 
 
 # --------------------------------------------------------------------------------------------
