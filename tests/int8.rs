@@ -214,3 +214,16 @@ fn cifar10_int8_is_smaller_than_float() {
     assert!(params_int8 * 3 < params_f32);
     assert!(scratch_int8 < scratch_f32);
 }
+
+/// The digit classifier's sizes in int8 and in f32 (printed for the README's table).
+#[test]
+fn digits_int8_is_smaller_than_float() {
+    let (params_int8, params_f32) =
+        (core::mem::size_of::<DigitsInt8>(), core::mem::size_of::<float_digits::DigitsNet>());
+    let (scratch_int8, scratch_f32) =
+        (DigitsInt8::SCRATCH_BYTES, float_digits::DigitsNet::SCRATCH_BYTES);
+    println!("digits parameters: int8 {params_int8} B, f32 {params_f32} B");
+    println!("digits scratch: int8 {scratch_int8} B, f32 {scratch_f32} B");
+    assert!(params_int8 * 3 < params_f32);
+    assert!(scratch_int8 < scratch_f32);
+}
