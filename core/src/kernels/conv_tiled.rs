@@ -21,17 +21,23 @@
 
 use crate::kernels::PaddingMode;
 use crate::kernels::conv::ConvGeometry;
-use crate::kernels::simd::{Native, Vector};
+use crate::kernels::isa::{self, Isa};
+use crate::kernels::simd::Vector;
 
 /// Output channels of the largest block when the caller writes straight into the output.
 pub const MAX_BLOCK: usize = 8;
-/// Whether the build has wide vectors (AVX2): it then trades working memory for speed; without
-/// them (microcontrollers, the portable path) working memory is kept small, since it is planned
-/// into the network's scratch buffer and counts against the RAM of a small part.
-const WIDE: bool = Native::LANES >= 8;
+/// Whether vectors of `lanes` lanes are wide (x86's AVX2 and AVX-512 levels): the kernels then
+/// trade working memory for speed; with the portable 4-lane ones (microcontrollers) working
+/// memory is kept small, since it is planned into the network's scratch buffer and counts
+/// against the RAM of a small part.
+const fn wide(lanes: usize) -> bool {
+    lanes >= 8
+}
 /// Output channels of the largest block when the caller buffers a block of planes (pooling
 /// fused after the convolution) and the planes are large: the buffer holds this many planes.
-pub const BUFFERED_BLOCK: usize = if WIDE { 4 } else { 2 };
+const fn large_plane_block(lanes: usize) -> usize {
+    if wide(lanes) { 4 } else { 2 }
+}
 /// Output channels of the largest buffered block when planes are small (at most
 /// [`SMALL_PLANE`] floats): four such planes cost at most 1 KiB of working memory.
 const SMALL_PLANE_BLOCK: usize = 4;
@@ -43,20 +49,32 @@ const SMALL_PLANE: usize = 64;
 /// 125 floats).
 const WIDE_SMALL_PLANE: usize = 256;
 
-/// Output channels of the largest buffered block for `G`.
+/// Output channels of the largest buffered block for `G` with vectors of `lanes` lanes.
 #[must_use]
-pub const fn buffered_block<G: ConvGeometry>() -> usize {
-    if WIDE && G::OUT_PLANE <= WIDE_SMALL_PLANE {
+pub const fn buffered_block<G: ConvGeometry>(lanes: usize) -> usize {
+    if wide(lanes) && G::OUT_PLANE <= WIDE_SMALL_PLANE {
         MAX_BLOCK
-    } else if G::OUT_PLANE <= SMALL_PLANE && SMALL_PLANE_BLOCK > BUFFERED_BLOCK {
+    } else if G::OUT_PLANE <= SMALL_PLANE && SMALL_PLANE_BLOCK > large_plane_block(lanes) {
         SMALL_PLANE_BLOCK
     } else {
-        BUFFERED_BLOCK
+        large_plane_block(lanes)
     }
 }
-/// Floats of the largest input panel (16 KiB with wide vectors, 6 KiB without). Larger inputs
-/// are processed in chunks of input channels, the partial sums kept in the output planes.
-pub const PANEL_CAP: usize = if WIDE { 4096 } else { 1536 };
+/// Floats of the largest input panel with vectors of `lanes` lanes (16 KiB with wide vectors,
+/// 6 KiB without). Larger inputs are processed in chunks of input channels, the partial sums
+/// kept in the output planes.
+const fn panel_cap(lanes: usize) -> usize {
+    if wide(lanes) { 4096 } else { 1536 }
+}
+/// Floats of the largest input panel of any level this build may run: a buffer this large
+/// holds the working memory of [`conv_tiled`] for every geometry.
+pub const PANEL_CAP: usize = {
+    let mut cap = panel_cap(<isa::Compiled as Isa>::Wide::LANES);
+    if isa::RUNTIME_DISPATCH && panel_cap(16) > cap {
+        cap = panel_cap(16);
+    }
+    cap
+};
 
 /// Calls macro `$m` with the tile shapes `(MR, NV)` the kernel is compiled for, by preference
 /// on equal cost: the plan's list and the dispatch's arms come from this one list.
@@ -82,6 +100,11 @@ const SHAPES: &[(usize, usize)] = with_shapes!(shape_list);
 pub struct Plan {
     /// Whether the tiled kernel handles the geometry (else the caller uses the reference).
     pub supported: bool,
+    /// Lanes of the plan's vectors.
+    pub lanes: usize,
+    /// The cost model's estimate of the plan's time, in sixteenths of a cycle (`usize::MAX`
+    /// when not supported): how a level chooses between its vectors.
+    pub cost: usize,
     /// A 1×1 convolution with stride 1 and no padding: the input is its own panel.
     flat: bool,
     /// Output channels per tile.
@@ -182,6 +205,8 @@ pub const fn plan<G: ConvGeometry>(
     let [_, p_h, p_w] = G::PAD;
     let mut p = Plan {
         supported: false,
+        lanes,
+        cost: usize::MAX,
         flat: false,
         mr: 1,
         nv: 1,
@@ -215,7 +240,7 @@ pub const fn plan<G: ConvGeometry>(
         p.rl = s_w * p.ph;
         p.pr = (out_h - 1) * s_h + (k_h - 1) * d_h + 1;
         p.cs = p.pr * p.rl;
-        p.chunk = PANEL_CAP / p.cs;
+        p.chunk = panel_cap(lanes) / p.cs;
         if p.chunk > G::IN_PER_GROUP {
             p.chunk = G::IN_PER_GROUP;
         } else if p.chunk > 0 {
@@ -251,6 +276,7 @@ pub const fn plan<G: ConvGeometry>(
         i += 1;
     }
     p.supported = best < usize::MAX;
+    p.cost = best;
     // Measured: it pays when the input loads dominate (one channel per tile, as in depthwise
     // convolutions); with several channels the weight broadcasts dominate and it was slower.
     if !p.flat && p.cv == 1 && p.mr == 1 {
@@ -273,6 +299,7 @@ pub const fn plan<G: ConvGeometry>(
     p = with_bands::<G>(p);
     if !p.flat && p.chunk == 0 {
         p.supported = false; // one input channel does not fit the panel, nor a band of it
+        p.cost = usize::MAX;
     }
     p
 }
@@ -288,10 +315,10 @@ const fn with_bands<G: ConvGeometry>(mut p: Plan) -> Plan {
     let [_, k_h, _] = G::KERNEL;
     let [_, s_h, _] = G::STRIDE;
     let [_, d_h, _] = G::DILATION;
-    if WIDE || p.flat || p.chunk >= G::IN_PER_GROUP || matches!(p.micro, Micro::Rows) {
+    if wide(p.lanes) || p.flat || p.chunk >= G::IN_PER_GROUP || matches!(p.micro, Micro::Rows) {
         return p;
     }
-    let rows_fit = PANEL_CAP / (G::IN_PER_GROUP * p.rl);
+    let rows_fit = panel_cap(p.lanes) / (G::IN_PER_GROUP * p.rl);
     let span = (k_h - 1) * d_h + 1;
     if rows_fit < span {
         return p;
@@ -329,9 +356,9 @@ const fn vfp_tile(
     }
 }
 
-/// The plan of `G` for this build's vector and blocks of at most [`MAX_BLOCK`] channels, or
-/// of [`buffered_block`] channels when `BUFFERED`, as a constant.
-struct Tiling<G, const BUFFERED: bool>(core::marker::PhantomData<G>);
+/// The plan of `G` for vectors `V` and blocks of at most [`MAX_BLOCK`] channels, or of
+/// [`buffered_block`] channels when `BUFFERED`, as a constant.
+struct Tiling<G, const BUFFERED: bool, V>(core::marker::PhantomData<(G, V)>);
 
 /// A plan as a constant of a type: the kernels read its fields as constants even where the
 /// compiler does not inline them into one function.
@@ -340,33 +367,102 @@ trait Planned {
     const PLAN: Plan;
 }
 
-impl<G: ConvGeometry, const BUFFERED: bool> Planned for Tiling<G, BUFFERED> {
+impl<G: ConvGeometry, const BUFFERED: bool, V: Vector> Planned for Tiling<G, BUFFERED, V> {
     const PLAN: Plan = plan::<G>(
-        Native::LANES,
-        Native::MAX_ACC,
-        Native::REGISTERS,
-        if BUFFERED { buffered_block::<G>() } else { MAX_BLOCK },
+        V::LANES,
+        V::MAX_ACC,
+        V::REGISTERS,
+        if BUFFERED { buffered_block::<G>(V::LANES) } else { MAX_BLOCK },
     );
 }
 
-/// Whether [`conv_tiled`] handles `G` (else use [`conv_plane`](super::conv::conv_plane)).
+/// Which of its two vectors level `I` computes `G` with: [`Isa::Wide`] unless the cost model
+/// prefers [`Isa::Narrow`] (rows narrower than the wide vector).
+struct Choice<G, const BUFFERED: bool, I>(core::marker::PhantomData<(G, I)>);
+
+impl<G: ConvGeometry, const BUFFERED: bool, I: Isa> Choice<G, BUFFERED, I> {
+    /// Whether the wide vector computes `G`.
+    const WIDE: bool = {
+        let wide = Tiling::<G, BUFFERED, I::Wide>::PLAN;
+        let narrow = Tiling::<G, BUFFERED, I::Narrow>::PLAN;
+        wide.supported && (!narrow.supported || wide.cost <= narrow.cost)
+    };
+    /// The plan level `I` runs.
+    const PLAN: Plan = if Self::WIDE {
+        Tiling::<G, BUFFERED, I::Wide>::PLAN
+    } else {
+        Tiling::<G, BUFFERED, I::Narrow>::PLAN
+    };
+}
+
+/// The plans every level this build may run uses for `G` (repeated when there are fewer
+/// levels): what the working memory is sized for.
+const fn level_plans<G: ConvGeometry, const BUFFERED: bool>() -> [Plan; 3] {
+    #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
+    return [
+        Choice::<G, BUFFERED, isa::Portable>::PLAN,
+        Choice::<G, BUFFERED, isa::Avx2>::PLAN,
+        Choice::<G, BUFFERED, isa::Avx512>::PLAN,
+    ];
+    #[cfg(not(all(staticnn_x86_dispatch, any(feature = "std", test))))]
+    {
+        let p = Choice::<G, BUFFERED, isa::Compiled>::PLAN;
+        [p, p, p]
+    }
+}
+
+/// Whether [`conv_tiled`] handles `G` (else use [`conv_plane`](super::conv::conv_plane)): at
+/// every level this build may run.
 #[must_use]
 pub const fn supported<G: ConvGeometry>() -> bool {
-    Tiling::<G, false>::PLAN.supported && Tiling::<G, true>::PLAN.supported
+    let (plain, buffered) = (level_plans::<G, false>(), level_plans::<G, true>());
+    let mut i = 0;
+    while i < plain.len() {
+        if !plain[i].supported || !buffered[i].supported {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Floats of the input panel [`conv_tiled`] needs for `G` in its `workspace` (0 for a 1×1
-/// convolution, which reads its input directly).
+/// convolution, which reads its input directly): the most of any level this build may run.
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
-    panel_len(Tiling::<G, false>::PLAN)
+    let plans = level_plans::<G, false>();
+    let mut n = 0;
+    let mut i = 0;
+    while i < plans.len() {
+        if panel_len(plans[i]) > n {
+            n = panel_len(plans[i]);
+        }
+        i += 1;
+    }
+    n
 }
 
 /// Floats of working memory [`conv_tiled_buffered`] needs for `G`: the planes of one block of
-/// [`buffered_block`] output channels, then the input panel.
+/// [`buffered_block`] output channels, then the input panel (the most of any level this build
+/// may run).
 #[must_use]
 pub const fn buffered_workspace_len<G: ConvGeometry>() -> usize {
-    buffered_block::<G>() * G::OUT_PLANE + panel_len(Tiling::<G, true>::PLAN)
+    let plans = level_plans::<G, true>();
+    let mut n = 0;
+    let mut i = 0;
+    while i < plans.len() {
+        let len = buffered_len::<G>(plans[i]);
+        if len > n {
+            n = len;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// Floats of working memory of a buffered plan: its block of planes, then its panel.
+const fn buffered_len<G: ConvGeometry>(plan: Plan) -> usize {
+    buffered_block::<G>(plan.lanes) * G::OUT_PLANE + panel_len(plan)
 }
 
 /// Floats of the input panel of a plan.
@@ -383,18 +479,23 @@ fn panel<T: Planned>(workspace: &mut [f32]) -> Option<&mut [f32]> {
     Some(panel)
 }
 
-/// The tile shape `(MR, NV)` used for `G` when writing into the output (for tests and
-/// reports).
+/// The tile shape `(MR, NV)` the build's compile-time level ([`isa::Level::COMPILED`]) uses
+/// for `G` (for tests and reports).
 #[must_use]
 pub const fn tile_shape<G: ConvGeometry>(buffered: bool) -> (usize, usize) {
-    let p = if buffered { Tiling::<G, true>::PLAN } else { Tiling::<G, false>::PLAN };
+    let p = if buffered {
+        Choice::<G, true, isa::Compiled>::PLAN
+    } else {
+        Choice::<G, false, isa::Compiled>::PLAN
+    };
     (p.mr, p.nv)
 }
 
 /// Computes every output channel of `G` into `output` (`[C_OUT, ..OUT]`): bias (`None` for
 /// none) plus the convolution of `input` (`[C_IN, ..IN]`) with `weight` (PyTorch's layout).
 /// Calls `finish(oc, plane)` once for each channel as soon as its plane is complete. Its only
-/// working memory is `workspace` ([`workspace_len`] floats).
+/// working memory is `workspace` ([`workspace_len`] floats). Runs the kernels of the active
+/// instruction-set level ([`isa::active`]).
 ///
 /// Does nothing if `G` is not [`supported`] or a slice is too short.
 #[inline]
@@ -406,32 +507,49 @@ pub fn conv_tiled<G: ConvGeometry>(
     workspace: &mut [f32],
     mut finish: impl FnMut(usize, &mut [f32]),
 ) {
-    type T<G> = Tiling<G, false>;
-    let plan = T::<G>::PLAN;
+    isa::dispatch!(I => {
+        if const { Choice::<G, false, I>::WIDE } {
+            conv_tiled_with::<<I as Isa>::Wide, G>(input, weight, bias, output, workspace, &mut finish);
+        } else {
+            conv_tiled_with::<<I as Isa>::Narrow, G>(input, weight, bias, output, workspace, &mut finish);
+        }
+    });
+}
+
+/// [`conv_tiled`] with vectors `V`.
+#[inline(always)]
+fn conv_tiled_with<V: Vector, G: ConvGeometry>(
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+    workspace: &mut [f32],
+    finish: &mut impl FnMut(usize, &mut [f32]),
+) {
+    type T<G, V> = Tiling<G, false, V>;
+    let plan = T::<G, V>::PLAN;
     let plane = G::OUT_PLANE;
     if plan.flat {
-        flat_pixels_outer::<G, T<G>>(input, weight, bias, output);
+        flat_pixels_outer::<V, G, T<G, V>>(input, weight, bias, output);
         let planes = output.chunks_exact_mut(plane).take(G::C_OUT);
         for (oc, p) in planes.enumerate() {
             finish(oc, p);
         }
         return;
     }
-    let Some(panel) = panel::<T<G>>(workspace) else { return };
-    {
-        let mut panel_group = usize::MAX;
-        for_each_block::<G, T<G>>(|group, oc0, skip| {
-            let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
-            let panel_ready = panel_group == group;
-            let vectors = (0, plan.vectors);
-            let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
-            dispatch::<G, T<G>>(&args, panel, dest);
-            if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
-                panel_group = group; // the panel holds the whole group: reuse it
-            }
-            finish_planes(dest, plane, oc0, skip, &mut finish);
-        });
-    }
+    let Some(panel) = panel::<T<G, V>>(workspace) else { return };
+    let mut panel_group = usize::MAX;
+    for_each_block::<G, T<G, V>>(|group, oc0, skip| {
+        let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
+        let panel_ready = panel_group == group;
+        let vectors = (0, plan.vectors);
+        let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
+        run_block::<V, G, T<G, V>>(&args, panel, dest);
+        if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
+            panel_group = group; // the panel holds the whole group: reuse it
+        }
+        finish_planes(dest, plane, oc0, skip, finish);
+    });
 }
 
 /// Like [`conv_tiled`], but computes each block of output channels into the start of
@@ -446,32 +564,49 @@ pub fn conv_tiled_buffered<G: ConvGeometry>(
     workspace: &mut [f32],
     mut finish: impl FnMut(usize, &mut [f32]),
 ) {
-    type T<G> = Tiling<G, true>;
-    let plan = T::<G>::PLAN;
+    isa::dispatch!(I => {
+        if const { Choice::<G, true, I>::WIDE } {
+            buffered_with::<<I as Isa>::Wide, G>(input, weight, bias, workspace, &mut finish);
+        } else {
+            buffered_with::<<I as Isa>::Narrow, G>(input, weight, bias, workspace, &mut finish);
+        }
+    });
+}
+
+/// [`conv_tiled_buffered`] with vectors `V`.
+#[inline(always)]
+fn buffered_with<V: Vector, G: ConvGeometry>(
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    workspace: &mut [f32],
+    finish: &mut impl FnMut(usize, &mut [f32]),
+) {
+    type T<G, V> = Tiling<G, true, V>;
+    let plan = T::<G, V>::PLAN;
     let plane = G::OUT_PLANE;
-    let (buffer, rest) = workspace.split_at_mut(workspace.len().min(buffered_block::<G>() * plane));
-    let Some(panel) = panel::<T<G>>(rest) else { return };
-    {
-        let mut panel_group = usize::MAX;
-        for_each_block::<G, T<G>>(|group, oc0, skip| {
-            let Some(dest) = buffer.get_mut(..plan.mr * plane) else { return };
-            let panel_ready = panel_group == group;
-            let vectors = (0, plan.vectors);
-            let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
-            dispatch::<G, T<G>>(&args, panel, dest);
-            if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
-                panel_group = group; // the panel holds the whole group: reuse it
-            }
-            finish_planes(dest, plane, oc0, skip, &mut finish);
-        });
-    }
+    let block_len = buffered_block::<G>(V::LANES) * plane;
+    let (buffer, rest) = workspace.split_at_mut(workspace.len().min(block_len));
+    let Some(panel) = panel::<T<G, V>>(rest) else { return };
+    let mut panel_group = usize::MAX;
+    for_each_block::<G, T<G, V>>(|group, oc0, skip| {
+        let Some(dest) = buffer.get_mut(..plan.mr * plane) else { return };
+        let panel_ready = panel_group == group;
+        let vectors = (0, plan.vectors);
+        let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
+        run_block::<V, G, T<G, V>>(&args, panel, dest);
+        if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
+            panel_group = group; // the panel holds the whole group: reuse it
+        }
+        finish_planes(dest, plane, oc0, skip, finish);
+    });
 }
 
 /// A 1×1 convolution, pixels outermost: each tile's pixels of every input channel stay in
 /// the L1 cache while all blocks of output channels use them (the blocks' weights are small
 /// enough to stay too).
 #[inline(always)]
-fn flat_pixels_outer<G: ConvGeometry, T: Planned>(
+fn flat_pixels_outer<V: Vector, G: ConvGeometry, T: Planned>(
     input: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
@@ -487,7 +622,7 @@ fn flat_pixels_outer<G: ConvGeometry, T: Planned>(
             let panel_ready = false;
             let vectors = (g0, end);
             let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
-            dispatch::<G, T>(&args, &mut [], dest);
+            run_block::<V, G, T>(&args, &mut [], dest);
         });
         g0 = end;
     }
@@ -541,12 +676,16 @@ struct Block<'a> {
 
 /// Calls the block kernel compiled for the plan's tile shape.
 #[inline(always)]
-fn dispatch<G: ConvGeometry, T: Planned>(b: &Block<'_>, panel: &mut [f32], dest: &mut [f32]) {
+fn run_block<V: Vector, G: ConvGeometry, T: Planned>(
+    b: &Block<'_>,
+    panel: &mut [f32],
+    dest: &mut [f32],
+) {
     let plan = T::PLAN;
     macro_rules! arms {
         ($(($mr:literal, $nv:literal)),*) => {
             match (plan.mr, plan.nv) {
-                $(($mr, $nv) => block::<Native, G, T, $mr, $nv>(b, panel, dest),)*
+                $(($mr, $nv) => block::<V, G, T, $mr, $nv>(b, panel, dest),)*
                 _ => {} // the plan only chooses shapes of the list
             }
         };
@@ -1204,12 +1343,14 @@ fn strided_inside(part: &mut [f32], src: &[f32], phase: usize, stride: usize, pa
 #[cfg(test)]
 mod tests {
     extern crate std;
+    use std::format;
     use std::vec;
     use std::vec::Vec;
 
     use super::*;
     use crate::init::Rng;
     use crate::kernels::conv::conv_plane;
+    use crate::kernels::simd::F32x4;
 
     /// Output length along one axis (PyTorch's formula, symmetric padding).
     const fn out_len(len: usize, k: usize, s: usize, d: usize, p: usize) -> usize {
@@ -1249,8 +1390,17 @@ mod tests {
         out
     }
 
-    /// Compares both entry points of the tiled kernel with the reference on random data.
+    /// Compares both entry points of the tiled kernel with the reference on random data, at
+    /// every instruction-set level this build can run.
     fn check<G: ConvGeometry>(seed: u64, with_bias: bool) {
+        for level in isa::available() {
+            isa::with_level(level, || check_at_active_level::<G>(seed, with_bias));
+        }
+    }
+
+    /// [`check`] at the active level.
+    fn check_at_active_level<G: ConvGeometry>(seed: u64, with_bias: bool) {
+        let level = isa::active();
         assert!(supported::<G>(), "geometry not supported");
         let mut rng = Rng::seed(seed);
         let mut input = vec![0.0; G::C_IN * G::IN_PLANE];
@@ -1273,14 +1423,14 @@ mod tests {
             }
         });
         assert!(finished.iter().all(|&n| n == 1), "each channel finished once: {finished:?}");
-        compare(&got, &want, 1.0, "conv_tiled");
+        compare(&got, &want, 1.0, &format!("conv_tiled at {}", level.name()));
 
         let mut buffer = vec![f32::NAN; buffered_workspace_len::<G>()];
         let mut got = vec![f32::NAN; want.len()];
         conv_tiled_buffered::<G>(&input, &weight, bias, &mut buffer, |oc, plane| {
             got[oc * G::OUT_PLANE..(oc + 1) * G::OUT_PLANE].copy_from_slice(plane);
         });
-        compare(&got, &want, 0.0, "conv_tiled_buffered");
+        compare(&got, &want, 0.0, &format!("conv_tiled_buffered at {}", level.name()));
     }
 
     fn compare(got: &[f32], want: &[f32], offset: f32, what: &str) {
@@ -1342,13 +1492,11 @@ mod tests {
         geom!(Large, 4, 6, 1, [40, 40], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
         geom!(Strided, 3, 5, 1, [33, 30], [5, 3], [2, 1], [1, 1], [2, 1], Reflect);
         geom!(Cifar1, 3, 32, 1, [32, 32], [5, 5], [1, 1], [1, 1], [2, 2], Zeros);
-        if WIDE {
-            return; // wide builds have room for whole planes
-        }
+        // The portable vectors' plans (wide vectors have room for whole planes).
         let plans = [
-            Tiling::<Large, false>::PLAN,
-            Tiling::<Strided, true>::PLAN,
-            Tiling::<Cifar1, true>::PLAN,
+            Tiling::<Large, false, F32x4>::PLAN,
+            Tiling::<Strided, true, F32x4>::PLAN,
+            Tiling::<Cifar1, true, F32x4>::PLAN,
         ];
         for (plan, (out_h, channels)) in plans.iter().zip([(40, 4), (17, 3), (32, 3)]) {
             assert!(plan.band < out_h, "{plan:?}");
@@ -1360,8 +1508,8 @@ mod tests {
     fn narrow_depthwise_tiles_load_each_row_once() {
         geom!(Rows, 5, 5, 5, [3, 4], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
         geom!(Strided, 3, 3, 3, [7, 4], [3, 3], [2, 2], [2, 2], [2, 2], Zeros);
-        const { assert!(matches!(Tiling::<Rows, false>::PLAN.micro, Micro::Rows)) };
-        const { assert!(matches!(Tiling::<Strided, true>::PLAN.micro, Micro::Rows)) };
+        const { assert!(matches!(Tiling::<Rows, false, F32x4>::PLAN.micro, Micro::Rows)) };
+        const { assert!(matches!(Tiling::<Strided, true, F32x4>::PLAN.micro, Micro::Rows)) };
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod activation;
 pub mod conv;
 pub mod conv_tiled;
+pub mod isa;
 pub mod linear;
 pub mod norm;
 pub mod pool;
