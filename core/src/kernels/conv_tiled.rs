@@ -539,17 +539,20 @@ fn conv_tiled_with<V: Vector, G: ConvGeometry>(
     }
     let Some(panel) = panel::<T<G, V>>(workspace) else { return };
     let mut panel_group = usize::MAX;
-    for_each_block::<G, T<G, V>>(|group, oc0, skip| {
-        let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
-        let panel_ready = panel_group == group;
-        let vectors = (0, plan.vectors);
-        let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
-        run_block::<V, G, T<G, V>>(&args, panel, dest);
-        if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
-            panel_group = group; // the panel holds the whole group: reuse it
-        }
-        finish_planes(dest, plane, oc0, skip, finish);
-    });
+    for_each_block::<G, T<G, V>>(
+        #[inline(always)]
+        |group, oc0, skip| {
+            let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
+            let panel_ready = panel_group == group;
+            let vectors = (0, plan.vectors);
+            let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
+            run_block::<V, G, T<G, V>>(&args, panel, dest);
+            if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
+                panel_group = group; // the panel holds the whole group: reuse it
+            }
+            finish_planes(dest, plane, oc0, skip, finish);
+        },
+    );
 }
 
 /// Like [`conv_tiled`], but computes each block of output channels into the start of
@@ -589,17 +592,20 @@ fn buffered_with<V: Vector, G: ConvGeometry>(
     let (buffer, rest) = workspace.split_at_mut(workspace.len().min(block_len));
     let Some(panel) = panel::<T<G, V>>(rest) else { return };
     let mut panel_group = usize::MAX;
-    for_each_block::<G, T<G, V>>(|group, oc0, skip| {
-        let Some(dest) = buffer.get_mut(..plan.mr * plane) else { return };
-        let panel_ready = panel_group == group;
-        let vectors = (0, plan.vectors);
-        let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
-        run_block::<V, G, T<G, V>>(&args, panel, dest);
-        if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
-            panel_group = group; // the panel holds the whole group: reuse it
-        }
-        finish_planes(dest, plane, oc0, skip, finish);
-    });
+    for_each_block::<G, T<G, V>>(
+        #[inline(always)]
+        |group, oc0, skip| {
+            let Some(dest) = buffer.get_mut(..plan.mr * plane) else { return };
+            let panel_ready = panel_group == group;
+            let vectors = (0, plan.vectors);
+            let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
+            run_block::<V, G, T<G, V>>(&args, panel, dest);
+            if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
+                panel_group = group; // the panel holds the whole group: reuse it
+            }
+            finish_planes(dest, plane, oc0, skip, finish);
+        },
+    );
 }
 
 /// A 1×1 convolution, pixels outermost: each tile's pixels of every input channel stay in
@@ -617,13 +623,18 @@ fn flat_pixels_outer<V: Vector, G: ConvGeometry, T: Planned>(
     let mut g0 = 0;
     while g0 < plan.vectors {
         let end = if g0 + plan.nv > plan.vectors { plan.vectors } else { g0 + plan.nv };
-        for_each_block::<G, T>(|group, oc0, skip| {
-            let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
-            let panel_ready = false;
-            let vectors = (g0, end);
-            let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
-            run_block::<V, G, T>(&args, &mut [], dest);
-        });
+        for_each_block::<G, T>(
+            #[inline(always)]
+            |group, oc0, skip| {
+                let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else {
+                    return;
+                };
+                let panel_ready = false;
+                let vectors = (g0, end);
+                let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
+                run_block::<V, G, T>(&args, &mut [], dest);
+            },
+        );
         g0 = end;
     }
 }

@@ -323,13 +323,23 @@ macro_rules! dispatch {
             $crate::kernels::isa::Level::Avx512 => {
                 type $I = $crate::kernels::isa::Avx512;
                 // SAFETY: `active` returns only levels the CPU supports (`Level::is_available`).
-                unsafe { $crate::kernels::isa::x86::avx512(|| $body) }
+                unsafe {
+                    $crate::kernels::isa::x86::avx512(
+                        #[inline(always)]
+                        || $body,
+                    )
+                }
             }
             #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
             $crate::kernels::isa::Level::Avx2 => {
                 type $I = $crate::kernels::isa::Avx2;
                 // SAFETY: as above.
-                unsafe { $crate::kernels::isa::x86::avx2(|| $body) }
+                unsafe {
+                    $crate::kernels::isa::x86::avx2(
+                        #[inline(always)]
+                        || $body,
+                    )
+                }
             }
             #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
             $crate::kernels::isa::Level::Portable => {

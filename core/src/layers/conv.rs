@@ -484,6 +484,8 @@ impl<S: ConvSpec> Conv<S> {
                 self.bias(),
                 output.as_mut_slice(),
                 workspace,
+                // Inlined into the kernel, compiled for its instruction-set level.
+                #[inline(always)]
                 |oc, plane| epilogue.finish(oc, plane),
             );
             return;
@@ -529,17 +531,22 @@ impl<S: ConvSpec> Conv<S> {
         E: Epilogue,
     {
         let out = output.as_mut_slice();
-        let mut pooled = |oc: usize, plane: &mut [f32]| {
-            let Some(y) = out.get_mut(oc * Out::PLANE..(oc + 1) * Out::PLANE) else { return };
-            if E::COMMUTES_WITH_MAX && P::MAX {
-                // Same values, on fewer of them: activate(max(window)) = max(activate(window)).
-                pool.pool_plane::<Mid, Out>(plane, y);
-                epilogue.finish(oc, y);
-            } else {
-                epilogue.finish(oc, plane);
-                pool.pool_plane::<Mid, Out>(plane, y);
-            }
-        };
+        // Inlined into the kernel (`identity` only puts the closure where it may carry
+        // `#[inline(always)]`), so it is compiled for the kernel's instruction-set level.
+        let mut pooled = core::convert::identity(
+            #[inline(always)]
+            |oc: usize, plane: &mut [f32]| {
+                let Some(y) = out.get_mut(oc * Out::PLANE..(oc + 1) * Out::PLANE) else { return };
+                if E::COMMUTES_WITH_MAX && P::MAX {
+                    // Same values, on fewer of them: activate(max(window)) = max(activate(window)).
+                    pool.pool_plane::<Mid, Out>(plane, y);
+                    epilogue.finish(oc, y);
+                } else {
+                    epilogue.finish(oc, plane);
+                    pool.pool_plane::<Mid, Out>(plane, y);
+                }
+            },
+        );
         if Self::tiled::<In, Mid>() {
             conv_tiled::conv_tiled_buffered::<ConvGeom<S, In, Mid>>(
                 input.as_slice(),
