@@ -47,8 +47,60 @@ fn profile<N: Network>(net: &N, runs: usize) -> (Vec<(f64, f64)>, (f64, f64)) {
     (times[..steps].iter_mut().map(stats).collect(), total)
 }
 
+/// The 16-lane (else 8-lane) FMA peak in GFLOP/s: the fastest of many short runs of 12
+/// independent FMA chains, which a shared machine disturbs least.
+fn fma_peak() -> Option<(usize, f64)> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        /// Rounds of 12 FMAs per run.
+        const ROUNDS: usize = 20_000;
+        #[target_feature(enable = "avx512f")]
+        fn run16() -> f32 {
+            use std::arch::x86_64::{_mm512_fmadd_ps, _mm512_reduce_add_ps, _mm512_set1_ps};
+            let (a, b) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+            let mut acc = [_mm512_set1_ps(black_box(1.0)); 12];
+            for _ in 0..ROUNDS {
+                for x in &mut acc {
+                    *x = _mm512_fmadd_ps(*x, a, b);
+                }
+            }
+            acc.iter().map(|x| _mm512_reduce_add_ps(*x)).sum()
+        }
+        #[target_feature(enable = "avx,fma")]
+        fn run8() -> f32 {
+            use std::arch::x86_64::{_mm256_fmadd_ps, _mm256_set1_ps};
+            let (a, b) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+            let mut acc = [_mm256_set1_ps(black_box(1.0)); 12];
+            for _ in 0..ROUNDS {
+                for x in &mut acc {
+                    *x = _mm256_fmadd_ps(*x, a, b);
+                }
+            }
+            let lanes: [[f32; 8]; 12] = unsafe { std::mem::transmute(acc) };
+            lanes.iter().flatten().sum()
+        }
+        let lanes = if is_x86_feature_detected!("avx512f") {
+            16
+        } else if is_x86_feature_detected!("fma") {
+            8
+        } else {
+            return None;
+        };
+        let mut best = f64::INFINITY;
+        for _ in 0..300 {
+            let t = Instant::now();
+            // SAFETY: the features were detected above.
+            black_box(unsafe { if lanes == 16 { run16() } else { run8() } });
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        return Some((lanes, (ROUNDS * 12 * lanes * 2) as f64 / best / 1e9));
+    }
+    #[allow(unreachable_code)]
+    None
+}
+
 /// Prints the profile of `N` at every available level.
-fn report<N: Network>(name: &str, net: &N, runs: usize) {
+fn report<N: Network>(name: &str, net: &N, runs: usize, peak: Option<f64>) {
     let levels: Vec<isa::Level> = isa::available().collect();
     let profiles: Vec<_> = levels
         .iter()
@@ -74,6 +126,13 @@ fn report<N: Network>(name: &str, net: &N, runs: usize) {
         print!(" {:>8.2} / {:>6.2}", min / 1e3, med / 1e3);
     }
     println!();
+    if let Some(peak) = peak {
+        print!("{:<4} {:<40} {:>9}", "", "% of the peak (by the minimum)", "");
+        for (_, (min, _)) in &profiles {
+            print!(" {:>17.1}", 100.0 * 2.0 * N::MACS as f64 / min / peak);
+        }
+        println!();
+    }
 }
 
 fn main() {
@@ -84,11 +143,15 @@ fn main() {
         isa::available().collect::<Vec<_>>(),
         isa::detected().name()
     );
+    let peak = fma_peak();
+    if let Some((lanes, gflops)) = peak {
+        println!("FMA peak ({lanes} lanes, fastest of 300 short runs): {gflops:.1} GFLOP/s");
+    }
     macro_rules! profile_net {
         ($net:ident) => {
             let name = stringify!($net);
             if wanted.is_empty() || wanted.iter().any(|w| w == name) {
-                report(name, &$net::seeded(0), runs);
+                report(name, &$net::seeded(0), runs, peak.map(|p| p.1));
             }
         };
     }

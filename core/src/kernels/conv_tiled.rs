@@ -107,29 +107,42 @@ pub struct Plan {
     pub cost: usize,
     /// A 1×1 convolution with stride 1 and no padding: the input is its own panel.
     flat: bool,
+    /// Vectors run over the whole flattened output plane (not row by row), reading a panel
+    /// that holds, for each input channel, kernel column and row phase, the input rows each
+    /// output row reads, cut to the output's width ([`build_shifted_panel`]): no lane is
+    /// wasted on rows narrower than a vector.
+    shifted: bool,
     /// Output channels per tile.
     pub mr: usize,
     /// Vectors per tile.
     pub nv: usize,
-    /// Vectors per output row.
+    /// Vectors per output row (per plane when `flat` or `shifted`).
     cv: usize,
     /// Vectors per output plane.
     vectors: usize,
     /// Length of one output row (the whole plane when `flat`).
     ow: usize,
-    /// Length of one phase of a panel row.
+    /// Length of one phase of a panel row (row layout); floats of one row phase of a kernel
+    /// column (`shifted`).
     ph: usize,
-    /// Length of one panel row (all phases).
+    /// Length of one panel row (all phases; row layout).
     rl: usize,
-    /// Rows of a panel channel.
+    /// Rows of a panel channel (row layout); rows of one row phase (`shifted`).
     pr: usize,
     /// Distance between two channels in the panel (or the input when `flat`).
     cs: usize,
     /// Input channels per panel.
     chunk: usize,
-    /// Panel distance between two kernel rows.
+    /// Groups whose panels are built together, one after the other (when a whole group fits):
+    /// the panel is written well before it is read, never just before.
+    group_batch: usize,
+    /// Panel distance between two kernel rows (row layout).
     kh_step: usize,
-    /// The largest panel offset of a kernel column.
+    /// Panel distance between two kernel columns (`shifted`).
+    kw_step: usize,
+    /// The largest panel offset of a tap (`c = 0`, first vector).
+    tap_max: usize,
+    /// The largest panel offset of a kernel column (row layout).
     kw_max: usize,
     /// Which micro-kernel computes the tiles.
     micro: Micro,
@@ -161,10 +174,23 @@ const fn kw_offset(kw: usize, dilation: usize, stride: usize, ph: usize) -> usiz
     (at % stride) * ph + at / stride
 }
 
+/// Panel offset of tap `(kh, kw)` of input channel 0 for the first output vector.
+#[inline(always)]
+const fn tap_offset<G: ConvGeometry>(plan: Plan, kh: usize, kw: usize) -> usize {
+    let [_, s_h, s_w] = G::STRIDE;
+    let [_, d_h, d_w] = G::DILATION;
+    if plan.shifted {
+        let at = kh * d_h;
+        kw * plan.kw_step + (at % s_h) * plan.ph + (at / s_h) * plan.ow
+    } else {
+        kh * plan.kh_step + kw_offset(kw, d_w, s_w, plan.ph)
+    }
+}
+
 /// The cost of all tiles of a `(mr, nv)` tiling: one step (one input channel
 /// and tap) issues `mr * nv` FMAs and `mr + nv` loads (two of each per cycle) and cannot be
-/// shorter than the FMA latency (4 cycles); each tile also loads and stores its accumulators.
-/// The units are sixteenths of a cycle.
+/// shorter than the FMA latency (4 cycles); each tile also loads and stores its accumulators,
+/// once per chunk of input channels. The units are sixteenths of a cycle.
 const fn tiling_cost(
     mr: usize,
     nv: usize,
@@ -172,6 +198,7 @@ const fn tiling_cost(
     groups: usize,
     vectors: usize,
     steps: usize,
+    chunks: usize,
 ) -> usize {
     let blocks = out_per_group.div_ceil(mr) * groups;
     let tiles = vectors.div_ceil(nv);
@@ -185,11 +212,12 @@ const fn tiling_cost(
     // In sixteenths of a cycle; the loads also count a little when the FMAs dominate (they
     // compete for issue slots), which prefers the squarer of two otherwise equal tiles.
     let step = 8 * step + mr + nv;
-    blocks * tiles * (step * steps + 32 * mr * nv + 128)
+    blocks * tiles * (step * steps + (32 * mr * nv + 128) * chunks)
 }
 
 /// The plan of geometry `G` for vectors of `lanes` lanes, at most `max_acc` accumulators,
-/// `registers` vector registers and blocks of at most `max_mr` channels.
+/// `registers` vector registers and blocks of at most `max_mr` channels: the cheaper of the
+/// row layout and, with wide vectors, the shifted one (`Plan::shifted`).
 #[must_use]
 pub const fn plan<G: ConvGeometry>(
     lanes: usize,
@@ -197,7 +225,23 @@ pub const fn plan<G: ConvGeometry>(
     registers: usize,
     max_mr: usize,
 ) -> Plan {
-    let [in_d, in_h, in_w] = G::IN;
+    let rows = plan_layout::<G>(false, lanes, max_acc, registers, max_mr);
+    if rows.flat || !wide(lanes) || G::OUT_PLANE < lanes {
+        return rows;
+    }
+    let shifted = plan_layout::<G>(true, lanes, max_acc, registers, max_mr);
+    if shifted.supported && (!rows.supported || shifted.cost < rows.cost) { shifted } else { rows }
+}
+
+/// The plan of `G` in the row layout, or the shifted one when `shifted` (see [`plan`]).
+const fn plan_layout<G: ConvGeometry>(
+    shifted: bool,
+    lanes: usize,
+    max_acc: usize,
+    registers: usize,
+    max_mr: usize,
+) -> Plan {
+    let [in_d, _, _] = G::IN;
     let [out_d, out_h, out_w] = G::OUT;
     let [k_d, k_h, k_w] = G::KERNEL;
     let [_, s_h, s_w] = G::STRIDE;
@@ -208,6 +252,7 @@ pub const fn plan<G: ConvGeometry>(
         lanes,
         cost: usize::MAX,
         flat: false,
+        shifted,
         mr: 1,
         nv: 1,
         cv: 1,
@@ -218,7 +263,10 @@ pub const fn plan<G: ConvGeometry>(
         pr: 0,
         cs: 0,
         chunk: G::IN_PER_GROUP,
+        group_batch: 1,
         kh_step: 0,
+        kw_step: 0,
+        tap_max: 0,
         kw_max: 0,
         micro: Micro::Taps,
         band: out_h,
@@ -227,12 +275,19 @@ pub const fn plan<G: ConvGeometry>(
         return p; // 3-d convolutions keep the reference kernel
     }
     p.flat = k_h == 1 && k_w == 1 && s_h == 1 && s_w == 1 && p_h == 0 && p_w == 0;
-    p.flat = p.flat && G::OUT_PLANE == G::IN_PLANE && G::OUT_PLANE >= lanes;
+    p.flat = p.flat && G::OUT_PLANE == G::IN_PLANE && G::OUT_PLANE >= lanes && !shifted;
     if p.flat {
         p.ow = G::OUT_PLANE;
         p.cv = G::OUT_PLANE.div_ceil(lanes);
         p.vectors = p.cv;
         p.cs = G::IN_PLANE;
+    } else if shifted {
+        p.cv = G::OUT_PLANE.div_ceil(lanes);
+        p.vectors = p.cv;
+        p.pr = out_h + (k_h - 1) * d_h / s_h;
+        p.ph = p.pr * out_w;
+        p.kw_step = s_h * p.ph;
+        p.cs = k_w * p.kw_step;
     } else {
         p.cv = out_w.div_ceil(lanes);
         p.vectors = out_h * p.cv;
@@ -240,7 +295,10 @@ pub const fn plan<G: ConvGeometry>(
         p.rl = s_w * p.ph;
         p.pr = (out_h - 1) * s_h + (k_h - 1) * d_h + 1;
         p.cs = p.pr * p.rl;
-        p.chunk = panel_cap(lanes) / p.cs;
+        p.kh_step = d_h * p.rl;
+    }
+    if !p.flat {
+        p.chunk = (panel_cap(lanes) - slack(p)) / p.cs;
         if p.chunk > G::IN_PER_GROUP {
             p.chunk = G::IN_PER_GROUP;
         } else if p.chunk > 0 {
@@ -248,25 +306,34 @@ pub const fn plan<G: ConvGeometry>(
             let chunks = G::IN_PER_GROUP.div_ceil(p.chunk);
             p.chunk = G::IN_PER_GROUP.div_ceil(chunks);
         }
-        p.kh_step = d_h * p.rl;
-        let mut kw = 0;
-        while kw < k_w {
-            let off = kw_offset(kw, d_w, s_w, p.ph);
-            if off > p.kw_max {
-                p.kw_max = off;
+        let mut kh = 0;
+        while kh < k_h {
+            let mut kw = 0;
+            while kw < k_w {
+                let off = tap_offset::<G>(p, kh, kw);
+                if off > p.tap_max {
+                    p.tap_max = off;
+                }
+                let off = tap_offset::<G>(p, 0, kw);
+                if off > p.kw_max {
+                    p.kw_max = off;
+                }
+                kw += 1;
             }
-            kw += 1;
+            kh += 1;
         }
     }
-    let _ = (in_h, in_w);
     let steps = G::IN_PER_GROUP * G::TAPS;
+    // Each chunk of input channels reloads the accumulators (counted with wide vectors only:
+    // the portable plans, which microcontrollers run, are tuned as they are).
+    let chunks = if wide(lanes) && p.chunk > 0 { G::IN_PER_GROUP.div_ceil(p.chunk) } else { 1 };
     let mut best = usize::MAX;
     let mut i = 0;
     while i < SHAPES.len() {
         let (mr, nv) = SHAPES[i];
         let fits = mr <= max_mr && mr <= G::OUT_PER_GROUP && nv <= p.vectors;
         if fits && mr * nv <= max_acc && mr * nv + nv < registers {
-            let cost = tiling_cost(mr, nv, G::OUT_PER_GROUP, G::GROUPS, p.vectors, steps);
+            let cost = tiling_cost(mr, nv, G::OUT_PER_GROUP, G::GROUPS, p.vectors, steps, chunks);
             if cost < best {
                 best = cost;
                 p.mr = mr;
@@ -276,10 +343,9 @@ pub const fn plan<G: ConvGeometry>(
         i += 1;
     }
     p.supported = best < usize::MAX;
-    p.cost = best;
     // Measured: it pays when the input loads dominate (one channel per tile, as in depthwise
     // convolutions); with several channels the weight broadcasts dominate and it was slower.
-    if !p.flat && p.cv == 1 && p.mr == 1 {
+    if !p.flat && !shifted && p.cv == 1 && p.mr == 1 {
         let span = (p.nv - 1) * s_h + (k_h - 1) * d_h + 1;
         if span <= MAX_SPAN && p.mr * p.nv + span < registers {
             p.micro = Micro::Rows;
@@ -299,9 +365,54 @@ pub const fn plan<G: ConvGeometry>(
     p = with_bands::<G>(p);
     if !p.flat && p.chunk == 0 {
         p.supported = false; // one input channel does not fit the panel, nor a band of it
-        p.cost = usize::MAX;
     }
+    if wide(lanes) && !p.flat && p.chunk >= G::IN_PER_GROUP && p.band >= out_h {
+        // Whole groups fit: as many as fit are built together (with wide vectors: the
+        // portable plans keep their small working memory).
+        p.group_batch = (panel_cap(lanes) - slack(p)) / (G::IN_PER_GROUP * p.cs);
+        if p.group_batch > G::GROUPS {
+            p.group_batch = G::GROUPS;
+        }
+        if p.group_batch > MAX_GROUP_BATCH {
+            p.group_batch = MAX_GROUP_BATCH;
+        }
+        if p.group_batch == 0 {
+            p.group_batch = 1;
+        }
+    }
+    p.cost = if p.supported { best + panel_cost::<G>(p) } else { usize::MAX };
     p
+}
+
+/// Most groups whose panels are built together.
+const MAX_GROUP_BATCH: usize = 16;
+
+/// Floats after the last channel of a panel that a vector may read: the shifted layout's last
+/// vector of a plane reads up to a vector past the plane (into the next kernel column's rows
+/// or, for the last, these floats), its lanes past the plane unused.
+const fn slack(p: Plan) -> usize {
+    if p.shifted { p.lanes } else { 0 }
+}
+
+/// The cost of building the panels of a plan, in sixteenths of a cycle: each panel row
+/// written costs a few cycles plus one per vector of it. Panels are built once per group
+/// when a whole group fits, else once per block of output channels and chunk.
+const fn panel_cost<G: ConvGeometry>(p: Plan) -> usize {
+    if p.flat {
+        return 0;
+    }
+    let (rows, row_len) = if p.shifted {
+        (G::KERNEL[2] * G::STRIDE[1] * p.pr, p.ow)
+    } else {
+        (G::STRIDE[2] * p.pr, p.ph)
+    };
+    let builds = if p.chunk >= G::IN_PER_GROUP && p.band >= G::OUT[1] {
+        G::GROUPS
+    } else {
+        G::GROUPS * G::OUT_PER_GROUP.div_ceil(p.mr) * G::OUT[1].div_ceil(p.band)
+    };
+    let strided = if G::STRIDE[2] > 1 { row_len } else { 0 };
+    builds * G::IN_PER_GROUP * rows * 16 * (4 + row_len.div_ceil(p.lanes) + strided)
 }
 
 /// Without wide vectors the panel is small (it counts against a microcontroller's RAM).
@@ -465,9 +576,9 @@ const fn buffered_len<G: ConvGeometry>(plan: Plan) -> usize {
     buffered_block::<G>(plan.lanes) * G::OUT_PLANE + panel_len(plan)
 }
 
-/// Floats of the input panel of a plan.
+/// Floats of the input panel of a plan: a chunk of input channels, or a batch of groups.
 const fn panel_len(plan: Plan) -> usize {
-    if plan.flat { 0 } else { plan.chunk * plan.cs }
+    if plan.flat { 0 } else { plan.group_batch * plan.chunk * plan.cs + slack(plan) }
 }
 
 /// The panel at the start of `workspace`, zeroed (the padding it holds must read zeros), or
@@ -538,18 +649,15 @@ fn conv_tiled_with<V: Vector, G: ConvGeometry>(
         return;
     }
     let Some(panel) = panel::<T<G, V>>(workspace) else { return };
-    let mut panel_group = usize::MAX;
+    let mut panels = Panels::new();
     for_each_block::<G, T<G, V>>(
         #[inline(always)]
         |group, oc0, skip| {
             let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
-            let panel_ready = panel_group == group;
+            let (panel_ready, panel) = panels.prepare::<G, T<G, V>>(input, group, panel);
             let vectors = (0, plan.vectors);
             let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
             run_block::<V, G, T<G, V>>(&args, panel, dest);
-            if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
-                panel_group = group; // the panel holds the whole group: reuse it
-            }
             finish_planes(dest, plane, oc0, skip, finish);
         },
     );
@@ -591,21 +699,66 @@ fn buffered_with<V: Vector, G: ConvGeometry>(
     let block_len = buffered_block::<G>(V::LANES) * plane;
     let (buffer, rest) = workspace.split_at_mut(workspace.len().min(block_len));
     let Some(panel) = panel::<T<G, V>>(rest) else { return };
-    let mut panel_group = usize::MAX;
+    let mut panels = Panels::new();
     for_each_block::<G, T<G, V>>(
         #[inline(always)]
         |group, oc0, skip| {
             let Some(dest) = buffer.get_mut(..plan.mr * plane) else { return };
-            let panel_ready = panel_group == group;
+            let (panel_ready, panel) = panels.prepare::<G, T<G, V>>(input, group, panel);
             let vectors = (0, plan.vectors);
             let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
             run_block::<V, G, T<G, V>>(&args, panel, dest);
-            if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
-                panel_group = group; // the panel holds the whole group: reuse it
-            }
             finish_planes(dest, plane, oc0, skip, finish);
         },
     );
+}
+
+/// Which groups the panel holds, when it holds whole groups.
+struct Panels {
+    /// The group whose input the panel holds (one group at a time), or the first group of the
+    /// batch it holds; `usize::MAX` for none.
+    first: usize,
+}
+
+impl Panels {
+    /// An empty panel.
+    #[inline(always)]
+    fn new() -> Self {
+        Self { first: usize::MAX }
+    }
+
+    /// The panel of `group` for its blocks: whether it is ready (else each block builds its
+    /// chunks) and where it starts. When the plan batches groups, the panels of the batch that
+    /// starts at `group` are built first, all of them.
+    #[inline(always)]
+    fn prepare<'p, G: ConvGeometry, T: Planned>(
+        &mut self,
+        input: &[f32],
+        group: usize,
+        panel: &'p mut [f32],
+    ) -> (bool, &'p mut [f32]) {
+        let plan = T::PLAN;
+        if plan.group_batch > 1 {
+            let first = group - group % plan.group_batch;
+            if self.first != first {
+                let groups = if first + plan.group_batch > G::GROUPS {
+                    G::GROUPS - first
+                } else {
+                    plan.group_batch
+                };
+                let channels = G::IN_PER_GROUP;
+                build_panel::<G, T>(input, first * channels, groups * channels, 0, panel);
+                self.first = first;
+            }
+            let at = (group - first) * G::IN_PER_GROUP * plan.cs;
+            return (true, panel.get_mut(at..).unwrap_or(&mut []));
+        }
+        let ready = self.first == group;
+        if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
+            self.first = group; // the panel holds the whole group: the next block reuses it
+        }
+        (ready, panel)
+    }
 }
 
 /// A 1×1 convolution, pixels outermost: each tile's pixels of every input channel stay in
@@ -821,6 +974,21 @@ fn position<G: ConvGeometry, T: Planned>(lanes: usize, g: usize) -> (usize, usiz
         // The last vector moves back to end at the plane's end (the plane has >= LANES).
         let at = if (g + 1) * lanes > plan.ow { plan.ow - lanes } else { g * lanes };
         (at, lanes, at)
+    } else if plan.shifted {
+        let plane = G::OUT_PLANE;
+        if (g + 1) * lanes <= plane {
+            (g * lanes, lanes, g * lanes)
+        } else if plan.chunk >= G::IN_PER_GROUP {
+            // One chunk: the accumulators start from the bias, never from the output, so the
+            // last vector can move back to end at the plane's end (a whole store, which the
+            // epilogue's loads can be forwarded from).
+            (plane - lanes, lanes, plane - lanes)
+        } else {
+            // Several chunks: a vector that moved back would add this chunk twice to the
+            // floats it shares with the vector before it (already stored with this chunk), so
+            // the last one is partial; its lanes past the plane read the next panel floats.
+            (g * lanes, plane - g * lanes, g * lanes)
+        }
     } else {
         let row = g / plan.cv;
         let col = (g % plan.cv) * lanes;
@@ -931,14 +1099,19 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     }
     let (kh_lo, kh_hi) = if plan.flat {
         (0, 1)
-    } else if matches!(plan.micro, Micro::Rows) {
+    } else if plan.shifted || matches!(plan.micro, Micro::Rows) {
         (0, G::KERNEL[1]) // every row, the padding ones read zeros
     } else {
         kernel_rows::<G>(t.start / plan.cv, (t.start + NV - 1) / plan.cv)
     };
     if kh_lo < kh_hi && t.cc > 0 {
         let max_base = bases.iter().copied().max().unwrap_or(0);
-        let src_end = (t.cc - 1) * plan.cs + (kh_hi - 1) * plan.kh_step + plan.kw_max + max_base;
+        let tap_end = if plan.shifted {
+            plan.tap_max
+        } else {
+            (kh_hi - 1) * plan.kh_step + plan.kw_max
+        };
+        let src_end = (t.cc - 1) * plan.cs + tap_end + max_base;
         let w_end = (MR - 1) * G::IN_PER_GROUP * G::TAPS + t.cc * G::TAPS;
         if src_end + V::LANES <= src.len() && w_end <= w.len() {
             // SAFETY: the micro-kernel reads `src` up to `src_end + LANES` and `w` below
@@ -957,7 +1130,7 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     // the tile's last rows need partial stores (masked stores were about a third of the time
     // of DS-CNN's depthwise layers, rows of 5 pixels). A vector spills `LANES - ow` floats:
     // the `reach - 1` vectors after it must cover them.
-    let spill = !plan.flat && plan.cv == 1 && plan.ow < V::LANES && plan.ow > 0;
+    let spill = !plan.flat && !plan.shifted && plan.cv == 1 && plan.ow < V::LANES && plan.ow > 0;
     let reach = if plan.ow > 0 { V::LANES.div_ceil(plan.ow) } else { NV };
     for (r, row) in acc.iter().enumerate().skip(b.skip) {
         let vectors = row.iter().zip(&pos).enumerate().skip(t.skip_vectors);
@@ -978,8 +1151,9 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
 /// chunk's channels and the kernel rows `kh_lo..kh_hi`.
 ///
 /// # Safety
-/// `src` must hold `(channels - 1) * cs + (kh_hi - 1) * kh_step + kw_max + max(bases) + LANES`
-/// floats and `w` must hold `(MR - 1) * IN_PER_GROUP * TAPS + channels * TAPS`.
+/// `src` must hold `(channels - 1) * cs + t + max(bases) + LANES` floats, `t` the largest
+/// [`tap_offset`] of kernel rows `kh_lo..kh_hi`, and `w` must hold
+/// `(MR - 1) * IN_PER_GROUP * TAPS + channels * TAPS`.
 #[inline(always)]
 #[allow(clippy::needless_range_loop)] // the indices address several arrays at once
 unsafe fn micro<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
@@ -993,14 +1167,12 @@ unsafe fn micro<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const N
 ) {
     let plan = T::PLAN;
     let [_, _, k_w] = G::KERNEL;
-    let [_, _, s_w] = G::STRIDE;
-    let [_, _, d_w] = G::DILATION;
     let per_out = G::IN_PER_GROUP * G::TAPS;
     let (w, src) = (w.as_ptr(), src.as_ptr());
     for c in 0..channels {
         for kh in kh_lo..kh_hi {
             for kw in 0..k_w {
-                let off = c * plan.cs + kh * plan.kh_step + kw_offset(kw, d_w, s_w, plan.ph);
+                let off = c * plan.cs + tap_offset::<G>(plan, kh, kw);
                 let tap = c * G::TAPS + kh * k_w + kw;
                 // SAFETY: `off + bases[v] + LANES` and `r * per_out + tap` stay within the
                 // extents the caller guarantees (c < channels, kh < kh_hi, kw < KW).
@@ -1284,6 +1456,9 @@ fn build_panel<G: ConvGeometry, T: Planned>(
     panel: &mut [f32],
 ) {
     let plan = T::PLAN;
+    if plan.shifted {
+        return build_shifted_panel::<G, T>(input, first, count, panel);
+    }
     let [_, out_h, _] = G::OUT;
     let [_, s_h, _] = G::STRIDE;
     // With several bands a row that was inside the input in one band may be padding in the
@@ -1322,6 +1497,87 @@ fn build_panel<G: ConvGeometry, T: Planned>(
                 for (j, v) in part.iter_mut().enumerate() {
                     let iw = mode.map(j * s_w + phase, p_w, in_w);
                     *v = src.get(iw).copied().unwrap_or(0.0);
+                }
+            }
+        }
+    }
+}
+
+/// Copies input channels `first..first + count` into a shifted panel (`Plan::shifted`): for
+/// each channel, kernel column `kw` and row phase `p`, rows `q` of `OUT_W` floats holding
+/// padded input row `q * S_H + p` from padded column `kw * D_W`, every `S_W`-th. As in
+/// [`build_panel`], with zero padding only positions inside the input are written.
+#[inline(always)]
+fn build_shifted_panel<G: ConvGeometry, T: Planned>(
+    input: &[f32],
+    first: usize,
+    count: usize,
+    panel: &mut [f32],
+) {
+    let plan = T::PLAN;
+    let [_, in_h, in_w] = G::IN;
+    let [_, _, out_w] = G::OUT;
+    let [_, _, k_w] = G::KERNEL;
+    let [_, s_h, s_w] = G::STRIDE;
+    let [_, _, d_w] = G::DILATION;
+    let [_, p_h, p_w] = G::PAD;
+    let mode = G::PADDING_MODE;
+    let zeros = matches!(mode, PaddingMode::Zeros);
+    // A row phase of a kernel column is then one run of the input shifted, except the columns
+    // outside it: one copy, then those columns cleared.
+    let contiguous = zeros && s_w == 1 && s_h == 1 && out_w == in_w;
+    let channels = input.chunks_exact(G::IN_PLANE).skip(first).take(count);
+    for (x, dst) in channels.zip(panel.chunks_exact_mut(plan.cs)) {
+        for kw in 0..k_w {
+            let col = kw * d_w; // the padded column output column 0 reads
+            for phase in 0..s_h {
+                let at = kw * plan.kw_step + phase * plan.ph;
+                let Some(block) = dst.get_mut(at..at + plan.ph) else { continue };
+                if contiguous {
+                    // block[t] = x[t + col - p_w - p_h * in_w] where that is inside.
+                    let back = p_h * in_w + p_w; // how far the block starts before x
+                    let lo = back.saturating_sub(col);
+                    let hi = if G::IN_PLANE + back > col + plan.ph {
+                        plan.ph
+                    } else {
+                        G::IN_PLANE + back - col
+                    };
+                    if lo < hi
+                        && let (Some(d), Some(s)) =
+                            (block.get_mut(lo..hi), x.get(lo + col - back..hi + col - back))
+                    {
+                        copy(d, s);
+                    }
+                    // Columns j with j + col outside p_w..p_w + in_w read padding.
+                    let left = p_w.saturating_sub(col);
+                    let right = (p_w + in_w).saturating_sub(col);
+                    if left > 0 || right < out_w {
+                        for row in block.chunks_exact_mut(out_w) {
+                            for (j, v) in row.iter_mut().enumerate() {
+                                if j < left || j >= right {
+                                    *v = 0.0;
+                                }
+                            }
+                        }
+                    }
+                    continue;
+                }
+                for (q, row) in block.chunks_exact_mut(out_w).enumerate() {
+                    let r = q * s_h + phase;
+                    let inside = r >= p_h && r - p_h < in_h;
+                    if zeros && !inside {
+                        continue; // padding rows stay zero
+                    }
+                    let ih = if inside { r - p_h } else { mode.map(r, p_h, in_h) };
+                    let Some(src) = x.get(ih * in_w..(ih + 1) * in_w) else { continue };
+                    if zeros {
+                        strided_inside(row, src, col, s_w, p_w);
+                        continue;
+                    }
+                    for (j, v) in row.iter_mut().enumerate() {
+                        let iw = mode.map(j * s_w + col, p_w, in_w);
+                        *v = src.get(iw).copied().unwrap_or(0.0);
+                    }
                 }
             }
         }
