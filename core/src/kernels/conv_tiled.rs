@@ -66,12 +66,23 @@ pub const fn buffered_block<G: ConvGeometry>(lanes: usize) -> usize {
 const fn panel_cap(lanes: usize) -> usize {
     if wide(lanes) { 4096 } else { 1536 }
 }
+
+/// Floats of the largest shifted panel (`Plan::shifted`, wide vectors only): it holds each
+/// input channel once per kernel column, so it may be larger.
+const SHIFTED_PANEL_CAP: usize = 16384;
+
+/// Floats of the largest panel of a plan.
+const fn plan_panel_cap(p: Plan) -> usize {
+    if p.shifted { SHIFTED_PANEL_CAP } else { panel_cap(p.lanes) }
+}
 /// Floats of the largest input panel of any level this build may run: a buffer this large
 /// holds the working memory of [`conv_tiled`] for every geometry.
 pub const PANEL_CAP: usize = {
     let mut cap = panel_cap(<isa::Compiled as Isa>::Wide::LANES);
-    if isa::RUNTIME_DISPATCH && panel_cap(16) > cap {
-        cap = panel_cap(16);
+    if (isa::RUNTIME_DISPATCH || wide(<isa::Compiled as Isa>::Wide::LANES))
+        && SHIFTED_PANEL_CAP > cap
+    {
+        cap = SHIFTED_PANEL_CAP;
     }
     cap
 };
@@ -298,7 +309,7 @@ const fn plan_layout<G: ConvGeometry>(
         p.kh_step = d_h * p.rl;
     }
     if !p.flat {
-        p.chunk = (panel_cap(lanes) - slack(p)) / p.cs;
+        p.chunk = (plan_panel_cap(p) - slack(p)) / p.cs;
         if p.chunk > G::IN_PER_GROUP {
             p.chunk = G::IN_PER_GROUP;
         } else if p.chunk > 0 {
@@ -323,7 +334,10 @@ const fn plan_layout<G: ConvGeometry>(
             kh += 1;
         }
     }
-    let steps = G::IN_PER_GROUP * G::TAPS;
+    let mut steps = G::IN_PER_GROUP * G::TAPS;
+    if wide(lanes) && !shifted && !p.flat {
+        steps = (steps * rows_inside::<G>()).div_ceil(1024);
+    }
     // Each chunk of input channels reloads the accumulators (counted with wide vectors only:
     // the portable plans, which microcontrollers run, are tuned as they are).
     let chunks = if wide(lanes) && p.chunk > 0 { G::IN_PER_GROUP.div_ceil(p.chunk) } else { 1 };
@@ -369,7 +383,7 @@ const fn plan_layout<G: ConvGeometry>(
     if wide(lanes) && !p.flat && p.chunk >= G::IN_PER_GROUP && p.band >= out_h {
         // Whole groups fit: as many as fit are built together (with wide vectors: the
         // portable plans keep their small working memory).
-        p.group_batch = (panel_cap(lanes) - slack(p)) / (G::IN_PER_GROUP * p.cs);
+        p.group_batch = (plan_panel_cap(p) - slack(p)) / (G::IN_PER_GROUP * p.cs);
         if p.group_batch > G::GROUPS {
             p.group_batch = G::GROUPS;
         }
@@ -401,18 +415,44 @@ const fn panel_cost<G: ConvGeometry>(p: Plan) -> usize {
     if p.flat {
         return 0;
     }
-    let (rows, row_len) = if p.shifted {
-        (G::KERNEL[2] * G::STRIDE[1] * p.pr, p.ow)
-    } else {
-        (G::STRIDE[2] * p.pr, p.ph)
-    };
     let builds = if p.chunk >= G::IN_PER_GROUP && p.band >= G::OUT[1] {
         G::GROUPS
     } else {
         G::GROUPS * G::OUT_PER_GROUP.div_ceil(p.mr) * G::OUT[1].div_ceil(p.band)
     };
-    let strided = if G::STRIDE[2] > 1 { row_len } else { 0 };
-    builds * G::IN_PER_GROUP * rows * 16 * (4 + row_len.div_ceil(p.lanes) + strided)
+    let [_, _, in_w] = G::IN;
+    let [_, _, out_w] = G::OUT;
+    let [_, s_h, s_w] = G::STRIDE;
+    let [_, _, k_w] = G::KERNEL;
+    let zeros = matches!(G::PADDING_MODE, PaddingMode::Zeros);
+    // Per input channel, in sixteenths of a cycle.
+    let per_channel = if p.shifted && zeros && s_w == 1 && s_h == 1 && out_w == in_w {
+        // One copy per kernel column, then the padding columns of each row cleared.
+        k_w * 16 * (8 + p.ph.div_ceil(p.lanes) + p.pr)
+    } else {
+        let (rows, row_len) = if p.shifted { (k_w * s_h * p.pr, p.ow) } else { (s_w * p.pr, p.ph) };
+        let strided = if s_w > 1 { row_len } else { 0 };
+        rows * 16 * (4 + row_len.div_ceil(p.lanes) + strided)
+    };
+    builds * G::IN_PER_GROUP * per_channel
+}
+
+/// The share of the row layout's steps that read inside the input, in 1/1024ths: its tiles
+/// skip the kernel rows that read only zero padding (`kernel_rows`), the shifted layout's
+/// cannot (its vectors span several rows).
+const fn rows_inside<G: ConvGeometry>() -> usize {
+    let [_, out_h, _] = G::OUT;
+    let [_, k_h, _] = G::KERNEL;
+    let mut inside = 0;
+    let mut row = 0;
+    while row < out_h {
+        let (lo, hi) = kernel_rows::<G>(row, row);
+        if hi > lo {
+            inside += hi - lo;
+        }
+        row += 1;
+    }
+    1024 * inside / (out_h * k_h)
 }
 
 /// Without wide vectors the panel is small (it counts against a microcontroller's RAM).
@@ -1106,11 +1146,8 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     };
     if kh_lo < kh_hi && t.cc > 0 {
         let max_base = bases.iter().copied().max().unwrap_or(0);
-        let tap_end = if plan.shifted {
-            plan.tap_max
-        } else {
-            (kh_hi - 1) * plan.kh_step + plan.kw_max
-        };
+        let tap_end =
+            if plan.shifted { plan.tap_max } else { (kh_hi - 1) * plan.kh_step + plan.kw_max };
         let src_end = (t.cc - 1) * plan.cs + tap_end + max_base;
         let w_end = (MR - 1) * G::IN_PER_GROUP * G::TAPS + t.cc * G::TAPS;
         if src_end + V::LANES <= src.len() && w_end <= w.len() {
@@ -1777,6 +1814,55 @@ mod tests {
         geom!(Strided, 3, 3, 3, [7, 4], [3, 3], [2, 2], [2, 2], [2, 2], Zeros);
         const { assert!(matches!(Tiling::<Rows, false, F32x4>::PLAN.micro, Micro::Rows)) };
         const { assert!(matches!(Tiling::<Strided, true, F32x4>::PLAN.micro, Micro::Rows)) };
+    }
+
+    /// Prints the plans of the benchmark networks' convolutions for every vector
+    /// (`cargo test -p staticnn-core --lib benchmark_plans -- --nocapture`).
+    #[test]
+    fn benchmark_plans() {
+        geom!(Cifar1, 3, 32, 1, [32, 32], [5, 5], [1, 1], [1, 1], [2, 2], Zeros);
+        geom!(Cifar2, 32, 32, 1, [16, 16], [5, 5], [1, 1], [1, 1], [2, 2], Zeros);
+        geom!(Cifar3, 32, 64, 1, [8, 8], [5, 5], [1, 1], [1, 1], [2, 2], Zeros);
+        geom!(Lenet1, 1, 6, 1, [32, 32], [5, 5], [1, 1], [1, 1], [0, 0], Zeros);
+        geom!(Lenet2, 6, 16, 1, [14, 14], [5, 5], [1, 1], [1, 1], [0, 0], Zeros);
+        geom!(Ds1, 1, 64, 1, [49, 10], [10, 4], [2, 2], [1, 1], [5, 1], Zeros);
+        geom!(DsDw, 64, 64, 64, [25, 5], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
+        geom!(DsPw, 64, 64, 1, [25, 5], [1, 1], [1, 1], [1, 1], [0, 0], Zeros);
+        fn show<G: ConvGeometry>(name: &str) {
+            extern crate std;
+            let plans = [
+                ("x4", Tiling::<G, true, F32x4>::PLAN),
+                #[cfg(target_arch = "x86_64")]
+                ("x8", Tiling::<G, true, crate::kernels::simd::F32x8>::PLAN),
+                #[cfg(target_arch = "x86_64")]
+                ("x8vl", Tiling::<G, true, crate::kernels::simd::F32x8Vl>::PLAN),
+                #[cfg(target_arch = "x86_64")]
+                ("x16", Tiling::<G, true, crate::kernels::simd::F32x16>::PLAN),
+            ];
+            for (v, p) in plans {
+                std::println!(
+                    "{name:<7} {v:<5} shifted={:<5} mr={} nv={} vectors={} chunk={} batch={} \
+                     micro={:?} panel={} cost={}",
+                    p.shifted,
+                    p.mr,
+                    p.nv,
+                    p.vectors,
+                    p.chunk,
+                    p.group_batch,
+                    p.micro,
+                    panel_len(p),
+                    p.cost / 16
+                );
+            }
+        }
+        show::<Cifar1>("cifar1");
+        show::<Cifar2>("cifar2");
+        show::<Cifar3>("cifar3");
+        show::<Lenet1>("lenet1");
+        show::<Lenet2>("lenet2");
+        show::<Ds1>("ds1");
+        show::<DsDw>("ds_dw");
+        show::<DsPw>("ds_pw");
     }
 
     #[test]
