@@ -885,16 +885,18 @@ fn run_block<V: Vector, G: ConvGeometry, T: Planned>(
     panel: &mut [f32],
     dest: &mut [f32],
 ) {
-    let plan = T::PLAN;
     macro_rules! arms {
         ($(($mr:literal, $nv:literal)),*) => {
-            match (plan.mr, plan.nv) {
-                $(($mr, $nv) => block::<V, G, T, $mr, $nv>(b, panel, dest),)*
-                _ => {} // the plan only chooses shapes of the list
-            }
+            $(
+                if const { T::PLAN.mr == $mr && T::PLAN.nv == $nv } {
+                    return block::<V, G, T, $mr, $nv>(b, panel, dest);
+                }
+            )*
         };
     }
-    // The plan is a constant, so only its shape is compiled.
+    // Each test is a constant (an inline `const`), so the compiler instantiates only the
+    // plan's shape, not every shape of the list (a `match` on the plan's fields instantiated
+    // them all, and the optimiser then discarded them: slower builds).
     with_shapes!(arms);
 }
 
@@ -1072,7 +1074,7 @@ fn some_tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: 
     dest: &mut [f32],
     buffers: &mut TileBuffers,
 ) {
-    if matches!(T::PLAN.micro, Micro::CortexM) {
+    if const { matches!(T::PLAN.micro, Micro::CortexM) } {
         tile_apart::<V, G, T, MR, NV>(b, t, w, src, dest, buffers);
     } else {
         tile::<V, G, T, MR, NV>(b, t, w, src, dest, buffers);
@@ -1154,7 +1156,7 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
             // SAFETY: the micro-kernel reads `src` up to `src_end + LANES` and `w` below
             // `w_end`, both checked just above.
             unsafe {
-                if matches!(plan.micro, Micro::Rows) {
+                if const { matches!(T::PLAN.micro, Micro::Rows) } {
                     micro_rows::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, bases[0]);
                 } else {
                     micro::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, kh_lo, kh_hi, bases);

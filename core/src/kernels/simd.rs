@@ -42,6 +42,23 @@ pub trait Vector: Copy {
     /// `p..p + LANES` must be writable.
     unsafe fn store(self, p: *mut f32);
 
+    /// The sum of the lanes, pairwise: lane `i` plus lane `i + LANES / 2`, and so on down.
+    #[inline(always)]
+    #[must_use]
+    fn reduce_sum(self) -> f32 {
+        let mut a = self.to_array();
+        let lanes = a.as_mut();
+        let mut n = lanes.len();
+        while n > 1 {
+            n /= 2;
+            let Some((lo, hi)) = lanes.split_at_mut_checked(n) else { break };
+            for (x, y) in lo.iter_mut().zip(hi.iter()) {
+                *x += *y;
+            }
+        }
+        lanes.first().copied().unwrap_or(0.0)
+    }
+
     /// Stores the first `dst.len()` lanes (all of them if `dst` is longer).
     #[inline(always)]
     fn store_first(self, dst: &mut [f32]) {
@@ -138,11 +155,13 @@ pub(crate) use x86::{F32x8, F32x8Vl, F32x16};
 mod x86 {
     use super::Vector;
     use core::arch::x86_64::{
-        __m256, __m256i, __m512, __mmask8, __mmask16, _mm256_cmpgt_epi32, _mm256_fmadd_ps,
+        __m256, __m256i, __m512, __mmask8, __mmask16, _mm_add_ps, _mm_add_ss, _mm_cvtss_f32,
+        _mm_movehdup_ps, _mm_movehl_ps, _mm256_castps256_ps128, _mm256_cmpgt_epi32,
+        _mm256_extractf128_ps, _mm256_fmadd_ps,
         _mm256_loadu_ps, _mm256_mask_storeu_ps, _mm256_maskload_ps, _mm256_maskstore_ps,
         _mm256_maskz_loadu_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32,
         _mm256_storeu_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps,
-        _mm512_maskz_loadu_ps, _mm512_set1_ps, _mm512_storeu_ps,
+        _mm512_maskz_loadu_ps, _mm512_reduce_add_ps, _mm512_set1_ps, _mm512_storeu_ps,
     };
 
     /// All ones in the lanes below `n`: the mask of AVX's `maskload`/`maskstore`.
@@ -160,6 +179,16 @@ mod x86 {
     /// The methods both eight-lane vectors share.
     macro_rules! eight_lanes {
         () => {
+            #[inline(always)]
+            fn reduce_sum(self) -> f32 {
+                // SAFETY: as in `splat`.
+                unsafe {
+                    let s = _mm_add_ps(_mm256_castps256_ps128(self.0), _mm256_extractf128_ps(self.0, 1));
+                    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+                    _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
+                }
+            }
+
             #[inline(always)]
             fn splat(x: f32) -> Self {
                 // SAFETY: only reached at an AVX2 or AVX-512 level (see the module's
@@ -304,6 +333,12 @@ mod x86 {
         fn mul_add(self, a: Self, b: Self) -> Self {
             // SAFETY: as in `splat`.
             Self(unsafe { _mm512_fmadd_ps(a.0, b.0, self.0) })
+        }
+
+        #[inline(always)]
+        fn reduce_sum(self) -> f32 {
+            // SAFETY: as in `splat`.
+            unsafe { _mm512_reduce_add_ps(self.0) }
         }
 
         #[inline(always)]
