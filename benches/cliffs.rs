@@ -140,7 +140,9 @@ mod x86 {
             for r in 0..PR - 2 {
                 for k in 0..3 {
                     // SAFETY: `(r + k) * 8 + 8 <= PR * 8`.
-                    acc = unsafe { _mm256_add_ps(acc, _mm256_loadu_ps(buf.as_ptr().add((r + k) * 8))) };
+                    acc = unsafe {
+                        _mm256_add_ps(acc, _mm256_loadu_ps(buf.as_ptr().add((r + k) * 8)))
+                    };
                 }
             }
             acc
@@ -222,15 +224,27 @@ fn main() {
         let masked = fastest(reps, || {
             black_box(unsafe { x86::masked_then_read(black_box(&mut out)) });
         });
-        line("1. spill stores, read back / aligned stores, read back", per_plane(spill), per_plane(aligned));
-        line("2. masked stores, read back / aligned stores, read back", per_plane(masked), per_plane(aligned));
+        line(
+            "1. spill stores, read back / aligned stores, read back",
+            per_plane(spill),
+            per_plane(aligned),
+        );
+        line(
+            "2. masked stores, read back / aligned stores, read back",
+            per_plane(masked),
+            per_plane(aligned),
+        );
         let now = fastest(reps, || {
             black_box(unsafe { x86::build_then_read(black_box(&input), &mut panel, false) });
         });
         let later = fastest(reps, || {
             black_box(unsafe { x86::build_then_read(black_box(&input), &mut panel, true) });
         });
-        line("3. panel read just after it is built / one channel later", per_plane(now), per_plane(later));
+        line(
+            "3. panel read just after it is built / one channel later",
+            per_plane(now),
+            per_plane(later),
+        );
         // 4K aliasing: the destination 4096 bytes (1024 floats) after the source, or 64 more.
         let floats = 1024;
         let mut buf = vec![0.0f32; 4 * 4096];

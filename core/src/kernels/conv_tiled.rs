@@ -257,7 +257,6 @@ const fn plan_layout<G: ConvGeometry>(
     let [k_d, k_h, k_w] = G::KERNEL;
     let [_, s_h, s_w] = G::STRIDE;
     let [_, d_h, d_w] = G::DILATION;
-    let [_, p_h, p_w] = G::PAD;
     let mut p = Plan {
         supported: false,
         lanes,
@@ -285,55 +284,7 @@ const fn plan_layout<G: ConvGeometry>(
     if in_d != 1 || out_d != 1 || k_d != 1 || G::OUT_PLANE == 0 || G::IN_PER_GROUP == 0 {
         return p; // 3-d convolutions keep the reference kernel
     }
-    p.flat = k_h == 1 && k_w == 1 && s_h == 1 && s_w == 1 && p_h == 0 && p_w == 0;
-    p.flat = p.flat && G::OUT_PLANE == G::IN_PLANE && G::OUT_PLANE >= lanes && !shifted;
-    if p.flat {
-        p.ow = G::OUT_PLANE;
-        p.cv = G::OUT_PLANE.div_ceil(lanes);
-        p.vectors = p.cv;
-        p.cs = G::IN_PLANE;
-    } else if shifted {
-        p.cv = G::OUT_PLANE.div_ceil(lanes);
-        p.vectors = p.cv;
-        p.pr = out_h + (k_h - 1) * d_h / s_h;
-        p.ph = p.pr * out_w;
-        p.kw_step = s_h * p.ph;
-        p.cs = k_w * p.kw_step;
-    } else {
-        p.cv = out_w.div_ceil(lanes);
-        p.vectors = out_h * p.cv;
-        p.ph = p.cv * lanes + (k_w - 1) * d_w / s_w;
-        p.rl = s_w * p.ph;
-        p.pr = (out_h - 1) * s_h + (k_h - 1) * d_h + 1;
-        p.cs = p.pr * p.rl;
-        p.kh_step = d_h * p.rl;
-    }
-    if !p.flat {
-        p.chunk = (plan_panel_cap(p) - slack(p)) / p.cs;
-        if p.chunk > G::IN_PER_GROUP {
-            p.chunk = G::IN_PER_GROUP;
-        } else if p.chunk > 0 {
-            // Equal chunks: 32 channels in 2 x 16 rather than 28 + 4.
-            let chunks = G::IN_PER_GROUP.div_ceil(p.chunk);
-            p.chunk = G::IN_PER_GROUP.div_ceil(chunks);
-        }
-        let mut kh = 0;
-        while kh < k_h {
-            let mut kw = 0;
-            while kw < k_w {
-                let off = tap_offset::<G>(p, kh, kw);
-                if off > p.tap_max {
-                    p.tap_max = off;
-                }
-                let off = tap_offset::<G>(p, 0, kw);
-                if off > p.kw_max {
-                    p.kw_max = off;
-                }
-                kw += 1;
-            }
-            kh += 1;
-        }
-    }
+    p = panel_layout::<G>(p);
     let mut steps = G::IN_PER_GROUP * G::TAPS;
     if wide(lanes) && !shifted && !p.flat {
         steps = (steps * rows_inside::<G>()).div_ceil(1024);
@@ -395,6 +346,68 @@ const fn plan_layout<G: ConvGeometry>(
         }
     }
     p.cost = if p.supported { best + panel_cost::<G>(p) } else { usize::MAX };
+    p
+}
+
+/// `p` with its panel layout (flat, shifted or rows, per `p.shifted`), its chunk of input
+/// channels and its largest tap offsets set, for a 2-d geometry `G`.
+const fn panel_layout<G: ConvGeometry>(mut p: Plan) -> Plan {
+    let lanes = p.lanes;
+    let shifted = p.shifted;
+    let [_, out_h, out_w] = G::OUT;
+    let [_, k_h, k_w] = G::KERNEL;
+    let [_, s_h, s_w] = G::STRIDE;
+    let [_, d_h, d_w] = G::DILATION;
+    let [_, p_h, p_w] = G::PAD;
+    p.flat = k_h == 1 && k_w == 1 && s_h == 1 && s_w == 1 && p_h == 0 && p_w == 0;
+    p.flat = p.flat && G::OUT_PLANE == G::IN_PLANE && G::OUT_PLANE >= lanes && !shifted;
+    if p.flat {
+        p.ow = G::OUT_PLANE;
+        p.cv = G::OUT_PLANE.div_ceil(lanes);
+        p.vectors = p.cv;
+        p.cs = G::IN_PLANE;
+    } else if shifted {
+        p.cv = G::OUT_PLANE.div_ceil(lanes);
+        p.vectors = p.cv;
+        p.pr = out_h + (k_h - 1) * d_h / s_h;
+        p.ph = p.pr * out_w;
+        p.kw_step = s_h * p.ph;
+        p.cs = k_w * p.kw_step;
+    } else {
+        p.cv = out_w.div_ceil(lanes);
+        p.vectors = out_h * p.cv;
+        p.ph = p.cv * lanes + (k_w - 1) * d_w / s_w;
+        p.rl = s_w * p.ph;
+        p.pr = (out_h - 1) * s_h + (k_h - 1) * d_h + 1;
+        p.cs = p.pr * p.rl;
+        p.kh_step = d_h * p.rl;
+    }
+    if !p.flat {
+        p.chunk = (plan_panel_cap(p) - slack(p)) / p.cs;
+        if p.chunk > G::IN_PER_GROUP {
+            p.chunk = G::IN_PER_GROUP;
+        } else if p.chunk > 0 {
+            // Equal chunks: 32 channels in 2 x 16 rather than 28 + 4.
+            let chunks = G::IN_PER_GROUP.div_ceil(p.chunk);
+            p.chunk = G::IN_PER_GROUP.div_ceil(chunks);
+        }
+        let mut kh = 0;
+        while kh < k_h {
+            let mut kw = 0;
+            while kw < k_w {
+                let off = tap_offset::<G>(p, kh, kw);
+                if off > p.tap_max {
+                    p.tap_max = off;
+                }
+                let off = tap_offset::<G>(p, 0, kw);
+                if off > p.kw_max {
+                    p.kw_max = off;
+                }
+                kw += 1;
+            }
+            kh += 1;
+        }
+    }
     p
 }
 

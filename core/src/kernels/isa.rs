@@ -14,9 +14,9 @@
 //!   level of the build's target features, [`Level::COMPILED`], and nothing is detected.
 //!
 //! A kernel chooses with the crate-internal `dispatch!` macro: it names a type for the level's
-//! [`Isa`] and evaluates its body once per level, the x86 ones inside a function compiled with
+//! `Isa` and evaluates its body once per level, the x86 ones inside a function compiled with
 //! that level's target features, so the body's vector intrinsics are inlined there. A second
-//! element type (int8) adds its vector types to [`Isa`] and is chosen the same way.
+//! element type (int8) adds its vector types to `Isa` and is chosen the same way.
 
 #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
 extern crate std;
@@ -148,7 +148,7 @@ pub fn with_level<R>(level: Level, f: impl FnOnce() -> R) -> Option<R> {
             }
         }
         let _restore = Restore(runtime::FORCED.with(|c| c.replace(level.code())));
-        return Some(f());
+        Some(f())
     }
     #[cfg(not(all(staticnn_x86_dispatch, any(feature = "std", test))))]
     {

@@ -157,11 +157,11 @@ mod x86 {
     use core::arch::x86_64::{
         __m256, __m256i, __m512, __mmask8, __mmask16, _mm_add_ps, _mm_add_ss, _mm_cvtss_f32,
         _mm_movehdup_ps, _mm_movehl_ps, _mm256_castps256_ps128, _mm256_cmpgt_epi32,
-        _mm256_extractf128_ps, _mm256_fmadd_ps,
-        _mm256_loadu_ps, _mm256_mask_storeu_ps, _mm256_maskload_ps, _mm256_maskstore_ps,
-        _mm256_maskz_loadu_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32,
-        _mm256_storeu_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps,
-        _mm512_maskz_loadu_ps, _mm512_reduce_add_ps, _mm512_set1_ps, _mm512_storeu_ps,
+        _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_mask_storeu_ps,
+        _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_maskz_loadu_ps, _mm256_set1_epi32,
+        _mm256_set1_ps, _mm256_setr_epi32, _mm256_storeu_ps, _mm512_fmadd_ps, _mm512_loadu_ps,
+        _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps, _mm512_reduce_add_ps, _mm512_set1_ps,
+        _mm512_storeu_ps,
     };
 
     /// All ones in the lanes below `n`: the mask of AVX's `maskload`/`maskstore`.
@@ -183,7 +183,10 @@ mod x86 {
             fn reduce_sum(self) -> f32 {
                 // SAFETY: as in `splat`.
                 unsafe {
-                    let s = _mm_add_ps(_mm256_castps256_ps128(self.0), _mm256_extractf128_ps(self.0, 1));
+                    let s = _mm_add_ps(
+                        _mm256_castps256_ps128(self.0),
+                        _mm256_extractf128_ps(self.0, 1),
+                    );
                     let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
                     _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
                 }

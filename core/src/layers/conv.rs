@@ -499,6 +499,10 @@ impl<S: ConvSpec> Conv<S> {
 
     /// Runs the convolution with a stack buffer for its working memory (hand-composed layers;
     /// `network!` plans it into the scratch buffer instead).
+    #[allow(
+        clippy::large_stack_arrays,
+        reason = "no heap in inference: 64 KiB on a host with wide vectors, 6 KiB without"
+    )]
     fn run_on_stack<In: Channels, Out: Channels, E: Epilogue>(
         &self,
         input: &Tensor<In>,
