@@ -345,7 +345,7 @@ def main() -> int:
     if ort_nets:
         header += " | onnxruntime 1T | % | default / native | onnxruntime / default"
     print(header + " |")
-    print("|" + " --- |" * (header.count("|") - 1))
+    print("|" + " --- |" * header.count("|"))
     for name in NETS:
         macs = base[0]["nets"][name][0]
         row = f"| {LABELS[name]} | {macs / 1e6:.2f} M"
