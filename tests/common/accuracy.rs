@@ -198,28 +198,31 @@ where
     }
     let x = Tensor::<N::Input>::try_from_slice(&fixture.input.values)
         .unwrap_or_else(|e| panic!("{case}: input: {e}"));
-    let y = net.forward(&x);
-    let ours = max_error(y.as_slice(), index, reference);
-    let torch = max_error(want, None, reference);
+    // Every instruction-set level the build can run here (portable, AVX2, AVX-512).
+    super::at_every_level(|level| {
+        let y = net.forward(&x);
+        let ours = max_error(y.as_slice(), index, reference);
+        let torch = max_error(want, None, reference);
 
-    let mut scratch = N::new_scratch();
-    let mut out = Tensor::<N::Output>::from_fn(|_| f32::NAN);
-    net.forward_into(&x, &mut out, &mut scratch);
-    if let Err(detail) = bit_identical(out.as_slice(), y.as_slice(), N::OUTPUT_SHAPE) {
-        failures.push(format!("forward_into differs from forward: {detail}"));
-    }
-    println!(
-        "{case:40} max |err| vs float64: staticnn {ours:.3e}, PyTorch float32 {torch:.3e} \
-         (ratio {:.2}, {} positions)",
-        ours / torch,
-        reference.len()
-    );
-    // A NaN error fails too.
-    if ours.is_nan() || ours > RATIO * torch {
-        failures.push(format!(
-            "largest error against float64 is {ours:e}, more than {RATIO} x PyTorch float32's \
-             {torch:e}"
-        ));
-    }
+        let mut scratch = N::new_scratch();
+        let mut out = Tensor::<N::Output>::from_fn(|_| f32::NAN);
+        net.forward_into(&x, &mut out, &mut scratch);
+        if let Err(detail) = bit_identical(out.as_slice(), y.as_slice(), N::OUTPUT_SHAPE) {
+            failures.push(format!("{level}forward_into differs from forward: {detail}"));
+        }
+        println!(
+            "{case:40} {level}max |err| vs float64: staticnn {ours:.3e}, PyTorch float32 \
+             {torch:.3e} (ratio {:.2}, {} positions)",
+            ours / torch,
+            reference.len()
+        );
+        // A NaN error fails too.
+        if ours.is_nan() || ours > RATIO * torch {
+            failures.push(format!(
+                "{level}largest error against float64 is {ours:e}, more than {RATIO} x PyTorch \
+                 float32's {torch:e}"
+            ));
+        }
+    });
     assert!(failures.is_empty(), "accuracy case `{case}`:\n  - {}", failures.join("\n  - "));
 }

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 pub mod accuracy;
 
 use safetensors::{Dtype, SafeTensors};
+use staticnn::kernels::isa;
 use staticnn::network::Network;
 use staticnn::tensor::Tensor;
 
@@ -507,9 +508,22 @@ where
     let mut deviation = Deviation::default();
     if fixture.batch.is_none() {
         let want = (fixture.output.values.as_slice(), fixture.output.shape.as_slice());
-        check_sample(&net, &fixture.input.values, want, "", &mut deviation, &mut failures);
+        at_every_level(|level| {
+            let input = &fixture.input.values;
+            check_sample(&net, input, want, level, &mut deviation, &mut failures);
+        });
     }
     finish(&fixture, deviation, &failures)
+}
+
+/// Runs `f` at every instruction-set level of the kernels this build can run on this CPU
+/// (`staticnn::kernels::isa`: a default x86-64 build has the portable, AVX2 and AVX-512
+/// kernels and picks one at run time), with the level's name as a message prefix.
+fn at_every_level(mut f: impl FnMut(&str)) {
+    for level in isa::available() {
+        let prefix = format!("at {}: ", level.name());
+        isa::with_level(level, || f(&prefix));
+    }
 }
 
 /// Runs every check of a batch case of `B` samples: those of [`check`], with `forward` and
@@ -535,12 +549,31 @@ where
     }
     let net = check_static::<N>(&fixture, &mut failures);
     let mut deviation = Deviation::default();
+    at_every_level(|level| {
+        check_samples(&net, &fixture, level, &forward_batch, &mut deviation, &mut failures);
+    });
+    finish(&fixture, deviation, &failures)
+}
+
+/// The run-time checks of [`check_batch`] at the active level: each sample alone, then the
+/// whole batch.
+fn check_samples<N, const B: usize>(
+    net: &N,
+    fixture: &Fixture,
+    level: &str,
+    forward_batch: &impl Fn(&N, &[Tensor<N::Input>; B]) -> [Tensor<N::Output>; B],
+    deviation: &mut Deviation,
+    failures: &mut Vec<String>,
+) where
+    N: Network,
+{
+    let case = &fixture.case;
     let mut singles = Vec::new();
     for n in 0..B {
         let (input, _) = fixture.sample(&fixture.input, n);
         let want = fixture.sample(&fixture.output, n);
-        let what = format!("sample {n}: ");
-        singles.push(check_sample(&net, input, want, &what, &mut deviation, &mut failures));
+        let what = format!("{level}sample {n}: ");
+        singles.push(check_sample(net, input, want, &what, deviation, failures));
     }
     let singles: Option<Vec<Tensor<N::Output>>> = singles.into_iter().collect();
     if let Some(singles) = singles {
@@ -548,19 +581,19 @@ where
             Tensor::try_from_slice(fixture.sample(&fixture.input, n).0)
                 .unwrap_or_else(|e| panic!("{case}: sample {n}: {e}"))
         });
-        let outputs = forward_batch(&net, &inputs);
+        let outputs = forward_batch(net, &inputs);
         for (n, (got, single)) in outputs.iter().zip(&singles).enumerate() {
             let (want, shape) = fixture.sample(&fixture.output, n);
             let (d, result) = compare(got.as_slice(), want, shape);
             deviation.max_abs = deviation.max_abs.max(d.max_abs);
             deviation.max_scaled = deviation.max_scaled.max(d.max_scaled);
             if let Err(e) = result {
-                failures.push(format!("forward_batch, sample {n}: {e}"));
+                failures.push(format!("{level}forward_batch, sample {n}: {e}"));
             }
             if let Err(e) = bit_identical(got.as_slice(), single.as_slice(), shape) {
-                failures.push(format!("forward_batch, sample {n}, differs from forward: {e}"));
+                failures
+                    .push(format!("{level}forward_batch, sample {n}, differs from forward: {e}"));
             }
         }
     }
-    finish(&fixture, deviation, &failures)
 }

@@ -21,17 +21,23 @@
 
 use crate::kernels::PaddingMode;
 use crate::kernels::conv::ConvGeometry;
-use crate::kernels::simd::{Native, Vector};
+use crate::kernels::isa::{self, Isa};
+use crate::kernels::simd::Vector;
 
 /// Output channels of the largest block when the caller writes straight into the output.
 pub const MAX_BLOCK: usize = 8;
-/// Whether the build has wide vectors (AVX2): it then trades working memory for speed; without
-/// them (microcontrollers, the portable path) working memory is kept small, since it is planned
-/// into the network's scratch buffer and counts against the RAM of a small part.
-const WIDE: bool = Native::LANES >= 8;
+/// Whether vectors of `lanes` lanes are wide (x86's AVX2 and AVX-512 levels): the kernels then
+/// trade working memory for speed; with the portable 4-lane ones (microcontrollers) working
+/// memory is kept small, since it is planned into the network's scratch buffer and counts
+/// against the RAM of a small part.
+const fn wide(lanes: usize) -> bool {
+    lanes >= 8
+}
 /// Output channels of the largest block when the caller buffers a block of planes (pooling
 /// fused after the convolution) and the planes are large: the buffer holds this many planes.
-pub const BUFFERED_BLOCK: usize = if WIDE { 4 } else { 2 };
+const fn large_plane_block(lanes: usize) -> usize {
+    if wide(lanes) { 4 } else { 2 }
+}
 /// Output channels of the largest buffered block when planes are small (at most
 /// [`SMALL_PLANE`] floats): four such planes cost at most 1 KiB of working memory.
 const SMALL_PLANE_BLOCK: usize = 4;
@@ -43,20 +49,43 @@ const SMALL_PLANE: usize = 64;
 /// 125 floats).
 const WIDE_SMALL_PLANE: usize = 256;
 
-/// Output channels of the largest buffered block for `G`.
+/// Output channels of the largest buffered block for `G` with vectors of `lanes` lanes.
 #[must_use]
-pub const fn buffered_block<G: ConvGeometry>() -> usize {
-    if WIDE && G::OUT_PLANE <= WIDE_SMALL_PLANE {
+pub const fn buffered_block<G: ConvGeometry>(lanes: usize) -> usize {
+    if wide(lanes) && G::OUT_PLANE <= WIDE_SMALL_PLANE {
         MAX_BLOCK
-    } else if G::OUT_PLANE <= SMALL_PLANE && SMALL_PLANE_BLOCK > BUFFERED_BLOCK {
+    } else if G::OUT_PLANE <= SMALL_PLANE && SMALL_PLANE_BLOCK > large_plane_block(lanes) {
         SMALL_PLANE_BLOCK
     } else {
-        BUFFERED_BLOCK
+        large_plane_block(lanes)
     }
 }
-/// Floats of the largest input panel (16 KiB with wide vectors, 6 KiB without). Larger inputs
-/// are processed in chunks of input channels, the partial sums kept in the output planes.
-pub const PANEL_CAP: usize = if WIDE { 4096 } else { 1536 };
+/// Floats of the largest input panel with vectors of `lanes` lanes (16 KiB with wide vectors,
+/// 6 KiB without). Larger inputs are processed in chunks of input channels, the partial sums
+/// kept in the output planes.
+const fn panel_cap(lanes: usize) -> usize {
+    if wide(lanes) { 4096 } else { 1536 }
+}
+
+/// Floats of the largest shifted panel (`Plan::shifted`, wide vectors only): it holds each
+/// input channel once per kernel column, so it may be larger.
+const SHIFTED_PANEL_CAP: usize = 16384;
+
+/// Floats of the largest panel of a plan.
+const fn plan_panel_cap(p: Plan) -> usize {
+    if p.shifted { SHIFTED_PANEL_CAP } else { panel_cap(p.lanes) }
+}
+/// Floats of the largest input panel of any level this build may run: a buffer this large
+/// holds the working memory of [`conv_tiled`] for every geometry.
+pub const PANEL_CAP: usize = {
+    let mut cap = panel_cap(<isa::Compiled as Isa>::Wide::LANES);
+    if (isa::RUNTIME_DISPATCH || wide(<isa::Compiled as Isa>::Wide::LANES))
+        && SHIFTED_PANEL_CAP > cap
+    {
+        cap = SHIFTED_PANEL_CAP;
+    }
+    cap
+};
 
 /// Calls macro `$m` with the tile shapes `(MR, NV)` the kernel is compiled for, by preference
 /// on equal cost: the plan's list and the dispatch's arms come from this one list.
@@ -82,31 +111,49 @@ const SHAPES: &[(usize, usize)] = with_shapes!(shape_list);
 pub struct Plan {
     /// Whether the tiled kernel handles the geometry (else the caller uses the reference).
     pub supported: bool,
+    /// Lanes of the plan's vectors.
+    pub lanes: usize,
+    /// The cost model's estimate of the plan's time, in sixteenths of a cycle (`usize::MAX`
+    /// when not supported): how a level chooses between its vectors.
+    pub cost: usize,
     /// A 1×1 convolution with stride 1 and no padding: the input is its own panel.
     flat: bool,
+    /// Vectors run over the whole flattened output plane (not row by row), reading a panel
+    /// that holds, for each input channel, kernel column and row phase, the input rows each
+    /// output row reads, cut to the output's width ([`build_shifted_panel`]): no lane is
+    /// wasted on rows narrower than a vector.
+    shifted: bool,
     /// Output channels per tile.
     pub mr: usize,
     /// Vectors per tile.
     pub nv: usize,
-    /// Vectors per output row.
+    /// Vectors per output row (per plane when `flat` or `shifted`).
     cv: usize,
     /// Vectors per output plane.
     vectors: usize,
     /// Length of one output row (the whole plane when `flat`).
     ow: usize,
-    /// Length of one phase of a panel row.
+    /// Length of one phase of a panel row (row layout); floats of one row phase of a kernel
+    /// column (`shifted`).
     ph: usize,
-    /// Length of one panel row (all phases).
+    /// Length of one panel row (all phases; row layout).
     rl: usize,
-    /// Rows of a panel channel.
+    /// Rows of a panel channel (row layout); rows of one row phase (`shifted`).
     pr: usize,
     /// Distance between two channels in the panel (or the input when `flat`).
     cs: usize,
     /// Input channels per panel.
     chunk: usize,
-    /// Panel distance between two kernel rows.
+    /// Groups whose panels are built together, one after the other (when a whole group fits):
+    /// the panel is written well before it is read, never just before.
+    group_batch: usize,
+    /// Panel distance between two kernel rows (row layout).
     kh_step: usize,
-    /// The largest panel offset of a kernel column.
+    /// Panel distance between two kernel columns (`shifted`).
+    kw_step: usize,
+    /// The largest panel offset of a tap (`c = 0`, first vector).
+    tap_max: usize,
+    /// The largest panel offset of a kernel column (row layout).
     kw_max: usize,
     /// Which micro-kernel computes the tiles.
     micro: Micro,
@@ -138,10 +185,23 @@ const fn kw_offset(kw: usize, dilation: usize, stride: usize, ph: usize) -> usiz
     (at % stride) * ph + at / stride
 }
 
+/// Panel offset of tap `(kh, kw)` of input channel 0 for the first output vector.
+#[inline(always)]
+const fn tap_offset<G: ConvGeometry>(plan: Plan, kh: usize, kw: usize) -> usize {
+    let [_, s_h, s_w] = G::STRIDE;
+    let [_, d_h, d_w] = G::DILATION;
+    if plan.shifted {
+        let at = kh * d_h;
+        kw * plan.kw_step + (at % s_h) * plan.ph + (at / s_h) * plan.ow
+    } else {
+        kh * plan.kh_step + kw_offset(kw, d_w, s_w, plan.ph)
+    }
+}
+
 /// The cost of all tiles of a `(mr, nv)` tiling: one step (one input channel
 /// and tap) issues `mr * nv` FMAs and `mr + nv` loads (two of each per cycle) and cannot be
-/// shorter than the FMA latency (4 cycles); each tile also loads and stores its accumulators.
-/// The units are sixteenths of a cycle.
+/// shorter than the FMA latency (4 cycles); each tile also loads and stores its accumulators,
+/// once per chunk of input channels. The units are sixteenths of a cycle.
 const fn tiling_cost(
     mr: usize,
     nv: usize,
@@ -149,6 +209,7 @@ const fn tiling_cost(
     groups: usize,
     vectors: usize,
     steps: usize,
+    chunks: usize,
 ) -> usize {
     let blocks = out_per_group.div_ceil(mr) * groups;
     let tiles = vectors.div_ceil(nv);
@@ -162,11 +223,12 @@ const fn tiling_cost(
     // In sixteenths of a cycle; the loads also count a little when the FMAs dominate (they
     // compete for issue slots), which prefers the squarer of two otherwise equal tiles.
     let step = 8 * step + mr + nv;
-    blocks * tiles * (step * steps + 32 * mr * nv + 128)
+    blocks * tiles * (step * steps + (32 * mr * nv + 128) * chunks)
 }
 
 /// The plan of geometry `G` for vectors of `lanes` lanes, at most `max_acc` accumulators,
-/// `registers` vector registers and blocks of at most `max_mr` channels.
+/// `registers` vector registers and blocks of at most `max_mr` channels: the cheaper of the
+/// row layout and, with wide vectors, the shifted one (`Plan::shifted`).
 #[must_use]
 pub const fn plan<G: ConvGeometry>(
     lanes: usize,
@@ -174,15 +236,33 @@ pub const fn plan<G: ConvGeometry>(
     registers: usize,
     max_mr: usize,
 ) -> Plan {
-    let [in_d, in_h, in_w] = G::IN;
+    let rows = plan_layout::<G>(false, lanes, max_acc, registers, max_mr);
+    if rows.flat || !wide(lanes) || G::OUT_PLANE < lanes {
+        return rows;
+    }
+    let shifted = plan_layout::<G>(true, lanes, max_acc, registers, max_mr);
+    if shifted.supported && (!rows.supported || shifted.cost < rows.cost) { shifted } else { rows }
+}
+
+/// The plan of `G` in the row layout, or the shifted one when `shifted` (see [`plan`]).
+const fn plan_layout<G: ConvGeometry>(
+    shifted: bool,
+    lanes: usize,
+    max_acc: usize,
+    registers: usize,
+    max_mr: usize,
+) -> Plan {
+    let [in_d, _, _] = G::IN;
     let [out_d, out_h, out_w] = G::OUT;
     let [k_d, k_h, k_w] = G::KERNEL;
     let [_, s_h, s_w] = G::STRIDE;
     let [_, d_h, d_w] = G::DILATION;
-    let [_, p_h, p_w] = G::PAD;
     let mut p = Plan {
         supported: false,
+        lanes,
+        cost: usize::MAX,
         flat: false,
+        shifted,
         mr: 1,
         nv: 1,
         cv: 1,
@@ -193,7 +273,10 @@ pub const fn plan<G: ConvGeometry>(
         pr: 0,
         cs: 0,
         chunk: G::IN_PER_GROUP,
+        group_batch: 1,
         kh_step: 0,
+        kw_step: 0,
+        tap_max: 0,
         kw_max: 0,
         micro: Micro::Taps,
         band: out_h,
@@ -201,47 +284,21 @@ pub const fn plan<G: ConvGeometry>(
     if in_d != 1 || out_d != 1 || k_d != 1 || G::OUT_PLANE == 0 || G::IN_PER_GROUP == 0 {
         return p; // 3-d convolutions keep the reference kernel
     }
-    p.flat = k_h == 1 && k_w == 1 && s_h == 1 && s_w == 1 && p_h == 0 && p_w == 0;
-    p.flat = p.flat && G::OUT_PLANE == G::IN_PLANE && G::OUT_PLANE >= lanes;
-    if p.flat {
-        p.ow = G::OUT_PLANE;
-        p.cv = G::OUT_PLANE.div_ceil(lanes);
-        p.vectors = p.cv;
-        p.cs = G::IN_PLANE;
-    } else {
-        p.cv = out_w.div_ceil(lanes);
-        p.vectors = out_h * p.cv;
-        p.ph = p.cv * lanes + (k_w - 1) * d_w / s_w;
-        p.rl = s_w * p.ph;
-        p.pr = (out_h - 1) * s_h + (k_h - 1) * d_h + 1;
-        p.cs = p.pr * p.rl;
-        p.chunk = PANEL_CAP / p.cs;
-        if p.chunk > G::IN_PER_GROUP {
-            p.chunk = G::IN_PER_GROUP;
-        } else if p.chunk > 0 {
-            // Equal chunks: 32 channels in 2 x 16 rather than 28 + 4.
-            let chunks = G::IN_PER_GROUP.div_ceil(p.chunk);
-            p.chunk = G::IN_PER_GROUP.div_ceil(chunks);
-        }
-        p.kh_step = d_h * p.rl;
-        let mut kw = 0;
-        while kw < k_w {
-            let off = kw_offset(kw, d_w, s_w, p.ph);
-            if off > p.kw_max {
-                p.kw_max = off;
-            }
-            kw += 1;
-        }
+    p = panel_layout::<G>(p);
+    let mut steps = G::IN_PER_GROUP * G::TAPS;
+    if wide(lanes) && !shifted && !p.flat {
+        steps = (steps * rows_inside::<G>()).div_ceil(1024);
     }
-    let _ = (in_h, in_w);
-    let steps = G::IN_PER_GROUP * G::TAPS;
+    // Each chunk of input channels reloads the accumulators (counted with wide vectors only:
+    // the portable plans, which microcontrollers run, are tuned as they are).
+    let chunks = if wide(lanes) && p.chunk > 0 { G::IN_PER_GROUP.div_ceil(p.chunk) } else { 1 };
     let mut best = usize::MAX;
     let mut i = 0;
     while i < SHAPES.len() {
         let (mr, nv) = SHAPES[i];
         let fits = mr <= max_mr && mr <= G::OUT_PER_GROUP && nv <= p.vectors;
         if fits && mr * nv <= max_acc && mr * nv + nv < registers {
-            let cost = tiling_cost(mr, nv, G::OUT_PER_GROUP, G::GROUPS, p.vectors, steps);
+            let cost = tiling_cost(mr, nv, G::OUT_PER_GROUP, G::GROUPS, p.vectors, steps, chunks);
             if cost < best {
                 best = cost;
                 p.mr = mr;
@@ -253,7 +310,7 @@ pub const fn plan<G: ConvGeometry>(
     p.supported = best < usize::MAX;
     // Measured: it pays when the input loads dominate (one channel per tile, as in depthwise
     // convolutions); with several channels the weight broadcasts dominate and it was slower.
-    if !p.flat && p.cv == 1 && p.mr == 1 {
+    if !p.flat && !shifted && p.cv == 1 && p.mr == 1 {
         let span = (p.nv - 1) * s_h + (k_h - 1) * d_h + 1;
         if span <= MAX_SPAN && p.mr * p.nv + span < registers {
             p.micro = Micro::Rows;
@@ -274,7 +331,141 @@ pub const fn plan<G: ConvGeometry>(
     if !p.flat && p.chunk == 0 {
         p.supported = false; // one input channel does not fit the panel, nor a band of it
     }
+    if wide(lanes) && !p.flat && p.chunk >= G::IN_PER_GROUP && p.band >= out_h {
+        // Whole groups fit: as many as fit are built together (with wide vectors: the
+        // portable plans keep their small working memory).
+        p.group_batch = (plan_panel_cap(p) - slack(p)) / (G::IN_PER_GROUP * p.cs);
+        if p.group_batch > G::GROUPS {
+            p.group_batch = G::GROUPS;
+        }
+        if p.group_batch > MAX_GROUP_BATCH {
+            p.group_batch = MAX_GROUP_BATCH;
+        }
+        if p.group_batch == 0 {
+            p.group_batch = 1;
+        }
+    }
+    p.cost = if p.supported { best + panel_cost::<G>(p) } else { usize::MAX };
     p
+}
+
+/// `p` with its panel layout (flat, shifted or rows, per `p.shifted`), its chunk of input
+/// channels and its largest tap offsets set, for a 2-d geometry `G`.
+const fn panel_layout<G: ConvGeometry>(mut p: Plan) -> Plan {
+    let lanes = p.lanes;
+    let shifted = p.shifted;
+    let [_, out_h, out_w] = G::OUT;
+    let [_, k_h, k_w] = G::KERNEL;
+    let [_, s_h, s_w] = G::STRIDE;
+    let [_, d_h, d_w] = G::DILATION;
+    let [_, p_h, p_w] = G::PAD;
+    p.flat = k_h == 1 && k_w == 1 && s_h == 1 && s_w == 1 && p_h == 0 && p_w == 0;
+    p.flat = p.flat && G::OUT_PLANE == G::IN_PLANE && G::OUT_PLANE >= lanes && !shifted;
+    if p.flat {
+        p.ow = G::OUT_PLANE;
+        p.cv = G::OUT_PLANE.div_ceil(lanes);
+        p.vectors = p.cv;
+        p.cs = G::IN_PLANE;
+    } else if shifted {
+        p.cv = G::OUT_PLANE.div_ceil(lanes);
+        p.vectors = p.cv;
+        p.pr = out_h + (k_h - 1) * d_h / s_h;
+        p.ph = p.pr * out_w;
+        p.kw_step = s_h * p.ph;
+        p.cs = k_w * p.kw_step;
+    } else {
+        p.cv = out_w.div_ceil(lanes);
+        p.vectors = out_h * p.cv;
+        p.ph = p.cv * lanes + (k_w - 1) * d_w / s_w;
+        p.rl = s_w * p.ph;
+        p.pr = (out_h - 1) * s_h + (k_h - 1) * d_h + 1;
+        p.cs = p.pr * p.rl;
+        p.kh_step = d_h * p.rl;
+    }
+    if !p.flat {
+        p.chunk = (plan_panel_cap(p) - slack(p)) / p.cs;
+        if p.chunk > G::IN_PER_GROUP {
+            p.chunk = G::IN_PER_GROUP;
+        } else if p.chunk > 0 {
+            // Equal chunks: 32 channels in 2 x 16 rather than 28 + 4.
+            let chunks = G::IN_PER_GROUP.div_ceil(p.chunk);
+            p.chunk = G::IN_PER_GROUP.div_ceil(chunks);
+        }
+        let mut kh = 0;
+        while kh < k_h {
+            let mut kw = 0;
+            while kw < k_w {
+                let off = tap_offset::<G>(p, kh, kw);
+                if off > p.tap_max {
+                    p.tap_max = off;
+                }
+                let off = tap_offset::<G>(p, 0, kw);
+                if off > p.kw_max {
+                    p.kw_max = off;
+                }
+                kw += 1;
+            }
+            kh += 1;
+        }
+    }
+    p
+}
+
+/// Most groups whose panels are built together.
+const MAX_GROUP_BATCH: usize = 16;
+
+/// Floats after the last channel of a panel that a vector may read: the shifted layout's last
+/// vector of a plane reads up to a vector past the plane (into the next kernel column's rows
+/// or, for the last, these floats), its lanes past the plane unused.
+const fn slack(p: Plan) -> usize {
+    if p.shifted { p.lanes } else { 0 }
+}
+
+/// The cost of building the panels of a plan, in sixteenths of a cycle: each panel row
+/// written costs a few cycles plus one per vector of it. Panels are built once per group
+/// when a whole group fits, else once per block of output channels and chunk.
+const fn panel_cost<G: ConvGeometry>(p: Plan) -> usize {
+    if p.flat {
+        return 0;
+    }
+    let builds = if p.chunk >= G::IN_PER_GROUP && p.band >= G::OUT[1] {
+        G::GROUPS
+    } else {
+        G::GROUPS * G::OUT_PER_GROUP.div_ceil(p.mr) * G::OUT[1].div_ceil(p.band)
+    };
+    let [_, _, in_w] = G::IN;
+    let [_, _, out_w] = G::OUT;
+    let [_, s_h, s_w] = G::STRIDE;
+    let [_, _, k_w] = G::KERNEL;
+    let zeros = matches!(G::PADDING_MODE, PaddingMode::Zeros);
+    // Per input channel, in sixteenths of a cycle.
+    let per_channel = if p.shifted && zeros && s_w == 1 && s_h == 1 && out_w == in_w {
+        // One copy per kernel column, then the padding columns of each row cleared.
+        k_w * 16 * (8 + p.ph.div_ceil(p.lanes) + p.pr)
+    } else {
+        let (rows, row_len) = if p.shifted { (k_w * s_h * p.pr, p.ow) } else { (s_w * p.pr, p.ph) };
+        let strided = if s_w > 1 { row_len } else { 0 };
+        rows * 16 * (4 + row_len.div_ceil(p.lanes) + strided)
+    };
+    builds * G::IN_PER_GROUP * per_channel
+}
+
+/// The share of the row layout's steps that read inside the input, in 1/1024ths: its tiles
+/// skip the kernel rows that read only zero padding (`kernel_rows`), the shifted layout's
+/// cannot (its vectors span several rows).
+const fn rows_inside<G: ConvGeometry>() -> usize {
+    let [_, out_h, _] = G::OUT;
+    let [_, k_h, _] = G::KERNEL;
+    let mut inside = 0;
+    let mut row = 0;
+    while row < out_h {
+        let (lo, hi) = kernel_rows::<G>(row, row);
+        if hi > lo {
+            inside += hi - lo;
+        }
+        row += 1;
+    }
+    1024 * inside / (out_h * k_h)
 }
 
 /// Without wide vectors the panel is small (it counts against a microcontroller's RAM).
@@ -288,10 +479,10 @@ const fn with_bands<G: ConvGeometry>(mut p: Plan) -> Plan {
     let [_, k_h, _] = G::KERNEL;
     let [_, s_h, _] = G::STRIDE;
     let [_, d_h, _] = G::DILATION;
-    if WIDE || p.flat || p.chunk >= G::IN_PER_GROUP || matches!(p.micro, Micro::Rows) {
+    if wide(p.lanes) || p.flat || p.chunk >= G::IN_PER_GROUP || matches!(p.micro, Micro::Rows) {
         return p;
     }
-    let rows_fit = PANEL_CAP / (G::IN_PER_GROUP * p.rl);
+    let rows_fit = panel_cap(p.lanes) / (G::IN_PER_GROUP * p.rl);
     let span = (k_h - 1) * d_h + 1;
     if rows_fit < span {
         return p;
@@ -329,9 +520,9 @@ const fn vfp_tile(
     }
 }
 
-/// The plan of `G` for this build's vector and blocks of at most [`MAX_BLOCK`] channels, or
-/// of [`buffered_block`] channels when `BUFFERED`, as a constant.
-struct Tiling<G, const BUFFERED: bool>(core::marker::PhantomData<G>);
+/// The plan of `G` for vectors `V` and blocks of at most [`MAX_BLOCK`] channels, or of
+/// [`buffered_block`] channels when `BUFFERED`, as a constant.
+struct Tiling<G, const BUFFERED: bool, V>(core::marker::PhantomData<(G, V)>);
 
 /// A plan as a constant of a type: the kernels read its fields as constants even where the
 /// compiler does not inline them into one function.
@@ -340,38 +531,107 @@ trait Planned {
     const PLAN: Plan;
 }
 
-impl<G: ConvGeometry, const BUFFERED: bool> Planned for Tiling<G, BUFFERED> {
+impl<G: ConvGeometry, const BUFFERED: bool, V: Vector> Planned for Tiling<G, BUFFERED, V> {
     const PLAN: Plan = plan::<G>(
-        Native::LANES,
-        Native::MAX_ACC,
-        Native::REGISTERS,
-        if BUFFERED { buffered_block::<G>() } else { MAX_BLOCK },
+        V::LANES,
+        V::MAX_ACC,
+        V::REGISTERS,
+        if BUFFERED { buffered_block::<G>(V::LANES) } else { MAX_BLOCK },
     );
 }
 
-/// Whether [`conv_tiled`] handles `G` (else use [`conv_plane`](super::conv::conv_plane)).
+/// Which of its two vectors level `I` computes `G` with: [`Isa::Wide`] unless the cost model
+/// prefers [`Isa::Narrow`] (rows narrower than the wide vector).
+struct Choice<G, const BUFFERED: bool, I>(core::marker::PhantomData<(G, I)>);
+
+impl<G: ConvGeometry, const BUFFERED: bool, I: Isa> Choice<G, BUFFERED, I> {
+    /// Whether the wide vector computes `G`.
+    const WIDE: bool = {
+        let wide = Tiling::<G, BUFFERED, I::Wide>::PLAN;
+        let narrow = Tiling::<G, BUFFERED, I::Narrow>::PLAN;
+        wide.supported && (!narrow.supported || wide.cost <= narrow.cost)
+    };
+    /// The plan level `I` runs.
+    const PLAN: Plan = if Self::WIDE {
+        Tiling::<G, BUFFERED, I::Wide>::PLAN
+    } else {
+        Tiling::<G, BUFFERED, I::Narrow>::PLAN
+    };
+}
+
+/// The plans every level this build may run uses for `G` (repeated when there are fewer
+/// levels): what the working memory is sized for.
+const fn level_plans<G: ConvGeometry, const BUFFERED: bool>() -> [Plan; 3] {
+    #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
+    return [
+        Choice::<G, BUFFERED, isa::Portable>::PLAN,
+        Choice::<G, BUFFERED, isa::Avx2>::PLAN,
+        Choice::<G, BUFFERED, isa::Avx512>::PLAN,
+    ];
+    #[cfg(not(all(staticnn_x86_dispatch, any(feature = "std", test))))]
+    {
+        let p = Choice::<G, BUFFERED, isa::Compiled>::PLAN;
+        [p, p, p]
+    }
+}
+
+/// Whether [`conv_tiled`] handles `G` (else use [`conv_plane`](super::conv::conv_plane)): at
+/// every level this build may run.
 #[must_use]
 pub const fn supported<G: ConvGeometry>() -> bool {
-    Tiling::<G, false>::PLAN.supported && Tiling::<G, true>::PLAN.supported
+    let (plain, buffered) = (level_plans::<G, false>(), level_plans::<G, true>());
+    let mut i = 0;
+    while i < plain.len() {
+        if !plain[i].supported || !buffered[i].supported {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Floats of the input panel [`conv_tiled`] needs for `G` in its `workspace` (0 for a 1×1
-/// convolution, which reads its input directly).
+/// convolution, which reads its input directly): the most of any level this build may run.
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
-    panel_len(Tiling::<G, false>::PLAN)
+    let plans = level_plans::<G, false>();
+    let mut n = 0;
+    let mut i = 0;
+    while i < plans.len() {
+        if panel_len(plans[i]) > n {
+            n = panel_len(plans[i]);
+        }
+        i += 1;
+    }
+    n
 }
 
 /// Floats of working memory [`conv_tiled_buffered`] needs for `G`: the planes of one block of
-/// [`buffered_block`] output channels, then the input panel.
+/// [`buffered_block`] output channels, then the input panel (the most of any level this build
+/// may run).
 #[must_use]
 pub const fn buffered_workspace_len<G: ConvGeometry>() -> usize {
-    buffered_block::<G>() * G::OUT_PLANE + panel_len(Tiling::<G, true>::PLAN)
+    let plans = level_plans::<G, true>();
+    let mut n = 0;
+    let mut i = 0;
+    while i < plans.len() {
+        let len = buffered_len::<G>(plans[i]);
+        if len > n {
+            n = len;
+        }
+        i += 1;
+    }
+    n
 }
 
-/// Floats of the input panel of a plan.
+/// Floats of working memory of a buffered plan: its block of planes, then its panel.
+const fn buffered_len<G: ConvGeometry>(plan: Plan) -> usize {
+    buffered_block::<G>(plan.lanes) * G::OUT_PLANE + panel_len(plan)
+}
+
+/// Floats of the input panel of a plan: a chunk of input channels, or a batch of groups.
 const fn panel_len(plan: Plan) -> usize {
-    if plan.flat { 0 } else { plan.chunk * plan.cs }
+    if plan.flat { 0 } else { plan.group_batch * plan.chunk * plan.cs + slack(plan) }
 }
 
 /// The panel at the start of `workspace`, zeroed (the padding it holds must read zeros), or
@@ -383,18 +643,23 @@ fn panel<T: Planned>(workspace: &mut [f32]) -> Option<&mut [f32]> {
     Some(panel)
 }
 
-/// The tile shape `(MR, NV)` used for `G` when writing into the output (for tests and
-/// reports).
+/// The tile shape `(MR, NV)` the build's compile-time level ([`isa::Level::COMPILED`]) uses
+/// for `G` (for tests and reports).
 #[must_use]
 pub const fn tile_shape<G: ConvGeometry>(buffered: bool) -> (usize, usize) {
-    let p = if buffered { Tiling::<G, true>::PLAN } else { Tiling::<G, false>::PLAN };
+    let p = if buffered {
+        Choice::<G, true, isa::Compiled>::PLAN
+    } else {
+        Choice::<G, false, isa::Compiled>::PLAN
+    };
     (p.mr, p.nv)
 }
 
 /// Computes every output channel of `G` into `output` (`[C_OUT, ..OUT]`): bias (`None` for
 /// none) plus the convolution of `input` (`[C_IN, ..IN]`) with `weight` (PyTorch's layout).
 /// Calls `finish(oc, plane)` once for each channel as soon as its plane is complete. Its only
-/// working memory is `workspace` ([`workspace_len`] floats).
+/// working memory is `workspace` ([`workspace_len`] floats). Runs the kernels of the active
+/// instruction-set level ([`isa::active`]).
 ///
 /// Does nothing if `G` is not [`supported`] or a slice is too short.
 #[inline]
@@ -406,32 +671,49 @@ pub fn conv_tiled<G: ConvGeometry>(
     workspace: &mut [f32],
     mut finish: impl FnMut(usize, &mut [f32]),
 ) {
-    type T<G> = Tiling<G, false>;
-    let plan = T::<G>::PLAN;
+    isa::dispatch!(I => {
+        if const { Choice::<G, false, I>::WIDE } {
+            conv_tiled_with::<<I as Isa>::Wide, G>(input, weight, bias, output, workspace, &mut finish);
+        } else {
+            conv_tiled_with::<<I as Isa>::Narrow, G>(input, weight, bias, output, workspace, &mut finish);
+        }
+    });
+}
+
+/// [`conv_tiled`] with vectors `V`.
+#[inline(always)]
+fn conv_tiled_with<V: Vector, G: ConvGeometry>(
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+    workspace: &mut [f32],
+    finish: &mut impl FnMut(usize, &mut [f32]),
+) {
+    type T<G, V> = Tiling<G, false, V>;
+    let plan = T::<G, V>::PLAN;
     let plane = G::OUT_PLANE;
     if plan.flat {
-        flat_pixels_outer::<G, T<G>>(input, weight, bias, output);
+        flat_pixels_outer::<V, G, T<G, V>>(input, weight, bias, output);
         let planes = output.chunks_exact_mut(plane).take(G::C_OUT);
         for (oc, p) in planes.enumerate() {
             finish(oc, p);
         }
         return;
     }
-    let Some(panel) = panel::<T<G>>(workspace) else { return };
-    {
-        let mut panel_group = usize::MAX;
-        for_each_block::<G, T<G>>(|group, oc0, skip| {
+    let Some(panel) = panel::<T<G, V>>(workspace) else { return };
+    let mut panels = Panels::new();
+    for_each_block::<G, T<G, V>>(
+        #[inline(always)]
+        |group, oc0, skip| {
             let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
-            let panel_ready = panel_group == group;
+            let (panel_ready, panel) = panels.prepare::<G, T<G, V>>(input, group, panel);
             let vectors = (0, plan.vectors);
             let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
-            dispatch::<G, T<G>>(&args, panel, dest);
-            if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
-                panel_group = group; // the panel holds the whole group: reuse it
-            }
-            finish_planes(dest, plane, oc0, skip, &mut finish);
-        });
-    }
+            run_block::<V, G, T<G, V>>(&args, panel, dest);
+            finish_planes(dest, plane, oc0, skip, finish);
+        },
+    );
 }
 
 /// Like [`conv_tiled`], but computes each block of output channels into the start of
@@ -446,24 +728,89 @@ pub fn conv_tiled_buffered<G: ConvGeometry>(
     workspace: &mut [f32],
     mut finish: impl FnMut(usize, &mut [f32]),
 ) {
-    type T<G> = Tiling<G, true>;
-    let plan = T::<G>::PLAN;
+    isa::dispatch!(I => {
+        if const { Choice::<G, true, I>::WIDE } {
+            buffered_with::<<I as Isa>::Wide, G>(input, weight, bias, workspace, &mut finish);
+        } else {
+            buffered_with::<<I as Isa>::Narrow, G>(input, weight, bias, workspace, &mut finish);
+        }
+    });
+}
+
+/// [`conv_tiled_buffered`] with vectors `V`.
+#[inline(always)]
+fn buffered_with<V: Vector, G: ConvGeometry>(
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    workspace: &mut [f32],
+    finish: &mut impl FnMut(usize, &mut [f32]),
+) {
+    type T<G, V> = Tiling<G, true, V>;
+    let plan = T::<G, V>::PLAN;
     let plane = G::OUT_PLANE;
-    let (buffer, rest) = workspace.split_at_mut(workspace.len().min(buffered_block::<G>() * plane));
-    let Some(panel) = panel::<T<G>>(rest) else { return };
-    {
-        let mut panel_group = usize::MAX;
-        for_each_block::<G, T<G>>(|group, oc0, skip| {
+    let block_len = buffered_block::<G>(V::LANES) * plane;
+    let (buffer, rest) = workspace.split_at_mut(workspace.len().min(block_len));
+    let Some(panel) = panel::<T<G, V>>(rest) else { return };
+    let mut panels = Panels::new();
+    for_each_block::<G, T<G, V>>(
+        #[inline(always)]
+        |group, oc0, skip| {
             let Some(dest) = buffer.get_mut(..plan.mr * plane) else { return };
-            let panel_ready = panel_group == group;
+            let (panel_ready, panel) = panels.prepare::<G, T<G, V>>(input, group, panel);
             let vectors = (0, plan.vectors);
             let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
-            dispatch::<G, T<G>>(&args, panel, dest);
-            if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
-                panel_group = group; // the panel holds the whole group: reuse it
+            run_block::<V, G, T<G, V>>(&args, panel, dest);
+            finish_planes(dest, plane, oc0, skip, finish);
+        },
+    );
+}
+
+/// Which groups the panel holds, when it holds whole groups.
+struct Panels {
+    /// The group whose input the panel holds (one group at a time), or the first group of the
+    /// batch it holds; `usize::MAX` for none.
+    first: usize,
+}
+
+impl Panels {
+    /// An empty panel.
+    #[inline(always)]
+    fn new() -> Self {
+        Self { first: usize::MAX }
+    }
+
+    /// The panel of `group` for its blocks: whether it is ready (else each block builds its
+    /// chunks) and where it starts. When the plan batches groups, the panels of the batch that
+    /// starts at `group` are built first, all of them.
+    #[inline(always)]
+    fn prepare<'p, G: ConvGeometry, T: Planned>(
+        &mut self,
+        input: &[f32],
+        group: usize,
+        panel: &'p mut [f32],
+    ) -> (bool, &'p mut [f32]) {
+        let plan = T::PLAN;
+        if plan.group_batch > 1 {
+            let first = group - group % plan.group_batch;
+            if self.first != first {
+                let groups = if first + plan.group_batch > G::GROUPS {
+                    G::GROUPS - first
+                } else {
+                    plan.group_batch
+                };
+                let channels = G::IN_PER_GROUP;
+                build_panel::<G, T>(input, first * channels, groups * channels, 0, panel);
+                self.first = first;
             }
-            finish_planes(dest, plane, oc0, skip, &mut finish);
-        });
+            let at = (group - first) * G::IN_PER_GROUP * plan.cs;
+            return (true, panel.get_mut(at..).unwrap_or(&mut []));
+        }
+        let ready = self.first == group;
+        if plan.chunk >= G::IN_PER_GROUP && plan.band >= G::OUT[1] {
+            self.first = group; // the panel holds the whole group: the next block reuses it
+        }
+        (ready, panel)
     }
 }
 
@@ -471,7 +818,7 @@ pub fn conv_tiled_buffered<G: ConvGeometry>(
 /// the L1 cache while all blocks of output channels use them (the blocks' weights are small
 /// enough to stay too).
 #[inline(always)]
-fn flat_pixels_outer<G: ConvGeometry, T: Planned>(
+fn flat_pixels_outer<V: Vector, G: ConvGeometry, T: Planned>(
     input: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
@@ -482,13 +829,18 @@ fn flat_pixels_outer<G: ConvGeometry, T: Planned>(
     let mut g0 = 0;
     while g0 < plan.vectors {
         let end = if g0 + plan.nv > plan.vectors { plan.vectors } else { g0 + plan.nv };
-        for_each_block::<G, T>(|group, oc0, skip| {
-            let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else { return };
-            let panel_ready = false;
-            let vectors = (g0, end);
-            let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
-            dispatch::<G, T>(&args, &mut [], dest);
-        });
+        for_each_block::<G, T>(
+            #[inline(always)]
+            |group, oc0, skip| {
+                let Some(dest) = output.get_mut(oc0 * plane..(oc0 + plan.mr) * plane) else {
+                    return;
+                };
+                let panel_ready = false;
+                let vectors = (g0, end);
+                let args = Block { input, weight, bias, group, oc0, skip, panel_ready, vectors };
+                run_block::<V, G, T>(&args, &mut [], dest);
+            },
+        );
         g0 = end;
     }
 }
@@ -541,17 +893,23 @@ struct Block<'a> {
 
 /// Calls the block kernel compiled for the plan's tile shape.
 #[inline(always)]
-fn dispatch<G: ConvGeometry, T: Planned>(b: &Block<'_>, panel: &mut [f32], dest: &mut [f32]) {
-    let plan = T::PLAN;
+fn run_block<V: Vector, G: ConvGeometry, T: Planned>(
+    b: &Block<'_>,
+    panel: &mut [f32],
+    dest: &mut [f32],
+) {
     macro_rules! arms {
         ($(($mr:literal, $nv:literal)),*) => {
-            match (plan.mr, plan.nv) {
-                $(($mr, $nv) => block::<Native, G, T, $mr, $nv>(b, panel, dest),)*
-                _ => {} // the plan only chooses shapes of the list
-            }
+            $(
+                if const { T::PLAN.mr == $mr && T::PLAN.nv == $nv } {
+                    return block::<V, G, T, $mr, $nv>(b, panel, dest);
+                }
+            )*
         };
     }
-    // The plan is a constant, so only its shape is compiled.
+    // Each test is a constant (an inline `const`), so the compiler instantiates only the
+    // plan's shape, not every shape of the list (a `match` on the plan's fields instantiated
+    // them all, and the optimiser then discarded them: slower builds).
     with_shapes!(arms);
 }
 
@@ -671,6 +1029,21 @@ fn position<G: ConvGeometry, T: Planned>(lanes: usize, g: usize) -> (usize, usiz
         // The last vector moves back to end at the plane's end (the plane has >= LANES).
         let at = if (g + 1) * lanes > plan.ow { plan.ow - lanes } else { g * lanes };
         (at, lanes, at)
+    } else if plan.shifted {
+        let plane = G::OUT_PLANE;
+        if (g + 1) * lanes <= plane {
+            (g * lanes, lanes, g * lanes)
+        } else if plan.chunk >= G::IN_PER_GROUP {
+            // One chunk: the accumulators start from the bias, never from the output, so the
+            // last vector can move back to end at the plane's end (a whole store, which the
+            // epilogue's loads can be forwarded from).
+            (plane - lanes, lanes, plane - lanes)
+        } else {
+            // Several chunks: a vector that moved back would add this chunk twice to the
+            // floats it shares with the vector before it (already stored with this chunk), so
+            // the last one is partial; its lanes past the plane read the next panel floats.
+            (g * lanes, plane - g * lanes, g * lanes)
+        }
     } else {
         let row = g / plan.cv;
         let col = (g % plan.cv) * lanes;
@@ -714,7 +1087,7 @@ fn some_tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: 
     dest: &mut [f32],
     buffers: &mut TileBuffers,
 ) {
-    if matches!(T::PLAN.micro, Micro::CortexM) {
+    if const { matches!(T::PLAN.micro, Micro::CortexM) } {
         tile_apart::<V, G, T, MR, NV>(b, t, w, src, dest, buffers);
     } else {
         tile::<V, G, T, MR, NV>(b, t, w, src, dest, buffers);
@@ -781,20 +1154,22 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     }
     let (kh_lo, kh_hi) = if plan.flat {
         (0, 1)
-    } else if matches!(plan.micro, Micro::Rows) {
+    } else if plan.shifted || matches!(plan.micro, Micro::Rows) {
         (0, G::KERNEL[1]) // every row, the padding ones read zeros
     } else {
         kernel_rows::<G>(t.start / plan.cv, (t.start + NV - 1) / plan.cv)
     };
     if kh_lo < kh_hi && t.cc > 0 {
         let max_base = bases.iter().copied().max().unwrap_or(0);
-        let src_end = (t.cc - 1) * plan.cs + (kh_hi - 1) * plan.kh_step + plan.kw_max + max_base;
+        let tap_end =
+            if plan.shifted { plan.tap_max } else { (kh_hi - 1) * plan.kh_step + plan.kw_max };
+        let src_end = (t.cc - 1) * plan.cs + tap_end + max_base;
         let w_end = (MR - 1) * G::IN_PER_GROUP * G::TAPS + t.cc * G::TAPS;
         if src_end + V::LANES <= src.len() && w_end <= w.len() {
             // SAFETY: the micro-kernel reads `src` up to `src_end + LANES` and `w` below
             // `w_end`, both checked just above.
             unsafe {
-                if matches!(plan.micro, Micro::Rows) {
+                if const { matches!(T::PLAN.micro, Micro::Rows) } {
                     micro_rows::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, bases[0]);
                 } else {
                     micro::<V, G, T, MR, NV>(&mut acc, w, src, t.cc, kh_lo, kh_hi, bases);
@@ -807,7 +1182,7 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     // the tile's last rows need partial stores (masked stores were about a third of the time
     // of DS-CNN's depthwise layers, rows of 5 pixels). A vector spills `LANES - ow` floats:
     // the `reach - 1` vectors after it must cover them.
-    let spill = !plan.flat && plan.cv == 1 && plan.ow < V::LANES && plan.ow > 0;
+    let spill = !plan.flat && !plan.shifted && plan.cv == 1 && plan.ow < V::LANES && plan.ow > 0;
     let reach = if plan.ow > 0 { V::LANES.div_ceil(plan.ow) } else { NV };
     for (r, row) in acc.iter().enumerate().skip(b.skip) {
         let vectors = row.iter().zip(&pos).enumerate().skip(t.skip_vectors);
@@ -828,8 +1203,9 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
 /// chunk's channels and the kernel rows `kh_lo..kh_hi`.
 ///
 /// # Safety
-/// `src` must hold `(channels - 1) * cs + (kh_hi - 1) * kh_step + kw_max + max(bases) + LANES`
-/// floats and `w` must hold `(MR - 1) * IN_PER_GROUP * TAPS + channels * TAPS`.
+/// `src` must hold `(channels - 1) * cs + t + max(bases) + LANES` floats, `t` the largest
+/// [`tap_offset`] of kernel rows `kh_lo..kh_hi`, and `w` must hold
+/// `(MR - 1) * IN_PER_GROUP * TAPS + channels * TAPS`.
 #[inline(always)]
 #[allow(clippy::needless_range_loop)] // the indices address several arrays at once
 unsafe fn micro<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize>(
@@ -843,14 +1219,12 @@ unsafe fn micro<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const N
 ) {
     let plan = T::PLAN;
     let [_, _, k_w] = G::KERNEL;
-    let [_, _, s_w] = G::STRIDE;
-    let [_, _, d_w] = G::DILATION;
     let per_out = G::IN_PER_GROUP * G::TAPS;
     let (w, src) = (w.as_ptr(), src.as_ptr());
     for c in 0..channels {
         for kh in kh_lo..kh_hi {
             for kw in 0..k_w {
-                let off = c * plan.cs + kh * plan.kh_step + kw_offset(kw, d_w, s_w, plan.ph);
+                let off = c * plan.cs + tap_offset::<G>(plan, kh, kw);
                 let tap = c * G::TAPS + kh * k_w + kw;
                 // SAFETY: `off + bases[v] + LANES` and `r * per_out + tap` stay within the
                 // extents the caller guarantees (c < channels, kh < kh_hi, kw < KW).
@@ -1134,6 +1508,9 @@ fn build_panel<G: ConvGeometry, T: Planned>(
     panel: &mut [f32],
 ) {
     let plan = T::PLAN;
+    if plan.shifted {
+        return build_shifted_panel::<G, T>(input, first, count, panel);
+    }
     let [_, out_h, _] = G::OUT;
     let [_, s_h, _] = G::STRIDE;
     // With several bands a row that was inside the input in one band may be padding in the
@@ -1178,6 +1555,87 @@ fn build_panel<G: ConvGeometry, T: Planned>(
     }
 }
 
+/// Copies input channels `first..first + count` into a shifted panel (`Plan::shifted`): for
+/// each channel, kernel column `kw` and row phase `p`, rows `q` of `OUT_W` floats holding
+/// padded input row `q * S_H + p` from padded column `kw * D_W`, every `S_W`-th. As in
+/// [`build_panel`], with zero padding only positions inside the input are written.
+#[inline(always)]
+fn build_shifted_panel<G: ConvGeometry, T: Planned>(
+    input: &[f32],
+    first: usize,
+    count: usize,
+    panel: &mut [f32],
+) {
+    let plan = T::PLAN;
+    let [_, in_h, in_w] = G::IN;
+    let [_, _, out_w] = G::OUT;
+    let [_, _, k_w] = G::KERNEL;
+    let [_, s_h, s_w] = G::STRIDE;
+    let [_, _, d_w] = G::DILATION;
+    let [_, p_h, p_w] = G::PAD;
+    let mode = G::PADDING_MODE;
+    let zeros = matches!(mode, PaddingMode::Zeros);
+    // A row phase of a kernel column is then one run of the input shifted, except the columns
+    // outside it: one copy, then those columns cleared.
+    let contiguous = zeros && s_w == 1 && s_h == 1 && out_w == in_w;
+    let channels = input.chunks_exact(G::IN_PLANE).skip(first).take(count);
+    for (x, dst) in channels.zip(panel.chunks_exact_mut(plan.cs)) {
+        for kw in 0..k_w {
+            let col = kw * d_w; // the padded column output column 0 reads
+            for phase in 0..s_h {
+                let at = kw * plan.kw_step + phase * plan.ph;
+                let Some(block) = dst.get_mut(at..at + plan.ph) else { continue };
+                if contiguous {
+                    // block[t] = x[t + col - p_w - p_h * in_w] where that is inside.
+                    let back = p_h * in_w + p_w; // how far the block starts before x
+                    let lo = back.saturating_sub(col);
+                    let hi = if G::IN_PLANE + back > col + plan.ph {
+                        plan.ph
+                    } else {
+                        G::IN_PLANE + back - col
+                    };
+                    if lo < hi
+                        && let (Some(d), Some(s)) =
+                            (block.get_mut(lo..hi), x.get(lo + col - back..hi + col - back))
+                    {
+                        copy(d, s);
+                    }
+                    // Columns j with j + col outside p_w..p_w + in_w read padding.
+                    let left = p_w.saturating_sub(col);
+                    let right = (p_w + in_w).saturating_sub(col);
+                    if left > 0 || right < out_w {
+                        for row in block.chunks_exact_mut(out_w) {
+                            for (j, v) in row.iter_mut().enumerate() {
+                                if j < left || j >= right {
+                                    *v = 0.0;
+                                }
+                            }
+                        }
+                    }
+                    continue;
+                }
+                for (q, row) in block.chunks_exact_mut(out_w).enumerate() {
+                    let r = q * s_h + phase;
+                    let inside = r >= p_h && r - p_h < in_h;
+                    if zeros && !inside {
+                        continue; // padding rows stay zero
+                    }
+                    let ih = if inside { r - p_h } else { mode.map(r, p_h, in_h) };
+                    let Some(src) = x.get(ih * in_w..(ih + 1) * in_w) else { continue };
+                    if zeros {
+                        strided_inside(row, src, col, s_w, p_w);
+                        continue;
+                    }
+                    for (j, v) in row.iter_mut().enumerate() {
+                        let iw = mode.map(j * s_w + col, p_w, in_w);
+                        *v = src.get(iw).copied().unwrap_or(0.0);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Copies `src` into the equally long `dst` (with `vldm`/`vstm` on Cortex-M, where `memcpy`
 /// is slow).
 #[inline(always)]
@@ -1204,12 +1662,14 @@ fn strided_inside(part: &mut [f32], src: &[f32], phase: usize, stride: usize, pa
 #[cfg(test)]
 mod tests {
     extern crate std;
+    use std::format;
     use std::vec;
     use std::vec::Vec;
 
     use super::*;
     use crate::init::Rng;
     use crate::kernels::conv::conv_plane;
+    use crate::kernels::simd::F32x4;
 
     /// Output length along one axis (PyTorch's formula, symmetric padding).
     const fn out_len(len: usize, k: usize, s: usize, d: usize, p: usize) -> usize {
@@ -1249,8 +1709,17 @@ mod tests {
         out
     }
 
-    /// Compares both entry points of the tiled kernel with the reference on random data.
+    /// Compares both entry points of the tiled kernel with the reference on random data, at
+    /// every instruction-set level this build can run.
     fn check<G: ConvGeometry>(seed: u64, with_bias: bool) {
+        for level in isa::available() {
+            isa::with_level(level, || check_at_active_level::<G>(seed, with_bias));
+        }
+    }
+
+    /// [`check`] at the active level.
+    fn check_at_active_level<G: ConvGeometry>(seed: u64, with_bias: bool) {
+        let level = isa::active();
         assert!(supported::<G>(), "geometry not supported");
         let mut rng = Rng::seed(seed);
         let mut input = vec![0.0; G::C_IN * G::IN_PLANE];
@@ -1273,14 +1742,14 @@ mod tests {
             }
         });
         assert!(finished.iter().all(|&n| n == 1), "each channel finished once: {finished:?}");
-        compare(&got, &want, 1.0, "conv_tiled");
+        compare(&got, &want, 1.0, &format!("conv_tiled at {}", level.name()));
 
         let mut buffer = vec![f32::NAN; buffered_workspace_len::<G>()];
         let mut got = vec![f32::NAN; want.len()];
         conv_tiled_buffered::<G>(&input, &weight, bias, &mut buffer, |oc, plane| {
             got[oc * G::OUT_PLANE..(oc + 1) * G::OUT_PLANE].copy_from_slice(plane);
         });
-        compare(&got, &want, 0.0, "conv_tiled_buffered");
+        compare(&got, &want, 0.0, &format!("conv_tiled_buffered at {}", level.name()));
     }
 
     fn compare(got: &[f32], want: &[f32], offset: f32, what: &str) {
@@ -1342,13 +1811,11 @@ mod tests {
         geom!(Large, 4, 6, 1, [40, 40], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
         geom!(Strided, 3, 5, 1, [33, 30], [5, 3], [2, 1], [1, 1], [2, 1], Reflect);
         geom!(Cifar1, 3, 32, 1, [32, 32], [5, 5], [1, 1], [1, 1], [2, 2], Zeros);
-        if WIDE {
-            return; // wide builds have room for whole planes
-        }
+        // The portable vectors' plans (wide vectors have room for whole planes).
         let plans = [
-            Tiling::<Large, false>::PLAN,
-            Tiling::<Strided, true>::PLAN,
-            Tiling::<Cifar1, true>::PLAN,
+            Tiling::<Large, false, F32x4>::PLAN,
+            Tiling::<Strided, true, F32x4>::PLAN,
+            Tiling::<Cifar1, true, F32x4>::PLAN,
         ];
         for (plan, (out_h, channels)) in plans.iter().zip([(40, 4), (17, 3), (32, 3)]) {
             assert!(plan.band < out_h, "{plan:?}");
@@ -1360,8 +1827,57 @@ mod tests {
     fn narrow_depthwise_tiles_load_each_row_once() {
         geom!(Rows, 5, 5, 5, [3, 4], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
         geom!(Strided, 3, 3, 3, [7, 4], [3, 3], [2, 2], [2, 2], [2, 2], Zeros);
-        const { assert!(matches!(Tiling::<Rows, false>::PLAN.micro, Micro::Rows)) };
-        const { assert!(matches!(Tiling::<Strided, true>::PLAN.micro, Micro::Rows)) };
+        const { assert!(matches!(Tiling::<Rows, false, F32x4>::PLAN.micro, Micro::Rows)) };
+        const { assert!(matches!(Tiling::<Strided, true, F32x4>::PLAN.micro, Micro::Rows)) };
+    }
+
+    /// Prints the plans of the benchmark networks' convolutions for every vector
+    /// (`cargo test -p staticnn-core --lib benchmark_plans -- --nocapture`).
+    #[test]
+    fn benchmark_plans() {
+        geom!(Cifar1, 3, 32, 1, [32, 32], [5, 5], [1, 1], [1, 1], [2, 2], Zeros);
+        geom!(Cifar2, 32, 32, 1, [16, 16], [5, 5], [1, 1], [1, 1], [2, 2], Zeros);
+        geom!(Cifar3, 32, 64, 1, [8, 8], [5, 5], [1, 1], [1, 1], [2, 2], Zeros);
+        geom!(Lenet1, 1, 6, 1, [32, 32], [5, 5], [1, 1], [1, 1], [0, 0], Zeros);
+        geom!(Lenet2, 6, 16, 1, [14, 14], [5, 5], [1, 1], [1, 1], [0, 0], Zeros);
+        geom!(Ds1, 1, 64, 1, [49, 10], [10, 4], [2, 2], [1, 1], [5, 1], Zeros);
+        geom!(DsDw, 64, 64, 64, [25, 5], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
+        geom!(DsPw, 64, 64, 1, [25, 5], [1, 1], [1, 1], [1, 1], [0, 0], Zeros);
+        fn show<G: ConvGeometry>(name: &str) {
+            extern crate std;
+            let plans = [
+                ("x4", Tiling::<G, true, F32x4>::PLAN),
+                #[cfg(target_arch = "x86_64")]
+                ("x8", Tiling::<G, true, crate::kernels::simd::F32x8>::PLAN),
+                #[cfg(target_arch = "x86_64")]
+                ("x8vl", Tiling::<G, true, crate::kernels::simd::F32x8Vl>::PLAN),
+                #[cfg(target_arch = "x86_64")]
+                ("x16", Tiling::<G, true, crate::kernels::simd::F32x16>::PLAN),
+            ];
+            for (v, p) in plans {
+                std::println!(
+                    "{name:<7} {v:<5} shifted={:<5} mr={} nv={} vectors={} chunk={} batch={} \
+                     micro={:?} panel={} cost={}",
+                    p.shifted,
+                    p.mr,
+                    p.nv,
+                    p.vectors,
+                    p.chunk,
+                    p.group_batch,
+                    p.micro,
+                    panel_len(p),
+                    p.cost / 16
+                );
+            }
+        }
+        show::<Cifar1>("cifar1");
+        show::<Cifar2>("cifar2");
+        show::<Cifar3>("cifar3");
+        show::<Lenet1>("lenet1");
+        show::<Lenet2>("lenet2");
+        show::<Ds1>("ds1");
+        show::<DsDw>("ds_dw");
+        show::<DsPw>("ds_pw");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod conv;
 pub mod conv_tiled;
 pub mod elementwise;
 pub mod int8;
+pub mod isa;
 pub mod linear;
 pub mod norm;
 pub mod pool;

@@ -1,6 +1,8 @@
-//! The short vector that the tiled kernels compute with: eight `f32` lanes in an AVX register
-//! when the crate is built for a CPU with AVX2 and FMA, four lanes of plain arrays (which the
-//! compiler maps to SSE, NEON or scalar registers) everywhere else.
+//! The short vectors that the tiled kernels compute with: four lanes of plain arrays (which the
+//! compiler maps to SSE, NEON or scalar registers) on every target, and on x86-64 eight lanes in
+//! an AVX register (AVX2 + FMA, 16 registers, or with AVX-512VL's 32) and sixteen in an AVX-512
+//! one. Which one a kernel uses is its instruction-set level's choice (`kernels::isa`): the x86
+//! vectors are crate-private and only used by kernels running at a level the CPU has.
 //!
 //! Loads and stores take raw pointers: the kernels check the whole range a tile reads and
 //! writes once, before its inner loop, instead of one bounds check per vector.
@@ -40,6 +42,23 @@ pub trait Vector: Copy {
     /// `p..p + LANES` must be writable.
     unsafe fn store(self, p: *mut f32);
 
+    /// The sum of the lanes, pairwise: lane `i` plus lane `i + LANES / 2`, and so on down.
+    #[inline(always)]
+    #[must_use]
+    fn reduce_sum(self) -> f32 {
+        let mut a = self.to_array();
+        let lanes = a.as_mut();
+        let mut n = lanes.len();
+        while n > 1 {
+            n /= 2;
+            let Some((lo, hi)) = lanes.split_at_mut_checked(n) else { break };
+            for (x, y) in lo.iter_mut().zip(hi.iter()) {
+                *x += *y;
+            }
+        }
+        lanes.first().copied().unwrap_or(0.0)
+    }
+
     /// Stores the first `dst.len()` lanes (all of them if `dst` is longer).
     #[inline(always)]
     fn store_first(self, dst: &mut [f32]) {
@@ -69,13 +88,6 @@ pub trait Vector: Copy {
         }
     }
 }
-
-/// The vector of this build: [`F32x8`] with AVX2 and FMA, [`F32x4`] otherwise.
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
-pub type Native = F32x8;
-/// The vector of this build: `F32x8` with AVX2 and FMA, [`F32x4`] otherwise.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")))]
-pub type Native = F32x4;
 
 /// Four lanes as a plain array: portable, vectorised by the compiler where it can.
 #[derive(Clone, Copy, Debug)]
@@ -129,22 +141,33 @@ impl Vector for F32x4 {
     }
 }
 
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
-pub use avx::F32x8;
+#[cfg(target_arch = "x86_64")]
+pub(crate) use x86::{F32x8, F32x8Vl, F32x16};
 
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
-mod avx {
+/// The x86-64 vectors. Their methods call AVX, FMA and AVX-512 intrinsics: they are only used
+/// inside kernels that `kernels::isa::dispatch!` runs in a function compiled for their level,
+/// after checking that the CPU has it, which is where the intrinsics are inlined.
+#[cfg(target_arch = "x86_64")]
+#[cfg_attr(
+    not(all(staticnn_x86_dispatch, any(feature = "std", test))),
+    allow(dead_code, unused_imports)
+)]
+mod x86 {
     use super::Vector;
     use core::arch::x86_64::{
-        __m256, __m256i, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps,
-        _mm256_maskstore_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32,
-        _mm256_storeu_ps,
+        __m256, __m256i, __m512, __mmask8, __mmask16, _mm_add_ps, _mm_add_ss, _mm_cvtss_f32,
+        _mm_movehdup_ps, _mm_movehl_ps, _mm256_castps256_ps128, _mm256_cmpgt_epi32,
+        _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_mask_storeu_ps,
+        _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_maskz_loadu_ps, _mm256_set1_epi32,
+        _mm256_set1_ps, _mm256_setr_epi32, _mm256_storeu_ps, _mm512_fmadd_ps, _mm512_loadu_ps,
+        _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps, _mm512_reduce_add_ps, _mm512_set1_ps,
+        _mm512_storeu_ps,
     };
 
-    /// All ones in the lanes below `n`: the mask of `maskload`/`maskstore`.
+    /// All ones in the lanes below `n`: the mask of AVX's `maskload`/`maskstore`.
     #[inline(always)]
     fn first_lanes(n: usize) -> __m256i {
-        // SAFETY: the build enables AVX2 (this module is compiled only then).
+        // SAFETY: only reached at the AVX2 level (see the module's documentation).
         unsafe {
             _mm256_cmpgt_epi32(
                 _mm256_set1_epi32(n as i32),
@@ -153,54 +176,82 @@ mod avx {
         }
     }
 
-    /// Eight lanes in an AVX register, multiply-add with FMA.
+    /// The methods both eight-lane vectors share.
+    macro_rules! eight_lanes {
+        () => {
+            #[inline(always)]
+            fn reduce_sum(self) -> f32 {
+                // SAFETY: as in `splat`.
+                unsafe {
+                    let s = _mm_add_ps(
+                        _mm256_castps256_ps128(self.0),
+                        _mm256_extractf128_ps(self.0, 1),
+                    );
+                    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+                    _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
+                }
+            }
+
+            #[inline(always)]
+            fn splat(x: f32) -> Self {
+                // SAFETY: only reached at an AVX2 or AVX-512 level (see the module's
+                // documentation); the same holds for every intrinsic below.
+                Self(unsafe { _mm256_set1_ps(x) })
+            }
+
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                // SAFETY: as in `splat`.
+                Self(unsafe { _mm256_fmadd_ps(a.0, b.0, self.0) })
+            }
+
+            #[inline(always)]
+            fn zeros() -> [f32; 8] {
+                [0.0; 8]
+            }
+
+            #[inline(always)]
+            fn from_array(a: [f32; 8]) -> Self {
+                // SAFETY: `a` is 8 readable floats.
+                unsafe { Self::load(a.as_ptr()) }
+            }
+
+            #[inline(always)]
+            fn to_array(self) -> [f32; 8] {
+                let mut a = [0.0; 8];
+                // SAFETY: `a` is 8 writable floats.
+                unsafe { self.store(a.as_mut_ptr()) };
+                a
+            }
+
+            #[inline(always)]
+            unsafe fn load(p: *const f32) -> Self {
+                // SAFETY: the caller guarantees `p..p + 8` is readable; `loadu` needs no
+                // alignment.
+                Self(unsafe { _mm256_loadu_ps(p) })
+            }
+
+            #[inline(always)]
+            unsafe fn store(self, p: *mut f32) {
+                // SAFETY: the caller guarantees `p..p + 8` is writable; `storeu` needs no
+                // alignment.
+                unsafe { _mm256_storeu_ps(p, self.0) }
+            }
+        };
+    }
+
+    /// Eight lanes in an AVX register, multiply-add with FMA (the AVX2 level: 16 registers).
     #[derive(Clone, Copy, Debug)]
-    pub struct F32x8(__m256);
+    pub(crate) struct F32x8(__m256);
 
     impl Vector for F32x8 {
         const LANES: usize = 8;
-        // 12 accumulators, the operands of one step in the other registers. With AVX-512VL
-        // the compiler has 32 vector registers, but larger tiles measured slower.
-        const MAX_ACC: usize = if cfg!(target_feature = "avx512vl") { 24 } else { 12 };
-        const REGISTERS: usize = if cfg!(target_feature = "avx512vl") { 32 } else { 16 };
+        // 12 accumulators, the operands of one step in the other registers.
+        const MAX_ACC: usize = 12;
+        const REGISTERS: usize = 16;
         type Array = [f32; 8];
 
-        #[inline(always)]
-        fn splat(x: f32) -> Self {
-            // SAFETY: this module is compiled only with AVX2 and FMA enabled for the build.
-            Self(unsafe { _mm256_set1_ps(x) })
-        }
-
-        #[inline(always)]
-        fn mul_add(self, a: Self, b: Self) -> Self {
-            // SAFETY: as in `splat`: the build enables FMA.
-            Self(unsafe { _mm256_fmadd_ps(a.0, b.0, self.0) })
-        }
-
-        #[inline(always)]
-        fn zeros() -> [f32; 8] {
-            [0.0; 8]
-        }
-
-        #[inline(always)]
-        fn from_array(a: [f32; 8]) -> Self {
-            // SAFETY: `a` is 8 readable floats.
-            unsafe { Self::load(a.as_ptr()) }
-        }
-
-        #[inline(always)]
-        fn to_array(self) -> [f32; 8] {
-            let mut a = [0.0; 8];
-            // SAFETY: `a` is 8 writable floats.
-            unsafe { self.store(a.as_mut_ptr()) };
-            a
-        }
-
-        #[inline(always)]
-        unsafe fn load(p: *const f32) -> Self {
-            // SAFETY: the caller guarantees `p..p + 8` is readable; `loadu` needs no alignment.
-            Self(unsafe { _mm256_loadu_ps(p) })
-        }
+        eight_lanes!();
 
         #[inline(always)]
         fn store_first(self, dst: &mut [f32]) {
@@ -226,11 +277,125 @@ mod avx {
             // others are zero.
             Self(unsafe { _mm256_maskload_ps(src.as_ptr(), first_lanes(n)) })
         }
+    }
+
+    /// Eight lanes at the AVX-512 level: 32 registers (AVX-512VL), masks in mask registers.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct F32x8Vl(__m256);
+
+    impl Vector for F32x8Vl {
+        const LANES: usize = 8;
+        const MAX_ACC: usize = 24;
+        const REGISTERS: usize = 32;
+        type Array = [f32; 8];
+
+        eight_lanes!();
+
+        #[inline(always)]
+        fn store_first(self, dst: &mut [f32]) {
+            if dst.len() >= 8 {
+                // SAFETY: `dst` holds the 8 floats written.
+                return unsafe { self.store(dst.as_mut_ptr()) };
+            }
+            let mask = ((1u32 << dst.len()) - 1) as __mmask8;
+            // SAFETY: the mask enables lanes `0..dst.len()` only, inside `dst`; masked-off
+            // lanes are not accessed (they cannot fault).
+            unsafe { _mm256_mask_storeu_ps(dst.as_mut_ptr(), mask, self.0) }
+        }
+
+        #[inline(always)]
+        fn load_first(src: &[f32]) -> Self {
+            if src.len() >= 8 {
+                // SAFETY: `src` holds the 8 floats read.
+                return unsafe { Self::load(src.as_ptr()) };
+            }
+            let mask = ((1u32 << src.len()) - 1) as __mmask8;
+            // SAFETY: as in `store_first`; the masked-off lanes are zero.
+            Self(unsafe { _mm256_maskz_loadu_ps(mask, src.as_ptr()) })
+        }
+    }
+
+    /// Sixteen lanes in an AVX-512 register (the AVX-512 level: 32 registers).
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct F32x16(__m512);
+
+    impl Vector for F32x16 {
+        const LANES: usize = 16;
+        const MAX_ACC: usize = 24;
+        const REGISTERS: usize = 32;
+        type Array = [f32; 16];
+
+        #[inline(always)]
+        fn splat(x: f32) -> Self {
+            // SAFETY: only reached at the AVX-512 level (see the module's documentation); the
+            // same holds for every intrinsic below.
+            Self(unsafe { _mm512_set1_ps(x) })
+        }
+
+        #[inline(always)]
+        fn mul_add(self, a: Self, b: Self) -> Self {
+            // SAFETY: as in `splat`.
+            Self(unsafe { _mm512_fmadd_ps(a.0, b.0, self.0) })
+        }
+
+        #[inline(always)]
+        fn reduce_sum(self) -> f32 {
+            // SAFETY: as in `splat`.
+            unsafe { _mm512_reduce_add_ps(self.0) }
+        }
+
+        #[inline(always)]
+        fn zeros() -> [f32; 16] {
+            [0.0; 16]
+        }
+
+        #[inline(always)]
+        fn from_array(a: [f32; 16]) -> Self {
+            // SAFETY: `a` is 16 readable floats.
+            unsafe { Self::load(a.as_ptr()) }
+        }
+
+        #[inline(always)]
+        fn to_array(self) -> [f32; 16] {
+            let mut a = [0.0; 16];
+            // SAFETY: `a` is 16 writable floats.
+            unsafe { self.store(a.as_mut_ptr()) };
+            a
+        }
+
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: the caller guarantees `p..p + 16` is readable; no alignment is needed.
+            Self(unsafe { _mm512_loadu_ps(p) })
+        }
 
         #[inline(always)]
         unsafe fn store(self, p: *mut f32) {
-            // SAFETY: the caller guarantees `p..p + 8` is writable; `storeu` needs no alignment.
-            unsafe { _mm256_storeu_ps(p, self.0) }
+            // SAFETY: the caller guarantees `p..p + 16` is writable; no alignment is needed.
+            unsafe { _mm512_storeu_ps(p, self.0) }
+        }
+
+        #[inline(always)]
+        fn store_first(self, dst: &mut [f32]) {
+            if dst.len() >= 16 {
+                // SAFETY: `dst` holds the 16 floats written.
+                return unsafe { self.store(dst.as_mut_ptr()) };
+            }
+            let mask = ((1u32 << dst.len()) - 1) as __mmask16;
+            // SAFETY: the mask enables lanes `0..dst.len()` only, inside `dst`; masked-off
+            // lanes are not accessed (they cannot fault).
+            unsafe { _mm512_mask_storeu_ps(dst.as_mut_ptr(), mask, self.0) }
+        }
+
+        #[inline(always)]
+        fn load_first(src: &[f32]) -> Self {
+            if src.len() >= 16 {
+                // SAFETY: `src` holds the 16 floats read.
+                return unsafe { Self::load(src.as_ptr()) };
+            }
+            let mask = ((1u32 << src.len()) - 1) as __mmask16;
+            // SAFETY: as in `store_first`; the masked-off lanes are zero.
+            Self(unsafe { _mm512_maskz_loadu_ps(mask, src.as_ptr()) })
         }
     }
 }

@@ -492,6 +492,8 @@ impl<S: ConvSpec> Conv<S> {
                 self.bias(),
                 output.as_mut_slice(),
                 workspace,
+                // Inlined into the kernel, compiled for its instruction-set level.
+                #[inline(always)]
                 |oc, plane| epilogue.finish(oc, plane),
             );
             return;
@@ -505,6 +507,10 @@ impl<S: ConvSpec> Conv<S> {
 
     /// Runs the convolution with a stack buffer for its working memory (hand-composed layers;
     /// `network!` plans it into the scratch buffer instead).
+    #[allow(
+        clippy::large_stack_arrays,
+        reason = "no heap in inference: 64 KiB on a host with wide vectors, 6 KiB without"
+    )]
     fn run_on_stack<In: Channels, Out: Channels, E: Epilogue>(
         &self,
         input: &Tensor<In>,
@@ -537,17 +543,22 @@ impl<S: ConvSpec> Conv<S> {
         E: Epilogue,
     {
         let out = output.as_mut_slice();
-        let mut pooled = |oc: usize, plane: &mut [f32]| {
-            let Some(y) = out.get_mut(oc * Out::PLANE..(oc + 1) * Out::PLANE) else { return };
-            if E::COMMUTES_WITH_MAX && P::MAX {
-                // Same values, on fewer of them: activate(max(window)) = max(activate(window)).
-                pool.pool_plane::<Mid, Out>(plane, y);
-                epilogue.finish(oc, y);
-            } else {
-                epilogue.finish(oc, plane);
-                pool.pool_plane::<Mid, Out>(plane, y);
-            }
-        };
+        // Inlined into the kernel (`identity` only puts the closure where it may carry
+        // `#[inline(always)]`), so it is compiled for the kernel's instruction-set level.
+        let mut pooled = core::convert::identity(
+            #[inline(always)]
+            |oc: usize, plane: &mut [f32]| {
+                let Some(y) = out.get_mut(oc * Out::PLANE..(oc + 1) * Out::PLANE) else { return };
+                if E::COMMUTES_WITH_MAX && P::MAX {
+                    // Same values, on fewer of them: activate(max(window)) = max(activate(window)).
+                    pool.pool_plane::<Mid, Out>(plane, y);
+                    epilogue.finish(oc, y);
+                } else {
+                    epilogue.finish(oc, plane);
+                    pool.pool_plane::<Mid, Out>(plane, y);
+                }
+            },
+        );
         if Self::tiled::<In, Mid>() {
             conv_tiled::conv_tiled_buffered::<ConvGeom<S, In, Mid>>(
                 input.as_slice(),
