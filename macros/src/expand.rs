@@ -36,12 +36,14 @@ pub fn network(net: &Checked) -> TokenStream {
     let trait_impl = network_trait_impl(net, &types);
     let display = display_impl(net);
     let trained = net.weights.as_ref().map(|w| trained_impl(net, &types, w));
+    let heap = crate::expand_heap::heap_impl(net, &types);
     quote! {
         #definition
         #inherent
         #trait_impl
         #display
         #trained
+        #heap
     }
 }
 
@@ -210,7 +212,7 @@ fn activation_type_name(kind: ActivationKind) -> &'static str {
     }
 }
 
-fn f32_lit(v: f64) -> proc_macro2::Literal {
+pub(crate) fn f32_lit(v: f64) -> proc_macro2::Literal {
     #[allow(clippy::cast_possible_truncation)] // f32 is what the layer stores, as PyTorch does
     proc_macro2::Literal::f32_suffixed(v as f32)
 }
@@ -229,7 +231,7 @@ fn upsample_scale(len: usize, out: usize, factor: Option<f64>, align_corners: bo
 
 /// The initialiser of a field: a constructor with the layer's runtime settings, a user
 /// layer's `new(..)`, or `Default::default()`.
-fn field_init(layer: &Layer, input: Option<&Shape>, output: Option<&Shape>) -> TokenStream {
+pub(crate) fn field_init(layer: &Layer, input: Option<&Shape>, output: Option<&Shape>) -> TokenStream {
     let path = quote!(::staticnn::layers);
     match &layer.op {
         Op::Custom(p) if !layer.call.args.is_empty() => {
@@ -304,9 +306,9 @@ fn field_init(layer: &Layer, input: Option<&Shape>, output: Option<&Shape>) -> T
 /// The shape type at every point of the network: `at[0]` is the input, `at[i + 1]` the output
 /// of layer `i`. Known shapes are spelled out; after a layer of the user's own they are
 /// projections through `Layer::Output`, so the type system carries the shapes on.
-struct StageTypes {
+pub(crate) struct StageTypes {
     at: Vec<TokenStream>,
-    layers: Vec<TokenStream>,
+    pub(crate) layers: Vec<TokenStream>,
 }
 
 impl StageTypes {
@@ -326,11 +328,11 @@ impl StageTypes {
         Self { at, layers }
     }
 
-    fn input(&self) -> &TokenStream {
+    pub(crate) fn input(&self) -> &TokenStream {
         &self.at[0]
     }
 
-    fn output(&self) -> &TokenStream {
+    pub(crate) fn output(&self) -> &TokenStream {
         self.at.last().unwrap_or(&self.at[0])
     }
 
@@ -341,11 +343,11 @@ impl StageTypes {
 }
 
 /// The input shape of layer `i`, when known.
-fn input_shape<'a>(net: &'a Checked, i: usize) -> Option<&'a Shape> {
+pub(crate) fn input_shape<'a>(net: &'a Checked, i: usize) -> Option<&'a Shape> {
     if i == 0 { Some(&net.input) } else { net.stages.get(i - 1).and_then(|s| s.output.as_ref()) }
 }
 
-fn field(layer: &Layer) -> Ident {
+pub(crate) fn field(layer: &Layer) -> Ident {
     Ident::new(
         &layer.field_name(),
         layer.call.name.as_ref().map_or_else(|| layer.call.kind_span(), Ident::span),
@@ -845,7 +847,12 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
             /// one step are listed together).
             #vis const STEPS: &'static [::staticnn::network::StepSummary] = #step_rows;
 
-            /// A network with every parameter zero.
+            /// A network with every parameter zero (and PyTorch's initial state for the
+            /// normalisation layers' weights and statistics).
+            ///
+            /// Built on the stack: a big network (AlexNet's 47 M parameters are 187 MB) needs
+            /// `Self::boxed_zeroed()` (feature `alloc`, on by default), which builds it in
+            /// place on the heap.
             #[must_use]
             #vis fn zeroed() -> Self {
                 Self { #(#inits,)* }
@@ -853,6 +860,9 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
 
             /// A network initialised like PyTorch's defaults (`U(-1/sqrt(fan_in), 1/sqrt(fan_in))`
             /// for convolution and linear layers), from a generator seeded with `seed`.
+            ///
+            /// Built on the stack: a big network needs `Self::boxed_seeded(seed)` (feature
+            /// `alloc`, on by default), which gives the same values on the heap.
             #[must_use]
             #vis fn seeded(seed: u64) -> Self {
                 let mut net = Self::zeroed();
@@ -869,18 +879,26 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
 
             /// A zeroed scratch buffer of [`Self::SCRATCH_BYTES`] bytes; `const`, so it can be
             /// a `static` on a microcontroller.
+            ///
+            /// Built on the stack: on the host, a big network's scratch needs
+            /// `Self::boxed_scratch()` (feature `alloc`, on by default).
             #[must_use]
             #vis const fn new_scratch() -> ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }> {
                 ::staticnn::scratch::Scratch::new()
             }
 
             /// Runs the network on `input` and returns the output. The scratch buffer lives on
-            /// the stack; on a microcontroller prefer [`Self::forward_into`].
+            /// the stack, or on the heap when it is larger than
+            /// [`Scratch::HEAP_ABOVE_BYTES`](::staticnn::scratch::Scratch::HEAP_ABOVE_BYTES)
+            /// and the `alloc` feature is on (it is by default); on a microcontroller prefer
+            /// [`Self::forward_into`]. The output is returned on the stack: for a large one
+            /// use `Self::forward_boxed` (feature `alloc`).
             #[must_use]
             #vis fn forward(&self, input: &::staticnn::tensor::Tensor<#input_ty>) -> ::staticnn::tensor::Tensor<#output_ty> {
                 let mut output = ::staticnn::tensor::Tensor::zeros();
-                let mut scratch = Self::new_scratch();
-                self.forward_into(input, &mut output, &mut scratch);
+                ::staticnn::scratch::Scratch::<{ Self::SCRATCH_LEN }>::with_new(|scratch| {
+                    self.forward_into(input, &mut output, scratch);
+                });
                 output
             }
 
@@ -914,29 +932,33 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
             /// Runs the network on a batch: `inputs[n]` gives `outputs[n]`, like PyTorch's batch
             /// dimension (every layer works per sample at inference). Extra inputs or outputs
             /// beyond the shorter slice are left alone.
+            ///
+            /// With the `parallel` feature (on by default) the batch is split across all cores
+            /// (rayon), each core with a scratch buffer of its own (the first uses `scratch`),
+            /// with outputs identical to the sequential loop's; without it, or for a network
+            /// that is not `Sync`, one sample after the other.
             #vis fn forward_batch_into(
                 &self,
                 inputs: &[::staticnn::tensor::Tensor<#input_ty>],
                 outputs: &mut [::staticnn::tensor::Tensor<#output_ty>],
                 scratch: &mut ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>,
             ) {
-                for (input, output) in inputs.iter().zip(outputs.iter_mut()) {
-                    self.forward_into(input, output, scratch);
-                }
+                ::staticnn::__private::forward_batch_into!(self, inputs, outputs, scratch);
             }
 
-            /// Runs the network on a batch of `N` inputs and returns the `N` outputs.
+            /// Runs the network on a batch of `N` inputs and returns the `N` outputs, like
+            /// [`Self::forward_batch_into`] (across all cores with the `parallel` feature). The
+            /// scratch buffer is taken as in [`Self::forward`].
             #[must_use]
             #vis fn forward_batch<const N: usize>(
                 &self,
                 inputs: &[::staticnn::tensor::Tensor<#input_ty>; N],
             ) -> [::staticnn::tensor::Tensor<#output_ty>; N] {
-                let mut scratch = Self::new_scratch();
-                ::core::array::from_fn(|n| {
-                    let mut output = ::staticnn::tensor::Tensor::zeros();
-                    self.forward_into(&inputs[n], &mut output, &mut scratch);
-                    output
-                })
+                let mut outputs = ::core::array::from_fn(|_| ::staticnn::tensor::Tensor::zeros());
+                ::staticnn::scratch::Scratch::<{ Self::SCRATCH_LEN }>::with_new(|scratch| {
+                    self.forward_batch_into(inputs, &mut outputs, scratch);
+                });
+                outputs
             }
 
             /// Loads weights saved by PyTorch (`safetensors.torch.save_file(model.state_dict(),
@@ -986,6 +1008,13 @@ fn network_trait_impl(net: &Checked, types: &StageTypes) -> TokenStream {
 
             fn new_scratch() -> Self::Scratch {
                 Self::new_scratch()
+            }
+
+            fn forward(
+                &self,
+                input: &::staticnn::tensor::Tensor<Self::Input>,
+            ) -> ::staticnn::tensor::Tensor<Self::Output> {
+                Self::forward(self, input)
             }
 
             fn forward_into(

@@ -12,6 +12,7 @@ mod catalog;
 mod check;
 mod ctxt;
 mod expand;
+mod expand_heap;
 mod fallback;
 mod layers;
 mod params;

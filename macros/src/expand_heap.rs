@@ -1,0 +1,130 @@
+//! The heap constructors of a network (`boxed_zeroed`, `boxed_seeded`, `boxed_scratch`,
+//! `forward_boxed`): an impl block of its own, emitted through `staticnn`'s `if_alloc!` so it
+//! exists exactly when the library's `alloc` feature is on, whatever the features of the crate
+//! that invokes `network!`.
+//!
+//! A network is built in place: `Box::new_zeroed` allocates it zeroed; the layers whose
+//! parameters can be large (convolution, linear, normalisation) are `Zeroable`, so their
+//! zeroed memory already is their initial value, or becomes it by a fill in place
+//! (`reset_in_place` for the normalisations' ones and `eps`); every other layer is a few
+//! bytes at most (activations' settings, `Dropout`'s `p`, `Upsample`'s scales, a layer of the
+//! user's own) and is written whole through a pointer to its field. Nothing the size of a
+//! layer's parameters is ever on the stack.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::expand::{Checked, StageTypes, f32_lit, field, field_init, input_shape};
+use crate::layers::Op;
+
+/// How the heap constructor brings one field from zeroed memory to its initial value.
+enum InPlace {
+    /// Zeroed memory is its initial value (convolution and linear layers: all parameters 0).
+    Zeroed,
+    /// Zeroed memory is valid; then `reset_in_place(eps)` sets PyTorch's initial state.
+    ZeroedThenReset(f64),
+    /// Written whole (a small value: settings only, or a layer of the user's own).
+    Written,
+}
+
+fn in_place(op: &Op) -> InPlace {
+    match op {
+        Op::Conv(_) | Op::Linear(_) => InPlace::Zeroed,
+        Op::BatchNorm(bn) => InPlace::ZeroedThenReset(bn.eps),
+        Op::InstanceNorm(n) => InPlace::ZeroedThenReset(n.eps),
+        Op::LayerNorm(ln) => InPlace::ZeroedThenReset(ln.eps),
+        _ => InPlace::Written,
+    }
+}
+
+/// `boxed_zeroed`'s body: the network of `zeroed()`, built in place on the heap.
+fn boxed_zeroed_body(net: &Checked) -> TokenStream {
+    let mut writes = Vec::new();
+    let mut resets = Vec::new();
+    for (i, layer) in net.layers.iter().enumerate() {
+        let f = field(layer);
+        match in_place(&layer.op) {
+            InPlace::Zeroed => writes.push(quote! {
+                ::staticnn::__private::leave_zeroed(::core::ptr::addr_of_mut!((*ptr).#f));
+            }),
+            InPlace::ZeroedThenReset(eps) => {
+                writes.push(quote! {
+                    ::staticnn::__private::leave_zeroed(::core::ptr::addr_of_mut!((*ptr).#f));
+                });
+                let eps = f32_lit(eps);
+                resets.push(quote!(net.#f.reset_in_place(#eps);));
+            }
+            InPlace::Written => {
+                let init = field_init(layer, input_shape(net, i), net.stages[i].output.as_ref());
+                writes.push(quote!(::core::ptr::addr_of_mut!((*ptr).#f).write(#init);));
+            }
+        }
+    }
+    quote! {
+        let mut uninit = ::staticnn::__private::Box::<Self>::new_zeroed();
+        let ptr = ::core::mem::MaybeUninit::as_mut_ptr(&mut *uninit);
+        // SAFETY: `ptr` is the allocation of a `Self`, aligned and valid for writes, and only
+        // field addresses are taken from it. Every field is either written whole here, or left
+        // as the zeroed memory `new_zeroed` returned, which is valid for it because its type is
+        // `Zeroable` (checked at compile time by `leave_zeroed`): so every field, and the
+        // network, is initialised.
+        let mut net = unsafe {
+            #(#writes)*
+            uninit.assume_init()
+        };
+        let _ = &mut net;
+        #(#resets)*
+        net
+    }
+}
+
+/// The impl block of heap constructors, or nothing when `staticnn` has no `alloc` feature.
+pub fn heap_impl(net: &Checked, types: &StageTypes) -> TokenStream {
+    let (vis, name) = (&net.network.vis, &net.network.name);
+    let (input_ty, output_ty) = (types.input(), types.output());
+    let boxed_zeroed = boxed_zeroed_body(net);
+    quote! {
+        ::staticnn::__private::if_alloc! {
+            /// Heap constructors (feature `alloc`): for networks, inputs, outputs and scratch
+            /// buffers too large for the stack, built in place on the heap.
+            #[allow(clippy::identity_op, clippy::erasing_op)]
+            impl #name {
+                /// [`Self::zeroed`], built in place on the heap: nothing the size of a layer is
+                /// ever on the stack, so it works for networks of any size (AlexNet's 187 MB)
+                /// on any thread.
+                #[must_use]
+                #vis fn boxed_zeroed() -> ::staticnn::__private::Box<Self> {
+                    #boxed_zeroed
+                }
+
+                /// [`Self::seeded`] (the same values), built in place on the heap like
+                /// [`Self::boxed_zeroed`].
+                #[must_use]
+                #vis fn boxed_seeded(seed: u64) -> ::staticnn::__private::Box<Self> {
+                    let mut net = Self::boxed_zeroed();
+                    net.reset_parameters(seed);
+                    net
+                }
+
+                /// [`Self::new_scratch`] on the heap, built in place.
+                #[must_use]
+                #vis fn boxed_scratch() -> ::staticnn::__private::Box<::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>> {
+                    ::staticnn::scratch::Scratch::boxed()
+                }
+
+                /// [`Self::forward`] with the output and the scratch buffer on the heap: for
+                /// outputs too large for the stack (a 1 x 1025 x 1025 feature map is 4 MB).
+                #[must_use]
+                #vis fn forward_boxed(
+                    &self,
+                    input: &::staticnn::tensor::Tensor<#input_ty>,
+                ) -> ::staticnn::__private::Box<::staticnn::tensor::Tensor<#output_ty>> {
+                    let mut output = ::staticnn::tensor::Tensor::<#output_ty>::boxed_zeros();
+                    let mut scratch = Self::boxed_scratch();
+                    self.forward_into(input, &mut output, &mut scratch);
+                    output
+                }
+            }
+        }
+    }
+}
