@@ -68,10 +68,10 @@ pub fn parallel<N, const LEN: usize>(
     );
 }
 
-/// The choice between [`parallel`] and [`sequential`] for the code `network!` generates, by
-/// auto-ref specialisation: `(&&Batch(net)).forward_batch_into(..)` finds
-/// [`ParallelBatch`](dispatch::ParallelBatch) first when the network is `Sync`, and falls
-/// back to [`SequentialBatch`](dispatch::SequentialBatch) otherwise. Not a stable API.
+/// The choice between `parallel` and [`sequential`] for the code `network!` generates, by
+/// auto-ref specialisation: `(&&Batch(net)).forward_batch_into(..)` finds `ParallelBatch`
+/// first when the network is `Sync` (and the `parallel` feature is on), and falls back to
+/// [`SequentialBatch`](dispatch::SequentialBatch) otherwise. Not a stable API.
 #[doc(hidden)]
 pub mod dispatch {
     use super::{Network, Tensor};

@@ -85,7 +85,10 @@ mod tests {
             Tensor::<Vector<U4>>::boxed_try_from_slice(&values[..3]).map(|_| ()),
             Err(LengthMismatch { expected: 4, found: 3 })
         );
-        assert_eq!(*Tensor::<Vector<U4>>::boxed_from_fn(|i| i as f32), Tensor::from_fn(|i| i as f32));
+        assert_eq!(
+            *Tensor::<Vector<U4>>::boxed_from_fn(|i| i as f32),
+            Tensor::from_fn(|i| i as f32)
+        );
         assert_eq!(*Tensor::<Vector<U4>>::boxed_zeros(), Tensor::zeros());
         assert_eq!(*boxed_zeroed::<Tensor<Vector<U4>>>(), Tensor::zeros());
     }

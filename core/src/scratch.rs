@@ -24,8 +24,8 @@ impl<const LEN: usize> Scratch<LEN> {
 
     /// A zeroed buffer; `const`, so it can initialise a `static`.
     ///
-    /// Built on the stack: for a large network's scratch (AlexNet's is 437 KiB) on the host
-    /// use [`Scratch::boxed`] (feature `alloc`), or a `static`.
+    /// Built on the stack: on the host, a large network's scratch (437 KiB for an
+    /// `AlexNet`) needs `Scratch::boxed` (feature `alloc`), or a `static`.
     #[must_use]
     pub const fn new() -> Self {
         Self { data: [0.0; LEN] }

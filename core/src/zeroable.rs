@@ -1,5 +1,5 @@
 //! [`Zeroable`]: types whose all-zero bytes are a valid value, so that they can be created
-//! directly in zeroed memory (on the heap with [`heap::boxed_zeroed`](crate::heap), or by
+//! directly in zeroed memory (on the heap with `heap::boxed_zeroed`, feature `alloc`, or by
 //! `Net::boxed_zeroed()`) instead of being built on the stack and moved.
 
 /// A type for which a value whose bytes are all zero is valid (for a [`Tensor`], a layer's

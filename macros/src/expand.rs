@@ -231,7 +231,11 @@ fn upsample_scale(len: usize, out: usize, factor: Option<f64>, align_corners: bo
 
 /// The initialiser of a field: a constructor with the layer's runtime settings, a user
 /// layer's `new(..)`, or `Default::default()`.
-pub(crate) fn field_init(layer: &Layer, input: Option<&Shape>, output: Option<&Shape>) -> TokenStream {
+pub(crate) fn field_init(
+    layer: &Layer,
+    input: Option<&Shape>,
+    output: Option<&Shape>,
+) -> TokenStream {
     let path = quote!(::staticnn::layers);
     match &layer.op {
         Op::Custom(p) if !layer.call.args.is_empty() => {
@@ -850,7 +854,7 @@ fn inherent_impl(net: &Checked, types: &StageTypes) -> TokenStream {
             /// A network with every parameter zero (and PyTorch's initial state for the
             /// normalisation layers' weights and statistics).
             ///
-            /// Built on the stack: a big network (AlexNet's 47 M parameters are 187 MB) needs
+            /// Built on the stack: a big network (the 47 M parameters of an `AlexNet` are 187 MB) needs
             /// `Self::boxed_zeroed()` (feature `alloc`, on by default), which builds it in
             /// place on the heap.
             #[must_use]

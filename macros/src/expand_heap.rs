@@ -90,7 +90,7 @@ pub fn heap_impl(net: &Checked, types: &StageTypes) -> TokenStream {
             #[allow(clippy::identity_op, clippy::erasing_op)]
             impl #name {
                 /// [`Self::zeroed`], built in place on the heap: nothing the size of a layer is
-                /// ever on the stack, so it works for networks of any size (AlexNet's 187 MB)
+                /// ever on the stack, so it works for networks of any size (an `AlexNet`'s 187 MB)
                 /// on any thread.
                 #[must_use]
                 #vis fn boxed_zeroed() -> ::staticnn::__private::Box<Self> {
