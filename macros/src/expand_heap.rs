@@ -6,10 +6,15 @@
 //! A network is built in place: `Box::new_zeroed` allocates it zeroed; the layers whose
 //! parameters can be large (convolution, linear, normalisation) are `Zeroable`, so their
 //! zeroed memory already is their initial value, or becomes it by a fill in place
-//! (`reset_in_place` for the normalisations' ones and `eps`); every other layer is a few
-//! bytes at most (activations' settings, `Dropout`'s `p`, `Upsample`'s scales, a layer of the
-//! user's own) and is written whole through a pointer to its field. Nothing the size of a
-//! layer's parameters is ever on the stack.
+//! (`reset_in_place` for the normalisations' ones and `eps`); every other built-in layer is a
+//! few bytes at most (activations' settings, `Dropout`'s `p`, `Upsample`'s scales) and is
+//! written whole through a pointer to its field, like a layer of the user's own (built by its
+//! `new` or `Default`, so its size is the user's to keep small). Nothing the size of a
+//! built-in layer's parameters is ever on the stack.
+//!
+//! The `unsafe` block this emits compiles in crates that `#![forbid(unsafe_code)]`: the
+//! `unsafe_code` lint does not fire on the output of a macro from another crate
+//! (`tests/heap.rs` checks it).
 
 use proc_macro2::TokenStream;
 use quote::quote;
