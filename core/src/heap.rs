@@ -18,8 +18,8 @@
 //! use typenum::{U3, U512};
 //!
 //! // 3 MB, never on the stack.
-//! let image = Tensor::<Chw<U3, U512, U512>>::boxed_from_fn(|i| (i % 255) as f32 / 255.0);
-//! assert_eq!(image[256], 1.0);
+//! let image = Tensor::<Chw<U3, U512, U512>>::boxed_from_fn(|i| (i % 256) as f32 / 256.0);
+//! assert_eq!(image[3 * 512 * 512 - 1], 255.0 / 256.0);
 //! ```
 //!
 //! [`Tensor::boxed_zeros`]: crate::tensor::Tensor::boxed_zeros
