@@ -213,3 +213,122 @@ fn forward_batch_runs_on_the_thread_pool_when_there_are_cores() {
         assert!(seen.iter().all(|&t| t == me));
     }
 }
+
+network! {
+    /// A graph network: a residual block, squeeze-and-excitation and concatenated branches,
+    /// with the layers whose heap constructor resets them in place (BatchNorm, LayerNorm).
+    pub struct Branchy: [4, 8, 8] {
+        stem = Conv2d(4, 8, 3, padding = 1),
+        bn = BatchNorm2d(8, eps = 0.001),
+        ReLU(),
+        residual = Add(
+            Identity(),
+            { conv1 = Conv2d(8, 8, 3, padding = 1), bn1 = BatchNorm2d(8), ReLU(), conv2 = Conv2d(8, 8, 3, padding = 1) },
+        ),
+        se = Mul(Identity(), { AdaptiveAvgPool2d(1), fc = Conv2d(8, 8, 1), Sigmoid() }),
+        Cat(
+            left = Conv2d(8, 2, 1),
+            right = [MaxPool2d(3, stride = 1, padding = 1), Conv2d(8, 2, 1), LeakyReLU(0.1)],
+            dim = 1,
+        ),
+        Flatten(),
+        norm = LayerNorm(256, eps = 0.01),
+        head = Linear(256, 10),
+    }
+
+    /// A graph network that records where it runs (`Sync`).
+    pub struct TracedGraph: [4] { Add(fc = Linear(4, 4), Identity()), threads = Threads() }
+
+    /// A graph network that is not `Sync`.
+    pub struct NotSyncGraph: [4] { Add(fc = Linear(4, 4), Identity()), counted = Counted() }
+}
+
+fn branchy_inputs(count: usize) -> Vec<Tensor<<Branchy as Network>::Input>> {
+    (0..count).map(|n| Tensor::from_fn(|i| ((i * 11 + n * 5) % 23) as f32 / 23.0 - 0.5)).collect()
+}
+
+#[test]
+fn graph_networks_heap_constructors_equal_the_stack_ones() {
+    let (zeroed, boxed_zeroed) = (Branchy::zeroed(), Branchy::boxed_zeroed());
+    let tensors = state_dict(&zeroed);
+    assert_eq!(tensors, state_dict(&*boxed_zeroed));
+    assert!(tensors["bn.running_var"].iter().all(|&v| v == 1.0));
+    assert!(tensors["residual.bn1.weight"].iter().all(|&w| w == 1.0));
+    assert!(tensors["norm.weight"].iter().all(|&w| w == 1.0));
+    assert_eq!((boxed_zeroed.bn.eps, boxed_zeroed.norm.eps), (0.001, 0.01));
+    let (seeded, boxed_seeded) = (Branchy::seeded(5), Branchy::boxed_seeded(5));
+    assert_eq!(state_dict(&seeded), state_dict(&*boxed_seeded));
+    let x = &branchy_inputs(1)[0];
+    let want = seeded.forward(x);
+    assert!(want.as_slice().iter().any(|&y| y != want[0]), "a non-trivial output");
+    assert_eq!(*boxed_seeded.forward_boxed(x), want);
+    let mut output = Tensor::zeros();
+    boxed_seeded.forward_into(x, &mut output, &mut Branchy::boxed_scratch());
+    assert_eq!(output, want);
+}
+
+#[test]
+fn graph_networks_batches_across_cores_equal_one_sample_at_a_time() {
+    let net = Branchy::seeded(9);
+    let inputs = branchy_inputs(23);
+    let mut one_by_one = vec![Tensor::zeros(); inputs.len()];
+    let mut scratch = Branchy::new_scratch();
+    for (x, y) in inputs.iter().zip(&mut one_by_one) {
+        net.forward_into(x, y, &mut scratch);
+    }
+    let mut batched = vec![Tensor::zeros(); inputs.len()];
+    net.forward_batch_into(&inputs, &mut batched, &mut Branchy::new_scratch());
+    assert_eq!(batched, one_by_one);
+    let array: [_; 4] = std::array::from_fn(|n| inputs[n].clone());
+    assert_eq!(net.forward_batch(&array)[..], one_by_one[..4]);
+
+    let traced = TracedGraph::seeded(1);
+    let inputs: Vec<_> = (0..8).map(|n| Tensor::from_fn(|i| (n * 4 + i) as f32)).collect();
+    let mut outputs = vec![Tensor::zeros(); 8];
+    traced.forward_batch_into(&inputs, &mut outputs, &mut TracedGraph::new_scratch());
+    let seen = traced.threads.seen.lock().expect("not poisoned").clone();
+    assert_eq!(seen.len(), 8);
+    let me = std::thread::current().id();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = std::env::var("RAYON_NUM_THREADS").ok().and_then(|n| n.parse().ok());
+    if cfg!(feature = "parallel") && threads.unwrap_or(cores) >= 2 {
+        assert!(seen.iter().all(|&t| t != me), "samples ran on the calling thread");
+    } else {
+        assert!(seen.iter().all(|&t| t == me));
+    }
+
+    let not_sync = NotSyncGraph::seeded(1);
+    not_sync.forward_batch_into(&inputs, &mut outputs, &mut NotSyncGraph::new_scratch());
+    assert_eq!(not_sync.counted.calls.get(), 8);
+}
+
+network! {
+    /// The int8 digit classifier of `tests/int8.rs`: int8 networks have `boxed_scratch` and
+    /// `forward_boxed` (no `zeroed` or `seeded` to box: they are built by `trained()`).
+    #[staticnn(quantized = "int8", weights = "examples/digits/digits_int8.safetensors")]
+    pub struct DigitsInt8: [1, 8, 8] {
+        Conv2d(1, 16, 3, padding = 1),
+        ReLU(),
+        MaxPool2d(2),
+        Conv2d(16, 32, 3, padding = 1),
+        ReLU(),
+        MaxPool2d(2),
+        Flatten(),
+        Linear(128, 10),
+    }
+}
+
+#[test]
+fn int8_networks_forward_boxed_equals_forward() {
+    let net = DigitsInt8::trained();
+    let x = Tensor::from_fn(|i| (i % 17) as f32 / 17.0);
+    let want = net.forward(&x);
+    assert_eq!(*net.forward_boxed(&x), want);
+    let mut scratch = DigitsInt8::boxed_scratch();
+    assert_eq!(core::mem::size_of_val(&*scratch), DigitsInt8::SCRATCH_BYTES);
+    let mut output = Tensor::zeros();
+    net.forward_into(&x, &mut output, &mut scratch);
+    assert_eq!(output, want);
+    let q = DigitsInt8::quantize_input(&x);
+    assert_eq!(DigitsInt8::dequantize_output(&net.forward_int8(&q)), want);
+}
