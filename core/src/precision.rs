@@ -122,11 +122,9 @@ fn round_half_even(x: f32) -> f32 {
     let truncated = x as i32 as f32;
     let fraction = x - truncated;
     let away = if x >= 0.0 { 1.0 } else { -1.0 };
-    if fraction.abs() > 0.5 {
-        truncated + away
-    } else if fraction.abs() < 0.5 {
-        truncated
-    } else if (truncated as i32) % 2 == 0 {
+    // Towards zero below one half, and at exactly one half when `truncated` is even.
+    let magnitude = fraction.abs();
+    if magnitude < 0.5 || (magnitude <= 0.5 && (truncated as i32) % 2 == 0) {
         truncated
     } else {
         truncated + away
