@@ -122,13 +122,11 @@ fn round_half_even(x: f32) -> f32 {
     let truncated = x as i32 as f32;
     let fraction = x - truncated;
     let away = if x >= 0.0 { 1.0 } else { -1.0 };
-    // Towards zero below one half, and at exactly one half when `truncated` is even.
-    let magnitude = fraction.abs();
-    if magnitude < 0.5 || (magnitude <= 0.5 && (truncated as i32) % 2 == 0) {
-        truncated
-    } else {
-        truncated + away
-    }
+    // Away from zero above one half, and at exactly one half when that reaches the even one.
+    let odd = (truncated as i32) % 2 != 0;
+    let past_half = fraction.abs() > 0.5;
+    let at_half = !past_half && fraction.abs() >= 0.5;
+    if past_half || (at_half && odd) { truncated + away } else { truncated }
 }
 
 #[cfg(test)]
