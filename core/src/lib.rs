@@ -11,6 +11,24 @@
 //! - [`scratch`]: the planned working memory of an inference.
 //! - [`network`]: the [`Network`](network::Network) trait that `network!` implements.
 //! - [`safetensors`]: loading trained weights from a `.safetensors` file's bytes.
+//! - [`batch`]: running a network on a batch (across all cores with the `parallel` feature).
+//! - [`zeroable`]: types that are valid as all-zero bytes, built in place in zeroed memory.
+//! - `heap` (feature `alloc`): networks, tensors and scratch buffers built in place on the
+//!   heap, for sizes no stack holds.
+//!
+//! # Features
+//!
+//! All off by default here (firmware and other `no_std` users depend on this crate, or on
+//! `staticnn` with `default-features = false`); the `staticnn` crate turns on `std` and
+//! `parallel` by default.
+//!
+//! - `alloc`: the `heap` module and the heap constructors `network!` generates
+//!   (`Net::boxed_zeroed`, `boxed_seeded`, `boxed_scratch`, `forward_boxed`); `forward` and
+//!   `forward_batch` take a scratch buffer larger than
+//!   [`Scratch::HEAP_ABOVE_BYTES`](scratch::Scratch::HEAP_ABOVE_BYTES) from the heap.
+//! - `std`: the standard library; implies `alloc`.
+//! - `parallel`: `forward_batch` and `forward_batch_into` split the batch across all cores
+//!   with rayon; implies `std`.
 #![no_std]
 #![deny(missing_docs)]
 #![warn(clippy::pedantic)]
@@ -28,7 +46,15 @@
     clippy::too_many_arguments
 )]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+pub mod batch;
 pub mod element;
+#[cfg(feature = "alloc")]
+pub mod heap;
 pub mod init;
 pub mod kernels;
 pub mod layer;
@@ -41,6 +67,7 @@ pub mod scratch;
 pub mod shape;
 pub mod tensor;
 pub mod window;
+pub mod zeroable;
 
 pub use generic_array;
 pub use typenum;
@@ -50,6 +77,12 @@ pub use typenum;
 pub mod __private {
     pub use generic_array;
     pub use typenum;
+
+    pub use crate::__staticnn_forward_batch_into as forward_batch_into;
+    pub use crate::__staticnn_if_alloc as if_alloc;
+    #[cfg(feature = "alloc")]
+    pub use crate::heap::Box;
+    pub use crate::zeroable::leave_zeroed;
 
     /// The larger of two sizes, for constant expressions.
     #[must_use]
@@ -132,4 +165,22 @@ pub mod __private {
         }
         out
     }
+}
+
+/// Emits its items only when the `alloc` feature of `staticnn-core` is on: how `network!`'s
+/// heap constructors follow the library's features rather than those of the crate that
+/// invokes the macro.
+#[cfg(feature = "alloc")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __staticnn_if_alloc {
+    ($($item:item)*) => { $($item)* };
+}
+
+/// Emits its items only when the `alloc` feature of `staticnn-core` is on (here it is off).
+#[cfg(not(feature = "alloc"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __staticnn_if_alloc {
+    ($($item:item)*) => {};
 }

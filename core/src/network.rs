@@ -117,7 +117,10 @@ pub trait Network {
         self.forward_into_probed(input, output, scratch, &mut |_| {});
     }
 
-    /// Runs the network and returns the output; the scratch buffer lives on the stack.
+    /// Runs the network and returns the output. This default builds the scratch buffer on the
+    /// stack; networks made by `network!` use their own `forward`, which takes a scratch
+    /// buffer larger than [`Scratch::HEAP_ABOVE_BYTES`](crate::scratch::Scratch::HEAP_ABOVE_BYTES)
+    /// from the heap when the `alloc` feature is on.
     fn forward(&self, input: &Tensor<Self::Input>) -> Tensor<Self::Output> {
         let mut output = Tensor::zeros();
         let mut scratch = Self::new_scratch();

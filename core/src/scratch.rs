@@ -61,10 +61,45 @@ impl<const LEN: usize> Scratch<LEN> {
     /// Its size in bytes.
     pub const BYTES: usize = LEN * core::mem::size_of::<f32>();
 
+    /// Scratch buffers larger than this many bytes are taken from the heap by
+    /// [`Scratch::with_new`] when the `alloc` feature is on.
+    pub const HEAP_ABOVE_BYTES: usize = 64 * 1024;
+
     /// A zeroed buffer; `const`, so it can initialise a `static`.
+    ///
+    /// Built on the stack: on the host, a large network's scratch (437 KiB for an
+    /// `AlexNet`) needs `Scratch::boxed` (feature `alloc`), or a `static`.
     #[must_use]
     pub const fn new() -> Self {
         Self { data: [0.0; LEN] }
+    }
+
+    /// A zeroed buffer on the heap, built in place: [`Scratch::new`] for buffers too large for
+    /// the stack.
+    #[cfg(feature = "alloc")]
+    #[must_use]
+    pub fn boxed() -> crate::heap::Box<Self> {
+        crate::heap::boxed_zeroed()
+    }
+
+    /// Calls `f` with a new zeroed buffer, which lives on the stack, or on the heap when the
+    /// `alloc` feature is on and it is larger than [`Scratch::HEAP_ABOVE_BYTES`]: what `forward`
+    /// and `forward_batch` use, so that they work for big networks on the host and allocate
+    /// nothing for small ones.
+    #[inline]
+    pub fn with_new<R>(f: impl FnOnce(&mut Self) -> R) -> R {
+        #[cfg(feature = "alloc")]
+        if Self::BYTES > Self::HEAP_ABOVE_BYTES {
+            return f(&mut Self::boxed());
+        }
+        Self::with_new_on_stack(f)
+    }
+
+    /// [`Scratch::with_new`] on the stack; a function of its own so that the buffer is in no
+    /// stack frame unless this path runs (unoptimised builds reserve every local of a frame).
+    #[inline(never)]
+    fn with_new_on_stack<R>(f: impl FnOnce(&mut Self) -> R) -> R {
+        f(&mut Self::new())
     }
 
     /// The activation of shape `S` at the front of the buffer.
@@ -260,6 +295,9 @@ impl<const LEN: usize> Scratch<LEN> {
         unsafe { (Tensor::view_raw(a.as_mut_ptr()), Tensor::view_raw(b.as_mut_ptr()), work) }
     }
 }
+
+// SAFETY: a scratch buffer is an array of `f32`s; all-zero bits are `0.0`.
+unsafe impl<const LEN: usize> crate::zeroable::Zeroable for Scratch<LEN> {}
 
 impl<const LEN: usize> Default for Scratch<LEN> {
     fn default() -> Self {

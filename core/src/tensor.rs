@@ -58,6 +58,9 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     }
 
     /// A tensor of zeros; `const`, so an output buffer can be a `static`.
+    ///
+    /// The tensor is built on the stack: for large ones (a 3 x 512 x 512 image is 3 MB) use
+    /// `Tensor::boxed_zeros` (feature `alloc`).
     #[must_use]
     pub const fn zeros() -> Self {
         // SAFETY: a `GenericArray<E, _>` is an array of `E`s, and all-zero bits are an
@@ -67,6 +70,9 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     }
 
     /// A tensor whose element at flat index `i` is `f(i)`.
+    ///
+    /// The tensor is built on the stack: for large ones use `Tensor::boxed_from_fn` (feature
+    /// `alloc`).
     #[must_use]
     pub fn from_fn(f: impl FnMut(usize) -> E) -> Self {
         Self { data: GenericArray::generate(f), shape: PhantomData }
@@ -79,6 +85,9 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     }
 
     /// Copies a slice into a new tensor; fails if its length is not [`Self::NUMEL`].
+    ///
+    /// The tensor is built on the stack: for large ones use `Tensor::boxed_try_from_slice`
+    /// (feature `alloc`), or view the slice in place with [`Tensor::from_slice`].
     ///
     /// # Errors
     /// [`LengthMismatch`] when `values.len() != Self::NUMEL`.
@@ -181,6 +190,45 @@ impl<S: Shape> Tensor<S> {
         best
     }
 }
+
+/// Tensors built in place on the heap, never on the stack (feature `alloc`).
+#[cfg(feature = "alloc")]
+impl<S: Shape, E: Element> Tensor<S, E> {
+    /// A tensor of zeros on the heap: [`Tensor::zeros`] for tensors too large for the stack.
+    #[must_use]
+    pub fn boxed_zeros() -> crate::heap::Box<Self> {
+        crate::heap::boxed_zeroed()
+    }
+
+    /// A tensor on the heap whose element at flat index `i` is `f(i)`: [`Tensor::from_fn`]
+    /// for tensors too large for the stack (the zeroed allocation is filled in place).
+    #[must_use]
+    pub fn boxed_from_fn(mut f: impl FnMut(usize) -> E) -> crate::heap::Box<Self> {
+        let mut tensor = Self::boxed_zeros();
+        for (i, v) in tensor.as_mut_slice().iter_mut().enumerate() {
+            *v = f(i);
+        }
+        tensor
+    }
+
+    /// Copies a slice into a new tensor on the heap: [`Tensor::try_from_slice`] for tensors
+    /// too large for the stack.
+    ///
+    /// # Errors
+    /// [`LengthMismatch`] when `values.len() != Self::NUMEL`.
+    pub fn boxed_try_from_slice(values: &[E]) -> Result<crate::heap::Box<Self>, LengthMismatch> {
+        if values.len() != S::NUMEL {
+            return Err(LengthMismatch { expected: S::NUMEL, found: values.len() });
+        }
+        let mut tensor = Self::boxed_zeros();
+        tensor.as_mut_slice().copy_from_slice(values);
+        Ok(tensor)
+    }
+}
+
+// SAFETY: a tensor is an array of `Element`s (and a zero-sized marker); all-zero bits are an
+// `Element`'s zero (`0.0`, or `0` for `i8` and `i32`).
+unsafe impl<S: Shape, E: Element> crate::zeroable::Zeroable for Tensor<S, E> {}
 
 /// `&'a Tensor<S, E>` or `&'a mut Tensor<S, E>`, made from a raw pointer by
 /// [`Tensor::view_raw`].

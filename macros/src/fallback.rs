@@ -33,6 +33,10 @@ pub fn expand(network: &Network, error: &syn::Error) -> TokenStream {
             #vis fn new_scratch<T>() -> T { loop {} }
             #vis fn forward<I, O>(&self, input: &I) -> O { loop {} }
             #vis fn forward_into<I, O, S>(&self, input: &I, output: &mut O, scratch: &mut S) {}
+            #vis fn boxed_zeroed<T>() -> T { loop {} }
+            #vis fn boxed_seeded<T>(seed: u64) -> T { loop {} }
+            #vis fn boxed_scratch<T>() -> T { loop {} }
+            #vis fn forward_boxed<I, O>(&self, input: &I) -> O { loop {} }
         }
 
         impl ::core::fmt::Display for #name {

@@ -604,6 +604,10 @@ impl<S: ConvSpec> Clone for Conv<S> {
     }
 }
 
+// SAFETY: `weight` and `bias` are arrays of `f32`s; all-zero bits are `0.0` (what `zeros`
+// gives).
+unsafe impl<S: ConvSpec> crate::zeroable::Zeroable for Conv<S> {}
+
 impl<S: ConvSpec> Parameters for Conv<S> {
     const PARAMS: usize = S::WeightLen::USIZE + S::BiasLen::USIZE;
 

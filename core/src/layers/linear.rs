@@ -137,6 +137,17 @@ where
     }
 }
 
+// SAFETY: `weight` and `bias` are arrays of `f32`s and `marker` is zero-sized; all-zero bits
+// are `0.0` (what `zeros` gives).
+unsafe impl<I, O, B> crate::zeroable::Zeroable for Linear<I, O, B>
+where
+    O: ArrayLength + Mul<I> + Mul<B::PerOutput>,
+    B: BiasFlag,
+    Prod<O, I>: ArrayLength,
+    Prod<O, B::PerOutput>: ArrayLength,
+{
+}
+
 impl<I, O, B> Parameters for Linear<I, O, B>
 where
     I: Unsigned,

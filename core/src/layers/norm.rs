@@ -126,6 +126,13 @@ impl<S: NormSpec, K> ChannelNorm<S, K> {
         norm
     }
 
+    /// Sets PyTorch's initial state in place, as [`Self::new`] returns it (`weight` 1, `bias`
+    /// 0, `running_mean` 0, `running_var` 1, and `eps`), without building a layer on the stack.
+    pub fn reset_in_place(&mut self, eps: f32) {
+        self.reset();
+        self.eps = eps;
+    }
+
     fn reset(&mut self) {
         self.weight.fill(1.0);
         self.bias.fill(0.0);
@@ -189,6 +196,9 @@ impl<S: NormSpec, K> Default for ChannelNorm<S, K> {
         Self::new(1e-5)
     }
 }
+
+// SAFETY: four arrays of `f32`s, an `f32` and a zero-sized marker: all-zero bits are valid.
+unsafe impl<S: NormSpec, K> crate::zeroable::Zeroable for ChannelNorm<S, K> {}
 
 impl<S: NormSpec, K> Parameters for ChannelNorm<S, K> {
     const PARAMS: usize = <S::WeightLen as Unsigned>::USIZE + <S::BiasLen as Unsigned>::USIZE;
@@ -346,6 +356,26 @@ where
         ln.weight.fill(1.0);
         ln
     }
+
+    /// Sets PyTorch's initial state in place, as [`Self::new`] returns it (`weight` 1, `bias`
+    /// 0, and `eps`), without building a layer on the stack.
+    pub fn reset_in_place(&mut self, eps: f32) {
+        self.weight.fill(1.0);
+        self.bias.fill(0.0);
+        self.eps = eps;
+    }
+}
+
+// SAFETY: two arrays of `f32`s, an `f32` and a zero-sized marker: all-zero bits are valid.
+unsafe impl<N, A, B> crate::zeroable::Zeroable for LayerNorm<N, A, B>
+where
+    N: Shape,
+    N::Len: Mul<A::PerOutput> + Mul<B::PerOutput>,
+    A: BiasFlag,
+    B: BiasFlag,
+    Prod<N::Len, A::PerOutput>: ArrayLength,
+    Prod<N::Len, B::PerOutput>: ArrayLength,
+{
 }
 
 impl<N, A, B> Default for LayerNorm<N, A, B>

@@ -52,11 +52,13 @@ pub fn network(net: &Checked, quant: &Quant) -> TokenStream {
     let inherent = inherent_impl(net, &types, quant, &float_plan, int8_plan.as_ref());
     let display = display_impl(net);
     let trained = trained_impl(net, &types, quant);
+    let heap = super::heap::heap_impl_int8(net, &types);
     quote! {
         #definition
         #inherent
         #display
         #trained
+        #heap
     }
 }
 
@@ -514,8 +516,9 @@ fn inherent_impl(
                     input: &::staticnn::tensor::Tensor<#input_ty, i8>,
                 ) -> ::staticnn::tensor::Tensor<#output_ty, i8> {
                     let mut output = ::staticnn::tensor::Tensor::zeros();
-                    let mut scratch = Self::new_scratch();
-                    self.forward_int8_into(input, &mut output, &mut scratch);
+                    ::staticnn::scratch::Scratch::<{ Self::SCRATCH_LEN }>::with_new(|scratch| {
+                        self.forward_int8_into(input, &mut output, scratch);
+                    });
                     output
                 }
 
@@ -581,15 +584,20 @@ fn inherent_impl(
             }
 
             /// Runs the network on an `f32` input (quantized first, as PyTorch's quantized
-            /// model does) and returns the `f32` output (dequantized).
+            /// model does) and returns the `f32` output (dequantized). The scratch buffer lives
+            /// on the stack, or on the heap when it is larger than
+            /// [`Scratch::HEAP_ABOVE_BYTES`](::staticnn::scratch::Scratch::HEAP_ABOVE_BYTES)
+            /// and the `alloc` feature is on; for an output too large for the stack use
+            /// `Self::forward_boxed` (feature `alloc`).
             #[must_use]
             #vis fn forward(
                 &self,
                 input: &::staticnn::tensor::Tensor<#input_ty>,
             ) -> ::staticnn::tensor::Tensor<#output_ty> {
                 let mut output = ::staticnn::tensor::Tensor::zeros();
-                let mut scratch = Self::new_scratch();
-                self.forward_into(input, &mut output, &mut scratch);
+                ::staticnn::scratch::Scratch::<{ Self::SCRATCH_LEN }>::with_new(|scratch| {
+                    self.forward_into(input, &mut output, scratch);
+                });
                 output
             }
 

@@ -3,6 +3,7 @@
 //! `types`, how fields are built in `init`, the body of `forward_into` in `forward`.
 
 mod forward;
+mod heap;
 mod init;
 pub mod int8;
 mod types;
@@ -78,12 +79,14 @@ pub fn network(net: &Checked) -> TokenStream {
     let trait_impl = network_trait_impl(net, &types);
     let display = display_impl(net);
     let trained = net.weights.as_ref().map(|w| trained_impl(net, &types, w));
+    let heap = heap::heap_impl(net, &types);
     quote! {
         #definition
         #inherent
         #trait_impl
         #display
         #trained
+        #heap
     }
 }
 
@@ -512,7 +515,12 @@ fn inherent_impl(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
             /// one step are listed together).
             #vis const STEPS: &'static [::staticnn::network::StepSummary] = #step_rows;
 
-            /// A network with every parameter zero.
+            /// A network with every parameter zero (and PyTorch's initial state for the
+            /// normalisation layers' weights and statistics).
+            ///
+            /// Built on the stack: a big network (the 47 M parameters of an `AlexNet` are 187 MB) needs
+            /// `Self::boxed_zeroed()` (feature `alloc`, on by default), which builds it in
+            /// place on the heap.
             #[must_use]
             #vis fn zeroed() -> Self {
                 Self { #(#inits,)* }
@@ -520,6 +528,9 @@ fn inherent_impl(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
 
             /// A network initialised like PyTorch's defaults (`U(-1/sqrt(fan_in), 1/sqrt(fan_in))`
             /// for convolution and linear layers), from a generator seeded with `seed`.
+            ///
+            /// Built on the stack: a big network needs `Self::boxed_seeded(seed)` (feature
+            /// `alloc`, on by default), which gives the same values on the heap.
             #[must_use]
             #vis fn seeded(seed: u64) -> Self {
                 let mut net = Self::zeroed();
@@ -536,18 +547,26 @@ fn inherent_impl(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
 
             /// A zeroed scratch buffer of [`Self::SCRATCH_BYTES`] bytes; `const`, so it can be
             /// a `static` on a microcontroller.
+            ///
+            /// Built on the stack: on the host, a big network's scratch needs
+            /// `Self::boxed_scratch()` (feature `alloc`, on by default).
             #[must_use]
             #vis const fn new_scratch() -> ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }> {
                 ::staticnn::scratch::Scratch::new()
             }
 
             /// Runs the network on `input` and returns the output. The scratch buffer lives on
-            /// the stack; on a microcontroller prefer [`Self::forward_into`].
+            /// the stack, or on the heap when it is larger than
+            /// [`Scratch::HEAP_ABOVE_BYTES`](::staticnn::scratch::Scratch::HEAP_ABOVE_BYTES)
+            /// and the `alloc` feature is on (it is by default); on a microcontroller prefer
+            /// [`Self::forward_into`]. The output is returned on the stack: for a large one
+            /// use `Self::forward_boxed` (feature `alloc`).
             #[must_use]
             #vis fn forward(&self, input: &::staticnn::tensor::Tensor<#input_ty>) -> ::staticnn::tensor::Tensor<#output_ty> {
                 let mut output = ::staticnn::tensor::Tensor::zeros();
-                let mut scratch = Self::new_scratch();
-                self.forward_into(input, &mut output, &mut scratch);
+                ::staticnn::scratch::Scratch::<{ Self::SCRATCH_LEN }>::with_new(|scratch| {
+                    self.forward_into(input, &mut output, scratch);
+                });
                 output
             }
 
@@ -581,29 +600,33 @@ fn inherent_impl(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
             /// Runs the network on a batch: `inputs[n]` gives `outputs[n]`, like PyTorch's batch
             /// dimension (every layer works per sample at inference). Extra inputs or outputs
             /// beyond the shorter slice are left alone.
+            ///
+            /// With the `parallel` feature (on by default) the batch is split across all cores
+            /// (rayon), each core with a scratch buffer of its own (the first uses `scratch`),
+            /// with outputs identical to the sequential loop's; without it, or for a network
+            /// that is not `Sync`, one sample after the other.
             #vis fn forward_batch_into(
                 &self,
                 inputs: &[::staticnn::tensor::Tensor<#input_ty>],
                 outputs: &mut [::staticnn::tensor::Tensor<#output_ty>],
                 scratch: &mut ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>,
             ) {
-                for (input, output) in inputs.iter().zip(outputs.iter_mut()) {
-                    self.forward_into(input, output, scratch);
-                }
+                ::staticnn::__private::forward_batch_into!(self, inputs, outputs, scratch);
             }
 
-            /// Runs the network on a batch of `N` inputs and returns the `N` outputs.
+            /// Runs the network on a batch of `N` inputs and returns the `N` outputs, like
+            /// [`Self::forward_batch_into`] (across all cores with the `parallel` feature). The
+            /// scratch buffer is taken as in [`Self::forward`].
             #[must_use]
             #vis fn forward_batch<const N: usize>(
                 &self,
                 inputs: &[::staticnn::tensor::Tensor<#input_ty>; N],
             ) -> [::staticnn::tensor::Tensor<#output_ty>; N] {
-                let mut scratch = Self::new_scratch();
-                ::core::array::from_fn(|n| {
-                    let mut output = ::staticnn::tensor::Tensor::zeros();
-                    self.forward_into(&inputs[n], &mut output, &mut scratch);
-                    output
-                })
+                let mut outputs = ::core::array::from_fn(|_| ::staticnn::tensor::Tensor::zeros());
+                ::staticnn::scratch::Scratch::<{ Self::SCRATCH_LEN }>::with_new(|scratch| {
+                    self.forward_batch_into(inputs, &mut outputs, scratch);
+                });
+                outputs
             }
 
             /// Loads weights saved by PyTorch (`safetensors.torch.save_file(model.state_dict(),
@@ -653,6 +676,13 @@ fn network_trait_impl(net: &Checked, types: &NodeTypes) -> TokenStream {
 
             fn new_scratch() -> Self::Scratch {
                 Self::new_scratch()
+            }
+
+            fn forward(
+                &self,
+                input: &::staticnn::tensor::Tensor<Self::Input>,
+            ) -> ::staticnn::tensor::Tensor<Self::Output> {
+                Self::forward(self, input)
             }
 
             fn forward_into(
