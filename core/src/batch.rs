@@ -53,15 +53,26 @@ pub fn parallel<N, const LEN: usize>(
         return;
     }
     let run = len.div_ceil(workers);
+    // The kernels' instruction-set level is per thread (`kernels::isa::with_level`) and every
+    // run below may go to one of rayon's threads (even the first, when the caller is not one):
+    // each runs at the caller's level, so a batch gives what the caller's `forward` gives. The
+    // caller's level is available on this CPU, so `with_level` always runs its closure.
+    let level = crate::kernels::isa::active();
     let (first_inputs, other_inputs) = inputs.split_at(run);
     let (first_outputs, other_outputs) = outputs.split_at_mut(run);
     rayon::join(
-        || sequential(net, first_inputs, first_outputs, scratch),
+        || {
+            crate::kernels::isa::with_level(level, || {
+                sequential(net, first_inputs, first_outputs, scratch);
+            })
+        },
         || {
             other_inputs.par_chunks(run).zip(other_outputs.par_chunks_mut(run)).for_each(
                 |(inputs, outputs)| {
                     let mut own = crate::scratch::Scratch::<LEN>::boxed();
-                    sequential(net, inputs, outputs, &mut own);
+                    crate::kernels::isa::with_level(level, || {
+                        sequential(net, inputs, outputs, &mut own);
+                    });
                 },
             );
         },
