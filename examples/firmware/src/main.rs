@@ -9,7 +9,10 @@
 #![no_std]
 #![no_main]
 // The image without networks (scripts/firmware-report.sh's baseline) leaves the harness unused.
-#![cfg_attr(not(any(feature = "digits", feature = "cifar")), allow(dead_code, unused))]
+#![cfg_attr(
+    not(any(feature = "digits", feature = "cifar", feature = "digits-int8", feature = "cifar-int8")),
+    allow(dead_code, unused)
+)]
 
 mod app;
 mod once;

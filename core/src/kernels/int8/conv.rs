@@ -3,7 +3,8 @@
 //!
 //! [`conv`] picks the fastest path for a geometry at compile time: [`pointwise`]
 //! for a 1x1 convolution with stride 1 and no padding, [`depthwise`] for one
-//! input channel per group, else [`conv_im2col`].
+//! input channel per group, on a core with the DSP extension ([`dsp::TARGET`]) [`direct`]
+//! for the geometries it handles, else [`conv_im2col`].
 //!
 //! [`conv_im2col`] copies the *patch* of each output pixel (its group's input channels times
 //! the kernel window, in the order of a weight row: `[C_in / groups, kd, kh, kw]`) into the
@@ -13,7 +14,7 @@
 //! channel: `Σ w (x - z) = Σ w x - z Σ w`.
 
 use super::dot::{dot_block, weight_sum};
-use super::{Requant, depthwise, direct, pointwise};
+use super::{Requant, depthwise, direct, dsp, pointwise};
 use crate::kernels::PaddingMode;
 use crate::kernels::conv::ConvGeometry;
 
@@ -26,14 +27,16 @@ const ROWS: usize = 2;
 pub(crate) const CHANNEL_CHUNK: usize = 64;
 
 /// Bytes of `workspace` that [`conv`] needs for `G`: 0 for the pointwise path, the depthwise
-/// path's [`depthwise::workspace_len`] (a padded input plane, stride 1 only), else
-/// [`im2col_workspace_len`].
+/// path's [`depthwise::workspace_len`] (a padded input plane, stride 1 only), on a DSP
+/// target the direct path's [`direct::workspace_len`], else [`im2col_workspace_len`].
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
     if pointwise::supports::<G>() {
         0
     } else if depthwise::supports::<G>() {
         depthwise::workspace_len::<G>()
+    } else if dsp::TARGET && direct::supports::<G>() {
+        direct::workspace_len::<G>()
     } else {
         im2col_workspace_len::<G>()
     }
@@ -69,6 +72,8 @@ pub fn conv<G: ConvGeometry>(
         pointwise::conv_pointwise::<G>(input, weight, bias, requant, output);
     } else if depthwise::supports::<G>() {
         depthwise::conv_depthwise::<G>(input, weight, bias, requant, output, workspace);
+    } else if dsp::TARGET && direct::supports::<G>() {
+        direct::conv_direct::<G>(input, weight, bias, requant, output, workspace);
     } else {
         conv_im2col::<G>(input, weight, bias, requant, output, workspace);
     }
