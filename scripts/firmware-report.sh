@@ -41,9 +41,7 @@ for t in "${TARGETS[@]}"; do
     fw_build "$t" "$t" >&2
     fw_run "$t" "$t" >/dev/null || { echo "firmware-report: $t: the firmware failed, see $logs/$t.log" >&2; exit 1; }
     for net in $(images_of "$t"); do
-        extra=()
-        [[ $t == m3 ]] && extra=(--target thumbv7m-none-eabi)
-        fw_build "$t" "$t-$net" "${extra[@]}" --no-default-features --features "${IMAGE_FEATURES[$net]}" >&2
+        fw_build "$t" "$t-$net" --no-default-features --features "${IMAGE_FEATURES[$net]}" >&2
         fw_run "$t" "$t-$net" >/dev/null || { echo "firmware-report: $t-$net failed, see $logs/$t-$net.log" >&2; exit 1; }
     done
 done

@@ -95,7 +95,7 @@ fw_check_tools() {
 
 # fw_target VARIANT: prints "triple build-dir qemu-command..." pieces via globals.
 fw_variant() {
-    FW_CARGO_ARGS=()
+    FW_CARGO_ARGS=() FW_FEATURE_ARGS=()
     case $1 in
         m4 | m4-nopanic | m4-mismatch)
             FW_TRIPLE=thumbv7em-none-eabihf FW_BUILD_DIR=$FW_TARGET_ROOT/fw-m4
@@ -110,9 +110,10 @@ fw_variant() {
         m3)
             FW_TRIPLE=thumbv7m-none-eabi FW_BUILD_DIR=$FW_TARGET_ROOT/fw-m3
             FW_QEMU=(qemu-system-arm -M mps2-an385) FW_NAME=cortex-m3
-            # No FPU: the int8 networks only (the f32 ones would run in soft float, as on rv).
-            FW_CARGO_ARGS=(--target thumbv7m-none-eabi --no-default-features
-                --features digits-int8,cifar-int8,panic-exit)
+            # No FPU: the int8 networks only (the f32 ones would run in soft float, as on rv),
+            # unless fw_build is given features of its own.
+            FW_CARGO_ARGS=(--target thumbv7m-none-eabi)
+            FW_FEATURE_ARGS=(--no-default-features --features digits-int8,cifar-int8,panic-exit)
             ;;
         rv)
             FW_TRIPLE=riscv32imac-unknown-none-elf FW_BUILD_DIR=$FW_TARGET_ROOT/fw-rv
@@ -130,7 +131,8 @@ fw_variant() {
     fi
 }
 
-# fw_build VARIANT IMAGE [cargo args...]: builds, copies the ELF to fw-images/IMAGE.elf.
+# fw_build VARIANT IMAGE [cargo args...]: builds, copies the ELF to fw-images/IMAGE.elf. Cargo
+# args replace the variant's default features (FW_FEATURE_ARGS).
 fw_build() {
     local variant=$1 image=$2
     shift 2
@@ -140,8 +142,10 @@ fw_build() {
     # Called as `if ! fw_build ..`, where `set -e` does not apply: every failure must return
     # explicitly, and no stale image may survive a failed build.
     rm -f "$FW_TARGET_ROOT/fw-images/$image.elf"
+    local features=("${FW_FEATURE_ARGS[@]}")
+    (($#)) && features=()
     (cd "$FW_DIR" && CARGO_TARGET_DIR=$FW_BUILD_DIR "${FW_CARGO[@]}" build --release --quiet \
-        "${FW_CARGO_ARGS[@]}" "$@") || return 1
+        "${FW_CARGO_ARGS[@]}" "${features[@]}" "$@") || return 1
     cp "$FW_BUILD_DIR/$FW_TRIPLE/release/staticnn-firmware" "$FW_TARGET_ROOT/fw-images/$image.elf" \
         || return 1
     FW_BUILD_SECONDS=$(fw_since "$start")

@@ -280,8 +280,8 @@ fn run_int8<N: BenchInt8>(scratch: Option<&'static mut N::Scratch>) -> bool {
         corrupt_int8_if_testing(output.as_mut_slice());
         let got = output.as_slice();
         compared += got.len().max(want.len());
-        mismatched += got.iter().zip(want).filter(|(g, w)| g != w).count()
-            + got.len().abs_diff(want.len());
+        mismatched +=
+            got.iter().zip(want).filter(|(g, w)| g != w).count() + got.len().abs_diff(want.len());
         let class = argmax_int8(got);
         say!("input {k}: ");
         if let Some(label) = <N::Float as Bench>::label(k) {

@@ -10,7 +10,12 @@
 #![no_main]
 // The image without networks (scripts/firmware-report.sh's baseline) leaves the harness unused.
 #![cfg_attr(
-    not(any(feature = "digits", feature = "cifar", feature = "digits-int8", feature = "cifar-int8")),
+    not(any(
+        feature = "digits",
+        feature = "cifar",
+        feature = "digits-int8",
+        feature = "cifar-int8"
+    )),
     allow(dead_code, unused)
 )]
 // The int8-only images (Cortex-M3) leave the float networks' harness unused, and the other way.
