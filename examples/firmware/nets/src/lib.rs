@@ -202,6 +202,8 @@ pub trait BenchInt8: Sync + 'static {
     fn new_scratch() -> Self::Scratch;
     /// The input quantized as PyTorch's quantized model does.
     fn quantize_input(input: &Tensor<Self::Input>) -> Tensor<Self::Input, i8>;
+    /// [`BenchInt8::quantize_input`] into `quantized` (no tensor on the stack).
+    fn quantize_input_into(input: &Tensor<Self::Input>, quantized: &mut Tensor<Self::Input, i8>);
     /// The integer-only inference.
     fn forward_int8_into(
         &self,
@@ -247,6 +249,13 @@ macro_rules! bench_int8 {
 
             fn quantize_input(input: &Tensor<Self::Input>) -> Tensor<Self::Input, i8> {
                 $net::quantize_input(input)
+            }
+
+            fn quantize_input_into(
+                input: &Tensor<Self::Input>,
+                quantized: &mut Tensor<Self::Input, i8>,
+            ) {
+                staticnn::layers::quantized::quantize(input, $net::INPUT_QUANTIZATION, quantized);
             }
 
             fn forward_int8_into(
