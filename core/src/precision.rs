@@ -124,9 +124,7 @@ fn round_half_even(x: f32) -> f32 {
     let away = if x >= 0.0 { 1.0 } else { -1.0 };
     if fraction.abs() > 0.5 {
         truncated + away
-    } else if fraction.abs() < 0.5 {
-        truncated
-    } else if (truncated as i32) % 2 == 0 {
+    } else if fraction.abs() < 0.5 || (truncated as i32) % 2 == 0 {
         truncated
     } else {
         truncated + away

@@ -47,7 +47,7 @@ const fn disjoint(a: usize, an: usize, b: usize, bn: usize) -> bool {
 /// Whether `[at, at + n)` is inside a buffer of `len` and starts aligned to `align` (an empty
 /// range is, anywhere).
 const fn inside(at: usize, n: usize, align: usize, len: usize) -> bool {
-    n == 0 || (at + n <= len && at % align == 0)
+    n == 0 || (at + n <= len && at.is_multiple_of(align))
 }
 
 /// `LEN` floats of working memory for one inference. Create it once (a `static` on a

@@ -236,7 +236,7 @@ mod tests {
         for &a0 in &SAMPLES {
             for &a1 in &SAMPLES {
                 let a = pair(a0, a1);
-                assert_eq!((lo(a), hi(a)), (a0 as i16 as i32, a1 as i16 as i32));
+                assert_eq!((lo(a), hi(a)), (i32::from(a0 as i16), i32::from(a1 as i16)));
                 for &b0 in &SAMPLES {
                     let b = pair(b0, -b0 / 3);
                     let want = 77i32.wrapping_add(lo(a) * lo(b)).wrapping_add(hi(a) * hi(b));
@@ -244,8 +244,8 @@ mod tests {
                     assert_eq!(smlabb(a, b, 5), 5 + lo(a) * lo(b));
                     assert_eq!(smlabt(a, b, -5), -5 + lo(a) * hi(b));
                     let d = ssub16(a, b);
-                    assert_eq!(lo(d), (lo(a) - lo(b)) as i16 as i32);
-                    assert_eq!(hi(d), (hi(a) - hi(b)) as i16 as i32);
+                    assert_eq!(lo(d), i32::from((lo(a) - lo(b)) as i16));
+                    assert_eq!(hi(d), i32::from((hi(a) - hi(b)) as i16));
                 }
             }
         }
