@@ -12,14 +12,14 @@
 //! - The inner block computes 2 output channels x 2 pixels (4 accumulators): per step of 4
 //!   values, one `LDM` of the 4 weight pairs, one `LDRD` of each pixel's 2 input pairs and
 //!   8 `SMLAD`s, 11 instructions for 16 MACs; every loaded pair is used twice. The steps of a
-//!   kernel row run unrolled, the kernel rows in a loop ([`block`]).
+//!   kernel row run unrolled, the kernel rows in a loop (`block`).
 //!
 //! Nothing is corrected afterwards: the band holds `x - z`, so the accumulator starts at the
 //! bias and ends exact, and [`OutputStage`] requantizes it. Every sum is the one of the
 //! definition, in `i32` modulo `2^32`, as CMSIS-NN's.
 //!
 //! Handles 1-d and 2-d convolutions without dilation along the row, any stride, padding mode
-//! and groups ([`supports`]). On other targets the same code runs with [`block`]'s portable
+//! and groups ([`supports`]). On other targets the same code runs with `block`'s portable
 //! twin (so the tests exercise the layout on any host); the dispatching
 //! [`conv`](super::conv::conv) takes this path on DSP targets only.
 
@@ -47,7 +47,7 @@ pub struct Layout {
     pub row_stride: usize,
     /// Band rows of a full tile.
     pub band_rows: usize,
-    /// Values of a kernel row's stream, padded to a multiple of [`STEP`].
+    /// Values of a kernel row's stream, padded to a multiple of 4 (a step of the block).
     pub stream: usize,
 }
 

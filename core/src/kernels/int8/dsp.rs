@@ -2,9 +2,11 @@
 //! functions: one instruction each on a target with the DSP extension (`asm!`: `core::arch::arm`'s
 //! intrinsics are unstable), the same arithmetic in plain Rust everywhere else.
 //!
-//! The algorithms written with them ([`direct`](super::direct), [`depthwise_pairs`](super::depthwise_pairs),
-//! [`linear_pairs`](super::linear_pairs)) therefore run, and are tested bit for bit against
-//! CMSIS-NN's fixtures, on any host; on a DSP target the same code issues `smlad` & co.
+//! The algorithms written with them ([`direct`](super::direct),
+//! [`dot_rows_and_sums_pairs`](super::dot::dot_rows_and_sums_pairs)) therefore run on any
+//! host, where the tests check them bit for bit (the direct engine against every CMSIS-NN
+//! convolution fixture, the pairs against the definition); on a DSP target the same code issues
+//! `smlad` & co.
 //!
 //! A *pair* is a `u32` holding two `i16` lanes, the low halfword first (what `ldr` reads from
 //! two consecutive `i16`s on a little-endian core).
