@@ -2,9 +2,10 @@
 # Prints the firmware's memory and instruction-count report as Markdown (the tables of
 # examples/firmware/README.md), measured now:
 #   scripts/firmware-report.sh > report.md
-# For each target (Cortex-M4F, Cortex-M7, RISC-V rv32imac) it builds and runs in QEMU the
-# image with both networks (instruction counts per inference and per step, peak stack) and one
-# image per network plus one with no network (flash and RAM of each network alone). On
+# For each target (Cortex-M4F, Cortex-M7, RISC-V rv32imac; Cortex-M3 with the int8 networks
+# only) it builds and runs in QEMU the image with every network (instruction counts per
+# inference and per step, peak stack) and one image per network plus one with no network
+# (flash and RAM of each network alone). On
 # Cortex-M it also profiles the both-network image's `forward_into` exactly from QEMU's
 # execution log (scripts/profile-layers.sh; ~3 minutes per target, most of the run time).
 # Same tools and build directories as scripts/firmware.sh (FW_TARGET_ROOT). Progress goes to
@@ -17,12 +18,18 @@ for tool in llvm-nm-22 llvm-objdump-22 llvm-symbolizer-22; do
         { echo "firmware-report: missing $tool: $INSTALL_HINT apt-get install rust-web-llvm" >&2; exit 2; }
 done
 
-TARGETS=(m4 m7 rv)
-declare -A TARGET_NAME=([m4]="Cortex-M4F" [m7]="Cortex-M7" [rv]="RV32IMAC (soft float)")
-declare -A MACHINE=([m4]=mps2-an386 [m7]=mps2-an500)
-declare -A NET_TYPE=([digits]=DigitsNet [cifar10]=Cifar10Net)
+TARGETS=(m4 m7 rv m3)
+FLOAT_TARGETS=(m4 m7 rv) # m3 (no FPU) runs the int8 networks only
+declare -A TARGET_NAME=([m4]="Cortex-M4F" [m7]="Cortex-M7" [rv]="RV32IMAC (soft float)" [m3]="Cortex-M3 (no FPU, no DSP)")
+declare -A MACHINE=([m4]=mps2-an386 [m7]=mps2-an500 [m3]=mps2-an385)
+declare -A NET_TYPE=([digits]=DigitsNet [cifar10]=Cifar10Net [digits-int8]=DigitsInt8 [cifar10-int8]=Cifar10Int8)
+FLOAT_NETS=(digits cifar10)
+INT8_NETS=(digits-int8 cifar10-int8)
 # image suffix -> cargo features
-declare -A IMAGE_FEATURES=([none]="panic-exit" [digits]="panic-exit,digits" [cifar10]="panic-exit,cifar")
+declare -A IMAGE_FEATURES=([none]="panic-exit" [digits]="panic-exit,digits" [cifar10]="panic-exit,cifar"
+    [digits-int8]="panic-exit,digits-int8" [cifar10-int8]="panic-exit,cifar-int8")
+# The images of a target besides its full one (`all`).
+images_of() { if [[ $1 == m3 ]]; then echo none "${INT8_NETS[@]}"; else echo none "${FLOAT_NETS[@]}" "${INT8_NETS[@]}"; fi; }
 FLASH_BUDGET=$((1024 * 1024))
 RAM_BUDGET=$((256 * 1024))
 logs=$FW_TARGET_ROOT/fw-logs
@@ -30,10 +37,10 @@ images=$FW_TARGET_ROOT/fw-images
 
 for t in "${TARGETS[@]}"; do
     fw_variant "$t"
-    echo "firmware-report: $FW_NAME: building and running 4 images" >&2
+    echo "firmware-report: $FW_NAME: building and running $(($(images_of "$t" | wc -w) + 1)) images" >&2
     fw_build "$t" "$t" >&2
     fw_run "$t" "$t" >/dev/null || { echo "firmware-report: $t: the firmware failed, see $logs/$t.log" >&2; exit 1; }
-    for net in none digits cifar10; do
+    for net in $(images_of "$t"); do
         fw_build "$t" "$t-$net" --no-default-features --features "${IMAGE_FEATURES[$net]}" >&2
         fw_run "$t" "$t-$net" >/dev/null || { echo "firmware-report: $t-$net failed, see $logs/$t-$net.log" >&2; exit 1; }
     done
@@ -41,9 +48,14 @@ done
 
 # Exact per-step counts of the unprobed `forward_into`, from QEMU's execution log (Cortex-M
 # only: on soft-float RISC-V the steps' time is in compiler-builtins calls, which the log
-# would have to follow; there `minstret` is exact anyway).
+# would have to follow; there `minstret` is exact anyway). The float networks only; FW_EXACT=0
+# skips it (n/a in the tables).
 for t in m4 m7; do
-    for net in digits cifar10; do
+    for net in "${FLOAT_NETS[@]}"; do
+        if [[ ${FW_EXACT:-1} == 0 ]]; then
+            echo "@exact failed" >"$logs/$t-$net.exact"
+            continue
+        fi
         echo "firmware-report: $t: exact per-step profile of $net (QEMU exec log)" >&2
         "$FW_REPO/scripts/profile-layers.sh" "$images/$t.elf" "${NET_TYPE[$net]}" "${MACHINE[$t]}" \
             >"$logs/$t-$net.exact" || echo "@exact failed" >>"$logs/$t-$net.exact"
@@ -120,26 +132,26 @@ echo
 echo "| target | image | flash | of which weights | of which \`forward_into\` code | of which test data | static RAM | of which scratch | peak stack | RAM needed | fits |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 for t in "${TARGETS[@]}"; do
-    for image in none digits cifar10 both; do
+    for image in $(images_of "$t") all; do
         file=$t-$image
-        [[ $image == both ]] && file=$t
+        [[ $image == all ]] && file=$t
         read -r flash ram < <(sizes "$file")
         w=$(weights "$file")
         # `infer::<Net>` (every step inlined) and what it calls out of line (`tile_apart`).
-        code_bytes=$(($(symbols "$file" "app::infer::<" tT) + $(symbols "$file" "staticnn_core::" tT)))
+        code_bytes=$(($(symbols "$file" "app::infer::<" tT) + $(symbols "$file" "app::infer_int8::<" tT) + $(symbols "$file" "staticnn_core::" tT)))
         data_bytes=$(symbols "$file" "staticnn_firmware_nets::data::")
         scratch=$(symbols "$file" "app::main::SCRATCH")
         stack=0
-        for net in digits cifar10; do
-            [[ $image == "$net" || $image == both ]] || continue
+        for net in "${FLOAT_NETS[@]}" "${INT8_NETS[@]}"; do
+            [[ $image == "$net" || $image == all ]] || continue
             s=$(field "$file" stack "$net" total)
-            ((s > stack)) && stack=$s
+            [[ -n $s ]] && ((s > stack)) && stack=$s
         done
         if [[ $image == none ]]; then
             stack_cell="–" label="no network (runtime, printing)"
         else
             stack_cell="$(n "$stack") B" label=$image
-            [[ $image == both ]] && label="both networks"
+            [[ $image == all ]] && label="all networks"
         fi
         need=$((ram + stack))
         echo "| ${TARGET_NAME[$t]} | $label | $(kib "$flash") | $(kib "$w") | $(kib "$code_bytes") | $(kib "$data_bytes") | $(kib "$ram") | $(kib "$scratch") | $stack_cell | $(kib "$need") | $(yes_no "$flash" "$need") |"
@@ -158,6 +170,21 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for net in digits cifar10; do
     macs=$(field m4 net "$net" macs)
     row="| $net | $(n "$macs")"
+    for t in "${FLOAT_TARGETS[@]}"; do
+        mean=$(mean_infer "$t" "$net")
+        row+=" | $(n "$mean") | $(per "$mean" "$macs")"
+    done
+    echo "$row |"
+done
+
+echo
+echo "The int8 networks: \`forward_int8_into\` (integers only, the input quantized before)."
+echo
+echo "| network | MACs | ${TARGET_NAME[m4]} | per MAC | ${TARGET_NAME[m7]} | per MAC | ${TARGET_NAME[rv]} | per MAC | ${TARGET_NAME[m3]} | per MAC |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for net in "${INT8_NETS[@]}"; do
+    macs=$(field m4 net "$net" macs)
+    row="| $net | $(n "$macs")"
     for t in "${TARGETS[@]}"; do
         mean=$(mean_infer "$t" "$net")
         row+=" | $(n "$mean") | $(per "$mean" "$macs")"
@@ -165,7 +192,38 @@ for net in digits cifar10; do
     echo "$row |"
 done
 
-for net in digits cifar10; do
+for net in "${INT8_NETS[@]}"; do
+    echo
+    echo "### Per step: $net"
+    echo
+    echo "Instructions (per MAC) of each step of \`${NET_TYPE[$net]}::STEPS\` (the \`f32\`-io"
+    echo "\`forward_into_probed\`: quantize, the integer steps, dequantize), read by the probe (mean"
+    echo "over the inputs; Cortex-M: SysTick, resolution 40; RISC-V: \`minstret\`, exact)."
+    echo
+    echo "| step | layers | runs | MACs | ${TARGET_NAME[m4]} | ${TARGET_NAME[m7]} | ${TARGET_NAME[rv]} | ${TARGET_NAME[m3]} |"
+    echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |"
+    steps=$(field m4 net "$net" steps)
+    for ((k = 0; k < steps; k++)); do
+        line=$(awk -v net="net=$net" -v s="step=$k" '$1 == "@step" && $2 == net && $3 == s' "$logs/m4.log")
+        layers=$(awk -F ' ; ' '{ sub(/^layers=/, "", $2); print $2 }' <<<"$line")
+        name=$(awk -F ' ; ' '{ sub(/^name=/, "", $3); print $3 }' <<<"$line")
+        macs=$(sed 's/.* macs=\([0-9]*\).*/\1/' <<<"$line")
+        row="| $k | $layers | $name | $( ((macs)) && n "$macs" || echo –)"
+        for t in "${TARGETS[@]}"; do
+            instr=$(awk -v net="net=$net" -v s="step=$k" '$1 == "@step" && $2 == net && $3 == s { split($5, kv, "="); print kv[2] }' "$logs/$t.log")
+            row+=" | $(cell "$instr" "$macs")"
+        done
+        echo "$row |"
+    done
+    macs=$(field m4 net "$net" macs)
+    row="| | **all steps** | | $(n "$macs")"
+    for t in "${TARGETS[@]}"; do
+        row+=" | $(cell "$(field "$t" probed "$net" instructions)" "$macs")"
+    done
+    echo "$row |"
+done
+
+for net in "${FLOAT_NETS[@]}"; do
     echo
     echo "### Per step: $net"
     echo
@@ -189,7 +247,7 @@ for net in digits cifar10; do
         name=$(awk -F ' ; ' '{ sub(/^name=/, "", $3); print $3 }' <<<"$line")
         macs=$(sed 's/.* macs=\([0-9]*\).*/\1/' <<<"$line")
         row="| $k | $layers | $name | $( ((macs)) && n "$macs" || echo –)"
-        for t in "${TARGETS[@]}"; do
+        for t in "${FLOAT_TARGETS[@]}"; do
             if [[ $t != rv ]]; then
                 if grep -q '^@exact failed' "$logs/$t-$net.exact"; then
                     row+=" | n/a"
@@ -207,7 +265,7 @@ for net in digits cifar10; do
     macs=$(field m4 net "$net" macs)
     row="| | **all steps** | | $(n "$macs")"
     row2="| | **\`forward_into\`, counter** | | $(n "$macs")"
-    for t in "${TARGETS[@]}"; do
+    for t in "${FLOAT_TARGETS[@]}"; do
         mean=$(mean_infer "$t" "$net")
         probed=$(field "$t" probed "$net" instructions)
         if [[ $t != rv ]]; then

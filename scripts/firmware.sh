@@ -4,13 +4,14 @@
 # host's (examples/firmware/nets/src/expected.rs). Also requires the `no-panic` build (whose
 # panic handler calls a symbol that does not exist) to link, and runs it.
 #
-#   scripts/firmware.sh                 # all: m4 m4-nopanic m4-mismatch m7 rv
+#   scripts/firmware.sh                 # all: m4 m4-nopanic m4-mismatch m7 rv m3
 #   scripts/firmware.sh m4 rv           # some of them
 #
 # Variants: m4 = Cortex-M4F on QEMU mps2-an386, m4-nopanic = the same with the no-panic
 # handler, m4-mismatch = the same with one output spoiled (must FAIL with exit status 1:
 # checks that a mismatch is caught), m7 = Cortex-M7 (target-cpu=cortex-m7) on mps2-an500,
-# rv = riscv32imac (soft float) on QEMU virt.
+# rv = riscv32imac (soft float) on QEMU virt, m3 = Cortex-M3 (thumbv7m-none-eabi: no FPU, no
+# DSP extension) on mps2-an385 with the int8 networks only.
 #
 # Toolchain: Debian's Rust, which builds `core` from rust-src (`-Z build-std`), as
 # `cargo +debian` when rustup is installed (scripts/install-embedded.sh links it), else the
@@ -31,7 +32,7 @@ FW_DIR=$FW_REPO/examples/firmware
 FW_TARGET_ROOT=${FW_TARGET_ROOT:-${CARGO_TARGET_DIR:-$FW_REPO/target}/firmware}
 [[ $FW_TARGET_ROOT == /* ]] || FW_TARGET_ROOT=$PWD/$FW_TARGET_ROOT
 FW_QEMU_TIMEOUT=${FW_QEMU_TIMEOUT:-600} # seconds per QEMU run (each takes ~10 s here)
-FW_ALL_VARIANTS=(m4 m4-nopanic m4-mismatch m7 rv)
+FW_ALL_VARIANTS=(m4 m4-nopanic m4-mismatch m7 rv m3)
 INSTALL_HINT="run 'sudo scripts/install-embedded.sh' (Debian 12), or install it by hand:"
 
 # Settings that would override the firmware's own .cargo/config.toml or leak from an outer
@@ -94,7 +95,7 @@ fw_check_tools() {
 
 # fw_target VARIANT: prints "triple build-dir qemu-command..." pieces via globals.
 fw_variant() {
-    FW_CARGO_ARGS=()
+    FW_CARGO_ARGS=() FW_FEATURE_ARGS=()
     case $1 in
         m4 | m4-nopanic | m4-mismatch)
             FW_TRIPLE=thumbv7em-none-eabihf FW_BUILD_DIR=$FW_TARGET_ROOT/fw-m4
@@ -106,6 +107,14 @@ fw_variant() {
             # Arrays merge with .cargo/config.toml's; the later target-cpu wins.
             FW_CARGO_ARGS=(--config 'target.thumbv7em-none-eabihf.rustflags=["-C","target-cpu=cortex-m7"]')
             ;;
+        m3)
+            FW_TRIPLE=thumbv7m-none-eabi FW_BUILD_DIR=$FW_TARGET_ROOT/fw-m3
+            FW_QEMU=(qemu-system-arm -M mps2-an385) FW_NAME=cortex-m3
+            # No FPU: the int8 networks only (the f32 ones would run in soft float, as on rv),
+            # unless fw_build is given features of its own.
+            FW_CARGO_ARGS=(--target thumbv7m-none-eabi)
+            FW_FEATURE_ARGS=(--no-default-features --features digits-int8,cifar-int8,panic-exit)
+            ;;
         rv)
             FW_TRIPLE=riscv32imac-unknown-none-elf FW_BUILD_DIR=$FW_TARGET_ROOT/fw-rv
             FW_QEMU=(qemu-system-riscv32 -M virt -bios none) FW_NAME=riscv32imac
@@ -115,14 +124,15 @@ fw_variant() {
     esac
     if [[ $1 == m4-nopanic ]]; then
         FW_NAME="cortex-m4 no-panic"
-        FW_CARGO_ARGS+=(--no-default-features --features cifar,digits,no-panic)
+        FW_CARGO_ARGS+=(--no-default-features --features cifar,digits,cifar-int8,digits-int8,no-panic)
     elif [[ $1 == m4-mismatch ]]; then
         FW_NAME="cortex-m4 mismatch"
         FW_CARGO_ARGS+=(--features corrupt-output)
     fi
 }
 
-# fw_build VARIANT IMAGE [cargo args...]: builds, copies the ELF to fw-images/IMAGE.elf.
+# fw_build VARIANT IMAGE [cargo args...]: builds, copies the ELF to fw-images/IMAGE.elf. Cargo
+# args replace the variant's default features (FW_FEATURE_ARGS).
 fw_build() {
     local variant=$1 image=$2
     shift 2
@@ -132,8 +142,10 @@ fw_build() {
     # Called as `if ! fw_build ..`, where `set -e` does not apply: every failure must return
     # explicitly, and no stale image may survive a failed build.
     rm -f "$FW_TARGET_ROOT/fw-images/$image.elf"
+    local features=("${FW_FEATURE_ARGS[@]}")
+    (($#)) && features=()
     (cd "$FW_DIR" && CARGO_TARGET_DIR=$FW_BUILD_DIR "${FW_CARGO[@]}" build --release --quiet \
-        "${FW_CARGO_ARGS[@]}" "$@") || return 1
+        "${FW_CARGO_ARGS[@]}" "${features[@]}" "$@") || return 1
     cp "$FW_BUILD_DIR/$FW_TRIPLE/release/staticnn-firmware" "$FW_TARGET_ROOT/fw-images/$image.elf" \
         || return 1
     FW_BUILD_SECONDS=$(fw_since "$start")

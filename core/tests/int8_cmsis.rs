@@ -13,6 +13,7 @@ use staticnn_core::kernels::PaddingMode;
 use staticnn_core::kernels::conv::ConvGeometry;
 use staticnn_core::kernels::int8::conv::{conv_im2col, im2col_workspace_len};
 use staticnn_core::kernels::int8::depthwise::{self, conv_depthwise};
+use staticnn_core::kernels::int8::direct;
 use staticnn_core::kernels::int8::elementwise::broadcast_shape;
 use staticnn_core::kernels::int8::pointwise::{self, conv_pointwise};
 use staticnn_core::kernels::int8::requantize::doubling_high_mul;
@@ -315,6 +316,13 @@ fn run_conv<G: ConvGeometry>(f: &Fixture) -> Tally {
         let mut out = vec![0x55i8; want.len()];
         conv_pointwise::<G>(&input, &weight, bias, &requant, &mut out);
         check("conv_pointwise", &out);
+    }
+    // The DSP targets' path (here with its portable block).
+    if direct::supports::<G>() {
+        let mut out = vec![0x55i8; want.len()];
+        let mut workspace = vec![0i8; direct::workspace_len::<G>()];
+        direct::conv_direct::<G>(&input, &weight, bias, &requant, &mut out, &mut workspace);
+        check("conv_direct", &out);
     }
     if depthwise::supports::<G>() {
         let mut out = vec![0x55i8; want.len()];

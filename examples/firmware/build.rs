@@ -11,7 +11,7 @@ fn main() {
         "arm" => "memory-cortex-m.x",
         "riscv32" => "memory-riscv.x",
         other => panic!(
-            "staticnn-firmware is built for thumbv7em-none-eabihf or riscv32imac-unknown-none-elf, not {other:?}"
+            "staticnn-firmware is built for thumbv7em-none-eabihf, thumbv7m-none-eabi or riscv32imac-unknown-none-elf, not {other:?}"
         ),
     };
     fs::copy(source, out.join("memory.x")).expect("copy the memory map to OUT_DIR");

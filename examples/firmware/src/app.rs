@@ -5,7 +5,7 @@
 use core::ptr::read_volatile;
 
 use staticnn_firmware_nets::staticnn::tensor::Tensor;
-use staticnn_firmware_nets::{Bench, Comparison, argmax, fingerprint};
+use staticnn_firmware_nets::{Bench, BenchInt8, Comparison, argmax, fingerprint};
 
 use crate::once::TakeOnce;
 use crate::platform;
@@ -42,11 +42,33 @@ pub fn main() -> bool {
             TakeOnce::new(Cifar10Net::new_scratch());
         ok &= run::<Cifar10Net>(SCRATCH.take());
     }
+    #[cfg(feature = "digits-int8")]
+    {
+        use staticnn_firmware_nets::DigitsInt8;
+        use staticnn_firmware_nets::staticnn::scratch::Scratch;
+        static SCRATCH: TakeOnce<Scratch<{ DigitsInt8::SCRATCH_LEN }>> =
+            TakeOnce::new(DigitsInt8::new_scratch());
+        static QUANTIZED: TakeOnce<Tensor<<DigitsInt8 as BenchInt8>::Input, i8>> =
+            TakeOnce::new(Tensor::zeros());
+        ok &= run_int8::<DigitsInt8>(SCRATCH.take(), QUANTIZED.take());
+    }
+    #[cfg(feature = "cifar-int8")]
+    {
+        use staticnn_firmware_nets::Cifar10Int8;
+        use staticnn_firmware_nets::staticnn::scratch::Scratch;
+        static SCRATCH: TakeOnce<Scratch<{ Cifar10Int8::SCRATCH_LEN }>> =
+            TakeOnce::new(Cifar10Int8::new_scratch());
+        static QUANTIZED: TakeOnce<Tensor<<Cifar10Int8 as BenchInt8>::Input, i8>> =
+            TakeOnce::new(Tensor::zeros());
+        ok &= run_int8::<Cifar10Int8>(SCRATCH.take(), QUANTIZED.take());
+    }
     say!("{}\n", if ok { "PASS: every output matches the host" } else { "FAIL" });
     ok
 }
 
 /// Runs one network on all its inputs, plainly and probed; prints; returns whether it matched.
+/// Not inlined: its locals are on the stack only while it runs.
+#[inline(never)]
 fn run<N: Bench>(scratch: Option<&'static mut N::Scratch>) -> bool {
     const { assert!(N::STEPS.len() <= MAX_STEPS, "raise MAX_STEPS") };
     let Some(scratch) = scratch else {
@@ -207,6 +229,205 @@ fn run<N: Bench>(scratch: Option<&'static mut N::Scratch>) -> bool {
         vs_torch.mismatched
     );
     ok
+}
+
+/// Runs one int8 network on all its inputs: the integer-only entry point (timed, its stack
+/// measured) and the `f32`-io one, probed step by step; prints; returns whether every int8
+/// output equals the host's and every `f32` output is its dequantization, bit for bit. The
+/// quantized input lives in `quantized` (a `static`), not on the measured stack.
+#[inline(never)]
+fn run_int8<N: BenchInt8>(
+    scratch: Option<&'static mut N::Scratch>,
+    quantized: Option<&'static mut Tensor<N::Input, i8>>,
+) -> bool {
+    const { assert!(N::STEPS.len() <= MAX_STEPS, "raise MAX_STEPS") };
+    let (Some(scratch), Some(q)) = (scratch, quantized) else {
+        say!("{}: scratch already taken\n", N::NAME);
+        return false;
+    };
+    let net = N::trained();
+    let weights_at = core::ptr::from_ref(net) as usize;
+    let weights_bytes = core::mem::size_of::<N>();
+    let inputs = <N::Float as Bench>::INPUTS;
+    say!(
+        "\n== {}: {} parameters ({} B of weights, multipliers and shifts at {:#010x}), {} MACs, {} steps, scratch {} B\n",
+        N::NAME,
+        N::PARAMS,
+        weights_bytes,
+        weights_at,
+        N::MACS,
+        N::STEPS.len(),
+        N::SCRATCH_BYTES
+    );
+    say!(
+        "@net net={} params={} macs={} scratch_bytes={} weights_bytes={} weights_at={:#x} steps={}\n",
+        N::NAME,
+        N::PARAMS,
+        N::MACS,
+        N::SCRATCH_BYTES,
+        weights_bytes,
+        weights_at,
+        N::STEPS.len()
+    );
+    let mut output = Tensor::<N::Output, i8>::zeros();
+    let mut float = Tensor::<N::Output>::zeros();
+    let mut stack = StackUse::default();
+    let (mut compared, mut mismatched, mut correct, mut labelled) = (0, 0, 0, 0);
+    let mut step_sums = [0u64; MAX_STEPS];
+    let mut probed_sum = 0;
+    for k in 0..inputs {
+        let Some(input) = <N::Float as Bench>::input(k) else {
+            say!("{}: no input {k}\n", N::NAME);
+            return false;
+        };
+        let want = N::EXPECTED.get(k).copied().unwrap_or(&[]);
+        N::quantize_input_into(input, q);
+
+        let painted = Painted::new();
+        let t0 = platform::instructions();
+        infer_int8(net, q, &mut output, scratch);
+        let t1 = platform::instructions();
+        stack = stack.max(painted.used());
+        corrupt_int8_if_testing(output.as_mut_slice());
+        let got = output.as_slice();
+        compared += got.len().max(want.len());
+        mismatched +=
+            got.iter().zip(want).filter(|(g, w)| g != w).count() + got.len().abs_diff(want.len());
+        let class = argmax_int8(got);
+        say!("input {k}: ");
+        if let Some(label) = <N::Float as Bench>::label(k) {
+            labelled += 1;
+            correct += usize::from(class == usize::from(label));
+            say!("label {label}, ");
+        }
+        say!(
+            "class {class} (host {}), {} instructions, {} per MAC\n  int8 outputs {:?}\n",
+            argmax_int8(want),
+            t1 - t0,
+            Ratio(t1 - t0, N::MACS as u64),
+            got
+        );
+        say!("@infer net={} input={k} instructions={}\n", N::NAME, t1 - t0);
+
+        // The f32-io entry point, probed: its output must be the dequantized int8 output.
+        let mut marks = [0u64; MAX_STEPS + 1];
+        infer_int8_probed(net, input, &mut float, scratch, &mut marks);
+        let steps = N::STEPS.len();
+        for (i, sum) in step_sums.iter_mut().enumerate().take(steps) {
+            *sum += marks.get(i + 1).zip(marks.get(i)).map_or(0, |(b, a)| b - a);
+        }
+        probed_sum += marks.get(steps).zip(marks.first()).map_or(0, |(b, a)| b - a);
+        let Some(want) = Tensor::<N::Output, i8>::from_slice(want) else {
+            mismatched += 1;
+            continue;
+        };
+        let dequantized = N::dequantize_output(want);
+        compared += float.as_slice().len();
+        mismatched += float
+            .as_slice()
+            .iter()
+            .zip(dequantized.as_slice())
+            .filter(|(g, w)| g.to_bits() != w.to_bits())
+            .count();
+    }
+    let runs = inputs.max(1) as u64;
+    say!(
+        "per step (f32-io forward_into_probed, mean of {inputs} inputs, resolution {} instructions):\n",
+        platform::RESOLUTION
+    );
+    for (i, (step, &sum)) in N::STEPS.iter().zip(&step_sums).enumerate() {
+        let mean = sum / runs;
+        say!("  step {i}: layers {} ({}): {} instructions", step.layers, step.name, mean);
+        if step.macs > 0 {
+            say!(", {} MACs, {} per MAC", step.macs, Ratio(mean, step.macs as u64));
+        }
+        say!(
+            "\n@step net={} step={i} macs={} instructions={mean} ; layers={} ; name={}\n",
+            N::NAME,
+            step.macs,
+            step.layers,
+            step.name
+        );
+    }
+    say!(
+        "  all steps: {} instructions, {} per MAC\n@probed net={} instructions={}\n",
+        probed_sum / runs,
+        Ratio(probed_sum / runs, N::MACS as u64),
+        N::NAME,
+        probed_sum / runs
+    );
+    if stack.window_overflowed {
+        say!("stack: used more than the painted window ({} B): raise WINDOW\n", WINDOW);
+    }
+    say!(
+        "peak stack during forward_int8_into: {} B below the top of the stack ({} B by forward_int8_into itself)\n",
+        stack.from_top,
+        stack.by_call
+    );
+    say!("@stack net={} total={} call={}\n", N::NAME, stack.from_top, stack.by_call);
+    if labelled > 0 {
+        say!("accuracy: {correct} of {labelled} labelled inputs\n");
+    }
+    let ok = mismatched == 0 && compared > 0;
+    say!(
+        "vs host (int8 outputs and the f32 entry point's): {} of {} outputs bit-exact: {}\n",
+        compared - mismatched.min(compared),
+        compared,
+        if ok { "ok" } else { "MISMATCH" }
+    );
+    say!(
+        "@result net={} ok={} compared={compared} mismatched={mismatched} inexact={mismatched} torch_mismatched=0 correct={correct} labelled={labelled}\n",
+        N::NAME,
+        u8::from(ok)
+    );
+    ok
+}
+
+/// The index of the first largest value (0 for none).
+fn argmax_int8(values: &[i8]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if values.get(best).is_some_and(|&b| v > b) {
+            best = i;
+        }
+    }
+    best
+}
+
+/// With the `corrupt-output` feature, spoils the first int8 output.
+fn corrupt_int8_if_testing(output: &mut [i8]) {
+    if cfg!(feature = "corrupt-output") {
+        if let Some(v) = output.first_mut() {
+            *v = v.wrapping_add(1);
+        }
+    }
+}
+
+/// `forward_int8_into` as a function of its own (see [`infer`]).
+#[inline(never)]
+fn infer_int8<N: BenchInt8>(
+    net: &N,
+    input: &Tensor<N::Input, i8>,
+    output: &mut Tensor<N::Output, i8>,
+    scratch: &mut N::Scratch,
+) {
+    net.forward_int8_into(input, output, scratch);
+}
+
+/// The `f32`-io entry point of an int8 network, probed (see [`infer_probed`]).
+#[inline(never)]
+fn infer_int8_probed<N: BenchInt8>(
+    net: &N,
+    input: &Tensor<N::Input>,
+    output: &mut Tensor<N::Output>,
+    scratch: &mut N::Scratch,
+    marks: &mut [u64; MAX_STEPS + 1],
+) {
+    net.forward_into_probed(input, output, scratch, &mut |i| {
+        if let Some(mark) = marks.get_mut(i) {
+            *mark = platform::instructions();
+        }
+    });
 }
 
 /// With the `corrupt-output` feature, spoils the first output (to test that a mismatch fails).

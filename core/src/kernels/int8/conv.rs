@@ -3,7 +3,8 @@
 //!
 //! [`conv`] picks the fastest path for a geometry at compile time: [`pointwise`]
 //! for a 1x1 convolution with stride 1 and no padding, [`depthwise`] for one
-//! input channel per group, else [`conv_im2col`].
+//! input channel per group, on a core with the DSP extension ([`dsp::TARGET`]) [`direct`]
+//! for the geometries it handles, else [`conv_im2col`].
 //!
 //! [`conv_im2col`] copies the *patch* of each output pixel (its group's input channels times
 //! the kernel window, in the order of a weight row: `[C_in / groups, kd, kh, kw]`) into the
@@ -13,7 +14,7 @@
 //! channel: `Σ w (x - z) = Σ w x - z Σ w`.
 
 use super::dot::{dot_block, weight_sum};
-use super::{Requant, depthwise, pointwise};
+use super::{Requant, depthwise, direct, dsp, pointwise};
 use crate::kernels::PaddingMode;
 use crate::kernels::conv::ConvGeometry;
 
@@ -26,14 +27,16 @@ const ROWS: usize = 2;
 pub(crate) const CHANNEL_CHUNK: usize = 64;
 
 /// Bytes of `workspace` that [`conv`] needs for `G`: 0 for the pointwise path, the depthwise
-/// path's [`depthwise::workspace_len`] (a padded input plane, stride 1 only), else
-/// [`im2col_workspace_len`].
+/// path's [`depthwise::workspace_len`] (a padded input plane, stride 1 only), on a DSP
+/// target the direct path's [`direct::workspace_len`], else [`im2col_workspace_len`].
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
     if pointwise::supports::<G>() {
         0
     } else if depthwise::supports::<G>() {
         depthwise::workspace_len::<G>()
+    } else if dsp::TARGET && direct::supports::<G>() {
+        direct::workspace_len::<G>()
     } else {
         im2col_workspace_len::<G>()
     }
@@ -69,6 +72,8 @@ pub fn conv<G: ConvGeometry>(
         pointwise::conv_pointwise::<G>(input, weight, bias, requant, output);
     } else if depthwise::supports::<G>() {
         depthwise::conv_depthwise::<G>(input, weight, bias, requant, output, workspace);
+    } else if dsp::TARGET && direct::supports::<G>() {
+        direct::conv_direct::<G>(input, weight, bias, requant, output, workspace);
     } else {
         conv_im2col::<G>(input, weight, bias, requant, output, workspace);
     }
@@ -337,6 +342,10 @@ mod tests {
         stride [1, 2, 2], dilation [1, 1, 2], pad [0, 1, 3], Zeros);
     geometry!(Depthwise1d: 3 => 3, groups 3, in [1, 1, 9], kernel [1, 1, 4], stride [1, 1, 1],
         dilation [1, 1, 1], pad [0, 0, 2], Zeros);
+    geometry!(WideRow: 16 => 3, groups 1, in [1, 3, 400], kernel [1, 3, 3], stride [1, 1, 1],
+        dilation [1, 1, 1], pad [0, 1, 1], Zeros);
+    geometry!(TallStrided: 3 => 5, groups 1, in [1, 90, 31], kernel [1, 5, 3], stride [1, 2, 3],
+        dilation [1, 2, 1], pad [0, 3, 1], Reflect);
     geometry!(KernelLargerThanInput: 1 => 2, groups 1, in [1, 2, 2], kernel [1, 5, 5],
         stride [1, 1, 1], dilation [1, 1, 1], pad [0, 2, 2], Zeros);
 
@@ -446,6 +455,12 @@ mod tests {
                     pointwise::conv_pointwise::<G>(&x, &w, b, &rq, &mut y);
                     assert_eq!(y, want, "conv_pointwise");
                 }
+                if direct::supports::<G>() {
+                    let mut y = vec![0x55; n];
+                    let mut ws = vec![0; direct::workspace_len::<G>()];
+                    direct::conv_direct::<G>(&x, &w, b, &rq, &mut y, &mut ws);
+                    assert_eq!(y, want, "conv_direct");
+                }
                 if depthwise::supports::<G>() {
                     let mut y = vec![0x55; n];
                     let mut ws = vec![0; depthwise::workspace_len::<G>()];
@@ -472,6 +487,20 @@ mod tests {
         check::<LongRowsStrided>(9);
         check::<Depthwise1d>(10);
         check::<KernelLargerThanInput>(11);
+        check::<WideRow>(12);
+        check::<TallStrided>(13);
+    }
+
+    #[test]
+    fn direct_path_coverage() {
+        assert!(direct::supports::<Reflected>() && direct::supports::<Replicated>());
+        assert!(direct::supports::<Wrapped>() && direct::supports::<LongRows>());
+        assert!(!direct::supports::<ThreeD>(), "depth axis");
+        assert!(!direct::supports::<LongRowsStrided>(), "dilation along the row");
+        let wide = direct::layout::<WideRow>();
+        assert!(wide.rows == 1 && wide.cols < 400, "a row wider than the budget: {wide:?}");
+        let tall = direct::layout::<TallStrided>();
+        assert!(tall.rows > 1 && tall.rows < 44 && tall.cols == 12, "{tall:?}");
     }
 
     #[test]

@@ -108,6 +108,9 @@ pub fn dot_rows_and_sums<const R: usize>(
     x: &[i8],
     len: usize,
 ) -> ([i32; R], [i32; R]) {
+    if super::dsp::TARGET {
+        return dot_rows_and_sums_pairs(rows, x, len);
+    }
     let mut dots = [0i32; R];
     let mut sums = [0i32; R];
     if rows.iter().any(|r| r.len() < len) || x.len() < len {
@@ -140,6 +143,51 @@ pub fn dot_rows_and_sums<const R: usize>(
     for (r, (d, t)) in dots.iter_mut().zip(sums.iter_mut()).enumerate() {
         *d = acc[r].iter().fold(0i32, |s, &a| s.wrapping_add(a));
         *t = acc_sum[r].iter().fold(0i32, |s, &a| s.wrapping_add(a));
+    }
+    (dots, sums)
+}
+
+/// [`dot_rows_and_sums`] as the DSP extension computes it (what it runs on Cortex-M4/M7/M33;
+/// elsewhere the same arithmetic with [`dsp`](super::dsp)'s portable twins, for the tests):
+/// four elements per step read as one word, widened to the pairs `(e0, e2)` and `(e1, e3)` by
+/// `SXTB16`, two `SMLAD`s per row for the dot product and two against `(1, 1)` for the sum.
+#[inline(always)]
+#[must_use]
+pub fn dot_rows_and_sums_pairs<const R: usize>(
+    rows: [&[i8]; R],
+    x: &[i8],
+    len: usize,
+) -> ([i32; R], [i32; R]) {
+    use super::dsp::{smlad, sxtb16, sxtb16_ror8};
+    const ONES: u32 = 0x0001_0001;
+    let mut dots = [0i32; R];
+    let mut sums = [0i32; R];
+    if rows.iter().any(|r| r.len() < len) || x.len() < len {
+        return (dots, sums);
+    }
+    let word = |s: &[i8], at: usize| -> u32 {
+        s.get(at..at + 4)
+            .map_or(0, |b| u32::from_le_bytes([b[0] as u8, b[1] as u8, b[2] as u8, b[3] as u8]))
+    };
+    let full = len / 4;
+    for k in 0..full {
+        let at = k * 4;
+        let xv = word(x, at);
+        let (xa, xb) = (sxtb16(xv), sxtb16_ror8(xv));
+        for ((d, t), row) in dots.iter_mut().zip(sums.iter_mut()).zip(&rows) {
+            let wv = word(row, at);
+            let (wa, wb) = (sxtb16(wv), sxtb16_ror8(wv));
+            *d = smlad(wb, xb, smlad(wa, xa, *d));
+            *t = smlad(wb, ONES, smlad(wa, ONES, *t));
+        }
+    }
+    for k in full * 4..len {
+        let xv = i32::from(x.get(k).copied().unwrap_or(0));
+        for ((d, t), row) in dots.iter_mut().zip(sums.iter_mut()).zip(&rows) {
+            let wv = i32::from(row.get(k).copied().unwrap_or(0));
+            *d = d.wrapping_add(wv * xv);
+            *t = t.wrapping_add(wv);
+        }
     }
     (dots, sums)
 }
@@ -189,6 +237,27 @@ mod tests {
             }
         }
         assert_eq!(dot_rows_and_sums::<1>([&w[..3]], &x, 4), ([0], [0]));
+    }
+
+    #[test]
+    fn pairs_match_the_definition_for_every_tail_length() {
+        let w: [i8; 3 * 41] = core::array::from_fn(|i| (i as i32 * 53 % 255 - 127) as i8);
+        let mut x: [i8; 41] = core::array::from_fn(|i| (i as i32 * 29 % 256 - 128) as i8);
+        x[0] = -128;
+        for len in 0..=41 {
+            let rows = [&w[..41], &w[41..82], &w[82..]];
+            let (dots, sums) = dot_rows_and_sums_pairs::<3>(rows, &x, len);
+            for r in 0..3 {
+                let dot: i32 = (0..len).map(|k| i32::from(rows[r][k]) * i32::from(x[k])).sum();
+                assert_eq!(dots[r], dot, "len {len}, row {r}");
+                assert_eq!(sums[r], weight_sum(rows[r], len), "len {len}, row {r}");
+            }
+        }
+        assert_eq!(dot_rows_and_sums_pairs::<1>([&w[..3]], &x, 4), ([0], [0]));
+        let (low, high) = ([-128i8; 1024], [127i8; 1024]);
+        let (dots, sums) = dot_rows_and_sums_pairs::<2>([&low, &high], &low, 1024);
+        assert_eq!(dots, [1024 * 16384, -1024 * 16256]);
+        assert_eq!(sums, [-1024 * 128, 1024 * 127]);
     }
 
     #[test]

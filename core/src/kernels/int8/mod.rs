@@ -35,9 +35,12 @@
 
 pub mod conv;
 pub mod depthwise;
+pub mod direct;
 pub mod dot;
+pub mod dsp;
 pub mod elementwise;
 pub mod linear;
+pub mod output_stage;
 pub mod pointwise;
 pub mod pool;
 pub mod requantize;

@@ -55,6 +55,7 @@ pub fn init() -> &'static str {
     match (p.CPUID.base.read() >> 4) & 0xFFF {
         0xC24 => "Cortex-M4 (thumbv7em-none-eabihf)",
         0xC27 => "Cortex-M7 (thumbv7em-none-eabihf)",
+        0xC23 => "Cortex-M3 (thumbv7m-none-eabi)",
         _ => "Cortex-M (thumbv7em-none-eabihf)",
     }
 }

@@ -1,0 +1,187 @@
+//! The requantization of one output channel, prepared once per channel so that each output
+//! costs a handful of DSP instructions ([`OutputStage::apply`]), with exactly
+//! [`Requant::output`]'s result.
+//!
+//! [`requantize()`](super::requantize()) needs a 64-bit product, a rounding and a rounding
+//! shift. When the accumulator is known to be small enough (`|acc| < 2^(30 - left shift)`,
+//! always true for a layer's real accumulators, checked from a bound the caller gives), the
+//! doubling high multiply `round(v * m / 2^31)` is `SMMLAR(2v, m, a)`'s `round(2v * m / 2^32)`,
+//! and the rest folds into the constant `a`:
+//!
+//! `h + zp` for shift `>= 0`, and for a right shift `e >= 1`
+//! `(h + 2^(e-1) + zp * 2^e - [acc < 0]) >> e`, which is `round_half_away(h / 2^e) + zp`
+//! (the sign of `h` is the sign of `acc` whenever `h != 0`, because the multiplier is positive;
+//! and `h = 0` gives `zp` either way). Then `SSAT #8` and the activation's clamp.
+//!
+//! Channels outside that domain (a multiplier that is not positive, a right shift above 22, a
+//! bound too large) keep the general path.
+
+use super::dsp::{smmlar, ssat8};
+use super::{Requant, clamp_to};
+
+/// The largest right shift the fast path folds the output zero point into (`128 * 2^22 +
+/// 2^21 + 2^30 < 2^31`).
+const MAX_FAST_RIGHT_SHIFT: u32 = 22;
+
+/// The requantization of one output channel: [`Requant::output`] for the channel, in the
+/// fewest instructions its parameters allow.
+#[derive(Clone, Copy, Debug)]
+pub struct OutputStage {
+    /// `Some((left + 1, right))` on the fast path.
+    fast: Option<(u32, u32)>,
+    /// The channel's fixed-point multiplier.
+    multiplier: i32,
+    /// The channel's shift (general path).
+    shift: i32,
+    /// Fast path: what `SMMLAR` adds (`zp`, or `2^(e-1) + zp * 2^e`).
+    add: i32,
+    /// The output zero point (general path).
+    zero_point: i32,
+    /// The activation's clamp.
+    min: i8,
+    /// The activation's clamp.
+    max: i8,
+}
+
+impl OutputStage {
+    /// The stage of output channel `c` of `requant`, for accumulators (bias included) whose
+    /// magnitude never exceeds `bound`.
+    #[inline(always)]
+    #[must_use]
+    pub fn new(requant: &Requant<'_>, c: usize, bound: u64) -> Self {
+        let (multiplier, shift) = requant.channel(c);
+        let zero_point = requant.output_zero_point;
+        let left = if shift > 0 { shift.unsigned_abs() } else { 0 };
+        let right = if shift < 0 { shift.unsigned_abs() } else { 0 };
+        let fits = multiplier > 0
+            && left <= 30
+            && right <= MAX_FAST_RIGHT_SHIFT
+            && bound < 1u64 << (30 - left);
+        let add = if right == 0 {
+            zero_point
+        } else {
+            (1i32 << (right - 1)).wrapping_add(zero_point.wrapping_shl(right))
+        };
+        Self {
+            fast: if fits { Some((left + 1, right)) } else { None },
+            multiplier,
+            shift,
+            add,
+            zero_point,
+            min: requant.act_min,
+            max: requant.act_max,
+        }
+    }
+
+    /// Whether [`apply`](Self::apply) takes the few-instruction path.
+    #[must_use]
+    pub const fn is_fast(&self) -> bool {
+        self.fast.is_some()
+    }
+
+    /// The output for accumulator `acc`: [`Requant::output`]'s value.
+    #[inline(always)]
+    #[must_use]
+    pub fn apply(&self, acc: i32) -> i8 {
+        let y = match self.fast {
+            Some((pre, 0)) => ssat8(smmlar(acc.wrapping_shl(pre), self.multiplier, self.add)),
+            Some((pre, right)) => {
+                let t = smmlar(acc.wrapping_shl(pre), self.multiplier, self.add);
+                ssat8((t - (acc as u32 >> 31) as i32).wrapping_shr(right))
+            }
+            None => {
+                super::requantize(acc, self.multiplier, self.shift).wrapping_add(self.zero_point)
+            }
+        };
+        clamp_to(y, self.min, self.max)
+    }
+}
+
+/// A bound on `|bias + Σ w (x - zero_point)|` over `taps` products: `|bias| + taps * 128 * 255`.
+#[inline(always)]
+#[must_use]
+pub fn accumulator_bound(bias: i32, taps: usize) -> u64 {
+    u64::from(bias.unsigned_abs()) + taps as u64 * 128 * 255
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equals_the_general_requantization() {
+        let accs: [i32; 19] = [
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            -3,
+            7,
+            -7,
+            1000,
+            -1000,
+            65535,
+            -65536,
+            1 << 20,
+            -(1 << 20),
+            (1 << 29) - 1,
+            -((1 << 29) - 1),
+            123_456_789 >> 3,
+            -(123_456_789 >> 3),
+        ];
+        let mut fast = 0;
+        for shift in -31..=30 {
+            for multiplier in [1, 2, 1 << 30, (1 << 30) + 1, 1_518_500_250, i32::MAX, 0, -5] {
+                for (zp, min, max) in
+                    [(0, -128, 127), (-60, -60, 127), (17, -3, 90), (-128, -128, 5)]
+                {
+                    let m = [multiplier];
+                    let s = [shift];
+                    let rq = Requant {
+                        input_zero_point: 0,
+                        output_zero_point: zp,
+                        act_min: min,
+                        act_max: max,
+                        multiplier: &m,
+                        shift: &s,
+                    };
+                    for bound in [1u64 << 29, 1 << 20, 1 << 10] {
+                        let stage = OutputStage::new(&rq, 0, bound);
+                        fast += usize::from(stage.is_fast());
+                        for &acc in &accs {
+                            if u64::from(acc.unsigned_abs()) > bound {
+                                continue;
+                            }
+                            assert_eq!(
+                                stage.apply(acc),
+                                rq.output(acc, (multiplier, shift)),
+                                "acc {acc} m {multiplier} shift {shift} zp {zp} bound {bound}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(fast > 1000, "the fast path was taken {fast} times");
+    }
+
+    #[test]
+    fn the_bound() {
+        assert_eq!(accumulator_bound(i32::MIN, 2), (1 << 31) + 2 * 32640);
+        let s = OutputStage::new(
+            &Requant {
+                input_zero_point: 0,
+                output_zero_point: 0,
+                act_min: -128,
+                act_max: 127,
+                multiplier: &[1 << 30],
+                shift: &[3],
+            },
+            0,
+            1 << 27,
+        );
+        assert!(!s.is_fast(), "2^27 * 2^3 * 2 leaves i32");
+    }
+}
