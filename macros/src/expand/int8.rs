@@ -491,7 +491,20 @@ fn inherent_impl(
     let float_arena_name = quote::format_ident!("__ARENA");
     let int8_arena_name = quote::format_ident!("__ARENA_INT8");
     let float_arena = arena(net, types, quant, float_plan, &float_arena_name);
-    let float_body = body(net, types, quant, float_plan, &float_arena_name, false);
+    let entry_points = super::EntryPoints {
+        forward_doc: "Runs the network on an `f32` input (quantized first, as PyTorch's \
+                      quantized model does) and returns the `f32` output (dequantized).",
+        forward_into_doc: "Runs the network on an `f32` input into an `f32` output, with \
+                           `scratch` as the only working memory: integer kernels between the \
+                           quantization of the input and the dequantization of the output; no \
+                           allocation, no panic.",
+    }
+    .tokens(
+        vis,
+        input_ty,
+        output_ty,
+        &body(net, types, quant, float_plan, &float_arena_name, false),
+    );
     let input_q = quant.value.first().copied().flatten().map(q_tokens);
     let output_q = quant.value.get(net.graph.output).copied().flatten().map(q_tokens);
     let params = params_count(net, quant);
@@ -583,50 +596,7 @@ fn inherent_impl(
                 ::staticnn::scratch::Scratch::new()
             }
 
-            /// Runs the network on an `f32` input (quantized first, as PyTorch's quantized
-            /// model does) and returns the `f32` output (dequantized). The scratch buffer lives
-            /// on the stack, or on the heap when it is larger than
-            /// [`Scratch::HEAP_ABOVE_BYTES`](::staticnn::scratch::Scratch::HEAP_ABOVE_BYTES)
-            /// and the `alloc` feature is on; for an output too large for the stack use
-            /// `Self::forward_boxed` (feature `alloc`).
-            #[must_use]
-            #vis fn forward(
-                &self,
-                input: &::staticnn::tensor::Tensor<#input_ty>,
-            ) -> ::staticnn::tensor::Tensor<#output_ty> {
-                let mut output = ::staticnn::tensor::Tensor::zeros();
-                ::staticnn::scratch::Scratch::<{ Self::SCRATCH_LEN }>::with_new(|scratch| {
-                    self.forward_into(input, &mut output, scratch);
-                });
-                output
-            }
-
-            /// Runs the network on an `f32` input into an `f32` output, with `scratch` as the
-            /// only working memory: integer kernels between the quantization of the input and
-            /// the dequantization of the output; no allocation, no panic.
-            #[inline]
-            #vis fn forward_into(
-                &self,
-                input: &::staticnn::tensor::Tensor<#input_ty>,
-                output: &mut ::staticnn::tensor::Tensor<#output_ty>,
-                scratch: &mut ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>,
-            ) {
-                self.forward_into_probed(input, output, scratch, &mut |_| {});
-            }
-
-            /// [`Self::forward_into`], calling `probe(i)` before step `i` of [`Self::STEPS`]
-            /// and `probe(STEPS.len())` after the last.
-            #[inline(always)]
-            #vis fn forward_into_probed(
-                &self,
-                input: &::staticnn::tensor::Tensor<#input_ty>,
-                output: &mut ::staticnn::tensor::Tensor<#output_ty>,
-                scratch: &mut ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>,
-                probe: &mut impl FnMut(usize),
-            ) {
-                let _ = (&input, &output, &scratch);
-                #float_body
-            }
+            #entry_points
 
             /// Quantizes an `f32` input for [`Self::forward_int8`].
             #[must_use]

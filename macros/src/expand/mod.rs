@@ -449,7 +449,12 @@ fn inherent_impl(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
     };
     let arena = arena(net, types, plan, &|l| workspace(net, types, l, step_fused(l)));
     let regions = plan.regions.len();
-    let body = forward::body(net, types, plan);
+    let entry_points = EntryPoints {
+        forward_doc: "Runs the network on `input` and returns the output.",
+        forward_into_doc: "Runs the network on `input`, writing `output`, with `scratch` as the \
+                           only working memory. Neither allocates nor panics.",
+    }
+    .tokens(vis, input_ty, output_ty, &forward::body(net, types, plan));
     let step_rows = step_summaries(net, types, plan);
     let input_dims = &net.input.0;
     let output_numel_dims = quote!(<#output_ty as ::staticnn::shape::Shape>::DIMS);
@@ -555,47 +560,7 @@ fn inherent_impl(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
                 ::staticnn::scratch::Scratch::new()
             }
 
-            /// Runs the network on `input` and returns the output. The scratch buffer lives on
-            /// the stack, or on the heap when it is larger than
-            /// [`Scratch::HEAP_ABOVE_BYTES`](::staticnn::scratch::Scratch::HEAP_ABOVE_BYTES)
-            /// and the `alloc` feature is on (it is by default); on a microcontroller prefer
-            /// [`Self::forward_into`]. The output is returned on the stack: for a large one
-            /// use `Self::forward_boxed` (feature `alloc`).
-            #[must_use]
-            #vis fn forward(&self, input: &::staticnn::tensor::Tensor<#input_ty>) -> ::staticnn::tensor::Tensor<#output_ty> {
-                let mut output = ::staticnn::tensor::Tensor::zeros();
-                ::staticnn::scratch::Scratch::<{ Self::SCRATCH_LEN }>::with_new(|scratch| {
-                    self.forward_into(input, &mut output, scratch);
-                });
-                output
-            }
-
-            /// Runs the network on `input`, writing `output`, with `scratch` as the only
-            /// working memory. Neither allocates nor panics.
-            #[inline]
-            #vis fn forward_into(
-                &self,
-                input: &::staticnn::tensor::Tensor<#input_ty>,
-                output: &mut ::staticnn::tensor::Tensor<#output_ty>,
-                scratch: &mut ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>,
-            ) {
-                self.forward_into_probed(input, output, scratch, &mut |_| {});
-            }
-
-            /// [`Self::forward_into`], calling `probe(i)` before step `i` of [`Self::STEPS`]
-            /// and `probe(STEPS.len())` after the last: a hook to time each step on a target
-            /// (it costs nothing when `probe` does nothing).
-            #[inline(always)]
-            #vis fn forward_into_probed(
-                &self,
-                input: &::staticnn::tensor::Tensor<#input_ty>,
-                output: &mut ::staticnn::tensor::Tensor<#output_ty>,
-                scratch: &mut ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>,
-                probe: &mut impl FnMut(usize),
-            ) {
-                let _ = (&input, &output, &scratch);
-                #body
-            }
+            #entry_points
 
             /// Runs the network on a batch: `inputs[n]` gives `outputs[n]`, like PyTorch's batch
             /// dimension (every layer works per sample at inference). Extra inputs or outputs
@@ -727,6 +692,72 @@ fn display_impl(net: &Checked) -> TokenStream {
         impl ::core::fmt::Display for #name {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(Self::TORCH_REPR)
+            }
+        }
+    }
+}
+
+/// The `f32` entry points every network has (`forward`, `forward_into`,
+/// `forward_into_probed`), around the body of `forward_into_probed`; the first sentence of two
+/// of their docs is the network kind's.
+pub(crate) struct EntryPoints {
+    /// What `forward` does, one sentence.
+    pub forward_doc: &'static str,
+    /// What `forward_into` does.
+    pub forward_into_doc: &'static str,
+}
+
+impl EntryPoints {
+    /// The three methods, `body` being `forward_into_probed`'s (it sees `input`, `output`,
+    /// `scratch` and `probe`).
+    pub(crate) fn tokens(
+        &self,
+        vis: &syn::Visibility,
+        input_ty: &TokenStream,
+        output_ty: &TokenStream,
+        body: &TokenStream,
+    ) -> TokenStream {
+        let (forward_doc, forward_into_doc) = (self.forward_doc, self.forward_into_doc);
+        quote! {
+            #[doc = #forward_doc]
+            /// The scratch buffer lives on the stack, or on the heap when it is larger than
+            /// [`Scratch::HEAP_ABOVE_BYTES`](::staticnn::scratch::Scratch::HEAP_ABOVE_BYTES)
+            /// and the `alloc` feature is on (it is by default); on a microcontroller prefer
+            /// [`Self::forward_into`]. The output is returned on the stack: for a large one
+            /// use `Self::forward_boxed` (feature `alloc`).
+            #[must_use]
+            #vis fn forward(&self, input: &::staticnn::tensor::Tensor<#input_ty>) -> ::staticnn::tensor::Tensor<#output_ty> {
+                let mut output = ::staticnn::tensor::Tensor::zeros();
+                ::staticnn::scratch::Scratch::<{ Self::SCRATCH_LEN }>::with_new(|scratch| {
+                    self.forward_into(input, &mut output, scratch);
+                });
+                output
+            }
+
+            #[doc = #forward_into_doc]
+            #[inline]
+            #vis fn forward_into(
+                &self,
+                input: &::staticnn::tensor::Tensor<#input_ty>,
+                output: &mut ::staticnn::tensor::Tensor<#output_ty>,
+                scratch: &mut ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>,
+            ) {
+                self.forward_into_probed(input, output, scratch, &mut |_| {});
+            }
+
+            /// [`Self::forward_into`], calling `probe(i)` before step `i` of [`Self::STEPS`]
+            /// and `probe(STEPS.len())` after the last: a hook to time each step on a target
+            /// (it costs nothing when `probe` does nothing).
+            #[inline(always)]
+            #vis fn forward_into_probed(
+                &self,
+                input: &::staticnn::tensor::Tensor<#input_ty>,
+                output: &mut ::staticnn::tensor::Tensor<#output_ty>,
+                scratch: &mut ::staticnn::scratch::Scratch<{ Self::SCRATCH_LEN }>,
+                probe: &mut impl FnMut(usize),
+            ) {
+                let _ = (&input, &output, &scratch);
+                #body
             }
         }
     }
