@@ -41,12 +41,22 @@ def missing_output_scale(state):
     del state["3.output_scale"]
 
 
+def wrong_shape(state):
+    state["3.weight_scale"] = state["3.weight_scale"][:31].copy()
+
+
+def extra_tensor(state):
+    state["9.output_scale"] = np.array(0.5, dtype=np.float32)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     broken("zero_scale", zero_scale)
     broken("zero_point_out_of_range", zero_point_out_of_range)
     broken("float_bias", float_bias)
     broken("missing_output_scale", missing_output_scale)
+    broken("wrong_shape", wrong_shape)
+    broken("extra_tensor", extra_tensor)
 
 
 if __name__ == "__main__":
