@@ -54,6 +54,13 @@ def activation_out_of_range(state):
     state["0.output_zero_point"] = np.array(100, dtype=np.int32)
 
 
+def multiplier_out_of_range(state):
+    # s_in * s_w / s_out of channel 5 of conv 3 becomes about 1e28: no fixed-point multiplier.
+    scales = state["3.weight_scale"].copy()
+    scales[5] = 1e30
+    state["3.weight_scale"] = scales
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     broken("zero_scale", zero_scale)
@@ -63,6 +70,7 @@ def main() -> None:
     broken("wrong_shape", wrong_shape)
     broken("extra_tensor", extra_tensor)
     broken("activation_out_of_range", activation_out_of_range)
+    broken("multiplier_out_of_range", multiplier_out_of_range)
 
 
 if __name__ == "__main__":

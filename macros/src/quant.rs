@@ -592,9 +592,14 @@ impl Analysis<'_, '_> {
                 cx.error(
                     span,
                     format!(
-                        "channel {c} of {key} cannot be requantized: input scale {} x weight \
-                         scale {s_w} / output scale {} is not a multiplier in [2^-31, 2^30)",
-                        input.scale, output.scale
+                        "channel {c} of `{key}` cannot be requantized with integers: input \
+                         scale {:e} x weight scale {s_w:e} / output scale {:e} = {:e} is \
+                         outside the fixed-point range [2^-31, 2^30) (CMSIS-NN's); scales this \
+                         far apart do not come from calibrating this model: re-export the \
+                         weights (tools/export.py --quantize int8)",
+                        input.scale,
+                        output.scale,
+                        f64::from(input.scale) * f64::from(s_w) / f64::from(output.scale)
                     ),
                 );
                 return None;
