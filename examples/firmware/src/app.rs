@@ -42,6 +42,14 @@ pub fn main() -> bool {
             TakeOnce::new(Cifar10Net::new_scratch());
         ok &= run::<Cifar10Net>(SCRATCH.take());
     }
+    #[cfg(feature = "resnet8")]
+    {
+        use staticnn_firmware_nets::ResNet8;
+        use staticnn_firmware_nets::staticnn::scratch::Scratch;
+        static SCRATCH: TakeOnce<Scratch<{ ResNet8::SCRATCH_LEN }>> =
+            TakeOnce::new(ResNet8::new_scratch());
+        ok &= run::<ResNet8>(SCRATCH.take());
+    }
     #[cfg(feature = "digits-int8")]
     {
         use staticnn_firmware_nets::DigitsInt8;
