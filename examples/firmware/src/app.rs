@@ -16,7 +16,7 @@ macro_rules! say {
 }
 
 /// The most steps a network may have (the probe's arrays; checked at compile time).
-const MAX_STEPS: usize = 16;
+const MAX_STEPS: usize = 24;
 
 /// Runs every network built in; returns whether all matched the host.
 pub fn main() -> bool {
