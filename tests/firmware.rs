@@ -21,8 +21,8 @@ use std::process::Command;
 use safetensors::SafeTensors;
 use staticnn::tensor::Tensor;
 use staticnn_firmware_nets::{
-    Bench, BenchInt8, Cifar10Int8, Cifar10Net, DigitsInt8, DigitsNet, ResNet8, argmax, close,
-    data, fingerprint,
+    Bench, BenchInt8, Cifar10Int8, Cifar10Net, DigitsInt8, DigitsNet, ResNet8, argmax, close, data,
+    fingerprint,
 };
 
 /// The digits example's readers of `test_set.bin` and `torch_logits.bin` (the network it also
