@@ -40,6 +40,7 @@ pub mod dot;
 pub mod dsp;
 pub mod elementwise;
 pub mod linear;
+pub mod linear_dsp;
 pub mod output_stage;
 pub mod pointwise;
 pub mod pool;
