@@ -37,10 +37,14 @@ for tool in llvm-nm-22 llvm-objdump-22 llvm-symbolizer-22 qemu-system-arm awk mk
     command -v "$tool" >/dev/null || { echo "profile-layers: missing $tool" >&2; exit 2; }
 done
 
-# PROFILE_FN=infer_int8 profiles an int8 network's `forward_int8_into` instead.
+# PROFILE_FN=infer_int8 profiles an int8 network's `forward_int8_into` instead;
+# PROFILE_FN=infer_dscnn_block (not generic: NET-TYPE is ignored) the DS-CNN block of an image
+# built with the `dscnn-int8` feature.
 fn=${PROFILE_FN:-infer}
+sym="app::$fn::<staticnn_firmware_nets::$ty>"
+[[ $fn == infer_dscnn_block ]] && sym="app::$fn"
 read -r start size < <(llvm-nm-22 -S -C "$elf" |
-    awk -v sym="app::$fn::<staticnn_firmware_nets::$ty>" 'index($0, sym) { print $1, $2; exit }')
+    awk -v sym="$sym" 'index($0, sym) { print $1, $2; exit }')
 [[ -n ${start:-} ]] || { echo "profile-layers: no $fn::<$ty> in $elf" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
