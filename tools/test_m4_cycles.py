@@ -97,5 +97,31 @@ class Fpu(unittest.TestCase):
         self.assertEqual(cycles("vdiv.f32 s0, s1, s2", "vadd.f32 s3, s0, s5"), 16)
 
 
+class Kernels(unittest.TestCase):
+    # The instructions of the repository's own assembly blocks.
+    def test_dsp(self):
+        self.assertEqual(cycles("smlad r1, r6, r11, r1"), 1)
+        self.assertEqual(cycles("sxtab16 r12, r10, r12, ror #8"), 1)
+        self.assertEqual(cycles("sxtb16 lr, lr, ror #8"), 1)
+        self.assertEqual(cycles("smlabb r0, r1, r2, r0"), 1)
+        self.assertEqual(cycles("ldm lr!, {r8, r9, r10, r11}"), 5)
+        self.assertEqual(cycles("ldrd r4, r5, [r12], #8"), 3)
+        # The linear block's load, then the widening of what it loaded: no address stall.
+        self.assertEqual(cycles("ldr lr, [r5, r8]", "sxtb16 r6, lr"), 3)
+
+    def test_mul_add_blocks_never_wait_for_a_product(self):
+        # The generated `mul_add` order: each vadd two instructions after its vmul.
+        self.assertEqual(cycles("vmul.f32 s27, s29, s16", "vmul.f32 s28, s29, s17",
+                                "vadd.f32 s0, s0, s27", "vmul.f32 s27, s29, s18",
+                                "vadd.f32 s1, s1, s28", "vadd.f32 s2, s2, s27"), 6)
+        # Back to back, each vadd waits a cycle.
+        self.assertEqual(cycles("vmul.f32 s27, s29, s16", "vadd.f32 s0, s0, s27",
+                                "vmul.f32 s28, s29, s17", "vadd.f32 s1, s1, s28"), 6)
+
+    def test_fma_blocks_take_three_cycles_per_mac(self):
+        self.assertEqual(cycles("vfma.f32 s0, s29, s16", "vfma.f32 s1, s29, s17",
+                                "vfma.f32 s2, s29, s18", "vfma.f32 s3, s29, s19"), 12)
+
+
 if __name__ == "__main__":
     unittest.main()
