@@ -35,6 +35,7 @@
 
 pub mod conv;
 pub mod depthwise;
+pub mod depthwise_dsp;
 pub mod direct;
 pub mod dot;
 pub mod dsp;
