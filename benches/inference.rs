@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::Criterion;
-use nets::{Cifar10Net, DsCnn, LeNet, Mlp, bench_input};
+use nets::{Cifar10Net, DsCnn, LeNet, Mlp, ResNet8, bench_input};
 use staticnn::kernels::isa;
 use staticnn::network::Network;
 use staticnn::tensor::Tensor;

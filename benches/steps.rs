@@ -12,7 +12,7 @@ mod nets;
 use std::hint::black_box;
 use std::time::Instant;
 
-use nets::{Cifar10Net, DsCnn, LeNet, Mlp, bench_input};
+use nets::{Cifar10Net, DsCnn, LeNet, Mlp, ResNet8, bench_input};
 use staticnn::kernels::isa;
 use staticnn::network::Network;
 use staticnn::tensor::Tensor;

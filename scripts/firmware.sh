@@ -124,7 +124,7 @@ fw_variant() {
     esac
     if [[ $1 == m4-nopanic ]]; then
         FW_NAME="cortex-m4 no-panic"
-        FW_CARGO_ARGS+=(--no-default-features --features cifar,digits,cifar-int8,digits-int8,no-panic)
+        FW_CARGO_ARGS+=(--no-default-features --features cifar,digits,resnet8,cifar-int8,digits-int8,no-panic)
     elif [[ $1 == m4-mismatch ]]; then
         FW_NAME="cortex-m4 mismatch"
         FW_CARGO_ARGS+=(--features corrupt-output)

@@ -21,7 +21,7 @@ use std::process::Command;
 use safetensors::SafeTensors;
 use staticnn::tensor::Tensor;
 use staticnn_firmware_nets::{
-    Bench, BenchInt8, Cifar10Int8, Cifar10Net, DigitsInt8, DigitsNet, argmax, close, data,
+    Bench, BenchInt8, Cifar10Int8, Cifar10Net, DigitsInt8, DigitsNet, ResNet8, argmax, close, data,
     fingerprint,
 };
 
@@ -117,9 +117,11 @@ fn render(nets: &[(&str, &str, Vec<Vec<f32>>, u32)]) -> String {
 fn expected_outputs_are_the_hosts() {
     let (cifar, cifar_fp) = host_outputs::<Cifar10Net>();
     let (digits, digits_fp) = host_outputs::<DigitsNet>();
+    let (resnet8, resnet8_fp) = host_outputs::<ResNet8>();
     let text = render(&[
         ("CIFAR10", "Cifar10Net", cifar, cifar_fp),
         ("DIGITS", "DigitsNet", digits, digits_fp),
+        ("RESNET8", "ResNet8", resnet8, resnet8_fp),
     ]);
     let path = repo().join("examples/firmware/nets/src/expected.rs");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
@@ -225,14 +227,16 @@ fn inputs_are_the_files() {
         assert_eq!(data::DIGITS_LABELS[k], set[k].label, "digits label {k}");
         assert_eq!(data::DIGITS_TORCH[k], torch[k].logits, "digits PyTorch logits {k}");
     }
-    let bytes = std::fs::read(repo().join("tests/export/cifar10_io.safetensors")).unwrap();
-    let io = SafeTensors::deserialize(&bytes).unwrap();
-    let read = |name: &str| -> Vec<f32> {
+    let read = |file: &str, name: &str| -> Vec<f32> {
+        let bytes = std::fs::read(repo().join("tests/export").join(file)).unwrap();
+        let io = SafeTensors::deserialize(&bytes).unwrap();
         let view = io.tensor(name).unwrap();
         view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
     };
-    assert_eq!(data::CIFAR10_INPUT.as_slice(), read("input").as_slice());
-    assert_eq!(data::CIFAR10_TORCH.as_slice(), read("output").as_slice());
+    assert_eq!(data::CIFAR10_INPUT.as_slice(), read("cifar10_io.safetensors", "input").as_slice());
+    assert_eq!(data::CIFAR10_TORCH.as_slice(), read("cifar10_io.safetensors", "output").as_slice());
+    assert_eq!(data::RESNET8_INPUT.as_slice(), read("resnet8_io.safetensors", "input").as_slice());
+    assert_eq!(data::RESNET8_TORCH.as_slice(), read("resnet8_io.safetensors", "output").as_slice());
 }
 
 #[test]

@@ -49,6 +49,41 @@ mod model1 {
     include!("export/model1_int8.rs");
 }
 
+mod resnet8 {
+    use super::network;
+    include!("export/resnet8_int8.rs");
+}
+
+mod resnet8_float {
+    use super::network;
+    include!("export/resnet8.rs");
+}
+
+mod mobilenetv2_like {
+    use super::network;
+    include!("export/mobilenetv2_like_int8.rs");
+}
+
+mod squeeze_excite {
+    use super::network;
+    include!("export/squeeze_excite_int8.rs");
+}
+
+mod mul_two_branches {
+    use super::network;
+    include!("export/mul_two_branches_int8.rs");
+}
+
+mod tv_resnet {
+    use super::network;
+    include!("export/tv_resnet_int8.rs");
+}
+
+mod holder_body {
+    use super::network;
+    include!("export/holder_body_int8.rs");
+}
+
 /// A tensor of a fixture file, as `f32` or `i8` values.
 fn read(file: &SafeTensors, name: &str) -> (Vec<usize>, Vec<u8>) {
     let view = file.tensor(name).unwrap_or_else(|e| panic!("{name}: {e:?}"));
@@ -190,6 +225,52 @@ fn int8_with_a_prefix_reference_samples() {
     check_reference!(model1::Model1Int8, "tests/export/model1_int8_io.safetensors", 2);
 }
 
+#[test]
+fn resnet8_int8_reference_samples() {
+    check_reference!(resnet8::ResNet8Int8, "tests/export/resnet8_int8_io.safetensors", 1);
+}
+
+#[test]
+fn mobilenetv2_like_int8_reference_samples() {
+    check_reference!(
+        mobilenetv2_like::MobileNetV2LikeInt8,
+        "tests/export/mobilenetv2_like_int8_io.safetensors",
+        1
+    );
+}
+
+#[test]
+fn squeeze_excite_int8_reference_samples() {
+    check_reference!(
+        squeeze_excite::SqueezeExciteInt8,
+        "tests/export/squeeze_excite_int8_io.safetensors",
+        1
+    );
+}
+
+#[test]
+fn mul_two_branches_int8_reference_samples() {
+    check_reference!(
+        mul_two_branches::MulTwoBranchesInt8,
+        "tests/export/mul_two_branches_int8_io.safetensors",
+        1
+    );
+}
+
+#[test]
+fn tv_resnet_int8_reference_samples() {
+    check_reference!(tv_resnet::TvResNetInt8, "tests/export/tv_resnet_int8_io.safetensors", 1);
+}
+
+#[test]
+fn int8_graph_with_a_prefix_reference_samples() {
+    check_reference!(
+        holder_body::HolderBodyInt8,
+        "tests/export/holder_body_int8_io.safetensors",
+        1
+    );
+}
+
 /// The int8 CIFAR-10 net keeps its weights in under 150 KiB of flash.
 #[test]
 fn cifar10_int8_weights_fit_150_kib() {
@@ -213,6 +294,21 @@ fn cifar10_int8_is_smaller_than_float() {
     println!("CIFAR-10 scratch: int8 {scratch_int8} B, f32 {scratch_f32} B");
     assert!(params_int8 * 3 < params_f32);
     assert!(scratch_int8 < scratch_f32);
+}
+
+/// ResNet-8 (MLPerf Tiny) in int8 and in f32: parameters and the planned working memory.
+#[test]
+fn resnet8_int8_is_smaller_than_float() {
+    let (params_int8, params_f32) = (
+        core::mem::size_of::<resnet8::ResNet8Int8>(),
+        core::mem::size_of::<resnet8_float::ResNet8>(),
+    );
+    let (scratch_int8, scratch_f32) =
+        (resnet8::ResNet8Int8::SCRATCH_BYTES, resnet8_float::ResNet8::SCRATCH_BYTES);
+    println!("ResNet-8 parameters: int8 {params_int8} B, f32 {params_f32} B");
+    println!("ResNet-8 scratch: int8 {scratch_int8} B, f32 {scratch_f32} B");
+    assert!(params_int8 * 3 < params_f32);
+    assert!(scratch_int8 * 3 < scratch_f32);
 }
 
 /// The digit classifier's sizes in int8 and in f32 (printed for the README's table).

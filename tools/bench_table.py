@@ -17,7 +17,8 @@ peak measured by the default build in that round (a shared machine's load moves 
 
 onnxruntime gets the networks from PyTorch: the default build writes each network's
 `state_dict`, the bench input and its output (`STATICNN_BENCH_EXPORT`); this script builds
-the same model in PyTorch from `benches/common/nets.rs` (each layer is a `torch.nn` call),
+the same model in PyTorch from `benches/common/nets.rs` (each layer is a `torch.nn` call;
+ResNet-8, not a chain, is `tools/gen_graph_fixtures.py`'s module with the same keys),
 loads the `state_dict`, checks that PyTorch's output matches staticnn's, exports it with
 `torch.onnx.export`, and checks onnxruntime's output too. onnxruntime runs with
 `intra_op_num_threads = inter_op_num_threads = 1`, sequential execution, all graph
@@ -43,9 +44,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NETS_RS = ROOT / "benches" / "common" / "nets.rs"
-# The order of the table (and of `for_each_net!`); ResNet-8 joins once `network!` can
-# express it (the graph work): add it to nets.rs and here.
-NETS = ["Cifar10Net", "LeNet", "DsCnn", "Mlp"]
+# The order of the table (and of `for_each_net!`).
+NETS = ["Cifar10Net", "LeNet", "DsCnn", "Mlp", "ResNet8"]
+# Networks that are not chains: built from the PyTorch module of tools/gen_graph_fixtures.py
+# (whose `state_dict` keys are the declaration's) instead of the text of nets.rs.
+GRAPH_MODULES = {"ResNet8": "ResNet8"}
 LABELS = {
     "Cifar10Net": "CIFAR-10 tutorial net",
     "LeNet": "LeNet",
@@ -145,8 +148,12 @@ def parse_nets(text: str) -> dict:
     return nets
 
 
-def build_model(layers):
+def build_model(name: str, layers):
     import torch.nn as nn
+    if name in GRAPH_MODULES:
+        sys.path.insert(0, str(ROOT / "tools"))
+        import gen_graph_fixtures
+        return getattr(gen_graph_fixtures, GRAPH_MODULES[name])()
     namespace = {k: getattr(nn, k) for k in dir(nn) if not k.startswith("_")}
     children = OrderedDict()
     for key, text in layers:
@@ -164,7 +171,7 @@ class OrtNet:
         from safetensors.torch import load_file
 
         tensors = load_file(str(export / f"{name}.safetensors"))
-        model = build_model(layers).eval()
+        model = build_model(name, layers).eval()
         state = {k[len("param."):]: v for k, v in tensors.items() if k.startswith("param.")}
         missing, unexpected = model.load_state_dict(state, strict=False)
         missing = [k for k in missing if not k.endswith("num_batches_tracked")]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Quantize a PyTorch chain of layers to int8 with PyTorch's own post-training flow and write
+"""Quantize a PyTorch network to int8 with PyTorch's own post-training flow and write
 the staticnn int8 weights file (``docs/int8-format.md``).
 
 Used through ``tools/export.py`` (``export(..., quantize="int8", calibration=x)`` or
@@ -12,7 +12,10 @@ Used through ``tools/export.py`` (``export(..., quantize="int8", calibration=x)`
 
 What is run
 -----------
-1. ``export.plan`` checks that the model is a chain staticnn can declare (as for float).
+1. ``export.plan`` checks that the model is a network staticnn can declare (as for float); a
+   branching one (residual adds, multiplies, nested modules) continues in
+   ``export_int8_graph.py``, which maps the converted graph by data flow instead of the chain
+   order below;
 2. ``torch.export.export(copy_in_eval_mode, (x,), dynamic_shapes=batch).module()``
    (non-strict, the default of torch 2.15; with a batch-1 example and no dynamic dimension
    the graph guards ``input.size()[0] == 1`` and calibration in batches fails), with in-place
@@ -977,8 +980,11 @@ def quantize_model(model: nn.Module, input_shape: Sequence[int], calibration: An
     model or PyTorch's quantized graph cannot be expressed."""
     p = _float.plan(model, input_shape, submodule=submodule)
     where = type(model).__qualname__ + (f".{submodule}" if submodule else "")
-    _refuse_branches(p, where)
     target = model.get_submodule(submodule) if submodule else model
+    if p.body is not None:
+        batches = _calibration_batches(calibration, p.input_shape)
+        return _graph_int8().quantize_graph(p, target, batches, quantizer or _default_quantizer(),
+                                            where)
     for layer in p.layers:
         _role(layer, where)  # refuse what cannot be quantized before running anything
     batches = _calibration_batches(calibration, p.input_shape)
@@ -988,34 +994,13 @@ def quantize_model(model: nn.Module, input_shape: Sequence[int], calibration: An
     return result
 
 
-def _refuse_branches(p: Plan, where: str) -> None:
-    """The int8 mapping follows a flat chain; a declaration with combinations or nested
-    modules (``Plan.body``) is refused, naming what it holds."""
-    if p.body is None:
-        return
-    kinds = set()
-
-    def walk(what: Any) -> None:
-        if isinstance(what, Layer):
-            return
-        if hasattr(what, "branches"):
-            kinds.add(what.kind)
-            for branch in what.branches:
-                walk(branch.what)
-        else:
-            kinds.add("nested")
-            for item in what.items:
-                walk(item.what)
-
-    for item in p.body:
-        walk(item.what)
-    names = {"Add": "a residual connection (Add)", "Mul": "a multiply (Mul)",
-             "Cat": "a concatenation (Cat)", "nested": "nested modules ([ .. ] / { .. })"}
-    found = ", ".join(names[k] for k in ("Add", "Mul", "Cat", "nested") if k in kinds)
-    raise ExportError(
-        f"{where}: the int8 export handles flat chains of layers; this network has {found}. "
-        "Export it in float32 (without quantize), or quantize a chain."
-    )
+def _graph_int8() -> Any:
+    """``export_int8_graph``, which imports this module (so it is imported when needed)."""
+    if __package__:
+        from . import export_int8_graph
+    else:
+        import export_int8_graph
+    return export_int8_graph
 
 
 def write_safetensors(model: QuantizedModel, path: str | Path) -> None:
@@ -1033,7 +1018,11 @@ def write_reference(model: QuantizedModel, x: torch.Tensor, path: str | Path) ->
     from safetensors.torch import save_file
 
     _calibration_batches(x, model.plan.input_shape)  # same checks as calibration data
-    tensors = {"input": x.contiguous(), **reference_outputs(model, x, steps=True)}
+    if isinstance(model, QuantizedModel):
+        reference = reference_outputs(model, x, steps=True)
+    else:
+        reference = _graph_int8().reference_outputs(model, x)
+    tensors = {"input": x.contiguous(), **reference}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(path),
               metadata={"format": "pt"})

@@ -39,8 +39,16 @@ OUT = ROOT / "tests" / "export"
 sys.path.insert(0, str(ROOT / "tools"))
 import export_int8  # noqa: E402
 from gen_export_roundtrip import NETS  # noqa: E402
+import gen_export_graph_roundtrip as graph_nets  # noqa: E402
 
 QUANTIZED = ("lenet", "cifar10", "model1")
+# Branching networks of tools/gen_export_graph_roundtrip.py (residual adds, squeeze-and-excitation
+# multiplies, nested modules, a key prefix). Its two Cat cases are not here: PyTorch's
+# XNNPACK-style quantizer leaves `torch.cat` (and a max pooling of the raw input) in float, which
+# an int8 staticnn network cannot hold; tools/test_export.py checks that they are refused.
+QUANTIZED_GRAPHS = ("resnet8", "mobilenetv2_like", "squeeze_excite", "mul_two_branches",
+                    "tv_resnet", "holder_body")
+GRAPH_SEED = 2000
 CALIBRATION = 64
 REFERENCE = 4
 SEED = 1000
@@ -71,5 +79,29 @@ def main() -> None:
               f"{result.model.bias_steps} step(s) of PyTorch on the calibration data")
 
 
+def graphs(out: Path = OUT) -> None:
+    """The branching networks, with the seeded weights of their float round trip, into
+    ``out``."""
+    for index, (name, stem, _, shape, submodule) in enumerate(graph_nets.NETS):
+        if stem not in QUANTIZED_GRAPHS:
+            continue
+        model = graph_nets.build(index)
+        generator = torch.Generator().manual_seed(GRAPH_SEED + index)
+        calibration = torch.randn(CALIBRATION, *shape, generator=generator)
+        inputs = torch.randn(REFERENCE, *shape, generator=generator)
+        result = export_int8.export(
+            model, shape, f"{name}Int8", out / f"{stem}_int8.safetensors",
+            calibration=calibration, submodule=submodule,
+            weights_attr=f"tests/export/{stem}_int8.safetensors",
+            doc=f"{name} quantized to int8 by PyTorch (tools/gen_int8_export.py).",
+        )
+        (out / f"{stem}_int8.rs").write_text(result.declaration + "\n")
+        export_int8.write_reference(result.model, inputs, out / f"{stem}_int8_io.safetensors")
+        print(result.declaration)
+        print(f"{stem}: int32-bias re-computation within {result.model.bias_steps} step(s) of "
+              "PyTorch on the calibration data")
+
+
 if __name__ == "__main__":
     main()
+    graphs()

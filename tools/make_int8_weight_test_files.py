@@ -49,6 +49,18 @@ def extra_tensor(state):
     state["9.output_scale"] = np.array(0.5, dtype=np.float32)
 
 
+def activation_out_of_range(state):
+    # Hardtanh(2.0, 3.0) after conv 0 is [142, 214] steps above this zero point: past 127.
+    state["0.output_zero_point"] = np.array(100, dtype=np.int32)
+
+
+def multiplier_out_of_range(state):
+    # s_in * s_w / s_out of channel 5 of conv 3 becomes about 1e28: no fixed-point multiplier.
+    scales = state["3.weight_scale"].copy()
+    scales[5] = 1e30
+    state["3.weight_scale"] = scales
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     broken("zero_scale", zero_scale)
@@ -57,6 +69,8 @@ def main() -> None:
     broken("missing_output_scale", missing_output_scale)
     broken("wrong_shape", wrong_shape)
     broken("extra_tensor", extra_tensor)
+    broken("activation_out_of_range", activation_out_of_range)
+    broken("multiplier_out_of_range", multiplier_out_of_range)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ What is checked:
 * branching networks (``export_graph.py``): the graph fixtures of ``gen_graph_fixtures.py``
   export to the expected ``Add``/``Mul``/``Cat`` text with exactly their ``state_dict``, the
   declaration re-run in PyTorch computes the model's output, the committed graph round-trip
-  fixtures are what the exporter writes, module structures and key prefixes, refusals, int8
-  refusing graphs and the command line;
+  fixtures are what the exporter writes, module structures and key prefixes, refusals, the
+  int8 export of residual adds and multiplies (``export_int8_graph.py``) and its refusal of a
+  concatenation PyTorch leaves in float, and the command line;
 * int8 (``export_int8.py``): the file's keys, dtypes and shapes, that the int8 weights are
   PyTorch's own, the int32 bias formula, that the file's integers recompute PyTorch's
   quantized model exactly (independently of ``export_int8``) and within one step with the
@@ -47,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import export as exporter  # noqa: E402  (after the sys.path line above)
 import export_graph  # noqa: E402
 import export_int8  # noqa: E402
+import export_int8_graph  # noqa: E402
 import gen_export_graph_roundtrip as graph_roundtrip  # noqa: E402
 import gen_graph_fixtures as graph_fixtures  # noqa: E402
 from export import ExportError, export, layer_text  # noqa: E402
@@ -1102,17 +1104,26 @@ def test_graph_refusals() -> None:
 
 
 def test_graph_int8_and_command_line() -> None:
-    """The int8 export refuses graphs, naming what they hold; the command line exports one."""
-    for case, fragment in (("residual_identity", "a residual connection (Add)"),
-                           ("cat_with_input", "a concatenation (Cat)"),
-                           ("squeeze_excite", "a multiply (Mul)")):
+    """The int8 export maps residual adds and multiplies (checked against PyTorch's converted
+    model inside the export), refuses a concatenation PyTorch leaves in float, naming it; the
+    command line exports a graph."""
+    for case, combination in (("residual_identity", "add"), ("squeeze_excite", "se")):
         model, shape = _graph_fixture(case)
-        try:
-            _int8_export(model, shape)
-        except ExportError as exc:
-            assert "handles flat chains" in str(exc) and fragment in str(exc), str(exc)
-        else:
-            raise AssertionError(f"{case} was quantized but should have been refused")
+        result, tensors = _int8_export(model, shape)
+        assert 'quantized = "int8"' in result.declaration, result.declaration
+        assert f"{combination}.output_scale" in tensors, sorted(tensors)
+        x = torch.randn(5, *shape, generator=torch.Generator().manual_seed(99))
+        with torch.no_grad():
+            want = result.model.converted(x)
+        got, _ = export_int8_graph.simulate(result.model, x, float_biases=True)
+        assert torch.equal(got, want), case
+    model, shape = _graph_fixture("cat_with_input")
+    try:
+        _int8_export(model, shape)
+    except ExportError as exc:
+        assert "`cat` (Cat)" in str(exc) and "float" in str(exc), str(exc)
+    else:
+        raise AssertionError("cat_with_input was quantized but should have been refused")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "resnet8.safetensors"
         stdout = io.StringIO()
@@ -1330,6 +1341,21 @@ def test_int8_committed_fixtures() -> None:
     assert weight_bytes == 145_376 and weight_bytes <= 150 * 1024
 
 
+def test_int8_graph_committed_fixtures() -> None:
+    """Re-exporting the branching int8 nets (tools/gen_int8_export.py) writes the committed
+    declarations, weights and PyTorch references byte for byte."""
+    sys.path.insert(0, str(REPO / "tools"))
+    import gen_int8_export
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+        gen_int8_export.graphs(Path(tmp))
+        for stem in gen_int8_export.QUANTIZED_GRAPHS:
+            for suffix in ("_int8.rs", "_int8.safetensors", "_int8_io.safetensors"):
+                written = (Path(tmp) / f"{stem}{suffix}").read_bytes()
+                committed = (REPO / "tests/export" / f"{stem}{suffix}").read_bytes()
+                assert written == committed, f"{stem}{suffix} differs from the committed file"
+
+
 def _keys(tensors: dict[str, torch.Tensor]) -> list[str]:
     return sorted(tensors)
 
@@ -1438,7 +1464,6 @@ def test_int8_refusals() -> None:
             "padding_mode='reflect'")
     refused(nn.Sequential(nn.Sigmoid(), nn.Linear(8, 2)), [8], "0 (Sigmoid)", "raw input")
     refused(nn.Sequential(nn.MaxPool2d(2), nn.Flatten()), [3, 8, 8], "quantized nothing")
-    refused(Residual(), [4], "residual connection")  # the float plan's refusals still apply
     refused(mlp(), [784], "quantize must be 'int8'", quantize="int4")
     for calibration, fragment in ((None, "needs calibration data"),
                                   (torch.randn(4, 3), "expected float32 [N, 784]"),

@@ -1,6 +1,8 @@
 //! The benchmark networks, shared by the benches (`inference.rs`, `steps.rs`) and read by
-//! `tools/bench_onnx.py`, which builds the same models in PyTorch from this text: keep each
-//! layer a `torch.nn` constructor call, one `network!` block, unnamed layers or `name = ...`.
+//! `tools/bench_table.py`, which builds the same chains in PyTorch from this text: keep each
+//! layer of a chain a `torch.nn` constructor call, one `network!` block, unnamed layers or
+//! `name = ...`. ResNet-8 is not a chain: `tools/bench_table.py` builds it from the PyTorch
+//! module of `tools/gen_graph_fixtures.py` (the same `state_dict` keys).
 
 use staticnn::network;
 use staticnn::network::Network;
@@ -51,6 +53,35 @@ network! {
         Flatten(),
         Linear(64, 12),
     }
+
+    /// ResNet's basic block: conv-BN-ReLU-conv-BN plus the shortcut (a strided 1x1
+    /// projection when the shape changes), then ReLU.
+    block BasicBlock(cin, cout, stride = 1) {
+        Add(
+            {
+                conv1 = Conv2d(cin, cout, 3, stride = stride, padding = 1),
+                bn1 = BatchNorm2d(cout),
+                ReLU(),
+                conv2 = Conv2d(cout, cout, 3, padding = 1),
+                bn2 = BatchNorm2d(cout),
+            },
+            shortcut = Conv2d(cin, cout, 1, stride = stride) if stride != 1 else Identity(),
+        ),
+        ReLU(),
+    }
+
+    /// ResNet-8 (MLPerf Tiny's image classifier), as `tests/graphs.rs` declares it.
+    pub struct ResNet8: [3, 32, 32] {
+        conv1 = Conv2d(3, 16, 3, padding = 1),
+        bn1 = BatchNorm2d(16),
+        ReLU(),
+        stack1 = BasicBlock(16, 16),
+        stack2 = BasicBlock(16, 32, stride = 2),
+        stack3 = BasicBlock(32, 64, stride = 2),
+        pool = AvgPool2d(8),
+        Flatten(),
+        fc = Linear(64, 10),
+    }
 }
 
 /// The input every bench feeds a network: a fixed ramp in [-1, 1).
@@ -66,6 +97,6 @@ macro_rules! for_each_net {
         $m!(LeNet);
         $m!(DsCnn);
         $m!(Mlp);
-        // ResNet-8 joins here once `network!` expresses residual blocks (the graph work).
+        $m!(ResNet8);
     };
 }

@@ -464,10 +464,8 @@ impl Analysis<'_, '_> {
                 if fused {
                     return (Some(Run::Folded), input_q);
                 }
-                let range = input_q.and_then(|q| {
-                    kernels::activation_range(activation(a.kind), q.zero_point, q.scale)
-                });
-                match range {
+                let Some(q) = input_q else { return (None, None) };
+                match clamp_range(layer, "the input quantization it shares", q, cx) {
                     Some((min, max)) => (Some(Run::Clamp { min, max }), input_q),
                     None => (None, None),
                 }
@@ -580,16 +578,12 @@ impl Analysis<'_, '_> {
         let output = reader.quantization(&format!("{key}.output"), span, what, cx);
         let (weight_at, weight_scale, bias_at, output, input) =
             (weight_at?, weight_scale?, bias_at?, output?, input_q?);
-        let activation =
-            self.fused_activation(id).map_or(FusedActivation::None, |(_, k)| activation(k));
-        let Some((act_min, act_max)) =
-            kernels::activation_range(activation, output.zero_point, output.scale)
-        else {
-            cx.error(
-                span,
-                format!("the fused activation's range is empty with {key}'s output quantization"),
-            );
-            return None;
+        let fused = self.fused_activation(id).and_then(|(node, _)| self.layer(node));
+        let (act_min, act_max) = match fused {
+            Some(clamp) => {
+                clamp_range(clamp, &format!("`{key}`'s output quantization"), output, cx)?
+            }
+            None => (i8::MIN, i8::MAX),
         };
         let mut multiplier = Vec::with_capacity(out);
         let mut shift = Vec::with_capacity(out);
@@ -598,9 +592,14 @@ impl Analysis<'_, '_> {
                 cx.error(
                     span,
                     format!(
-                        "channel {c} of {key} cannot be requantized: input scale {} x weight \
-                         scale {s_w} / output scale {} is not a multiplier in [2^-31, 2^30)",
-                        input.scale, output.scale
+                        "channel {c} of `{key}` cannot be requantized with integers: input \
+                         scale {:e} x weight scale {s_w:e} / output scale {:e} = {:e} is \
+                         outside the fixed-point range [2^-31, 2^30) (CMSIS-NN's); scales this \
+                         far apart do not come from calibrating this model: re-export the \
+                         weights (tools/export.py --quantize int8)",
+                        input.scale,
+                        output.scale,
+                        f64::from(input.scale) * f64::from(s_w) / f64::from(output.scale)
                     ),
                 );
                 return None;
@@ -693,6 +692,38 @@ impl Analysis<'_, '_> {
 /// Layers whose output PyTorch's quantizer gives its input's quantization.
 fn layer_shares_quantization(layer: &Layer) -> bool {
     matches!(layer.op, Op::AdaptivePool(_) | Op::Pool(_) | Op::Flatten(_) | Op::Passthrough)
+}
+
+/// The int8 bounds of clamp activation `clamp` (ReLU, ReLU6, Hardtanh) applied to a value
+/// quantized with `q` (`whose` says which quantization that is); an error at the activation when
+/// they leave `i8`'s range, which a file calibrated on the network's own values never does.
+fn clamp_range(clamp: &Layer, whose: &str, q: Q, cx: &mut Ctxt) -> Option<(i8, i8)> {
+    let Op::Activation(a) = &clamp.op else { return Some((i8::MIN, i8::MAX)) };
+    let range = kernels::activation_range(activation(a.kind), q.zero_point, q.scale);
+    if range.is_none() {
+        let (lo, hi) = match activation(a.kind) {
+            FusedActivation::None => (f32::NEG_INFINITY, f32::INFINITY),
+            FusedActivation::Relu => (0.0, f32::INFINITY),
+            FusedActivation::Relu6 => (0.0, 6.0),
+            FusedActivation::Hardtanh { min, max } => (min, max),
+        };
+        let at = |v: f32| ((v / q.scale).round() as i64).saturating_add(i64::from(q.zero_point));
+        cx.error(
+            clamp.call.kind_span(),
+            format!(
+                "{} keeps values in [{lo}, {hi}], which {whose} (scale {}, zero point {}) puts \
+                 at [{}, {}], outside int8's [-128, 127]: the file's \
+                 quantization does not fit this activation; re-export the weights from the \
+                 model declared here (tools/export.py --quantize int8)",
+                repr::layer(clamp),
+                q.scale,
+                q.zero_point,
+                at(lo),
+                at(hi),
+            ),
+        );
+    }
+    range
 }
 
 /// The clamp of a clamp activation.

@@ -16,7 +16,7 @@ macro_rules! say {
 }
 
 /// The most steps a network may have (the probe's arrays; checked at compile time).
-const MAX_STEPS: usize = 16;
+const MAX_STEPS: usize = 24;
 
 /// Runs every network built in; returns whether all matched the host.
 pub fn main() -> bool {
@@ -41,6 +41,14 @@ pub fn main() -> bool {
         static SCRATCH: TakeOnce<Scratch<{ Cifar10Net::SCRATCH_LEN }>> =
             TakeOnce::new(Cifar10Net::new_scratch());
         ok &= run::<Cifar10Net>(SCRATCH.take());
+    }
+    #[cfg(feature = "resnet8")]
+    {
+        use staticnn_firmware_nets::ResNet8;
+        use staticnn_firmware_nets::staticnn::scratch::Scratch;
+        static SCRATCH: TakeOnce<Scratch<{ ResNet8::SCRATCH_LEN }>> =
+            TakeOnce::new(ResNet8::new_scratch());
+        ok &= run::<ResNet8>(SCRATCH.take());
     }
     #[cfg(feature = "digits-int8")]
     {

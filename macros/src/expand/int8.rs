@@ -645,8 +645,6 @@ fn step_rows(net: &Checked, types: &NodeTypes, plan: &Plan) -> TokenStream {
 
 /// `trained()`: the int8 network with the tensors of its file, as a `static`.
 fn trained_impl(net: &Checked, types: &NodeTypes, quant: &Quant) -> TokenStream {
-    let name = &net.network.name;
-    let vis = &net.network.vis;
     let path = quant.path.to_string_lossy().into_owned();
     let fields = net.layer_list().map(|layer| {
         let f = field(layer);
@@ -690,20 +688,5 @@ fn trained_impl(net: &Checked, types: &NodeTypes, quant: &Quant) -> TokenStream 
     });
     let file = path.rsplit(['/', '\\']).next().unwrap_or(&path);
     let doc = format!(" The int8 network with the tensors of `{file}`, in read-only memory.");
-    quote! {
-        impl #name {
-            #[doc = #doc]
-            ///
-            /// The weights are a `static` (flash on a microcontroller): nothing is copied to RAM.
-            #[must_use]
-            #vis fn trained() -> &'static Self {
-                #[allow(long_running_const_eval)]
-                static TRAINED: #name = {
-                    const BYTES: &[u8] = ::core::include_bytes!(#path);
-                    #name { #(#fields,)* }
-                };
-                &TRAINED
-            }
-        }
-    }
+    super::trained_static(net, &path, &doc, fields)
 }

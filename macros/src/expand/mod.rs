@@ -235,8 +235,6 @@ fn module_repr(net: &Checked, module: &Module) -> String {
 /// macro's output nor the compile time grows with the number of weights, and cargo rebuilds
 /// when the file changes.
 fn trained_impl(net: &Checked, types: &NodeTypes, weights: &Weights) -> TokenStream {
-    let name = &net.network.name;
-    let vis = &net.network.vis;
     let path = weights.path.to_string_lossy().into_owned();
     let fields = net.layer_list().map(|layer| {
         let f = field(layer);
@@ -248,6 +246,20 @@ fn trained_impl(net: &Checked, types: &NodeTypes, weights: &Weights) -> TokenStr
     });
     let file = path.rsplit(['/', '\\']).next().unwrap_or(&path);
     let doc = format!(" The network with the trained weights of `{file}`, in read-only memory.");
+    trained_static(net, &path, &doc, fields)
+}
+
+/// `impl Net { fn trained() -> &'static Self }` whose `static` is built by constant evaluation
+/// from `fields` (`name: init` pairs reading `BYTES`, the file at `path`); shared by float and
+/// int8 networks.
+pub(crate) fn trained_static(
+    net: &Checked,
+    path: &str,
+    doc: &str,
+    fields: impl Iterator<Item = TokenStream>,
+) -> TokenStream {
+    let name = &net.network.name;
+    let vis = &net.network.vis;
     quote! {
         impl #name {
             #[doc = #doc]

@@ -12,6 +12,9 @@ const TORCH_LOGITS: &[u8] = include_bytes!("../../../digits/torch_logits.bin");
 /// `tests/export/cifar10_io.safetensors`: an input of the CIFAR-10 network and PyTorch's
 /// output for it (with the weights of `tests/export/cifar10.safetensors`).
 const CIFAR10_IO: &[u8] = include_bytes!("../../../../tests/export/cifar10_io.safetensors");
+/// `tests/export/resnet8_io.safetensors`: an input of ResNet-8 and PyTorch's output for it
+/// (with the weights of `tests/export/resnet8.safetensors`).
+const RESNET8_IO: &[u8] = include_bytes!("../../../../tests/export/resnet8_io.safetensors");
 
 /// How many digit images the firmware runs: the first ones of the test set (the set is in a
 /// fixed, shuffled order; image 15 is one PyTorch's network gets wrong).
@@ -31,6 +34,10 @@ pub static DIGITS_TORCH: [[f32; DIGIT_CLASSES]; DIGITS_IMAGES] = digit_logits();
 pub static CIFAR10_INPUT: [f32; 3 * 32 * 32] = safetensors_f32s(CIFAR10_IO, b"input");
 /// PyTorch's output for it.
 pub static CIFAR10_TORCH: [f32; 10] = safetensors_f32s(CIFAR10_IO, b"output");
+/// The recorded ResNet-8 input (`[3, 32, 32]`).
+pub static RESNET8_INPUT: [f32; 3 * 32 * 32] = safetensors_f32s(RESNET8_IO, b"input");
+/// PyTorch's output for it.
+pub static RESNET8_TORCH: [f32; 10] = safetensors_f32s(RESNET8_IO, b"output");
 
 /// The little-endian `u32` at `at`.
 const fn u32_at(bytes: &[u8], at: usize) -> usize {

@@ -33,3 +33,11 @@ pub const DIGITS: [&[f32]; 16] = [
 
 /// Fingerprint of `DigitsNet::trained()`'s parameters (`fingerprint`).
 pub const DIGITS_FINGERPRINT: u32 = 0x3d2e419f;
+
+/// `ResNet8`: one row of outputs per input (`Bench::input`).
+pub const RESNET8: [&[f32]; 1] = [
+    &[-0.04131902, 0.068440765, -0.15870567, 0.3064487, -0.36259246, 0.32782096, 0.17530945, 0.10693046, -0.32744116, 0.11286436],
+];
+
+/// Fingerprint of `ResNet8::trained()`'s parameters (`fingerprint`).
+pub const RESNET8_FINGERPRINT: u32 = 0x24783993;

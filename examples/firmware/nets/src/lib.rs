@@ -3,8 +3,8 @@
 //! firmware (`examples/firmware`) and the root crate's `tests/firmware.rs`, so each network is
 //! declared once. `no_std`, no heap.
 //!
-//! - [`DigitsNet`] and [`Cifar10Net`]: the networks; `trained()` is a `static` built from
-//!   the `.safetensors` file by constant evaluation (flash on a microcontroller).
+//! - [`DigitsNet`], [`Cifar10Net`] and [`ResNet8`]: the networks; `trained()` is a `static`
+//!   built from the `.safetensors` file by constant evaluation (flash on a microcontroller).
 //! - [`DigitsInt8`] and [`Cifar10Int8`]: the same networks quantized to int8 by PyTorch
 //!   (`quantized = "int8"`): integer kernels only.
 //! - [`Bench`] and [`BenchInt8`]: what the firmware needs to run, check and time a network.
@@ -57,6 +57,40 @@ network! {
         Flatten(),
         Linear(1024, 64),
         Linear(64, 10),
+    }
+}
+
+network! {
+    /// ResNet's basic block: conv-BN-ReLU-conv-BN plus the shortcut (a strided 1x1 projection
+    /// when the shape changes), then ReLU, as `tests/graphs.rs` declares it.
+    block BasicBlock(cin, cout, stride = 1) {
+        Add(
+            {
+                conv1 = Conv2d(cin, cout, 3, stride = stride, padding = 1),
+                bn1 = BatchNorm2d(cout),
+                ReLU(),
+                conv2 = Conv2d(cout, cout, 3, padding = 1),
+                bn2 = BatchNorm2d(cout),
+            },
+            shortcut = Conv2d(cin, cout, 1, stride = stride) if stride != 1 else Identity(),
+        ),
+        ReLU(),
+    }
+
+    /// MLPerf Tiny's ResNet-8 with the PyTorch-initialised weights (batch-norm statistics
+    /// drawn far from the identity) of `tests/export/resnet8.safetensors`
+    /// (`tools/gen_export_graph_roundtrip.py`; untrained).
+    #[staticnn(weights = "../../../tests/export/resnet8.safetensors")]
+    pub struct ResNet8: [3, 32, 32] {
+        conv1 = Conv2d(3, 16, 3, padding = 1),
+        bn1 = BatchNorm2d(16),
+        ReLU(),
+        stack1 = BasicBlock(16, 16),
+        stack2 = BasicBlock(16, 32, stride = 2),
+        stack3 = BasicBlock(32, 64, stride = 2),
+        pool = AvgPool2d(8),
+        Flatten(),
+        fc = Linear(64, 10),
     }
 }
 
@@ -181,6 +215,27 @@ impl Bench for Cifar10Net {
 
     fn torch(k: usize) -> &'static [f32] {
         if k == 0 { &data::CIFAR10_TORCH } else { &[] }
+    }
+}
+
+impl Bench for ResNet8 {
+    const NAME: &'static str = "resnet8";
+    const INPUTS: usize = 1;
+    const EXPECTED: &'static [&'static [f32]] = &expected::RESNET8;
+    const EXPECTED_FINGERPRINT: u32 = expected::RESNET8_FINGERPRINT;
+
+    generated!(ResNet8);
+
+    fn input(k: usize) -> Option<&'static Tensor<Self::Input>> {
+        if k == 0 { Tensor::from_slice(&data::RESNET8_INPUT) } else { None }
+    }
+
+    fn label(_: usize) -> Option<u8> {
+        None // a recorded tensor with untrained weights: no class to get right
+    }
+
+    fn torch(k: usize) -> &'static [f32] {
+        if k == 0 { &data::RESNET8_TORCH } else { &[] }
     }
 }
 
