@@ -231,10 +231,8 @@ for net in "${FLOAT_NETS[@]}"; do
     echo "instruction counter read in the probe of \`forward_into_probed\` (mean over the inputs;"
     echo "Cortex-M: SysTick, resolution 40; RISC-V: \`minstret\`, exact). **exact**: the plain"
     echo "\`forward_into\` (no probe), each executed instruction attributed to its step by debug info"
-    echo "from QEMU's execution log (\`scripts/profile-layers.sh\`, Cortex-M only), counting only"
-    echo "instructions inside \`forward_into\`: calls out of it (\`memcpy\` and \`memset\` from"
-    echo "\`compiler-builtins\`, which build the convolutions' input panels) are not logged, so"
-    echo "**exact** is a lower bound and **probed** the full count. They also differ because the"
+    echo "from QEMU's execution log (\`scripts/profile-layers.sh\`, Cortex-M only; a call out of"
+    echo "\`forward_into\` counts toward the step of its call site). They differ because the"
     echo "optimiser compiles the steps a little differently around the probes."
     echo
     echo "| step | layers | runs | MACs | ${TARGET_NAME[m4]} exact | probed | ${TARGET_NAME[m7]} exact | probed | ${TARGET_NAME[rv]} probed |"

@@ -29,8 +29,12 @@ OUT = Path(__file__).resolve().parent.parent / "core/src/kernels/vfp/asm.rs"
 # the weights of one kernel row in chunks of at most WCHUNK at the top.
 CONV_TILES = [(4, 4), (2, 8), (2, 4)]
 MAX_KW = {4: 6, 8: 5}
-# Linear: blocks of 1..=8 rows, 16 inputs per iteration.
-LINEAR_ROWS = range(1, 9)
+# The two ways a block multiplies and accumulates: one `vfma.f32` per MAC, or `vmul.f32` into
+# a product register and `vadd.f32` into the accumulator (module `fma` and `mul_add`).
+FMA, MUL_ADD = "fma", "mul_add"
+# Linear: blocks of 1..=8 rows (1..=6 with products: s6 and s7 hold them), 16 inputs per
+# iteration.
+LINEAR_ROWS = {FMA: range(1, 9), MUL_ADD: range(1, 7)}
 
 
 def s(i):
@@ -41,9 +45,9 @@ def reg_list(first, count):
     return "{{" + (s(first) if count == 1 else f"{s(first)}-{s(first + count - 1)}") + "}}"
 
 
-def weight_chunks(kw, x_regs):
-    """Splits a kernel row of kw weights into chunks that fit above the inputs."""
-    free = 32 - 16 - x_regs
+def weight_chunks(kw, free):
+    """Splits a kernel row of kw weights into chunks of at most `free` (the last may be
+    shorter)."""
     chunk = min(kw, free)
     out, k = [], 0
     while k < kw:
@@ -81,8 +85,53 @@ def word(name, r=0):
     return 4 * (SLOT[name] + r)
 
 
-def conv_block(mr, np_, kw):
+def conv_layout(mr, np_, kw, variant):
+    """Registers of a convolution block: inputs from s16 (`np + kw - 1`), weight chunks at the
+    top, and for `mul_add` two products (`vmul` results) below the weights, or in `s8`/`s9` when
+    the accumulators (`s0..`) leave them free."""
     x_regs = np_ + kw - 1
+    free = 32 - 16 - x_regs
+    if variant == MUL_ADD and mr * np_ > 8:
+        chunks = weight_chunks(kw, free - 2)
+        top = 32 - chunks[0][1]
+        temps = (top - 2, top - 1)
+    else:
+        chunks = weight_chunks(kw, free)
+        temps = (8, 9)
+    return x_regs, chunks, temps
+
+
+def multiply_accumulate(items, variant, temps):
+    """The instructions for `items`: `("load", text)` emitted as is, `(acc, w, x)` as one
+    `vfma.f32` (FMA) or as a `vmul.f32` into a product register and a `vadd.f32` into the
+    accumulator (MUL_ADD). The `vadd` of a product comes after the next `vmul`, two
+    instructions after its own `vmul`, so that the product is ready (a Cortex-M4 stalls a cycle
+    when the next instruction reads a `vmul` result); the two product registers alternate."""
+    lines = []
+    if variant == FMA:
+        for it in items:
+            lines.append(it[1] if it[0] == "load" else f"vfma.f32 {s(it[0])}, {s(it[1])}, {s(it[2])}")
+        return lines
+    pending = None  # (acc, product register) of the last vmul, whose vadd is not written yet
+    n = 0
+    for it in items:
+        if it[0] == "load":
+            lines.append(it[1])
+            continue
+        acc, w, x = it
+        t = temps[n % 2]
+        n += 1
+        lines.append(f"vmul.f32 {s(t)}, {s(w)}, {s(x)}")
+        if pending is not None:
+            lines.append(f"vadd.f32 {s(pending[0])}, {s(pending[0])}, {s(pending[1])}")
+        pending = (acc, t)
+    if pending is not None:
+        lines.append(f"vadd.f32 {s(pending[0])}, {s(pending[0])}, {s(pending[1])}")
+    return lines
+
+
+def conv_block(mr, np_, kw, variant):
+    x_regs, chunks, temps = conv_layout(mr, np_, kw, variant)
     lines = []
     lines.append("vpush {{d0-d15}}")
     lines.append("4:")  # one tile
@@ -101,15 +150,15 @@ def conv_block(mr, np_, kw):
     lines.append("3:")
     lines.append(f"vldmia {{x}}, {reg_list(16, x_regs)}")
     lines.append("add {x}, {x}, {rl4}")
+    items = []
     for r in range(mr):
-        for k0, n in weight_chunks(kw, x_regs):
+        for k0, n in chunks:
             w0 = 32 - n
-            lines.append(f"vldmia {{w{r}}}!, {reg_list(w0, n)}")
+            items.append(("load", f"vldmia {{w{r}}}!, {reg_list(w0, n)}"))
             for k in range(n):
                 for p in range(np_):
-                    a = r * np_ + p
-                    xi = 16 + p + k0 + k
-                    lines.append(f"vfma.f32 {s(a)}, {s(w0 + k)}, {s(xi)}")
+                    items.append((r * np_ + p, w0 + k, 16 + p + k0 + k))
+    lines += multiply_accumulate(items, variant, temps)
     lines.append("subs {t}, {t}, #1")
     lines.append("bne 3b")
     lines.append(f"ldr {{t}}, [{{params}}, #{word('X_SKIP')}]")
@@ -173,17 +222,20 @@ pub unsafe fn {name}(params: &mut [usize; PARAMS], rl4: usize, rows: usize) {{
 '''
 
 
-def linear_block(rows):
+def linear_block(rows, variant):
     lines = []
     lines.append("vpush {{d0-d15}}")
     lines.append(f"vldmia {{io}}, {reg_list(0, rows)}")
     lines.append("2:")
     lines.append(f"vldmia {{x}}!, {reg_list(16, 16)}")
+    items = []
     for r in range(rows):
         for half in range(2):
-            lines.append(f"vldmia {{w{r}}}!, {reg_list(8, 8)}")
+            items.append(("load", f"vldmia {{w{r}}}!, {reg_list(8, 8)}"))
             for k in range(8):
-                lines.append(f"vfma.f32 {s(r)}, {s(8 + k)}, {s(16 + 8 * half + k)}")
+                items.append((r, 8 + k, 16 + 8 * half + k))
+    # Products in s6 and s7: free up to 6 rows (LINEAR_ROWS[MUL_ADD]).
+    lines += multiply_accumulate(items, variant, (6, 7))
     lines.append("subs {n}, {n}, #1")
     lines.append("bne 2b")
     lines.append(f"vstmia {{io}}, {reg_list(0, rows)}")
@@ -331,13 +383,13 @@ def rustfmt(text):
     return done.stdout
 
 
-def dispatch():
+def dispatch(variant):
     conv_arms = []
     for mr, np_ in CONV_TILES:
         for kw in range(1, MAX_KW[np_] + 1):
             conv_arms.append(f"        ({mr}, {np_}, {kw}) => conv_{mr}x{np_}_k{kw}(params, rl4, rows),")
     lin_arms = []
-    for rows in LINEAR_ROWS:
+    for rows in LINEAR_ROWS[variant]:
         ws = ", ".join(row_ptr(r) for r in range(rows))
         lin_arms.append(
             f"        {rows} => {{\n"
@@ -378,7 +430,7 @@ pub unsafe fn conv(
 }}
 
 /// The largest block of rows [`linear`] has.
-pub const LINEAR_MAX_ROWS: usize = {max(LINEAR_ROWS)};
+pub const LINEAR_MAX_ROWS: usize = {max(LINEAR_ROWS[variant])};
 
 /// Runs `linear_{{io.len()}}` (rows `w0 + r * row`). Returns `false`, doing nothing, if there is
 /// no block of that many rows.
@@ -399,25 +451,56 @@ pub unsafe fn linear(io: &mut [f32], x: *const f32, w0: *const f32, row: usize, 
 '''
 
 
+# Which module's blocks a build uses (see the doc comment written below).
+FMA_CFG = 'any(feature = "vfp-fma", target_feature = "vfp2")'
+
+MODULE_DOC = {
+    FMA: """Blocks with one `vfma.f32` per multiply-accumulate (3 cycles on a Cortex-M4,
+/// pipelined on a Cortex-M7), rounding once.""",
+    MUL_ADD: """Blocks with a `vmul.f32` and a `vadd.f32` per multiply-accumulate (1 cycle each
+/// on a Cortex-M4), rounding twice like portable code. Each `vadd` comes two instructions after
+/// its `vmul` (two product registers alternate), so that a Cortex-M4 never waits for a
+/// product.""",
+}
+
+
+def module(variant):
+    body = [f"\n/// {MODULE_DOC[variant]}\npub mod {variant} {{\n    use super::PARAMS;\n"]
+    for mr, np_ in CONV_TILES:
+        for kw in range(1, MAX_KW[np_] + 1):
+            body.append(conv_block(mr, np_, kw, variant))
+    for rows in LINEAR_ROWS[variant]:
+        body.append(linear_block(rows, variant))
+    body.append(dispatch(variant))
+    body.append("}\n")
+    return "".join(body)
+
+
 def generate():
     parts = [
-        "//! Generated by `tools/gen_vfp_kernels.py`; do not edit. Cortex-M micro-kernels: one\n"
-        "//! `vfma.f32` per multiply-accumulate, operands loaded with `vldm`. See\n"
-        "//! [`super`] for how they are used.\n"
+        "//! Generated by `tools/gen_vfp_kernels.py`; do not edit. Cortex-M micro-kernels:\n"
+        "//! operands loaded with `vldm`, a tile's accumulators in registers, in two versions:\n"
+        "//! [`fma`] (one `vfma.f32` per multiply-accumulate) and [`mul_add`] (`vmul.f32` +\n"
+        "//! `vadd.f32`). A build uses one of them (re-exported here): `fma` on cores with a\n"
+        "//! double-precision FPU (`target_feature = \"vfp2\"`: the Cortex-M7, whose FPU is\n"
+        "//! pipelined), `mul_add` on single-precision ones (the Cortex-M4F, whose `vfma` takes 3\n"
+        "//! cycles where `vmul` and `vadd` take 1 each); the feature `vfp-fma` forces `fma`.\n"
+        "//! See [`super`] for how they are used.\n"
         "\n"
-        "/// Words of a convolution block's `params` (see `conv_4x4_k3`).\n"
+        f"#[cfg({FMA_CFG})]\n"
+        "pub use fma::*;\n"
+        f"#[cfg(not({FMA_CFG}))]\n"
+        "pub use mul_add::*;\n"
+        "\n"
+        "/// Words of a convolution block's `params` (see `fma::conv_4x4_k3`).\n"
         f"pub const PARAMS: usize = {PARAMS};\n"
     ]
     for name, n, what in SLOTS:
         rows = f" (words `{name}..{name} + {n}`, one per row)" if n > 1 else ""
         parts.append(f"/// Word of a convolution block's `params`: {what}{rows}.\n"
                      f"pub const {name}: usize = {SLOT[name]};\n")
-    for mr, np_ in CONV_TILES:
-        for kw in range(1, MAX_KW[np_] + 1):
-            parts.append(conv_block(mr, np_, kw))
-    for rows in LINEAR_ROWS:
-        parts.append(linear_block(rows))
-    parts.append(dispatch())
+    parts.append(module(FMA))
+    parts.append(module(MUL_ADD))
     parts.append(COPY)
     parts.append(MAX_POOL)
     return rustfmt("".join(parts))

@@ -5,13 +5,19 @@
 //! operands in FP registers need the double-precision `vfp2` feature), so the portable kernels
 //! compile every multiply-accumulate to `vmul` + `vadd` and reload operands often: about 4.4
 //! instructions per MAC. The blocks of [`asm`] keep a tile's accumulators in `s0..s15`,
-//! load each run of operands with one `vldm` and issue one `vfma.f32` per MAC, about 1.1
-//! instructions per MAC; a convolution block runs a whole row of tiles per call. This module is
-//! the Rust around them: which tile to use, the extents, and the rest of the work (bias, tail
-//! columns, epilogue). [`asm::max_pool_2x2`] pools 2 x 2 windows (`kernels::pool` calls it,
-//! and pools a plane again the portable way when the block reports a NaN).
+//! load each run of operands with one `vldm` and do the multiply-accumulates back to back; a
+//! convolution block runs a whole row of tiles per call. This module is the Rust around them:
+//! which tile to use, the extents, and the rest of the work (bias, tail columns, epilogue).
+//! [`asm::max_pool_2x2`] pools 2 x 2 windows (`kernels::pool` calls it, and pools a plane
+//! again the portable way when the block reports a NaN).
 //!
-//! `vfma` rounds once where `vmul` + `vadd` round twice, so results differ from the portable
+//! Each block exists twice ([`asm`]): with one `vfma.f32` per multiply-accumulate (about 1.1
+//! instructions per MAC), used on the Cortex-M7, and with `vmul.f32` + `vadd.f32` (about 2.1),
+//! used on the Cortex-M4F. By the Cortex-M4 TRM a `vfma` takes 3 cycles and `vmul` and `vadd`
+//! 1 each, so the second is faster there despite twice the instructions
+//! (`tools/m4_cycles.py` estimates the cycles from QEMU's log; `examples/firmware/README.md`
+//! has the numbers); the M7's FPU is pipelined. `vfma` rounds once where `vmul` + `vadd` round
+//! twice (as the portable kernels do), so the `fma` blocks' results differ from the portable
 //! kernels' in the last bits (within the fixtures' tolerance).
 
 pub mod asm;

@@ -70,6 +70,8 @@ pub fn main() -> bool {
             TakeOnce::new(Tensor::zeros());
         ok &= run_int8::<Cifar10Int8>(SCRATCH.take(), QUANTIZED.take());
     }
+    #[cfg(feature = "dscnn-int8")]
+    profile_dscnn_block();
     say!("{}\n", if ok { "PASS: every output matches the host" } else { "FAIL" });
     ok
 }
@@ -409,6 +411,99 @@ fn corrupt_int8_if_testing(output: &mut [i8]) {
             *v = v.wrapping_add(1);
         }
     }
+}
+
+/// Times DS-CNN's depthwise and pointwise int8 layers (`DsCnnBlockInt8`) on a patterned input,
+/// for `scripts/profile-layers.sh` (`PROFILE_FN=infer_dscnn_block`): a measurement only, the
+/// outputs are not checked (the same portable kernels are checked against CMSIS-NN on the
+/// host by `core/tests/int8_cmsis.rs`).
+#[cfg(feature = "dscnn-int8")]
+#[inline(never)]
+fn profile_dscnn_block() {
+    use staticnn_firmware_nets::DsCnnBlockInt8;
+    use staticnn_firmware_nets::staticnn::scratch::Scratch;
+    use staticnn_firmware_nets::staticnn::shape::Chw;
+    use staticnn_firmware_nets::staticnn::typenum::{U5, U25, U64};
+    type Shape = Chw<U64, U25, U5>;
+    static SCRATCH: TakeOnce<Scratch<{ DsCnnBlockInt8::SCRATCH_LEN }>> =
+        TakeOnce::new(DsCnnBlockInt8::new_scratch());
+    static INPUT: TakeOnce<Tensor<Shape, i8>> = TakeOnce::new(Tensor::zeros());
+    static OUTPUT: TakeOnce<Tensor<Shape, i8>> = TakeOnce::new(Tensor::zeros());
+    let (Some(scratch), Some(input), Some(output)) = (SCRATCH.take(), INPUT.take(), OUTPUT.take())
+    else {
+        say!("dscnn-int8: buffers already taken\n");
+        return;
+    };
+    for (i, v) in input.as_mut_slice().iter_mut().enumerate() {
+        *v = (i.wrapping_mul(37) % 251) as u8 as i8;
+    }
+    let start = platform::instructions();
+    infer_dscnn_block(DsCnnBlockInt8::trained(), input, output, scratch);
+    let n = platform::instructions() - start;
+    // FNV-1a of the output bytes: equal outputs of two builds (e.g. other kernels) give equal
+    // hashes.
+    let hash = output
+        .as_slice()
+        .iter()
+        .fold(0x811c_9dc5u32, |h, &v| (h ^ u32::from(v as u8)).wrapping_mul(0x0100_0193));
+    say!(
+        "dscnn-int8 block: {} instructions, {} MACs (output FNV-1a {:#010x})\n",
+        n,
+        DsCnnBlockInt8::MACS,
+        hash
+    );
+    // Per step, through the f32-io entry point (as for the other int8 networks).
+    static FLOAT_IN: TakeOnce<Tensor<Shape>> = TakeOnce::new(Tensor::zeros());
+    static FLOAT_OUT: TakeOnce<Tensor<Shape>> = TakeOnce::new(Tensor::zeros());
+    let (Some(x), Some(y)) = (FLOAT_IN.take(), FLOAT_OUT.take()) else { return };
+    for (i, v) in x.as_mut_slice().iter_mut().enumerate() {
+        *v = (i.wrapping_mul(37) % 251) as f32 / 64.0 - 2.0;
+    }
+    let mut marks = [0u64; MAX_STEPS + 1];
+    DsCnnBlockInt8::trained().forward_into_probed(x, y, scratch, &mut |i| {
+        if let Some(mark) = marks.get_mut(i) {
+            *mark = platform::instructions();
+        }
+    });
+    for (i, step) in DsCnnBlockInt8::STEPS.iter().enumerate() {
+        let (Some(a), Some(b)) = (marks.get(i), marks.get(i + 1)) else { break };
+        say!(
+            "@step net=dscnn-int8 step={} macs={} instructions={} ; layers={} ; name={}\n",
+            i,
+            step.macs,
+            b - a,
+            step.layers,
+            step.name
+        );
+    }
+}
+
+/// `forward_int8_into` of the DS-CNN block as a function of its own (see [`infer`]).
+#[cfg(feature = "dscnn-int8")]
+#[inline(never)]
+fn infer_dscnn_block(
+    net: &staticnn_firmware_nets::DsCnnBlockInt8,
+    input: &Tensor<
+        staticnn_firmware_nets::staticnn::shape::Chw<
+            staticnn_firmware_nets::staticnn::typenum::U64,
+            staticnn_firmware_nets::staticnn::typenum::U25,
+            staticnn_firmware_nets::staticnn::typenum::U5,
+        >,
+        i8,
+    >,
+    output: &mut Tensor<
+        staticnn_firmware_nets::staticnn::shape::Chw<
+            staticnn_firmware_nets::staticnn::typenum::U64,
+            staticnn_firmware_nets::staticnn::typenum::U25,
+            staticnn_firmware_nets::staticnn::typenum::U5,
+        >,
+        i8,
+    >,
+    scratch: &mut staticnn_firmware_nets::staticnn::scratch::Scratch<
+        { staticnn_firmware_nets::DsCnnBlockInt8::SCRATCH_LEN },
+    >,
+) {
+    net.forward_int8_into(input, output, scratch);
 }
 
 /// `forward_int8_into` as a function of its own (see [`infer`]).

@@ -156,6 +156,13 @@ fn padded_plane_conv<G: ConvGeometry>(
             };
             let start = bias.and_then(|b| b.get(o)).copied().unwrap_or(0);
             let params = requant.channel(o);
+            if super::dsp::TARGET && k_h == 3 && k_w == 3 && d_w == 1 {
+                // Cortex-M with the DSP extension: two outputs per `smlad` pair
+                // (`depthwise_dsp`).
+                let sizes = super::depthwise_dsp::Plane { width, out_h, out_w, d_h };
+                super::depthwise_dsp::padded_3x3(plane, sizes, w, start, requant, params, y);
+                continue;
+            }
             let mut oh0 = 0;
             while oh0 < out_h {
                 let nh = if out_h - oh0 < rows { out_h - oh0 } else { rows };

@@ -226,6 +226,78 @@ pub fn ssat8(x: i32) -> i32 {
     }
 }
 
+/// `(lo(acc) + x[0], hi(acc) + x[2])` with bytes 0 and 2 of `x` sign-extended, lane by lane
+/// wrapping (`SXTAB16`).
+#[inline(always)]
+#[must_use]
+pub fn sxtab16(acc: u32, x: u32) -> u32 {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+    {
+        let out: u32;
+        // SAFETY: one register-only instruction.
+        unsafe {
+            core::arch::asm!(
+                "sxtab16 {o}, {a}, {x}",
+                o = lateout(reg) out, a = in(reg) acc, x = in(reg) x,
+                options(pure, nomem, nostack, preserves_flags)
+            );
+        }
+        out
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+    {
+        let e = sxtb16(x);
+        pair(lo(acc).wrapping_add(lo(e)), hi(acc).wrapping_add(hi(e)))
+    }
+}
+
+/// `(lo(acc) + x[1], hi(acc) + x[3])` with bytes 1 and 3 of `x` sign-extended (`SXTAB16`
+/// with `ROR #8`).
+#[inline(always)]
+#[must_use]
+pub fn sxtab16_ror8(acc: u32, x: u32) -> u32 {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+    {
+        let out: u32;
+        // SAFETY: one register-only instruction.
+        unsafe {
+            core::arch::asm!(
+                "sxtab16 {o}, {a}, {x}, ror #8",
+                o = lateout(reg) out, a = in(reg) acc, x = in(reg) x,
+                options(pure, nomem, nostack, preserves_flags)
+            );
+        }
+        out
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+    {
+        sxtab16(acc, x.rotate_right(8))
+    }
+}
+
+/// `acc + hi(a) * lo(b)` (`SMLATB`).
+#[inline(always)]
+#[must_use]
+pub fn smlatb(a: u32, b: u32, acc: i32) -> i32 {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+    {
+        let out: i32;
+        // SAFETY: one register-only instruction.
+        unsafe {
+            core::arch::asm!(
+                "smlatb {o}, {a}, {b}, {c}",
+                o = lateout(reg) out, a = in(reg) a, b = in(reg) b, c = in(reg) acc,
+                options(pure, nomem, nostack, preserves_flags)
+            );
+        }
+        out
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+    {
+        acc.wrapping_add(hi(a) * lo(b))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +333,10 @@ mod tests {
         let x = u32::from_le_bytes([0x80, 0x7f, 0xff, 0x01]);
         assert_eq!((lo(sxtb16(x)), hi(sxtb16(x))), (-128, -1));
         assert_eq!((lo(sxtb16_ror8(x)), hi(sxtb16_ror8(x))), (127, 1));
+        let acc = pair(-127, 127);
+        assert_eq!((lo(sxtab16(acc, x)), hi(sxtab16(acc, x))), (-255, 126));
+        assert_eq!((lo(sxtab16_ror8(acc, x)), hi(sxtab16_ror8(acc, x))), (0, 128));
+        assert_eq!(smlatb(pair(3, -300), pair(-7, 9), 10), 10 + 2100);
     }
 
     #[test]

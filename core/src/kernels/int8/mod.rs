@@ -35,11 +35,13 @@
 
 pub mod conv;
 pub mod depthwise;
+pub mod depthwise_dsp;
 pub mod direct;
 pub mod dot;
 pub mod dsp;
 pub mod elementwise;
 pub mod linear;
+pub mod linear_dsp;
 pub mod output_stage;
 pub mod pointwise;
 pub mod pool;

@@ -127,6 +127,20 @@ network! {
     }
 }
 
+network! {
+    /// DS-CNN's depthwise and pointwise layers in int8 (a block of the keyword-spotting
+    /// network without its BatchNorms, which PT2E folds into the convolutions), PyTorch's
+    /// initialisation quantized by PyTorch (`tools/gen_dscnn_block_int8.py`): only profiled
+    /// (feature `dscnn-int8` of the firmware), not compared with the host.
+    #[staticnn(quantized = "int8", weights = "dscnn_block_int8.safetensors")]
+    pub struct DsCnnBlockInt8: [64, 25, 5] {
+        Conv2d(64, 64, 3, padding = 1, groups = 64),
+        ReLU(),
+        Conv2d(64, 64, 1),
+        ReLU(),
+    }
+}
+
 /// What the firmware needs to run, check and time one network, beyond [`Network`] (which has
 /// `STEPS` and `forward_into_probed`). `network!` generates `trained` as an inherent item;
 /// this trait makes it usable from generic code.
