@@ -4,7 +4,8 @@
 //! [`conv`] picks the fastest path for a geometry at compile time: [`pointwise`]
 //! for a 1x1 convolution with stride 1 and no padding, [`depthwise`] for one
 //! input channel per group, on a core with the DSP extension ([`dsp::TARGET`]) [`direct`]
-//! for the geometries it handles, else [`conv_im2col`].
+//! for the geometries it handles, on x86-64 at an AVX2 or better level [`quads`] for stride 1,
+//! else [`conv_im2col`].
 //!
 //! [`conv_im2col`] copies the *patch* of each output pixel (its group's input channels times
 //! the kernel window, in the order of a weight row: `[C_in / groups, kd, kh, kw]`) into the
@@ -14,7 +15,7 @@
 //! channel: `Σ w (x - z) = Σ w x - z Σ w`.
 
 use super::dot::{dot_block, weight_sum};
-use super::{Requant, depthwise, direct, dsp, pointwise};
+use super::{Requant, depthwise, direct, dsp, pointwise, quads};
 use crate::kernels::PaddingMode;
 use crate::kernels::conv::ConvGeometry;
 
@@ -28,7 +29,8 @@ pub(crate) const CHANNEL_CHUNK: usize = 64;
 
 /// Bytes of `workspace` that [`conv`] needs for `G`: 0 for the pointwise path, the depthwise
 /// path's [`depthwise::workspace_len`] (a padded input plane, stride 1 only), on a DSP
-/// target the direct path's [`direct::workspace_len`], else [`im2col_workspace_len`].
+/// target the direct path's [`direct::workspace_len`], on x86-64 with stride 1 the larger of
+/// [`quads::workspace_len`] and [`im2col_workspace_len`], else [`im2col_workspace_len`].
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
     if pointwise::supports::<G>() {
@@ -37,6 +39,10 @@ pub const fn workspace_len<G: ConvGeometry>() -> usize {
         depthwise::workspace_len::<G>()
     } else if dsp::TARGET && direct::supports::<G>() {
         direct::workspace_len::<G>()
+    } else if quads::supports::<G>() {
+        // The portable level takes the general path on the same workspace.
+        let (a, b) = (quads::workspace_len::<G>(), im2col_workspace_len::<G>());
+        if a > b { a } else { b }
     } else {
         im2col_workspace_len::<G>()
     }
@@ -74,6 +80,10 @@ pub fn conv<G: ConvGeometry>(
         depthwise::conv_depthwise::<G>(input, weight, bias, requant, output, workspace);
     } else if dsp::TARGET && direct::supports::<G>() {
         direct::conv_direct::<G>(input, weight, bias, requant, output, workspace);
+    } else if quads::supports::<G>()
+        && quads::conv_quads::<G>(input, weight, bias, requant, output, workspace)
+    {
+        // Done by an x86 level's kernel.
     } else {
         conv_im2col::<G>(input, weight, bias, requant, output, workspace);
     }
@@ -114,7 +124,7 @@ pub(crate) fn combined_bias(bias: Option<&[i32]>, row: &[i8], zero_point: i32, o
 /// The input index read at padded position `pos` of an axis (`pad` before, `len` long), or
 /// `None` for a zero-padding position.
 #[inline(always)]
-fn source_index(pos: usize, pad: usize, len: usize, mode: PaddingMode) -> Option<usize> {
+pub(crate) fn source_index(pos: usize, pad: usize, len: usize, mode: PaddingMode) -> Option<usize> {
     match mode {
         PaddingMode::Zeros => {
             if pos >= pad && pos - pad < len {
@@ -455,6 +465,13 @@ mod tests {
                     pointwise::conv_pointwise::<G>(&x, &w, b, &rq, &mut y);
                     assert_eq!(y, want, "conv_pointwise");
                 }
+                if quads::supports::<G>() {
+                    let mut y = vec![0x55; n];
+                    let mut ws = vec![0x33; quads::workspace_len::<G>()];
+                    if quads::conv_quads::<G>(&x, &w, b, &rq, &mut y, &mut ws) {
+                        assert_eq!(y, want, "conv_quads");
+                    }
+                }
                 if direct::supports::<G>() {
                     let mut y = vec![0x55; n];
                     let mut ws = vec![0; direct::workspace_len::<G>()];
@@ -476,6 +493,12 @@ mod tests {
 
     #[test]
     fn every_path_matches_the_definition() {
+        for level in crate::kernels::isa::available() {
+            crate::kernels::isa::with_level(level, every_geometry);
+        }
+    }
+
+    fn every_geometry() {
         check::<ThreeD>(1);
         check::<Reflected>(2);
         check::<Replicated>(3);
@@ -513,7 +536,15 @@ mod tests {
         assert_eq!(workspace_len::<WidePointwise>(), 0);
         assert_eq!(workspace_len::<LongRows>(), 0, "rows wider than a block: row by row");
         assert_eq!(workspace_len::<Depthwise1d>(), 13 * 2, "padded width 2 + 9 + 2, one row + 1");
-        assert_eq!(workspace_len::<ManyChannels>(), PIXELS * 3 * 9);
+        let im2col = PIXELS * 3 * 9;
+        let want = if quads::supports::<ManyChannels>() {
+            quads::workspace_len::<ManyChannels>().max(im2col)
+        } else {
+            im2col
+        };
+        assert_eq!(workspace_len::<ManyChannels>(), want);
+        assert_eq!(quads::supports::<ManyChannels>(), quads::BUILT);
+        assert!(!quads::supports::<LongRowsStrided>(), "stride 2");
     }
 
     #[test]

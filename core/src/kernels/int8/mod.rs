@@ -21,6 +21,7 @@
 //! | convolution, any geometry | [`conv()`] (dispatches at compile time) | [`workspace_len`] bytes |
 //! | ... 1x1, stride 1, no padding | [`pointwise::conv_pointwise`] | none |
 //! | ... one input channel per group | [`depthwise::conv_depthwise`] | a padded plane (stride 1) |
+//! | ... stride 1, x86-64 AVX2 / VNNI | [`quads::conv_quads`] (`vpdpbusd` or `vpmaddwd`) | a padded plane of channel quads |
 //! | ... everything else | [`conv::conv_im2col`] (patches, [`dot::dot_block`]) | patches of 4 pixels |
 //! | linear, per channel or per tensor | [`linear()`] | none |
 //! | max / average pooling | [`max_pool`], [`avg_pool`] | none |
@@ -43,6 +44,7 @@ pub mod linear;
 pub mod output_stage;
 pub mod pointwise;
 pub mod pool;
+pub mod quads;
 pub mod requantize;
 
 pub use conv::{conv, workspace_len};

@@ -1,0 +1,574 @@
+//! Convolution with stride 1 on x86-64: `vpdpbusd` (AVX-512 VNNI, AVX-VNNI) or its exact AVX2
+//! twin (`vpmaddwd` on bytes widened to 16 bits) over *quads* of input channels.
+//!
+//! `vpdpbusd` adds to each 32-bit lane the four products of its four `u8`s with four `i8`s.
+//! The layout makes those four the same tap of four consecutive input channels, so that a lane
+//! is an output position and the weights are one broadcast 32-bit word:
+//!
+//! - The input of a group is copied into the workspace as a *padded plane* of quads: for each
+//!   quad of input channels, the plane padded to `OUT_H + (K_H - 1) * D_H` rows of
+//!   `W_P = OUT_W + (K_W - 1) * D_W` columns (padding filled as the padding mode says, zero
+//!   padding with the input zero point), each position the 4 bytes `x ^ 0x80` of its 4
+//!   channels (`x + 128` as a `u8`; a quad's missing channels hold 0).
+//! - Output position `q = oh * W_P + ow` then reads tap `(kh, kw)` at `q + kh * D_H * W_P +
+//!   kw * D_W`: a tap is one contiguous vector load for consecutive positions, across rows
+//!   (the `K_W - 1` positions of each row past `OUT_W` are computed and dropped).
+//! - The weights of a few output channels are rearranged once per call into the same order
+//!   (a word per (quad, tap, channel), missing channels 0): each is a broadcast operand.
+//! - A register block of `R` output channels times `P` vectors of positions accumulates every
+//!   quad and tap, then requantizes.
+//!
+//! The sums are exact: a product of a `u8` and an `i8` and the sum of four of them fit in
+//! `i32`, and the accumulation wraps modulo `2^32` as the portable kernels' does. The `+128`
+//! of every input is taken out with the weight sum, with the zero point:
+//! `Σ w (x - z) = Σ w (x + 128) - (z + 128) Σ w`. The AVX2 twin splits each `u8` quad into its
+//! even and odd bytes as 16-bit lanes and the broadcast weights into sign-extended 16-bit
+//! pairs, and adds two `vpmaddwd`s (each a sum of two products of at most `255 * 128`, exact),
+//! never the saturating `vpmaddubsw`.
+
+// Builds that can never run the kernels (not x86-64, or `no_std` below AVX2) compile them
+// without calling them.
+#![cfg_attr(
+    not(all(
+        target_arch = "x86_64",
+        any(all(staticnn_x86_dispatch, any(feature = "std", test)), target_feature = "avx2")
+    )),
+    allow(dead_code, unused_imports)
+)]
+
+use super::Requant;
+use super::conv::{conv_args_fit, source_index};
+use super::dot::weight_sum;
+use crate::kernels::conv::ConvGeometry;
+use crate::kernels::isa;
+
+/// Output channels of the widest register block (the weight buffer's size).
+const MAX_ROWS: usize = 4;
+/// Lanes of the widest vector (the plane's slack past its last position).
+const MAX_LANES: usize = 16;
+
+/// Whether this build may run the kernels: on x86-64 with run-time dispatch, or built for
+/// AVX2 or better.
+pub const BUILT: bool = cfg!(target_arch = "x86_64")
+    && (isa::RUNTIME_DISPATCH || !matches!(isa::Level::COMPILED, isa::Level::Portable));
+
+/// Whether [`conv_quads`] handles `G`: stride 1, no depth axis (1-d and 2-d convolutions),
+/// any padding mode, dilation and groups, and [`BUILT`].
+#[must_use]
+pub const fn supports<G: ConvGeometry>() -> bool {
+    const fn positive(a: [usize; 3]) -> bool {
+        a[0] > 0 && a[1] > 0 && a[2] > 0
+    }
+    BUILT
+        && G::GROUPS > 0
+        && G::IN_PER_GROUP > 0
+        && G::OUT_PER_GROUP > 0
+        && G::C_IN % G::GROUPS == 0
+        && G::C_OUT % G::GROUPS == 0
+        && positive(G::KERNEL)
+        && positive(G::DILATION)
+        && positive(G::OUT)
+        && G::STRIDE[0] == 1
+        && G::STRIDE[1] == 1
+        && G::STRIDE[2] == 1
+        && G::IN[0] == 1
+        && G::OUT[0] == 1
+        && G::KERNEL[0] == 1
+}
+
+/// Quads of input channels per group.
+const fn quads<G: ConvGeometry>() -> usize {
+    G::IN_PER_GROUP.div_ceil(4)
+}
+
+/// Columns of the padded plane.
+const fn padded_width<G: ConvGeometry>() -> usize {
+    G::OUT[2] + (G::KERNEL[2] - 1) * G::DILATION[2]
+}
+
+/// Rows of the padded plane.
+const fn padded_height<G: ConvGeometry>() -> usize {
+    G::OUT[1] + (G::KERNEL[1] - 1) * G::DILATION[1]
+}
+
+/// Output positions computed per output channel: whole padded rows.
+const fn positions<G: ConvGeometry>() -> usize {
+    G::OUT[1] * padded_width::<G>()
+}
+
+/// Words (positions) of one quad's plane: every position a vector of the last output
+/// positions reads, at the farthest tap.
+const fn plane_words<G: ConvGeometry>() -> usize {
+    positions::<G>().div_ceil(MAX_LANES) * MAX_LANES
+        + (G::KERNEL[1] - 1) * G::DILATION[1] * padded_width::<G>()
+        + (G::KERNEL[2] - 1) * G::DILATION[2]
+}
+
+/// Bytes of the workspace [`conv_quads`] uses for `G`: the padded plane of a group's quads and
+/// the rearranged weights of a register block (0 if it does not handle `G`).
+#[must_use]
+pub const fn workspace_len<G: ConvGeometry>() -> usize {
+    if supports::<G>() { 4 * quads::<G>() * (plane_words::<G>() + MAX_ROWS * G::TAPS) } else { 0 }
+}
+
+/// The quad path of [`conv`](super::conv::conv): returns `false`, having done nothing, if the
+/// active instruction-set level has no x86 kernels (the portable level), else `true` (having
+/// written nothing if [`supports`] fails or a slice is too short: `workspace` needs
+/// [`workspace_len`] bytes).
+#[inline]
+pub fn conv_quads<G: ConvGeometry>(
+    input: &[i8],
+    weight: &[i8],
+    bias: Option<&[i32]>,
+    requant: &Requant<'_>,
+    output: &mut [i8],
+    workspace: &mut [i8],
+) -> bool {
+    if !supports::<G>() {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let args = Args { input, weight, bias, requant };
+        x86::dispatch::<G>(&args, output, workspace)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (input, weight, bias, requant, output, workspace);
+        false
+    }
+}
+
+/// The read-only arguments of a convolution.
+struct Args<'a> {
+    input: &'a [i8],
+    weight: &'a [i8],
+    bias: Option<&'a [i32]>,
+    requant: &'a Requant<'a>,
+}
+
+/// Four `u8 x i8` products per 32-bit lane: the operation the kernel is written with.
+trait Dot4 {
+    /// 32-bit lanes per vector.
+    const LANES: usize;
+    /// A vector of `LANES` `i32`s.
+    type V: Copy;
+    /// All lanes 0.
+    fn zero() -> Self::V;
+    /// The `LANES` words at `p` (`4 * LANES` bytes).
+    ///
+    /// # Safety
+    /// `p..p + 4 * LANES` must be readable.
+    unsafe fn load(p: *const i8) -> Self::V;
+    /// `acc` plus, in each lane, the four products of `a`'s bytes as `u8`s with `w`'s bytes
+    /// as `i8`s (byte `j` with byte `j`), wrapping.
+    fn dot(acc: Self::V, a: Self::V, w: i32) -> Self::V;
+    /// The lanes, in the first `LANES` elements.
+    fn lanes(v: Self::V) -> [i32; MAX_LANES];
+}
+
+/// Fills the padded plane of the input channels `x` of a group (`IN_PER_GROUP` planes).
+#[inline(always)]
+fn fill_plane<G: ConvGeometry>(x: &[i8], zero_point: i8, plane: &mut [i8]) {
+    let [_, in_h, in_w] = G::IN;
+    let [_, p_h, p_w] = G::PAD;
+    let (height, width) = (padded_height::<G>(), padded_width::<G>());
+    let mode = G::PADDING_MODE;
+    let fill = (zero_point as u8 ^ 0x80) as i8;
+    for (quad, dst) in plane.chunks_exact_mut(4 * plane_words::<G>()).take(quads::<G>()).enumerate()
+    {
+        for r in 0..height {
+            let Some(row) = dst.get_mut(4 * r * width..4 * (r + 1) * width) else { return };
+            let ih = source_index(r, p_h, in_h, mode);
+            for j in 0..4 {
+                let c = quad * 4 + j;
+                let src = match ih {
+                    Some(ih) if c < G::IN_PER_GROUP => {
+                        x.get(c * G::IN_PLANE + ih * in_w..c * G::IN_PLANE + (ih + 1) * in_w)
+                    }
+                    _ => None,
+                };
+                let words = row.chunks_exact_mut(4);
+                match src {
+                    None if c >= G::IN_PER_GROUP => words.for_each(|w| w[j] = 0),
+                    None => words.for_each(|w| w[j] = fill),
+                    Some(src) => {
+                        for (col, w) in words.enumerate() {
+                            let v = source_index(col, p_w, in_w, mode).and_then(|i| src.get(i));
+                            w[j] = v.map_or(fill, |&v| (v as u8 ^ 0x80) as i8);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The convolution of every group with the kernel `D`, `R` output channels by `P` vectors of
+/// positions per register block.
+#[inline(always)]
+fn run<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
+    args: &Args<'_>,
+    output: &mut [i8],
+    workspace: &mut [i8],
+) {
+    let Args { input, weight, bias, requant } = *args;
+    if !conv_args_fit::<G>(input, weight, bias, requant, output) || R > MAX_ROWS {
+        return;
+    }
+    let plane_len = 4 * quads::<G>() * plane_words::<G>();
+    let Some((plane, rest)) = workspace.split_at_mut_checked(plane_len) else { return };
+    let Some(words) = rest.get_mut(..4 * MAX_ROWS * quads::<G>() * G::TAPS) else { return };
+    let zero_point = requant.input_zero_point as i8; // an i8, checked by `conv_args_fit`
+    let group_inputs = input.chunks_exact(G::IN_PER_GROUP * G::IN_PLANE);
+    for (g, x) in group_inputs.take(G::GROUPS).enumerate() {
+        fill_plane::<G>(x, zero_point, plane);
+        let mut o = g * G::OUT_PER_GROUP;
+        let end = o + G::OUT_PER_GROUP;
+        while o < end {
+            if end - o >= R {
+                channels::<G, D, R, P>(args, o, plane, words, output);
+                o += R;
+            } else {
+                channels::<G, D, 1, P>(args, o, plane, words, output);
+                o += 1;
+            }
+        }
+    }
+}
+
+/// Output channels `o0..o0 + R` (of one group, whose padded plane is `plane`), every position.
+#[inline(always)]
+fn channels<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
+    args: &Args<'_>,
+    o0: usize,
+    plane: &[i8],
+    words: &mut [i8],
+    output: &mut [i8],
+) {
+    let (k, taps) = (G::IN_PER_GROUP * G::TAPS, G::TAPS);
+    let n_quads = quads::<G>();
+    let rows: [&[i8]; R] =
+        core::array::from_fn(|r| args.weight.get((o0 + r) * k..(o0 + r + 1) * k).unwrap_or(&[]));
+    if rows.iter().any(|row| row.len() < k) {
+        return;
+    }
+    // Word (quad, tap, r) = weights of channels 4 quad .. 4 quad + 4 at `tap` of row r.
+    let Some(words) = words.get_mut(..4 * R * n_quads * taps) else { return };
+    for (i, word) in words.chunks_exact_mut(4).enumerate() {
+        let (r, tap, quad) = (i % R, i / R % taps, i / R / taps);
+        for (j, b) in word.iter_mut().enumerate() {
+            let c = quad * 4 + j;
+            let w = if c < G::IN_PER_GROUP { rows[r].get(c * taps + tap) } else { None };
+            *b = w.copied().unwrap_or(0);
+        }
+    }
+    let z = args.requant.input_zero_point;
+    let base: [i32; R] = core::array::from_fn(|r| {
+        let b = args.bias.and_then(|b| b.get(o0 + r)).copied().unwrap_or(0);
+        b.wrapping_sub((z + 128).wrapping_mul(weight_sum(rows[r], k)))
+    });
+    let vectors = positions::<G>().div_ceil(D::LANES);
+    let mut v = 0;
+    while v < vectors {
+        if vectors - v >= P {
+            block::<G, D, R, P>(args, o0, v * D::LANES, &base, plane, words, output);
+            v += P;
+        } else {
+            block::<G, D, R, 1>(args, o0, v * D::LANES, &base, plane, words, output);
+            v += 1;
+        }
+    }
+}
+
+/// The register block of channels `o0..o0 + R` at positions `q0..q0 + P * LANES`.
+#[inline(always)]
+fn block<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
+    args: &Args<'_>,
+    o0: usize,
+    q0: usize,
+    base: &[i32; R],
+    plane: &[i8],
+    words: &[i8],
+    output: &mut [i8],
+) {
+    let [_, k_h, k_w] = G::KERNEL;
+    let [_, d_h, d_w] = G::DILATION;
+    let width = padded_width::<G>();
+    let n_words = plane_words::<G>();
+    let n_quads = quads::<G>();
+    // Every load below stays inside these checked lengths: position `q0 + p * LANES + lane`
+    // is below `positions` rounded up to `MAX_LANES`, the tap offset at most
+    // `plane_words - that`, and the quad's plane starts at `quad * n_words`.
+    let last = q0 + P * D::LANES;
+    if last > positions::<G>().div_ceil(MAX_LANES) * MAX_LANES
+        || plane.len() < 4 * n_quads * n_words
+        || words.len() < 4 * R * n_quads * G::TAPS
+        || D::LANES > MAX_LANES
+    {
+        return;
+    }
+    let mut acc = [[D::zero(); P]; R];
+    let mut w_at = words.as_ptr();
+    for quad in 0..n_quads {
+        for kh in 0..k_h {
+            for kw in 0..k_w {
+                let at = quad * n_words + kh * d_h * width + kw * d_w + q0;
+                // SAFETY: `at + P * LANES <= plane.len() / 4` by the checks above.
+                let a: [D::V; P] = core::array::from_fn(|p| unsafe {
+                    D::load(plane.as_ptr().add(4 * (at + p * D::LANES)))
+                });
+                for acc_r in &mut acc {
+                    // SAFETY: `w_at` walks the `R * n_quads * TAPS` words of `words`, checked
+                    // above, one per (quad, tap, row), in that order.
+                    let w = unsafe { w_at.cast::<i32>().read_unaligned() };
+                    w_at = w_at.wrapping_add(4);
+                    for (acc_rp, &a_p) in acc_r.iter_mut().zip(&a) {
+                        *acc_rp = D::dot(*acc_rp, a_p, w);
+                    }
+                }
+            }
+        }
+    }
+    store::<G, D, R, P>(args.requant, o0, q0, base, &acc, output);
+}
+
+/// Requantizes the block's accumulators and writes the outputs of its positions that are
+/// output pixels.
+#[inline(always)]
+fn store<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
+    requant: &Requant<'_>,
+    o0: usize,
+    q0: usize,
+    base: &[i32; R],
+    acc: &[[D::V; P]; R],
+    output: &mut [i8],
+) {
+    let out_w = G::OUT[2];
+    let width = padded_width::<G>();
+    let n = positions::<G>();
+    for (r, acc_r) in acc.iter().enumerate() {
+        let o = o0 + r;
+        let params = requant.channel(o);
+        let Some(y) = output.get_mut(o * G::OUT_PLANE..(o + 1) * G::OUT_PLANE) else { return };
+        let (mut oh, mut ow) = (q0 / width, q0 % width);
+        for (p, &v) in acc_r.iter().enumerate() {
+            let lanes = D::lanes(v);
+            let count = n.saturating_sub(q0 + p * D::LANES).min(D::LANES);
+            for &a in lanes.iter().take(count) {
+                if ow < out_w
+                    && let Some(d) = y.get_mut(oh * out_w + ow)
+                {
+                    *d = requant.output(base[r].wrapping_add(a), params);
+                }
+                ow += 1;
+                if ow == width {
+                    ow = 0;
+                    oh += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The x86-64 kernels and the choice among them.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    #[cfg(target_arch = "x86_64")]
+    use core::arch::x86_64::*;
+
+    use super::{Args, Dot4, MAX_LANES, run};
+    use crate::kernels::conv::ConvGeometry;
+
+    /// Runs the kernel of the active level; `false` at the portable level.
+    #[inline(always)]
+    pub(super) fn dispatch<G: ConvGeometry>(
+        args: &Args<'_>,
+        output: &mut [i8],
+        workspace: &mut [i8],
+    ) -> bool {
+        #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
+        {
+            use crate::kernels::isa::{Level, active, x86};
+            match active() {
+                // SAFETY (each arm): `active` returns only levels the CPU supports.
+                Level::Avx512Vnni => unsafe {
+                    x86::avx512vnni(
+                        #[inline(always)]
+                        || run::<G, Vnni512, 4, 4>(args, output, workspace),
+                    );
+                },
+                Level::Avx2Vnni => unsafe {
+                    x86::avx2vnni(
+                        #[inline(always)]
+                        || run::<G, Vnni256, 4, 2>(args, output, workspace),
+                    );
+                },
+                Level::Avx512 | Level::Avx2 => unsafe {
+                    x86::avx2(
+                        #[inline(always)]
+                        || run::<G, Madd256, 3, 2>(args, output, workspace),
+                    );
+                },
+                Level::Portable => return false,
+            }
+            true
+        }
+        #[cfg(not(all(staticnn_x86_dispatch, any(feature = "std", test))))]
+        {
+            compiled::<G>(args, output, workspace)
+        }
+    }
+
+    /// The kernel of the build's target features (no run-time dispatch).
+    #[cfg(not(all(staticnn_x86_dispatch, any(feature = "std", test))))]
+    #[inline(always)]
+    fn compiled<G: ConvGeometry>(args: &Args<'_>, output: &mut [i8], workspace: &mut [i8]) -> bool {
+        #[cfg(all(target_feature = "avx512vnni", target_feature = "avx512bw"))]
+        {
+            run::<G, Vnni512, 4, 4>(args, output, workspace);
+            true
+        }
+        #[cfg(all(
+            not(all(target_feature = "avx512vnni", target_feature = "avx512bw")),
+            target_feature = "avxvnni",
+            target_feature = "avx2"
+        ))]
+        {
+            run::<G, Vnni256, 4, 2>(args, output, workspace);
+            true
+        }
+        #[cfg(all(
+            not(all(target_feature = "avx512vnni", target_feature = "avx512bw")),
+            not(target_feature = "avxvnni"),
+            target_feature = "avx2"
+        ))]
+        {
+            run::<G, Madd256, 3, 2>(args, output, workspace);
+            true
+        }
+        #[cfg(not(target_feature = "avx2"))]
+        {
+            let _ = (args, output, workspace);
+            false
+        }
+    }
+
+    /// AVX-512 VNNI: 16 lanes, one `vpdpbusd` per step.
+    #[derive(Clone, Copy)]
+    #[cfg_attr(not(all(staticnn_x86_dispatch, any(feature = "std", test))), allow(dead_code))]
+    pub(super) struct Vnni512;
+
+    impl Dot4 for Vnni512 {
+        const LANES: usize = 16;
+        type V = __m512i;
+
+        #[inline(always)]
+        fn zero() -> __m512i {
+            // SAFETY: only reached at the AVX-512 VNNI level (`dispatch`).
+            unsafe { _mm512_setzero_si512() }
+        }
+
+        #[inline(always)]
+        unsafe fn load(p: *const i8) -> __m512i {
+            // SAFETY: the caller guarantees 64 readable bytes; `loadu` needs no alignment.
+            unsafe { _mm512_loadu_si512(p.cast()) }
+        }
+
+        #[inline(always)]
+        fn dot(acc: __m512i, a: __m512i, w: i32) -> __m512i {
+            // SAFETY: as in `zero`.
+            unsafe { _mm512_dpbusd_epi32(acc, a, _mm512_set1_epi32(w)) }
+        }
+
+        #[inline(always)]
+        fn lanes(v: __m512i) -> [i32; MAX_LANES] {
+            let mut out = [0i32; MAX_LANES];
+            // SAFETY: as in `zero`; `out` is 64 writable bytes.
+            unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), v) };
+            out
+        }
+    }
+
+    /// AVX-VNNI: 8 lanes, one (VEX-encoded) `vpdpbusd` per step.
+    #[derive(Clone, Copy)]
+    #[cfg_attr(not(all(staticnn_x86_dispatch, any(feature = "std", test))), allow(dead_code))]
+    pub(super) struct Vnni256;
+
+    impl Dot4 for Vnni256 {
+        const LANES: usize = 8;
+        type V = __m256i;
+
+        #[inline(always)]
+        fn zero() -> __m256i {
+            // SAFETY: only reached at the AVX-VNNI level (`dispatch`).
+            unsafe { _mm256_setzero_si256() }
+        }
+
+        #[inline(always)]
+        unsafe fn load(p: *const i8) -> __m256i {
+            // SAFETY: the caller guarantees 32 readable bytes; `loadu` needs no alignment.
+            unsafe { _mm256_loadu_si256(p.cast()) }
+        }
+
+        #[inline(always)]
+        fn dot(acc: __m256i, a: __m256i, w: i32) -> __m256i {
+            // SAFETY: as in `zero`.
+            unsafe { _mm256_dpbusd_avx_epi32(acc, a, _mm256_set1_epi32(w)) }
+        }
+
+        #[inline(always)]
+        fn lanes(v: __m256i) -> [i32; MAX_LANES] {
+            let mut out = [0i32; MAX_LANES];
+            // SAFETY: as in `zero`; `out` holds at least 32 writable bytes.
+            unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), v) };
+            out
+        }
+    }
+
+    /// AVX2 without VNNI: 8 lanes; the even and odd bytes widened to 16 bits, two `vpmaddwd`.
+    #[derive(Clone, Copy)]
+    #[cfg_attr(not(all(staticnn_x86_dispatch, any(feature = "std", test))), allow(dead_code))]
+    pub(super) struct Madd256;
+
+    impl Dot4 for Madd256 {
+        const LANES: usize = 8;
+        type V = __m256i;
+
+        #[inline(always)]
+        fn zero() -> __m256i {
+            // SAFETY: only reached at an AVX2 level (`dispatch`).
+            unsafe { _mm256_setzero_si256() }
+        }
+
+        #[inline(always)]
+        unsafe fn load(p: *const i8) -> __m256i {
+            // SAFETY: the caller guarantees 32 readable bytes; `loadu` needs no alignment.
+            unsafe { _mm256_loadu_si256(p.cast()) }
+        }
+
+        #[inline(always)]
+        fn dot(acc: __m256i, a: __m256i, w: i32) -> __m256i {
+            // SAFETY: as in `zero`.
+            unsafe {
+                let w = _mm256_set1_epi32(w);
+                // Bytes 0 and 2 of each word as u16 (a) and sign-extended i16 (w); then 1, 3.
+                let a_even = _mm256_and_si256(a, _mm256_set1_epi16(0x00ff));
+                let a_odd = _mm256_srli_epi16::<8>(a);
+                let w_even = _mm256_srai_epi16::<8>(_mm256_slli_epi16::<8>(w));
+                let w_odd = _mm256_srai_epi16::<8>(w);
+                let even = _mm256_madd_epi16(a_even, w_even);
+                let odd = _mm256_madd_epi16(a_odd, w_odd);
+                _mm256_add_epi32(acc, _mm256_add_epi32(even, odd))
+            }
+        }
+
+        #[inline(always)]
+        fn lanes(v: __m256i) -> [i32; MAX_LANES] {
+            let mut out = [0i32; MAX_LANES];
+            // SAFETY: as in `zero`; `out` holds at least 32 writable bytes.
+            unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), v) };
+            out
+        }
+    }
+}
