@@ -165,6 +165,49 @@ trait Dot4 {
     fn dot(acc: Self::V, a: Self::V, w: i32) -> Self::V;
     /// The lanes, in the first `LANES` elements.
     fn lanes(v: Self::V) -> [i32; MAX_LANES];
+    /// The outputs of the accumulators `v + base` with `(multiplier, shift)` (in the first
+    /// `LANES` elements), exactly as [`Requant::output`] computes them, or `None` for a shift
+    /// outside `-31..=31` (left to [`Requant::output`]).
+    fn requantize(
+        v: Self::V,
+        base: i32,
+        params: (i32, i32),
+        requant: &Requant<'_>,
+    ) -> Option<[i8; MAX_LANES]>;
+}
+
+/// The left and right shifts of a requantization, if both are below 32.
+#[inline(always)]
+fn shifts(shift: i32) -> Option<(i32, i32)> {
+    let (left, right) = if shift > 0 { (shift, 0) } else { (0, shift.checked_neg()?) };
+    (left < 32 && right < 32).then_some((left, right))
+}
+
+/// Interleaves four byte rows into words: `dst[4 i + j] = src[j][i] ^ flip` for `i < n`
+/// (`dst` holds `4 n` bytes; a missing row gives `missing` in its byte).
+#[inline(always)]
+fn interleave4(dst: &mut [i8], src: [Option<&[i8]>; 4], n: usize, flip: u8, missing: i8) {
+    const CHUNK: usize = 16;
+    let Some(dst) = dst.get_mut(..4 * n) else { return };
+    let row = |j: usize, at: usize, len: usize| -> [i8; CHUNK] {
+        let mut out = [missing; CHUNK];
+        if let Some(src) = src[j].and_then(|s| s.get(at..at + len)) {
+            for (o, &v) in out.iter_mut().zip(src) {
+                *o = (v as u8 ^ flip) as i8;
+            }
+        }
+        out
+    };
+    for (k, chunk) in dst.chunks_mut(4 * CHUNK).enumerate() {
+        let at = k * CHUNK;
+        let len = chunk.len() / 4;
+        let rows = [row(0, at, len), row(1, at, len), row(2, at, len), row(3, at, len)];
+        for (i, word) in chunk.chunks_exact_mut(4).enumerate() {
+            for (j, b) in word.iter_mut().enumerate() {
+                *b = rows[j][i];
+            }
+        }
+    }
 }
 
 /// Fills the padded plane of the input channels `x` of a group (`IN_PER_GROUP` planes).
@@ -175,29 +218,43 @@ fn fill_plane<G: ConvGeometry>(x: &[i8], zero_point: i8, plane: &mut [i8]) {
     let (height, width) = (padded_height::<G>(), padded_width::<G>());
     let mode = G::PADDING_MODE;
     let fill = (zero_point as u8 ^ 0x80) as i8;
-    for (quad, dst) in plane.chunks_exact_mut(4 * plane_words::<G>()).take(quads::<G>()).enumerate()
-    {
+    // Along a row, the columns `p_w..p_w + inside` read input columns `0..inside` in order.
+    let inside = if p_w < width { (width - p_w).min(in_w) } else { 0 };
+    let words = plane_words::<G>();
+    for (quad, dst) in plane.chunks_exact_mut(4 * words).take(quads::<G>()).enumerate() {
         for r in 0..height {
             let Some(row) = dst.get_mut(4 * r * width..4 * (r + 1) * width) else { return };
             let ih = source_index(r, p_h, in_h, mode);
-            for j in 0..4 {
+            let src: [Option<&[i8]>; 4] = core::array::from_fn(|j| {
                 let c = quad * 4 + j;
-                let src = match ih {
+                match ih {
                     Some(ih) if c < G::IN_PER_GROUP => {
                         x.get(c * G::IN_PLANE + ih * in_w..c * G::IN_PLANE + (ih + 1) * in_w)
                     }
                     _ => None,
-                };
-                let words = row.chunks_exact_mut(4);
-                match src {
-                    None if c >= G::IN_PER_GROUP => words.for_each(|w| w[j] = 0),
-                    None => words.for_each(|w| w[j] = fill),
-                    Some(src) => {
-                        for (col, w) in words.enumerate() {
-                            let v = source_index(col, p_w, in_w, mode).and_then(|i| src.get(i));
-                            w[j] = v.map_or(fill, |&v| (v as u8 ^ 0x80) as i8);
-                        }
+                }
+            });
+            let pad: [i8; 4] =
+                core::array::from_fn(|j| if quad * 4 + j < G::IN_PER_GROUP { fill } else { 0 });
+            if src.iter().all(Option::is_none) {
+                row.chunks_exact_mut(4).for_each(|w| w.copy_from_slice(&pad));
+                continue;
+            }
+            if let Some(middle) = row.get_mut(4 * p_w..4 * (p_w + inside)) {
+                interleave4(middle, src, inside, 0x80, 0);
+                for (j, &p) in pad.iter().enumerate() {
+                    if src[j].is_none() {
+                        middle.chunks_exact_mut(4).for_each(|w| w[j] = p);
                     }
+                }
+            }
+            // The padding columns, as the padding mode says.
+            for col in (0..width).filter(|&c| c < p_w || c >= p_w + inside) {
+                let Some(word) = row.get_mut(4 * col..4 * col + 4) else { continue };
+                let iw = source_index(col, p_w, in_w, mode);
+                for (j, b) in word.iter_mut().enumerate() {
+                    let v = src[j].zip(iw).and_then(|(s, i)| s.get(i));
+                    *b = v.map_or(pad[j], |&v| (v as u8 ^ 0x80) as i8);
                 }
             }
         }
@@ -253,14 +310,15 @@ fn channels<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
     if rows.iter().any(|row| row.len() < k) {
         return;
     }
-    // Word (quad, tap, r) = weights of channels 4 quad .. 4 quad + 4 at `tap` of row r.
+    // Words (r, quad, tap): the weights of channels `4 quad..4 quad + 4` at `tap` of row `r`.
     let Some(words) = words.get_mut(..4 * R * n_quads * taps) else { return };
-    for (i, word) in words.chunks_exact_mut(4).enumerate() {
-        let (r, tap, quad) = (i % R, i / R % taps, i / R / taps);
-        for (j, b) in word.iter_mut().enumerate() {
-            let c = quad * 4 + j;
-            let w = if c < G::IN_PER_GROUP { rows[r].get(c * taps + tap) } else { None };
-            *b = w.copied().unwrap_or(0);
+    for (r, dst_r) in words.chunks_exact_mut(4 * n_quads * taps).enumerate() {
+        for (quad, dst) in dst_r.chunks_exact_mut(4 * taps).enumerate() {
+            let src = core::array::from_fn(|j| {
+                let c = quad * 4 + j;
+                if c < G::IN_PER_GROUP { rows[r].get(c * taps..(c + 1) * taps) } else { None }
+            });
+            interleave4(dst, src, taps, 0, 0);
         }
     }
     let z = args.requant.input_zero_point;
@@ -309,7 +367,8 @@ fn block<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
         return;
     }
     let mut acc = [[D::zero(); P]; R];
-    let mut w_at = words.as_ptr();
+    let row_words = n_quads * G::TAPS;
+    let mut word = 0; // quad * TAPS + tap
     for quad in 0..n_quads {
         for kh in 0..k_h {
             for kw in 0..k_w {
@@ -318,15 +377,21 @@ fn block<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
                 let a: [D::V; P] = core::array::from_fn(|p| unsafe {
                     D::load(plane.as_ptr().add(4 * (at + p * D::LANES)))
                 });
-                for acc_r in &mut acc {
-                    // SAFETY: `w_at` walks the `R * n_quads * TAPS` words of `words`, checked
-                    // above, one per (quad, tap, row), in that order.
-                    let w = unsafe { w_at.cast::<i32>().read_unaligned() };
-                    w_at = w_at.wrapping_add(4);
+                for (r, acc_r) in acc.iter_mut().enumerate() {
+                    // SAFETY: `r * row_words + word < R * n_quads * TAPS`, the words checked
+                    // above.
+                    let w = unsafe {
+                        words
+                            .as_ptr()
+                            .add(4 * (r * row_words + word))
+                            .cast::<i32>()
+                            .read_unaligned()
+                    };
                     for (acc_rp, &a_p) in acc_r.iter_mut().zip(&a) {
                         *acc_rp = D::dot(*acc_rp, a_p, w);
                     }
                 }
+                word += 1;
             }
         }
     }
@@ -353,15 +418,23 @@ fn store<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
         let Some(y) = output.get_mut(o * G::OUT_PLANE..(o + 1) * G::OUT_PLANE) else { return };
         let (mut oh, mut ow) = (q0 / width, q0 % width);
         for (p, &v) in acc_r.iter().enumerate() {
-            let lanes = D::lanes(v);
+            let values = D::requantize(v, base[r], params, requant).unwrap_or_else(|| {
+                let lanes = D::lanes(v);
+                core::array::from_fn(|l| requant.output(base[r].wrapping_add(lanes[l]), params))
+            });
             let count = n.saturating_sub(q0 + p * D::LANES).min(D::LANES);
-            for &a in lanes.iter().take(count) {
-                if ow < out_w
-                    && let Some(d) = y.get_mut(oh * out_w + ow)
+            // Runs of lanes along one padded row; the part of a run left of `out_w` is output.
+            let mut l = 0;
+            while l < count {
+                let run = (count - l).min(width - ow);
+                let keep = if ow < out_w { run.min(out_w - ow) } else { 0 };
+                let at = oh * out_w + ow;
+                if let (Some(dst), Some(src)) = (y.get_mut(at..at + keep), values.get(l..l + keep))
                 {
-                    *d = requant.output(base[r].wrapping_add(a), params);
+                    dst.copy_from_slice(src);
                 }
-                ow += 1;
+                l += run;
+                ow += run;
                 if ow == width {
                     ow = 0;
                     oh += 1;
@@ -377,7 +450,7 @@ mod x86 {
     #[cfg(target_arch = "x86_64")]
     use core::arch::x86_64::*;
 
-    use super::{Args, Dot4, MAX_LANES, run};
+    use super::{Args, Dot4, MAX_LANES, Requant, run, shifts};
     use crate::kernels::conv::ConvGeometry;
 
     /// Runs the kernel of the active level; `false` at the portable level.
@@ -454,6 +527,50 @@ mod x86 {
         }
     }
 
+    /// [`Dot4::requantize`] for 8 lanes (AVX2).
+    #[inline(always)]
+    fn requantize256(
+        v: __m256i,
+        base: i32,
+        (multiplier, shift): (i32, i32),
+        rq: &Requant<'_>,
+    ) -> Option<[i8; MAX_LANES]> {
+        let (left, right) = shifts(shift)?;
+        // SAFETY: only reached at an AVX2 level (`dispatch`); `lanes` is 32 writable bytes.
+        unsafe {
+            let v = _mm256_add_epi32(v, _mm256_set1_epi32(base));
+            let v = _mm256_sll_epi32(v, _mm_cvtsi32_si128(left));
+            // round_half_up(v * multiplier / 2^31): 64-bit products of the even lanes, then
+            // of the odd ones; bits 31..63 of `product + 2^30` are the result's 32 bits.
+            let m = _mm256_set1_epi32(multiplier);
+            let half = _mm256_set1_epi64x(1 << 30);
+            let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(v, m), half));
+            let odd = _mm256_mul_epi32(_mm256_srli_epi64::<32>(v), m);
+            let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd, half));
+            let h = _mm256_blend_epi32::<0b1010_1010>(even, odd);
+            // Divide by 2^right, rounding half away from zero, on the magnitude (|i32::MIN|
+            // is 2^31 as a u32; plus at most 2^30 it stays below 2^32).
+            let h = if right > 0 {
+                let magnitude =
+                    _mm256_add_epi32(_mm256_abs_epi32(h), _mm256_set1_epi32(1 << (right - 1)));
+                let magnitude = _mm256_srl_epi32(magnitude, _mm_cvtsi32_si128(right));
+                _mm256_sign_epi32(magnitude, h)
+            } else {
+                h
+            };
+            let y = _mm256_add_epi32(h, _mm256_set1_epi32(rq.output_zero_point));
+            let y = _mm256_max_epi32(y, _mm256_set1_epi32(i32::from(rq.act_min)));
+            let y = _mm256_min_epi32(y, _mm256_set1_epi32(i32::from(rq.act_max)));
+            let mut lanes = [0i32; 8];
+            _mm256_storeu_si256(lanes.as_mut_ptr().cast(), y);
+            let mut out = [0i8; MAX_LANES];
+            for (o, &l) in out.iter_mut().zip(&lanes) {
+                *o = l as i8; // clamped to `[act_min, act_max]` above
+            }
+            Some(out)
+        }
+    }
+
     /// AVX-512 VNNI: 16 lanes, one `vpdpbusd` per step.
     #[derive(Clone, Copy)]
     #[cfg_attr(not(all(staticnn_x86_dispatch, any(feature = "std", test))), allow(dead_code))]
@@ -487,6 +604,44 @@ mod x86 {
             // SAFETY: as in `zero`; `out` is 64 writable bytes.
             unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), v) };
             out
+        }
+
+        #[inline(always)]
+        fn requantize(
+            v: __m512i,
+            base: i32,
+            (multiplier, shift): (i32, i32),
+            rq: &Requant<'_>,
+        ) -> Option<[i8; MAX_LANES]> {
+            let (left, right) = shifts(shift)?;
+            // SAFETY: as in `zero`; `out` is 16 writable bytes. The arithmetic is
+            // `requantize256`'s, 16 lanes wide.
+            unsafe {
+                let v = _mm512_add_epi32(v, _mm512_set1_epi32(base));
+                let v = _mm512_sll_epi32(v, _mm_cvtsi32_si128(left));
+                let m = _mm512_set1_epi32(multiplier);
+                let half = _mm512_set1_epi64(1 << 30);
+                let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(v, m), half));
+                let odd = _mm512_mul_epi32(_mm512_srli_epi64::<32>(v), m);
+                let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(odd, half));
+                let h = _mm512_mask_blend_epi32(0xaaaa, even, odd);
+                let h = if right > 0 {
+                    let magnitude =
+                        _mm512_add_epi32(_mm512_abs_epi32(h), _mm512_set1_epi32(1 << (right - 1)));
+                    let magnitude = _mm512_srl_epi32(magnitude, _mm_cvtsi32_si128(right));
+                    let zero = _mm512_setzero_si512();
+                    let negative = _mm512_cmplt_epi32_mask(h, zero);
+                    _mm512_mask_sub_epi32(magnitude, negative, zero, magnitude)
+                } else {
+                    h
+                };
+                let y = _mm512_add_epi32(h, _mm512_set1_epi32(rq.output_zero_point));
+                let y = _mm512_max_epi32(y, _mm512_set1_epi32(i32::from(rq.act_min)));
+                let y = _mm512_min_epi32(y, _mm512_set1_epi32(i32::from(rq.act_max)));
+                let mut out = [0i8; MAX_LANES];
+                _mm_storeu_si128(out.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(y));
+                Some(out)
+            }
         }
     }
 
@@ -523,6 +678,16 @@ mod x86 {
             // SAFETY: as in `zero`; `out` holds at least 32 writable bytes.
             unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), v) };
             out
+        }
+
+        #[inline(always)]
+        fn requantize(
+            v: __m256i,
+            base: i32,
+            params: (i32, i32),
+            rq: &Requant<'_>,
+        ) -> Option<[i8; MAX_LANES]> {
+            requantize256(v, base, params, rq)
         }
     }
 
@@ -569,6 +734,16 @@ mod x86 {
             // SAFETY: as in `zero`; `out` holds at least 32 writable bytes.
             unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), v) };
             out
+        }
+
+        #[inline(always)]
+        fn requantize(
+            v: __m256i,
+            base: i32,
+            params: (i32, i32),
+            rq: &Requant<'_>,
+        ) -> Option<[i8; MAX_LANES]> {
+            requantize256(v, base, params, rq)
         }
     }
 }
