@@ -148,7 +148,7 @@ mod vnni {
             let z = requant.input_zero_point;
             let mut o = 0;
             while o < m {
-                let r = (m - o).min(ROWS);
+                let r = if m - o >= ROWS { ROWS } else { 1 };
                 let (dots, sums) = match r {
                     ROWS => block::<ROWS>(n, o, input, weight),
                     _ => {

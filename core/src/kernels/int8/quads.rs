@@ -763,3 +763,185 @@ mod x86 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::kernels::PaddingMode;
+    use crate::kernels::int8::conv::{conv_im2col, im2col_workspace_len};
+    use crate::kernels::int8::linear;
+    use crate::kernels::isa::{Level, available, with_level};
+
+    macro_rules! geometry {
+        ($ty:ident: $c_in:expr => $c_out:expr, groups $g:expr, in [$h:expr, $w:expr],
+         out [$oh:expr, $ow:expr], kernel [$kh:expr, $kw:expr], dilation [$dh:expr, $dw:expr],
+         pad [$ph:expr, $pw:expr], $mode:expr) => {
+            struct $ty;
+            impl ConvGeometry for $ty {
+                const C_IN: usize = $c_in;
+                const C_OUT: usize = $c_out;
+                const GROUPS: usize = $g;
+                const IN: [usize; 3] = [1, $h, $w];
+                const OUT: [usize; 3] = [1, $oh, $ow];
+                const KERNEL: [usize; 3] = [1, $kh, $kw];
+                const STRIDE: [usize; 3] = [1, 1, 1];
+                const DILATION: [usize; 3] = [1, $dh, $dw];
+                const PAD: [usize; 3] = [0, $ph, $pw];
+                const PADDING_MODE: PaddingMode = $mode;
+            }
+        };
+    }
+
+    // Channels not multiples of 4 or 16, reductions with remainders, rows narrower and wider
+    // than a vector, asymmetric padding (an output larger than `same`), dilation, groups.
+    geometry!(OddChannels: 7 => 13, groups 1, in [9, 11], out [9, 11], kernel [3, 3],
+        dilation [1, 1], pad [1, 1], PaddingMode::Zeros);
+    geometry!(FiveChannelsWide: 5 => 6, groups 1, in [3, 37], out [3, 37], kernel [3, 5],
+        dilation [1, 1], pad [1, 2], PaddingMode::Zeros);
+    geometry!(Grouped: 6 => 9, groups 3, in [6, 5], out [7, 6], kernel [2, 2],
+        dilation [1, 1], pad [1, 1], PaddingMode::Zeros);
+    geometry!(Dilated: 17 => 5, groups 1, in [8, 8], out [8, 8], kernel [3, 3],
+        dilation [2, 2], pad [2, 2], PaddingMode::Reflect);
+    geometry!(OneD: 33 => 18, groups 1, in [1, 19], out [1, 17], kernel [1, 3],
+        dilation [1, 1], pad [0, 0], PaddingMode::Circular);
+    geometry!(Pointwise: 67 => 21, groups 1, in [3, 7], out [3, 7], kernel [1, 1],
+        dilation [1, 1], pad [0, 0], PaddingMode::Zeros);
+
+    /// A xorshift generator.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        /// Bytes: uniform, or (one draw in three) only the extremes -128 and 127.
+        fn bytes(&mut self, n: usize) -> Vec<i8> {
+            let extremes = self.next() % 3 == 0;
+            (0..n)
+                .map(|_| {
+                    let v = (self.next() >> 56) as u8 as i8;
+                    if extremes { if v < 0 { -128 } else { 127 } } else { v }
+                })
+                .collect()
+        }
+        fn range(&mut self, lo: i32, hi: i32) -> i32 {
+            lo + (self.next() % (hi - lo + 1) as u64) as i32
+        }
+    }
+
+    /// Random requantization parameters: zero points often at -128 or 127, shifts from -31
+    /// to 30 (left shifts included), per channel or per tensor.
+    fn params(rng: &mut Rng, channels: usize) -> (i32, i32, Vec<i32>, Vec<i32>, Vec<i32>) {
+        let zp = |rng: &mut Rng| match rng.next() % 3 {
+            0 => -128,
+            1 => 127,
+            _ => rng.range(-128, 127),
+        };
+        let (z_in, z_out) = (zp(rng), zp(rng));
+        let n = if rng.next() % 2 == 0 { 1 } else { channels };
+        let multiplier = (0..n).map(|_| rng.range(1 << 30, i32::MAX)).collect();
+        let shift = (0..n)
+            .map(|_| if rng.next() % 4 == 0 { rng.range(-31, 30) } else { rng.range(-12, 0) })
+            .collect();
+        let bias = (0..channels).map(|_| rng.range(-100_000, 100_000)).collect();
+        (z_in, z_out, multiplier, shift, bias)
+    }
+
+    /// The quad path at every x86 level equals the portable im2col path, bit for bit.
+    fn check<G: ConvGeometry>(seed: u64) {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        for round in 0..12 {
+            let x = rng.bytes(G::C_IN * G::IN_PLANE);
+            let w = rng.bytes(G::C_OUT * G::IN_PER_GROUP * G::TAPS);
+            let (z_in, z_out, multiplier, shift, bias) = params(&mut rng, G::C_OUT);
+            let (lo, hi) = (rng.range(-128, 0) as i8, rng.range(0, 127) as i8);
+            let rq = Requant {
+                input_zero_point: z_in,
+                output_zero_point: z_out,
+                act_min: lo,
+                act_max: hi,
+                multiplier: &multiplier,
+                shift: &shift,
+            };
+            let b = (round % 3 != 0).then_some(bias.as_slice());
+            let n = G::C_OUT * G::OUT_PLANE;
+            let mut want = vec![0x55; n];
+            conv_im2col::<G>(&x, &w, b, &rq, &mut want, &mut vec![0; im2col_workspace_len::<G>()]);
+            for level in available().filter(|&l| l != Level::Portable) {
+                let mut got = vec![0x55; n];
+                let mut ws = vec![0x5a; workspace_len::<G>()];
+                let ran = with_level(level, || conv_quads::<G>(&x, &w, b, &rq, &mut got, &mut ws));
+                assert_eq!(ran, Some(true), "{}", level.name());
+                assert_eq!(got, want, "round {round} at {}: {rq:?}", level.name());
+            }
+        }
+    }
+
+    #[test]
+    fn quads_equal_the_portable_path_on_random_cases() {
+        check::<OddChannels>(1);
+        check::<FiveChannelsWide>(2);
+        check::<Grouped>(3);
+        check::<Dilated>(4);
+        check::<OneD>(5);
+        check::<Pointwise>(6);
+    }
+
+    #[test]
+    fn the_portable_level_is_left_to_the_caller() {
+        let ran = with_level(Level::Portable, || {
+            conv_quads::<OddChannels>(
+                &[],
+                &[],
+                None,
+                &Requant {
+                    input_zero_point: 0,
+                    output_zero_point: 0,
+                    act_min: -128,
+                    act_max: 127,
+                    multiplier: &[1 << 30],
+                    shift: &[0],
+                },
+                &mut [],
+                &mut [],
+            )
+        });
+        assert_eq!(ran, Some(false));
+    }
+
+    /// The VNNI linear layer equals the portable one for lengths around multiples of 64.
+    #[test]
+    fn linear_at_every_level_equals_the_portable_level() {
+        let mut rng = Rng(77);
+        for n in [1, 3, 63, 64, 65, 127, 200, 1024] {
+            for m in [1, 3, 4, 7, 10] {
+                let x = rng.bytes(n);
+                let w = rng.bytes(n * m);
+                let (z_in, z_out, multiplier, shift, bias) = params(&mut rng, m);
+                let rq = Requant {
+                    input_zero_point: z_in,
+                    output_zero_point: z_out,
+                    act_min: -128,
+                    act_max: 127,
+                    multiplier: &multiplier,
+                    shift: &shift,
+                };
+                let run = |level| {
+                    let mut y = vec![0x55; m];
+                    with_level(level, || linear(n, m, &x, &w, Some(&bias), &rq, &mut y));
+                    y
+                };
+                let want = run(Level::Portable);
+                for level in available() {
+                    assert_eq!(run(level), want, "n {n}, m {m} at {}", level.name());
+                }
+            }
+        }
+    }
+}
