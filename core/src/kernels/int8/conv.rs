@@ -1,11 +1,11 @@
 //! Convolution, any geometry: kernel size, stride, padding (asymmetric through the output
 //! size, as CMSIS-NN), dilation, groups, padding mode, one to three spatial axes.
 //!
-//! [`conv`] picks the fastest path for a geometry at compile time: [`pointwise`]
-//! for a 1x1 convolution with stride 1 and no padding, [`depthwise`] for one
+//! [`conv`] picks the fastest path for a geometry: on x86-64 at an AVX2 or better level
+//! (chosen at run time) [`quads`] for every stride-1 convolution; else, at compile time,
+//! [`pointwise`] for a 1x1 convolution with stride 1 and no padding, [`depthwise`] for one
 //! input channel per group, on a core with the DSP extension ([`dsp::TARGET`]) [`direct`]
-//! for the geometries it handles, on x86-64 at an AVX2 or better level [`quads`] for stride 1,
-//! else [`conv_im2col`].
+//! for the geometries it handles, else [`conv_im2col`].
 //!
 //! [`conv_im2col`] copies the *patch* of each output pixel (its group's input channels times
 //! the kernel window, in the order of a weight row: `[C_in / groups, kd, kh, kw]`) into the
@@ -29,23 +29,22 @@ pub(crate) const CHANNEL_CHUNK: usize = 64;
 
 /// Bytes of `workspace` that [`conv`] needs for `G`: 0 for the pointwise path, the depthwise
 /// path's [`depthwise::workspace_len`] (a padded input plane, stride 1 only), on a DSP
-/// target the direct path's [`direct::workspace_len`], on x86-64 with stride 1 the larger of
-/// [`quads::workspace_len`] and [`im2col_workspace_len`], else [`im2col_workspace_len`].
+/// target the direct path's [`direct::workspace_len`], else [`im2col_workspace_len`]; on
+/// x86-64 with stride 1, the larger of that and [`quads::workspace_len`].
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
-    if pointwise::supports::<G>() {
+    let portable = if pointwise::supports::<G>() {
         0
     } else if depthwise::supports::<G>() {
         depthwise::workspace_len::<G>()
     } else if dsp::TARGET && direct::supports::<G>() {
         direct::workspace_len::<G>()
-    } else if quads::supports::<G>() {
-        // The portable level takes the general path on the same workspace.
-        let (a, b) = (quads::workspace_len::<G>(), im2col_workspace_len::<G>());
-        if a > b { a } else { b }
     } else {
         im2col_workspace_len::<G>()
-    }
+    };
+    // At the portable level an x86 build takes the other paths, on the same workspace.
+    let quads = quads::workspace_len::<G>();
+    if quads > portable { quads } else { portable }
 }
 
 /// Bytes of `workspace` that [`conv_im2col`] needs for `G`: the patches of [`PIXELS`] output
@@ -74,16 +73,16 @@ pub fn conv<G: ConvGeometry>(
     output: &mut [i8],
     workspace: &mut [i8],
 ) {
-    if pointwise::supports::<G>() {
+    if quads::supports::<G>()
+        && quads::conv_quads::<G>(input, weight, bias, requant, output, workspace)
+    {
+        // Done by an x86 level's kernel.
+    } else if pointwise::supports::<G>() {
         pointwise::conv_pointwise::<G>(input, weight, bias, requant, output);
     } else if depthwise::supports::<G>() {
         depthwise::conv_depthwise::<G>(input, weight, bias, requant, output, workspace);
     } else if dsp::TARGET && direct::supports::<G>() {
         direct::conv_direct::<G>(input, weight, bias, requant, output, workspace);
-    } else if quads::supports::<G>()
-        && quads::conv_quads::<G>(input, weight, bias, requant, output, workspace)
-    {
-        // Done by an x86 level's kernel.
     } else {
         conv_im2col::<G>(input, weight, bias, requant, output, workspace);
     }
@@ -533,9 +532,20 @@ mod tests {
         assert!(depthwise::supports::<LongRows>() && depthwise::supports::<Depthwise1d>());
         assert!(!depthwise::supports::<Wrapped>(), "circular padding takes the general path");
         assert!(!depthwise::supports::<ThreeD>());
-        assert_eq!(workspace_len::<WidePointwise>(), 0);
-        assert_eq!(workspace_len::<LongRows>(), 0, "rows wider than a block: row by row");
-        assert_eq!(workspace_len::<Depthwise1d>(), 13 * 2, "padded width 2 + 9 + 2, one row + 1");
+        if !quads::BUILT {
+            assert_eq!(workspace_len::<WidePointwise>(), 0);
+            assert_eq!(workspace_len::<LongRows>(), 0, "rows wider than a block: row by row");
+            assert_eq!(
+                workspace_len::<Depthwise1d>(),
+                13 * 2,
+                "padded width 2 + 9 + 2, one row + 1"
+            );
+        }
+        assert_eq!(
+            workspace_len::<Depthwise1d>(),
+            (13 * 2).max(quads::workspace_len::<Depthwise1d>()),
+            "padded width 2 + 9 + 2, one row + 1, or the quads' plane"
+        );
         let im2col = PIXELS * 3 * 9;
         let want = if quads::supports::<ManyChannels>() {
             quads::workspace_len::<ManyChannels>().max(im2col)
