@@ -439,14 +439,18 @@ fn store<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
                 core::array::from_fn(|l| requant.output(base[r].wrapping_add(lanes[l]), params))
             });
             let count = n.saturating_sub(q0 + p * D::LANES).min(D::LANES);
-            // Lane by lane (runs are too short for `memcpy`): the columns left of `out_w`.
-            for &value in values.iter().take(count) {
-                if ow < out_w
-                    && let Some(d) = y.get_mut(oh * out_w + ow)
+            // Runs of lanes along one padded row; the part of a run left of `out_w` is output.
+            let mut l = 0;
+            while l < count {
+                let run = (count - l).min(width - ow);
+                let keep = if ow < out_w { run.min(out_w - ow) } else { 0 };
+                let at = oh * out_w + ow;
+                if let (Some(dst), Some(src)) = (y.get_mut(at..at + keep), values.get(l..l + keep))
                 {
-                    *d = value;
+                    dst.copy_from_slice(src);
                 }
-                ow += 1;
+                l += run;
+                ow += run;
                 if ow == width {
                     ow = 0;
                     oh += 1;
