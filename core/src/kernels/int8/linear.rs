@@ -149,12 +149,11 @@ mod vnni {
             let mut o = 0;
             while o < m {
                 let r = if m - o >= ROWS { ROWS } else { 1 };
-                let (dots, sums) = match r {
-                    ROWS => block::<ROWS>(n, o, input, weight),
-                    _ => {
-                        let (d, s) = block::<1>(n, o, input, weight);
-                        ([d[0], 0, 0, 0], [s[0], 0, 0, 0])
-                    }
+                let (dots, sums) = if r == ROWS {
+                    block::<ROWS>(n, o, input, weight)
+                } else {
+                    let (d, s) = block::<1>(n, o, input, weight);
+                    ([d[0], 0, 0, 0], [s[0], 0, 0, 0])
                 };
                 for i in 0..r {
                     let b = bias.and_then(|b| b.get(o + i)).copied().unwrap_or(0);

@@ -192,7 +192,10 @@ fn interleave4(dst: &mut [i8], src: [Option<&[i8]>; 4], n: usize, flip: u8, miss
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     {
-        use core::arch::x86_64::*;
+        use core::arch::x86_64::{
+            _mm_loadu_si128, _mm_set1_epi8, _mm_storeu_si128, _mm_unpackhi_epi8,
+            _mm_unpackhi_epi16, _mm_unpacklo_epi8, _mm_unpacklo_epi16, _mm_xor_si128,
+        };
         let flip = flip as i8;
         while done + 16 <= n {
             let rows: [Option<&[i8]>; 4] =
@@ -210,11 +213,12 @@ fn interleave4(dst: &mut [i8], src: [Option<&[i8]>; 4], n: usize, flip: u8, miss
                 let (a, b, c, d) = (row(rows[0]), row(rows[1]), row(rows[2]), row(rows[3]));
                 let (ab_lo, ab_hi) = (_mm_unpacklo_epi8(a, b), _mm_unpackhi_epi8(a, b));
                 let (cd_lo, cd_hi) = (_mm_unpacklo_epi8(c, d), _mm_unpackhi_epi8(c, d));
-                let p = out.as_mut_ptr().cast::<__m128i>();
-                _mm_storeu_si128(p, _mm_unpacklo_epi16(ab_lo, cd_lo));
-                _mm_storeu_si128(p.add(1), _mm_unpackhi_epi16(ab_lo, cd_lo));
-                _mm_storeu_si128(p.add(2), _mm_unpacklo_epi16(ab_hi, cd_hi));
-                _mm_storeu_si128(p.add(3), _mm_unpackhi_epi16(ab_hi, cd_hi));
+                let p = out.as_mut_ptr();
+                let store = |at: usize, v| _mm_storeu_si128(p.add(at).cast(), v);
+                store(0, _mm_unpacklo_epi16(ab_lo, cd_lo));
+                store(16, _mm_unpackhi_epi16(ab_lo, cd_lo));
+                store(32, _mm_unpacklo_epi16(ab_hi, cd_hi));
+                store(48, _mm_unpackhi_epi16(ab_hi, cd_hi));
             }
             done += 16;
         }
@@ -463,7 +467,7 @@ fn store<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
 /// The x86-64 kernels and the choice among them.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    #[cfg(target_arch = "x86_64")]
+    #[allow(clippy::wildcard_imports)] // dozens of intrinsics, all named `_mm*` / `__m*`
     use core::arch::x86_64::*;
 
     use super::{Args, Dot4, MAX_LANES, Requant, run, shifts};
@@ -512,6 +516,7 @@ mod x86 {
     /// The kernel of the build's target features (no run-time dispatch).
     #[cfg(not(all(staticnn_x86_dispatch, any(feature = "std", test))))]
     #[inline(always)]
+    #[allow(clippy::extra_unused_type_parameters)] // unused only in builds below AVX2
     fn compiled<G: ConvGeometry>(args: &Args<'_>, output: &mut [i8], workspace: &mut [i8]) -> bool {
         #[cfg(all(target_feature = "avx512vnni", target_feature = "avx512bw"))]
         {
@@ -822,7 +827,7 @@ mod tests {
         }
         /// Bytes: uniform, or (one draw in three) only the extremes -128 and 127.
         fn bytes(&mut self, n: usize) -> Vec<i8> {
-            let extremes = self.next() % 3 == 0;
+            let extremes = self.next().is_multiple_of(3);
             (0..n)
                 .map(|_| {
                     let v = (self.next() >> 56) as u8 as i8;
@@ -844,11 +849,18 @@ mod tests {
             _ => rng.range(-128, 127),
         };
         let (z_in, z_out) = (zp(rng), zp(rng));
-        let n = if rng.next() % 2 == 0 { 1 } else { channels };
+        let n = if rng.next().is_multiple_of(2) { 1 } else { channels };
         let multiplier = (0..n).map(|_| rng.range(1 << 30, i32::MAX)).collect();
-        let shift = (0..n)
-            .map(|_| if rng.next() % 4 == 0 { rng.range(-31, 30) } else { rng.range(-12, 0) })
-            .collect();
+        let shift =
+            (0..n)
+                .map(|_| {
+                    if rng.next().is_multiple_of(4) {
+                        rng.range(-31, 30)
+                    } else {
+                        rng.range(-12, 0)
+                    }
+                })
+                .collect();
         let bias = (0..channels).map(|_| rng.range(-100_000, 100_000)).collect();
         (z_in, z_out, multiplier, shift, bias)
     }
