@@ -127,7 +127,10 @@ mod vnni {
         )
     ))]
     mod x86 {
-        use core::arch::x86_64::*;
+        use core::arch::x86_64::{
+            _mm512_dpbusd_epi32, _mm512_maskz_loadu_epi8, _mm512_maskz_mov_epi8,
+            _mm512_reduce_add_epi32, _mm512_set1_epi8, _mm512_setzero_si512, _mm512_xor_si512,
+        };
 
         use super::Requant;
 
