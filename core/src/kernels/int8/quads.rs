@@ -189,6 +189,7 @@ fn shifts(shift: i32) -> Option<(i32, i32)> {
 #[inline(always)]
 fn interleave4(dst: &mut [i8], src: [Option<&[i8]>; 4], n: usize, flip: u8, missing: i8) {
     let Some(dst) = dst.get_mut(..4 * n) else { return };
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     {
