@@ -11,7 +11,8 @@ fn main() {
     let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let features = env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
     let has = |f: &str| features.split(',').any(|x| x == f);
-    let top_level = ["avx512f", "avx512vl", "avx2", "fma"].into_iter().all(has);
+    let top_level =
+        ["avx512f", "avx512vl", "avx512bw", "avx512vnni", "avx2", "fma"].into_iter().all(has);
     if arch == "x86_64" && !top_level {
         println!("cargo::rustc-cfg=staticnn_x86_dispatch");
     }

@@ -14,6 +14,7 @@
 mod float_digits;
 
 use safetensors::SafeTensors;
+use staticnn::kernels::isa;
 use staticnn::network;
 use staticnn::tensor::Tensor;
 
@@ -183,6 +184,13 @@ fn digits_int8_matches_pytorchs_quantized_model_on_every_test_image() {
     assert_eq!(&bytes[..4], b"DGQL");
     let count = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
     assert_eq!(count, samples.len());
+    for level in isa::available() {
+        isa::with_level(level, || digits_at_this_level(level.name(), &samples, bytes));
+    }
+}
+
+/// The digits test set at the active instruction-set level.
+fn digits_at_this_level(level: &str, samples: &[float_digits::Sample], bytes: &[u8]) {
     let net = DigitsInt8::trained();
     let scale = DigitsInt8::OUTPUT_QUANTIZATION.scale;
     let (mut correct, mut same, mut worst) = (0, 0, 0.0f32);
@@ -198,7 +206,7 @@ fn digits_int8_matches_pytorchs_quantized_model_on_every_test_image() {
         correct += usize::from(got.argmax() == usize::from(sample.label));
     }
     println!(
-        "digits int8: {correct}/360 correct, {same}/360 as PyTorch's int8 model, worst {worst:.3} steps"
+        "digits int8 at {level}: {correct}/360 correct, {same}/360 as PyTorch's int8 model, worst {worst:.3} steps"
     );
     assert!(worst <= 1.001, "a logit is {worst} steps from PyTorch's int8 model");
     assert_eq!(same, samples.len(), "every prediction equals PyTorch's int8 model's");
@@ -207,22 +215,42 @@ fn digits_int8_matches_pytorchs_quantized_model_on_every_test_image() {
 
 #[test]
 fn digits_int8_reference_samples() {
-    check_reference!(DigitsInt8, "examples/digits/digits_int8_io.safetensors", 1);
+    for level in isa::available() {
+        println!("at {}:", level.name());
+        isa::with_level(level, || {
+            check_reference!(DigitsInt8, "examples/digits/digits_int8_io.safetensors", 1)
+        });
+    }
 }
 
 #[test]
 fn cifar10_int8_reference_samples() {
-    check_reference!(cifar10::Cifar10NetInt8, "tests/export/cifar10_int8_io.safetensors", 3);
+    for level in isa::available() {
+        println!("at {}:", level.name());
+        isa::with_level(level, || {
+            check_reference!(cifar10::Cifar10NetInt8, "tests/export/cifar10_int8_io.safetensors", 3)
+        });
+    }
 }
 
 #[test]
 fn lenet_int8_reference_samples() {
-    check_reference!(lenet::LeNetInt8, "tests/export/lenet_int8_io.safetensors", 2);
+    for level in isa::available() {
+        println!("at {}:", level.name());
+        isa::with_level(level, || {
+            check_reference!(lenet::LeNetInt8, "tests/export/lenet_int8_io.safetensors", 2)
+        });
+    }
 }
 
 #[test]
 fn int8_with_a_prefix_reference_samples() {
-    check_reference!(model1::Model1Int8, "tests/export/model1_int8_io.safetensors", 2);
+    for level in isa::available() {
+        println!("at {}:", level.name());
+        isa::with_level(level, || {
+            check_reference!(model1::Model1Int8, "tests/export/model1_int8_io.safetensors", 2)
+        });
+    }
 }
 
 #[test]

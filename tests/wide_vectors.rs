@@ -14,21 +14,34 @@ use std::process::Command;
 
 use staticnn::kernels::isa::{self, Level};
 
-/// The best level this CPU has, by its own feature flags.
-fn best_of_cpu() -> Level {
+/// Whether this CPU has the features of `level`, by its own feature flags.
+fn cpu_has(level: Level) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
         let avx512 =
             avx2 && is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl");
-        if avx512 {
-            return Level::Avx512;
-        }
-        if avx2 {
-            return Level::Avx2;
+        match level {
+            Level::Portable => true,
+            Level::Avx2 => avx2,
+            Level::Avx2Vnni => avx2 && is_x86_feature_detected!("avxvnni"),
+            Level::Avx512 => avx512,
+            Level::Avx512Vnni => {
+                avx512
+                    && is_x86_feature_detected!("avx512bw")
+                    && is_x86_feature_detected!("avx512vnni")
+            }
         }
     }
-    Level::Portable
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        level == Level::Portable
+    }
+}
+
+/// The best level this CPU has, by its own feature flags.
+fn best_of_cpu() -> Level {
+    Level::ALL.into_iter().filter(|&l| cpu_has(l)).max().unwrap_or(Level::Portable)
 }
 
 #[test]
@@ -42,8 +55,8 @@ fn the_suites_cover_every_level_the_cpu_has() {
     if std::env::var_os("STATICNN_ISA").is_some() {
         return; // capped on purpose: the levels above the cap are not run
     }
-    let want: Vec<Level> = Level::ALL.into_iter().filter(|&l| l <= best_of_cpu()).collect();
-    assert_eq!(levels, want, "with run-time dispatch, every level up to the CPU's best");
+    let want: Vec<Level> = Level::ALL.into_iter().filter(|&l| cpu_has(l)).collect();
+    assert_eq!(levels, want, "with run-time dispatch, every level the CPU has");
     assert_eq!(isa::detected(), best_of_cpu());
 }
 
@@ -63,7 +76,8 @@ fn staticnn_isa_caps_the_level() {
     for (asked, want) in [
         ("portable", Level::Portable),
         ("avx2", Level::Avx2.min(best_of_cpu())),
-        ("AVX512", best_of_cpu()),
+        ("AVX512", Level::Avx512.min(best_of_cpu())),
+        ("avx512vnni", best_of_cpu()),
         ("sse9", best_of_cpu()),
     ] {
         let out = Command::new(&exe)
@@ -87,7 +101,9 @@ fn staticnn_isa_caps_the_level() {
 #[test]
 fn kernels_built_for_the_cpus_best_level_pass_the_unit_tests() {
     let features = match best_of_cpu() {
+        Level::Avx512Vnni => "+avx512f,+avx512vl,+avx512bw,+avx512vnni,+avx2,+fma",
         Level::Avx512 => "+avx512f,+avx512vl,+avx2,+fma",
+        Level::Avx2Vnni => "+avx2,+fma,+avxvnni",
         Level::Avx2 => "+avx2,+fma",
         Level::Portable => {
             println!("no AVX2 on this CPU: the portable level is the build's own, tested already");

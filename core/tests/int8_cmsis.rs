@@ -21,6 +21,7 @@ use staticnn_core::kernels::int8::{
     AddParams, FusedActivation, MulParams, Requant, activation_range, add, avg_pool, conv,
     conv_multiplier, linear, max_pool, mul, quantize_multiplier, requantize, workspace_len,
 };
+use staticnn_core::kernels::isa;
 use staticnn_core::kernels::pool::PoolGeometry;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/int8");
@@ -582,7 +583,15 @@ fn every_cmsis_nn_fixture_matches_bit_for_bit() {
             unhandled.push(f.name.clone());
             continue;
         };
-        let t = run(&f);
+        // Every case at every instruction-set level this build can run here (all of them
+        // with the `std` feature on x86-64: `cargo test -p staticnn-core --features std`).
+        let mut t = Tally::default();
+        for level in isa::available() {
+            let at_level = isa::with_level(level, || run(&f)).expect("an available level");
+            t.elements += at_level.elements;
+            t.runs += at_level.runs;
+            t.derivations += at_level.derivations;
+        }
         assert!(t.elements > 0, "{}: nothing compared", f.name);
         let e = per_op.entry(f.meta("op").to_owned()).or_default();
         e.0 += 1;
@@ -595,6 +604,7 @@ fn every_cmsis_nn_fixture_matches_bit_for_bit() {
     for (op, (files, elements)) in &per_op {
         println!("{op:>20}: {files:2} fixtures, {elements:6} elements compared");
     }
+    println!("levels: {:?}", isa::available().collect::<Vec<_>>());
     println!(
         "{} fixtures, {} kernel runs, {} elements compared bit for bit, {} multipliers/clamps re-derived",
         paths.len(),

@@ -2,12 +2,15 @@
 //!
 //! The hot kernels (the tiled convolution, the fully connected layer) are compiled once per
 //! [`Level`]: a portable one, AVX2 + FMA (8 lanes, 16 registers) and AVX-512 (16 lanes, 32
-//! registers). Which one runs is decided
+//! registers). Two more levels add the integer dot-product instructions of VNNI for the int8
+//! kernels ([`Level::Avx2Vnni`]: AVX-VNNI's 256-bit `vpdpbusd`; [`Level::Avx512Vnni`]:
+//! AVX-512 VNNI's 512-bit one); the `f32` kernels run the same code at a VNNI level as at the
+//! level below it. Which one runs is decided
 //!
 //! - **at run time** on x86-64 with the `std` feature, unless the build's target features
 //!   already reach the highest level: the best level the CPU has ([`detected`]), found once and
-//!   cached. Setting the environment variable `STATICNN_ISA` to `portable`, `avx2` or `avx512`
-//!   before the first inference caps it (tests and comparisons), and [`with_level`] runs a
+//!   cached. Setting the environment variable `STATICNN_ISA` to `portable`, `avx2`,
+//!   `avx2vnni`, `avx512` or `avx512vnni` before the first inference caps it (tests and comparisons), and [`with_level`] runs a
 //!   closure at a given level on the current thread;
 //! - **at compile time** otherwise (`no_std`, other architectures, builds whose target
 //!   features set the highest level, e.g. `-C target-cpu=native` on an AVX-512 CPU): the
@@ -24,6 +27,11 @@ extern crate std;
 use crate::kernels::simd::{F32x4, Vector};
 
 /// An instruction-set level the kernels are compiled for, from the least to the most capable.
+///
+/// The order is not inclusion: a CPU may have [`Level::Avx512Vnni`] without
+/// [`Level::Avx2Vnni`] (AMD Zen 4, Intel Ice Lake), or [`Level::Avx2Vnni`] without
+/// [`Level::Avx512`] (Intel Alder Lake); [`Level::is_available`] checks each level's own
+/// features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     /// Four-lane vectors of plain arrays, which the compiler maps to the build's registers
@@ -31,16 +39,33 @@ pub enum Level {
     Portable,
     /// x86-64 with AVX2 and FMA: 8 lanes, 16 vector registers.
     Avx2,
+    /// [`Level::Avx2`] with AVX-VNNI (the VEX-encoded 256-bit `vpdpbusd`): the int8 kernels
+    /// take four `u8 x i8` products per 32-bit lane in one instruction.
+    Avx2Vnni,
     /// x86-64 with AVX-512 F and VL (and AVX2, FMA): 16 lanes, 32 vector registers.
     Avx512,
+    /// [`Level::Avx512`] with AVX-512 BW and VNNI (the 512-bit `vpdpbusd`) for the int8
+    /// kernels.
+    Avx512Vnni,
 }
 
 impl Level {
     /// Every level, from the least capable.
-    pub const ALL: [Self; 3] = [Self::Portable, Self::Avx2, Self::Avx512];
+    pub const ALL: [Self; 5] =
+        [Self::Portable, Self::Avx2, Self::Avx2Vnni, Self::Avx512, Self::Avx512Vnni];
 
     /// The level the build's target features reach (what runs without run-time dispatch).
     pub const COMPILED: Self = if cfg!(all(
+        target_arch = "x86_64",
+        target_feature = "avx512f",
+        target_feature = "avx512vl",
+        target_feature = "avx512bw",
+        target_feature = "avx512vnni",
+        target_feature = "avx2",
+        target_feature = "fma"
+    )) {
+        Self::Avx512Vnni
+    } else if cfg!(all(
         target_arch = "x86_64",
         target_feature = "avx512f",
         target_feature = "avx512vl",
@@ -48,6 +73,13 @@ impl Level {
         target_feature = "fma"
     )) {
         Self::Avx512
+    } else if cfg!(all(
+        target_arch = "x86_64",
+        target_feature = "avx2",
+        target_feature = "fma",
+        target_feature = "avxvnni"
+    )) {
+        Self::Avx2Vnni
     } else if cfg!(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")) {
         Self::Avx2
     } else {
@@ -60,7 +92,9 @@ impl Level {
         match self {
             Self::Portable => "portable",
             Self::Avx2 => "avx2",
+            Self::Avx2Vnni => "avx2vnni",
             Self::Avx512 => "avx512",
+            Self::Avx512Vnni => "avx512vnni",
         }
     }
 
@@ -71,11 +105,22 @@ impl Level {
     }
 
     /// Whether this build can run the level on this CPU: the CPU has its features and the
-    /// build has its kernels (all levels up to the detected one with run-time dispatch, only
-    /// [`Level::COMPILED`] without).
+    /// build has its kernels (with run-time dispatch every level up to the detected one whose
+    /// features the CPU has, only [`Level::COMPILED`] without).
     #[must_use]
     pub fn is_available(self) -> bool {
-        if RUNTIME_DISPATCH { self <= detected() } else { self == Self::COMPILED }
+        if RUNTIME_DISPATCH { self <= detected() && cpu_has(self) } else { self == Self::COMPILED }
+    }
+
+    /// The level whose `f32` kernels this level runs (a VNNI level runs those of the level
+    /// below it).
+    #[must_use]
+    pub const fn float_level(self) -> Self {
+        match self {
+            Self::Avx2Vnni => Self::Avx2,
+            Self::Avx512Vnni => Self::Avx512,
+            level => level,
+        }
     }
 
     /// A small integer for the cache (never 0, which means "not detected yet").
@@ -89,9 +134,22 @@ impl Level {
     const fn from_code(code: u8) -> Self {
         match code {
             2 => Self::Avx2,
-            3 => Self::Avx512,
+            3 => Self::Avx2Vnni,
+            4 => Self::Avx512,
+            5 => Self::Avx512Vnni,
             _ => Self::Portable,
         }
+    }
+}
+
+/// Whether this CPU has the features of `level` (with run-time dispatch; without, whether
+/// `level` is [`Level::COMPILED`]).
+fn cpu_has(level: Level) -> bool {
+    #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
+    return runtime::cpu_has(level);
+    #[cfg(not(all(staticnn_x86_dispatch, any(feature = "std", test))))]
+    {
+        level == Level::COMPILED
     }
 }
 
@@ -184,20 +242,22 @@ mod runtime {
         let cpu = best_of_cpu();
         let level = match std::env::var("STATICNN_ISA") {
             Ok(name) => match Level::from_name(&name) {
-                Some(asked) if asked <= cpu => asked,
+                Some(asked) if asked <= cpu && super::cpu_has(asked) => asked,
                 Some(asked) => {
+                    let below = best_of_cpu_up_to(asked);
                     std::eprintln!(
-                        "staticnn: STATICNN_ISA={} but this CPU only has {}: using {}",
+                        "staticnn: STATICNN_ISA={} but this CPU lacks its features (its best \
+                         level is {}): using {}",
                         asked.name(),
                         cpu.name(),
-                        cpu.name()
+                        below.name()
                     );
-                    cpu
+                    below
                 }
                 None => {
                     std::eprintln!(
-                        "staticnn: STATICNN_ISA={name:?} is not one of portable, avx2, avx512: \
-                         using {}",
+                        "staticnn: STATICNN_ISA={name:?} is not one of portable, avx2, \
+                         avx2vnni, avx512, avx512vnni: using {}",
                         cpu.name()
                     );
                     cpu
@@ -212,18 +272,33 @@ mod runtime {
 
     /// The best level this CPU supports (never below what the build requires).
     fn best_of_cpu() -> Level {
+        best_of_cpu_up_to(Level::Avx512Vnni)
+    }
+
+    /// The best level up to `cap` that this CPU supports (never below what the build
+    /// requires).
+    fn best_of_cpu_up_to(cap: Level) -> Level {
+        let best = Level::ALL.into_iter().filter(|&l| l <= cap && cpu_has(l)).max();
+        best.unwrap_or(Level::Portable).max(Level::COMPILED)
+    }
+
+    /// Whether the CPU has every feature of `level`.
+    pub fn cpu_has(level: Level) -> bool {
         let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
         let avx512 = avx2
             && std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx512vl");
-        let cpu = if avx512 {
-            Level::Avx512
-        } else if avx2 {
-            Level::Avx2
-        } else {
-            Level::Portable
-        };
-        cpu.max(Level::COMPILED)
+        match level {
+            Level::Portable => true,
+            Level::Avx2 => avx2,
+            Level::Avx2Vnni => avx2 && std::is_x86_feature_detected!("avxvnni"),
+            Level::Avx512 => avx512,
+            Level::Avx512Vnni => {
+                avx512
+                    && std::is_x86_feature_detected!("avx512bw")
+                    && std::is_x86_feature_detected!("avx512vnni")
+            }
+        }
     }
 }
 
@@ -269,7 +344,8 @@ impl Isa for Avx512 {
     type Narrow = crate::kernels::simd::F32x8Vl;
 }
 
-/// The level of the build's target features, as an [`Isa`].
+/// The level of the build's target features, as an [`Isa`] (the `f32` vectors: a VNNI level's
+/// are those of the level below it).
 #[cfg(all(
     target_arch = "x86_64",
     target_feature = "avx512f",
@@ -311,16 +387,35 @@ pub(crate) mod x86 {
     pub(crate) unsafe fn avx512<R>(f: impl FnOnce() -> R) -> R {
         f()
     }
+
+    /// Runs `f` compiled for AVX2, FMA and AVX-VNNI.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, FMA and AVX-VNNI.
+    #[target_feature(enable = "avx2,fma,avxvnni")]
+    pub(crate) unsafe fn avx2vnni<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
+    /// Runs `f` compiled for AVX-512 F, VL, BW and VNNI (with AVX2 and FMA).
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512 F, VL, BW and VNNI, AVX2 and FMA.
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512vnni,avx2,fma")]
+    pub(crate) unsafe fn avx512vnni<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
 }
 
-/// Evaluates `$body` with the kernels of the [active](active) level: `$I` names that level's
-/// [`Isa`] type inside `$body`. With run-time dispatch each x86 level's `$body` runs inside a
-/// function compiled for the level; without, `$I` is [`Compiled`] and nothing is chosen.
+/// Evaluates `$body` with the `f32` kernels of the [active](active) level: `$I` names that
+/// level's [`Isa`] type inside `$body` (a VNNI level's is the one of the level below it). With
+/// run-time dispatch each x86 level's `$body` runs inside a function compiled for the level;
+/// without, `$I` is [`Compiled`] and nothing is chosen.
 macro_rules! dispatch {
     ($I:ident => $body:expr) => {
-        match $crate::kernels::isa::active() {
+        match $crate::kernels::isa::active().float_level() {
             #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
-            $crate::kernels::isa::Level::Avx512 => {
+            $crate::kernels::isa::Level::Avx512 | $crate::kernels::isa::Level::Avx512Vnni => {
                 type $I = $crate::kernels::isa::Avx512;
                 // SAFETY: `active` returns only levels the CPU supports (`Level::is_available`).
                 unsafe {
@@ -331,7 +426,7 @@ macro_rules! dispatch {
                 }
             }
             #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
-            $crate::kernels::isa::Level::Avx2 => {
+            $crate::kernels::isa::Level::Avx2 | $crate::kernels::isa::Level::Avx2Vnni => {
                 type $I = $crate::kernels::isa::Avx2;
                 // SAFETY: as above.
                 unsafe {
@@ -401,16 +496,25 @@ mod tests {
         let avx512 = avx2
             && std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx512vl");
+        let vnni512 = avx512
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vnni");
+        let vnni256 = avx2 && std::is_x86_feature_detected!("avxvnni");
         let capped = std::env::var("STATICNN_ISA").is_ok();
         if RUNTIME_DISPATCH && !capped {
-            let want = if avx512 {
+            let want = if vnni512 {
+                Level::Avx512Vnni
+            } else if avx512 {
                 Level::Avx512
+            } else if vnni256 {
+                Level::Avx2Vnni
             } else if avx2 {
                 Level::Avx2
             } else {
                 Level::Portable
             };
             assert_eq!(detected(), want.max(Level::COMPILED));
+            assert_eq!(Level::Avx2Vnni.is_available(), vnni256, "AVX-VNNI is its own feature");
         }
     }
 }

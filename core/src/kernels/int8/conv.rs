@@ -1,10 +1,11 @@
 //! Convolution, any geometry: kernel size, stride, padding (asymmetric through the output
 //! size, as CMSIS-NN), dilation, groups, padding mode, one to three spatial axes.
 //!
-//! [`conv`] picks the fastest path for a geometry at compile time: [`pointwise`]
-//! for a 1x1 convolution with stride 1 and no padding (but on a DSP target), [`depthwise`] for one
-//! input channel per group, on a core with the DSP extension ([`dsp::TARGET`]) [`direct`]
-//! for the geometries it handles, else [`conv_im2col`].
+//! [`conv`] picks the fastest path for a geometry: on x86-64 at an AVX2 or better level
+//! (chosen at run time) [`quads`] for every stride-1 convolution; else, at compile time,
+//! [`pointwise`] for a 1x1 convolution with stride 1 and no padding (but on a DSP target),
+//! [`depthwise`] for one input channel per group, on a core with the DSP extension
+//! ([`dsp::TARGET`]) [`direct`] for the geometries it handles, else [`conv_im2col`].
 //!
 //! [`conv_im2col`] copies the *patch* of each output pixel (its group's input channels times
 //! the kernel window, in the order of a weight row: `[C_in / groups, kd, kh, kw]`) into the
@@ -14,7 +15,7 @@
 //! channel: `Σ w (x - z) = Σ w x - z Σ w`.
 
 use super::dot::{dot_block, weight_sum};
-use super::{Requant, depthwise, direct, dsp, pointwise};
+use super::{Requant, depthwise, direct, dsp, pointwise, quads};
 use crate::kernels::PaddingMode;
 use crate::kernels::conv::ConvGeometry;
 
@@ -28,10 +29,11 @@ pub(crate) const CHANNEL_CHUNK: usize = 64;
 
 /// Bytes of `workspace` that [`conv`] needs for `G`: 0 for the pointwise path, the depthwise
 /// path's [`depthwise::workspace_len`] (a padded input plane, stride 1 only), on a DSP
-/// target the direct path's [`direct::workspace_len`], else [`im2col_workspace_len`].
+/// target the direct path's [`direct::workspace_len`], else [`im2col_workspace_len`]; on
+/// x86-64 with stride 1, the larger of that and [`quads::workspace_len`].
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
-    if takes_pointwise::<G>() {
+    let portable = if takes_pointwise::<G>() {
         0
     } else if depthwise::supports::<G>() {
         depthwise::workspace_len::<G>()
@@ -39,7 +41,10 @@ pub const fn workspace_len<G: ConvGeometry>() -> usize {
         direct::workspace_len::<G>()
     } else {
         im2col_workspace_len::<G>()
-    }
+    };
+    // At the portable level an x86 build takes the other paths, on the same workspace.
+    let quads = quads::workspace_len::<G>();
+    if quads > portable { quads } else { portable }
 }
 
 /// Whether [`conv`] runs `G` on the pointwise path: a 1x1 convolution it handles, except on
@@ -76,7 +81,11 @@ pub fn conv<G: ConvGeometry>(
     output: &mut [i8],
     workspace: &mut [i8],
 ) {
-    if takes_pointwise::<G>() {
+    if quads::supports::<G>()
+        && quads::conv_quads::<G>(input, weight, bias, requant, output, workspace)
+    {
+        // Done by an x86 level's kernel.
+    } else if takes_pointwise::<G>() {
         pointwise::conv_pointwise::<G>(input, weight, bias, requant, output);
     } else if depthwise::supports::<G>() {
         depthwise::conv_depthwise::<G>(input, weight, bias, requant, output, workspace);
@@ -122,7 +131,7 @@ pub(crate) fn combined_bias(bias: Option<&[i32]>, row: &[i8], zero_point: i32, o
 /// The input index read at padded position `pos` of an axis (`pad` before, `len` long), or
 /// `None` for a zero-padding position.
 #[inline(always)]
-fn source_index(pos: usize, pad: usize, len: usize, mode: PaddingMode) -> Option<usize> {
+pub(crate) fn source_index(pos: usize, pad: usize, len: usize, mode: PaddingMode) -> Option<usize> {
     match mode {
         PaddingMode::Zeros => {
             if pos >= pad && pos - pad < len {
@@ -463,6 +472,13 @@ mod tests {
                     pointwise::conv_pointwise::<G>(&x, &w, b, &rq, &mut y);
                     assert_eq!(y, want, "conv_pointwise");
                 }
+                if quads::supports::<G>() {
+                    let mut y = vec![0x55; n];
+                    let mut ws = vec![0x33; quads::workspace_len::<G>()];
+                    if quads::conv_quads::<G>(&x, &w, b, &rq, &mut y, &mut ws) {
+                        assert_eq!(y, want, "conv_quads");
+                    }
+                }
                 if direct::supports::<G>() {
                     let mut y = vec![0x55; n];
                     let mut ws = vec![0; direct::workspace_len::<G>()];
@@ -484,6 +500,12 @@ mod tests {
 
     #[test]
     fn every_path_matches_the_definition() {
+        for level in crate::kernels::isa::available() {
+            crate::kernels::isa::with_level(level, every_geometry);
+        }
+    }
+
+    fn every_geometry() {
         check::<ThreeD>(1);
         check::<Reflected>(2);
         check::<Replicated>(3);
@@ -518,10 +540,29 @@ mod tests {
         assert!(depthwise::supports::<LongRows>() && depthwise::supports::<Depthwise1d>());
         assert!(!depthwise::supports::<Wrapped>(), "circular padding takes the general path");
         assert!(!depthwise::supports::<ThreeD>());
-        assert_eq!(workspace_len::<WidePointwise>(), 0);
-        assert_eq!(workspace_len::<LongRows>(), 0, "rows wider than a block: row by row");
-        assert_eq!(workspace_len::<Depthwise1d>(), 13 * 2, "padded width 2 + 9 + 2, one row + 1");
-        assert_eq!(workspace_len::<ManyChannels>(), PIXELS * 3 * 9);
+        if !quads::BUILT {
+            assert_eq!(workspace_len::<WidePointwise>(), 0);
+            assert_eq!(workspace_len::<LongRows>(), 0, "rows wider than a block: row by row");
+            assert_eq!(
+                workspace_len::<Depthwise1d>(),
+                13 * 2,
+                "padded width 2 + 9 + 2, one row + 1"
+            );
+        }
+        assert_eq!(
+            workspace_len::<Depthwise1d>(),
+            (13 * 2).max(quads::workspace_len::<Depthwise1d>()),
+            "padded width 2 + 9 + 2, one row + 1, or the quads' plane"
+        );
+        let im2col = PIXELS * 3 * 9;
+        let want = if quads::supports::<ManyChannels>() {
+            quads::workspace_len::<ManyChannels>().max(im2col)
+        } else {
+            im2col
+        };
+        assert_eq!(workspace_len::<ManyChannels>(), want);
+        assert_eq!(quads::supports::<ManyChannels>(), quads::BUILT);
+        assert!(!quads::supports::<LongRowsStrided>(), "stride 2");
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //!
 //! | operator | kernel | working memory |
 //! | --- | --- | --- |
-//! | convolution, any geometry | [`conv()`] (dispatches at compile time) | [`workspace_len`] bytes |
+//! | convolution, any geometry | [`conv()`] (dispatches) | [`workspace_len`] bytes |
+//! | ... stride 1, x86-64 at AVX2 or better (first) | [`quads::conv_quads`] (`vpdpbusd` or `vpmaddwd`) | a padded plane of channel quads |
 //! | ... 1x1, stride 1, no padding | [`pointwise::conv_pointwise`] | none |
 //! | ... one input channel per group | [`depthwise::conv_depthwise`] | a padded plane (stride 1) |
 //! | ... everything else | [`conv::conv_im2col`] (patches, [`dot::dot_block`]) | patches of 4 pixels |
@@ -27,11 +28,13 @@
 //! | add / mul with broadcasting | [`add`], [`mul`] ([`AddParams`], [`MulParams`]) | none |
 //! | unfused ReLU / ReLU6 | [`clamp`] with [`activation_range`] | none |
 //!
-//! The inner loops that SIMD (AVX2, AVX-512 VNNI) and Cortex-M DSP variants replace are the
-//! dot products in [`dot`] (the convolutions and the linear layer accumulate raw `x` and take
-//! the zero point out once per channel with the weight sum, so a `u8 x i8` instruction such as
-//! `vpdpbusd` fits after `x ^ 0x80`), and the per-row loops of the depthwise and pointwise
-//! paths. Requantization is per output, after the accumulation.
+//! On x86-64 at an AVX2 or better [level](crate::kernels::isa) every stride-1 convolution
+//! takes [`quads`] instead (`vpdpbusd` on `u8` quads of input channels, or its exact AVX2
+//! twin), and at the AVX-512 VNNI level [`linear()`] takes `vpdpbusd` too. Both accumulate
+//! `x + 128` (`x ^ 0x80` as a `u8`) and take `(z + 128) Σ w` out once per channel, so they
+//! equal the portable kernels bit for bit. The Cortex-M DSP variants replace the dot products
+//! in [`dot`] (`smlad` on `sxtb16`-widened pairs). Requantization is per output, after the
+//! accumulation.
 
 pub mod conv;
 pub mod depthwise;
@@ -45,6 +48,7 @@ pub mod linear_dsp;
 pub mod output_stage;
 pub mod pointwise;
 pub mod pool;
+pub mod quads;
 pub mod requantize;
 
 pub use conv::{conv, workspace_len};
