@@ -312,6 +312,9 @@ pub(crate) trait Isa {
 }
 
 /// The portable level's kernels.
+// A build for AVX2 + FMA or better without run-time dispatch (`-C target-cpu=native`) never
+// runs them.
+#[cfg_attr(all(target_feature = "avx2", target_feature = "fma"), allow(dead_code))]
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Portable;
 
