@@ -1,8 +1,8 @@
-//! Host speed of the portable int8 kernels on the layer sizes of the CIFAR-10 net and DS-CNN.
-//! Ignored by default (timings need a release build and a quiet machine):
+//! Host speed of the int8 kernels (at the level the CPU runs) on the layer sizes of the
+//! CIFAR-10 net and DS-CNN:
 //!
 //! ```text
-//! cargo test --release -p staticnn-core --test int8_speed -- --ignored --nocapture
+//! cargo bench -p staticnn-core --features std --bench int8_layers
 //! ```
 //!
 //! Prints, per layer, the best of many short timed batches and the multiply-accumulates per
@@ -118,9 +118,7 @@ fn bench_conv<G: ConvGeometry>(name: &str) {
     report(name, conv_macs::<G>(), t);
 }
 
-#[test]
-#[ignore = "a timing; run in release with --ignored --nocapture"]
-fn int8_kernel_speed() {
+fn main() {
     bench_conv::<CifarConv1>("CIFAR-10 conv1 3->32 5x5 32x32");
     bench_conv::<CifarConv2>("CIFAR-10 conv2 32->32 5x5 16x16");
     bench_conv::<CifarConv3>("CIFAR-10 conv3 32->64 5x5 8x8");
