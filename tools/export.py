@@ -52,7 +52,8 @@ lives in one attribute such as ``model1``); a branching network as nested ``[ ..
 ResNet's ``layer1 = [{ conv1 = .., bn1 = .., .. }, ..]``. Subtraction, other ``torch.cat``
 dimensions, ``x.view(x.size(0), -1)``, data-dependent ``if``s, layers reused with their
 weights and branches that cross are refused with a message saying why. Quantization to int8
-(``--quantize int8``) takes plain chains only.
+(``--quantize int8``) takes both (``export_int8.py``, ``export_int8_graph.py``), except a
+``torch.cat`` that PyTorch's quantizer leaves in float.
 
 How layers are written
 ----------------------
