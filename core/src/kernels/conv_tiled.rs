@@ -21,6 +21,7 @@
 
 use crate::kernels::PaddingMode;
 use crate::kernels::conv::ConvGeometry;
+use crate::kernels::depthwise;
 use crate::kernels::isa::{self, Isa};
 use crate::kernels::simd::Vector;
 
@@ -614,15 +615,37 @@ pub const fn supported<G: ConvGeometry>() -> bool {
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
     let plans = level_plans::<G, false>();
+    let lanes = level_wide_lanes();
     let mut n = 0;
     let mut i = 0;
     while i < plans.len() {
-        if panel_len(plans[i]) > n {
-            n = panel_len(plans[i]);
+        let len = if depthwise::applies::<G>(lanes[i]) {
+            depthwise::workspace_len::<G>(lanes[i])
+        } else {
+            panel_len(plans[i])
+        };
+        if len > n {
+            n = len;
         }
         i += 1;
     }
     n
+}
+
+/// The wide vector's lanes at every level this build may run, in the order of
+/// [`level_plans`].
+const fn level_wide_lanes() -> [usize; 3] {
+    #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
+    return [
+        <<isa::Portable as Isa>::Wide as Vector>::LANES,
+        <<isa::Avx2 as Isa>::Wide as Vector>::LANES,
+        <<isa::Avx512 as Isa>::Wide as Vector>::LANES,
+    ];
+    #[cfg(not(all(staticnn_x86_dispatch, any(feature = "std", test))))]
+    {
+        let lanes = <<isa::Compiled as Isa>::Wide as Vector>::LANES;
+        [lanes, lanes, lanes]
+    }
 }
 
 /// Floats of working memory [`conv_tiled_buffered`] needs for `G`: the planes of one block of
@@ -691,7 +714,9 @@ pub fn conv_tiled<G: ConvGeometry>(
     mut finish: impl FnMut(usize, &mut [f32]),
 ) {
     isa::dispatch!(I => {
-        if const { Choice::<G, false, I>::WIDE } {
+        if const { depthwise::applies::<G>(<<I as Isa>::Wide as Vector>::LANES) } {
+            depthwise::depthwise::<<I as Isa>::Wide, G>(input, weight, bias, output, workspace, &mut finish);
+        } else if const { Choice::<G, false, I>::WIDE } {
             conv_tiled_with::<<I as Isa>::Wide, G>(input, weight, bias, output, workspace, &mut finish);
         } else {
             conv_tiled_with::<<I as Isa>::Narrow, G>(input, weight, bias, output, workspace, &mut finish);
@@ -1823,6 +1848,30 @@ mod tests {
         depthwise_reflect: AE(4, 4, 4, [5, 3], [3, 3], [1, 1], [1, 1], [1, 1], Reflect);
         banded_plane_too_large: AF(4, 6, 1, [40, 40], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
         banded_strided_reflect: AG(3, 5, 1, [33, 30], [5, 3], [2, 1], [1, 1], [2, 1], Reflect);
+        depthwise_channel_tail: AH(20, 20, 20, [9, 6], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
+        depthwise_narrow_stride2: AI(24, 24, 24, [15, 9], [3, 3], [2, 2], [1, 1], [1, 1], Zeros);
+        depthwise_narrow_dilated: AJ(16, 16, 16, [12, 7], [3, 3], [1, 1], [2, 2], [2, 2], Zeros);
+        depthwise_column_kernel: AK(17, 17, 17, [10, 4], [3, 1], [1, 1], [1, 1], [0, 0], Zeros);
+    }
+
+    #[test]
+    fn narrow_depthwise_convolutions_put_channels_in_the_lanes() {
+        geom!(DsCnn, 64, 64, 64, [25, 5], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
+        geom!(Tail, 20, 20, 20, [9, 6], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
+        geom!(Column, 17, 17, 17, [10, 4], [3, 1], [1, 1], [1, 1], [0, 0], Zeros);
+        geom!(Wide, 64, 64, 64, [32, 32], [3, 3], [1, 1], [1, 1], [1, 1], Zeros);
+        geom!(Reflected, 16, 16, 16, [9, 6], [3, 3], [1, 1], [1, 1], [1, 1], Reflect);
+        assert!(depthwise::applies::<DsCnn>(16), "rows of 5: 3 per vector of 16");
+        assert!(!depthwise::applies::<DsCnn>(8), "rows of 5 fill 5 lanes of 8: the row layout");
+        for lanes in [8, 16] {
+            assert!(depthwise::applies::<Tail>(lanes));
+            assert!(depthwise::applies::<Column>(lanes));
+            assert!(!depthwise::applies::<Wide>(lanes), "rows of 32 fill the row layout");
+            assert!(!depthwise::applies::<Reflected>(lanes), "zero padding only");
+        }
+        assert!(!depthwise::applies::<DsCnn>(4), "not with the portable vectors");
+        // The panel of 16 channels: 27 x 7 padded pixels, and a cache line to align it.
+        assert_eq!(depthwise::workspace_len::<DsCnn>(16), 27 * 7 * 16 + 16);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod activation;
 pub mod conv;
 pub mod conv_tiled;
+pub mod depthwise;
 pub mod elementwise;
 pub mod int8;
 pub mod isa;

@@ -87,6 +87,27 @@ pub trait Vector: Copy {
             Self::from_array(a)
         }
     }
+
+    /// Transposes the square `block` of `LANES` vectors in place: lane `j` of vector `i` becomes
+    /// lane `i` of vector `j` (channels in the lanes become pixels, and back). Does nothing
+    /// unless `block` holds exactly `LANES` vectors. The x86 vectors do it in registers.
+    #[inline(always)]
+    fn transpose(block: &mut [Self]) {
+        if block.len() != Self::LANES {
+            return;
+        }
+        let mut rows = [Self::zeros(); 16];
+        for (row, v) in rows.iter_mut().zip(block.iter()) {
+            *row = v.to_array();
+        }
+        for (j, v) in block.iter_mut().enumerate() {
+            let mut column = Self::zeros();
+            for (c, row) in column.as_mut().iter_mut().zip(rows.iter()) {
+                *c = row.as_ref().get(j).copied().unwrap_or(0.0);
+            }
+            *v = Self::from_array(column);
+        }
+    }
 }
 
 /// Four lanes as a plain array: portable, vectorised by the compiler where it can.
@@ -163,6 +184,11 @@ mod x86 {
         _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps, _mm512_reduce_add_ps, _mm512_set1_ps,
         _mm512_storeu_ps,
     };
+    use core::arch::x86_64::{
+        _mm256_permute2f128_ps, _mm256_shuffle_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps,
+        _mm512_castpd_ps, _mm512_castps_pd, _mm512_shuffle_f32x4, _mm512_unpackhi_pd,
+        _mm512_unpackhi_ps, _mm512_unpacklo_pd, _mm512_unpacklo_ps,
+    };
 
     /// All ones in the lanes below `n`: the mask of AVX's `maskload`/`maskstore`.
     #[inline(always)]
@@ -236,6 +262,35 @@ mod x86 {
                 // SAFETY: the caller guarantees `p..p + 8` is writable; `storeu` needs no
                 // alignment.
                 unsafe { _mm256_storeu_ps(p, self.0) }
+            }
+            #[inline(always)]
+            fn transpose(block: &mut [Self]) {
+                let Ok(r) = <&mut [Self; 8]>::try_from(block) else { return };
+                // SAFETY: as in `splat`. Three rounds of shuffles: pairs of rows interleaved,
+                // then pairs of pairs within each 128-bit half, then the halves exchanged.
+                unsafe {
+                    let t: [__m256; 8] = core::array::from_fn(|i| {
+                        let (a, b) = (r[i / 2 * 2].0, r[i / 2 * 2 + 1].0);
+                        if i % 2 == 0 { _mm256_unpacklo_ps(a, b) } else { _mm256_unpackhi_ps(a, b) }
+                    });
+                    // s[4h + j]: columns j and j + 4 of rows 4h..4h + 4.
+                    let s: [__m256; 8] = core::array::from_fn(|i| {
+                        let (h, j) = (i / 4, i % 4);
+                        let (a, b) = (t[4 * h + j / 2], t[4 * h + 2 + j / 2]);
+                        if j % 2 == 0 {
+                            _mm256_shuffle_ps::<0x44>(a, b)
+                        } else {
+                            _mm256_shuffle_ps::<0xEE>(a, b)
+                        }
+                    });
+                    for (j, row) in r.iter_mut().enumerate() {
+                        row.0 = if j < 4 {
+                            _mm256_permute2f128_ps::<0x20>(s[j], s[4 + j])
+                        } else {
+                            _mm256_permute2f128_ps::<0x31>(s[j - 4], s[j])
+                        };
+                    }
+                }
             }
         };
     }
@@ -373,6 +428,50 @@ mod x86 {
         unsafe fn store(self, p: *mut f32) {
             // SAFETY: the caller guarantees `p..p + 16` is writable; no alignment is needed.
             unsafe { _mm512_storeu_ps(p, self.0) }
+        }
+
+        #[inline(always)]
+        fn transpose(block: &mut [Self]) {
+            let Ok(r) = <&mut [Self; 16]>::try_from(block) else { return };
+            // SAFETY: as in `splat`. Four rounds of 16 shuffles: pairs of rows interleaved by
+            // floats, then by pairs of floats, then 128-bit quarters gathered twice.
+            unsafe {
+                let t: [__m512; 16] = core::array::from_fn(|i| {
+                    let (a, b) = (r[i / 2 * 2].0, r[i / 2 * 2 + 1].0);
+                    if i % 2 == 0 { _mm512_unpacklo_ps(a, b) } else { _mm512_unpackhi_ps(a, b) }
+                });
+                // u[4g + j], quarter k: column 4k + j of rows 4g..4g + 4.
+                let u: [__m512; 16] = core::array::from_fn(|i| {
+                    let (g, j) = (i / 4, i % 4);
+                    let a = _mm512_castps_pd(t[4 * g + j / 2]);
+                    let b = _mm512_castps_pd(t[4 * g + 2 + j / 2]);
+                    _mm512_castpd_ps(if j % 2 == 0 {
+                        _mm512_unpacklo_pd(a, b)
+                    } else {
+                        _mm512_unpackhi_pd(a, b)
+                    })
+                });
+                // v[8h + 2j + e]: quarters e and e + 2 of u[8h + j] and u[8h + 4 + j].
+                let v: [__m512; 16] = core::array::from_fn(|i| {
+                    let (h, j, e) = (i / 8, i % 8 / 2, i % 2);
+                    let (a, b) = (u[8 * h + j], u[8 * h + 4 + j]);
+                    if e == 0 {
+                        _mm512_shuffle_f32x4::<0x88>(a, b)
+                    } else {
+                        _mm512_shuffle_f32x4::<0xDD>(a, b)
+                    }
+                });
+                // Row 4k + j: quarter k of u[j], u[4 + j], u[8 + j], u[12 + j].
+                for (n, row) in r.iter_mut().enumerate() {
+                    let (k, j) = (n / 4, n % 4);
+                    let (a, b) = (v[2 * j + k % 2], v[8 + 2 * j + k % 2]);
+                    row.0 = if k < 2 {
+                        _mm512_shuffle_f32x4::<0x88>(a, b)
+                    } else {
+                        _mm512_shuffle_f32x4::<0xDD>(a, b)
+                    };
+                }
+            }
         }
 
         #[inline(always)]
