@@ -168,7 +168,7 @@ fn pool<G: PoolGeometry>(
     let [p_d, p_h, p_w] = G::PAD;
     let planes = input.chunks_exact(G::IN_PLANE).zip(output.chunks_exact_mut(G::OUT_PLANE));
     for (x, y) in planes.take(G::C) {
-        if is_max && max_pool_2x2_vfp::<G>(x, y) {
+        if is_max && max_pool_2x2::<G>(x, y) {
             continue;
         }
         for od in 0..out_d {
@@ -249,12 +249,13 @@ fn pool<G: PoolGeometry>(
     }
 }
 
-/// Max-pools plane `x` into `y` with the Cortex-M block (`kernels::vfp`) if `G` is a 2 x 2
-/// window with stride 2, no padding and no dilation, and returns `true`; else, or if the plane
-/// holds a NaN (which the block does not handle), returns `false`. Always `false` on other
-/// targets.
+/// Max-pools plane `x` into `y` if `G` is a 2 x 2 window with stride 2, no padding and no
+/// dilation, and returns `true`; else returns `false` (the general loop runs). The Cortex-M
+/// block (`kernels::vfp`) does it on hard-float Cortex-M targets (unless the plane holds a
+/// NaN, which it does not handle: then `false`); elsewhere a loop over pairs of rows that the
+/// compiler vectorises.
 #[inline(always)]
-fn max_pool_2x2_vfp<G: PoolGeometry>(x: &[f32], y: &mut [f32]) -> bool {
+fn max_pool_2x2<G: PoolGeometry>(x: &[f32], y: &mut [f32]) -> bool {
     let [in_d, in_h, in_w] = G::IN;
     let [out_d, out_h, out_w] = G::OUT;
     let plain = in_d == 1 && out_d == 1 && matches!(G::KERNEL, [1, 2, 2]);
@@ -273,7 +274,41 @@ fn max_pool_2x2_vfp<G: PoolGeometry>(x: &[f32], y: &mut [f32]) -> bool {
         !nan
     }
     #[cfg(not(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass")))]
-    false
+    {
+        for (oh, row) in y.chunks_exact_mut(out_w).take(out_h).enumerate() {
+            let top = x.get(2 * oh * in_w..(2 * oh * in_w + 2 * out_w)).unwrap_or(&[]);
+            let bottom = x.get((2 * oh + 1) * in_w..(2 * oh + 1) * in_w + 2 * out_w).unwrap_or(&[]);
+            // Each row's pairs first, then the two rows: the same first-of-the-largest as
+            // PyTorch's order (top pair, then bottom pair), in loops the compiler vectorises.
+            let mut pairs = [[0.0f32; CHUNK]; 2];
+            for ((o, t), b) in
+                row.chunks_mut(CHUNK).zip(top.chunks(2 * CHUNK)).zip(bottom.chunks(2 * CHUNK))
+            {
+                for (side, half) in pairs.iter_mut().zip([t, b]) {
+                    for (p, xy) in side.iter_mut().zip(half.as_chunks::<2>().0) {
+                        *p = max_step(xy[0], xy[1]);
+                    }
+                }
+                let [t, b] = &pairs;
+                for ((o, t), b) in o.iter_mut().zip(t).zip(b) {
+                    *o = max_step(*t, *b);
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Outputs per chunk of a row in [`max_pool_2x2`].
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass")))]
+const CHUNK: usize = 32;
+
+/// One step of a window's maximum in PyTorch's order: `v` if it is larger than `acc` or NaN,
+/// else `acc` (of equal values the first stays; a NaN, once in, stays).
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf", target_feature = "mclass")))]
+#[inline(always)]
+fn max_step(acc: f32, v: f32) -> f32 {
+    if v > acc || v.is_nan() { v } else { acc }
 }
 
 /// Output `o` of adaptive pooling along an axis of `len` inputs and `out` outputs covers
@@ -374,6 +409,45 @@ mod tests {
         assert_eq!(out, [5.0, 7.0, 13.0, 15.0]);
         avg_pool::<TwoByTwo>(&input, &mut out, AvgDivisor::Valid);
         assert_eq!(out, [2.5, 4.5, 10.5, 12.5]);
+    }
+
+    /// A 2 x 2 max pool on odd sizes (the last row and column dropped) with NaNs in some
+    /// windows: the fast path and the general loop agree, NaNs win, and a 5 x 7 plane pools
+    /// to 2 x 3.
+    #[test]
+    fn two_by_two_max_pool_of_odd_planes_and_nans() {
+        struct Odd;
+        impl PoolGeometry for Odd {
+            const C: usize = 2;
+            const IN: [usize; 3] = [1, 5, 7];
+            const OUT: [usize; 3] = [1, 2, 3];
+            const KERNEL: [usize; 3] = [1, 2, 2];
+            const STRIDE: [usize; 3] = [1, 2, 2];
+            const DILATION: [usize; 3] = [1, 1, 1];
+            const PAD: [usize; 3] = [0, 0, 0];
+        }
+        let mut input: [f32; 70] = core::array::from_fn(|i| ((i * 37) % 23) as f32 - 11.0);
+        input[8] = f32::NAN; // channel 0, row 1, column 1: window (0, 0)
+        input[35 + 17] = f32::NAN; // channel 1, row 2, column 3: window (1, 1)
+        input[4] = -0.0; // among equal zeros
+        let mut out = [0.0; 12];
+        max_pool::<Odd>(&input, &mut out);
+        for c in 0..2 {
+            for oh in 0..2 {
+                for ow in 0..3 {
+                    let at = |h: usize, w: usize| input[c * 35 + (2 * oh + h) * 7 + 2 * ow + w];
+                    let window = [at(0, 0), at(0, 1), at(1, 0), at(1, 1)];
+                    let got = out[c * 6 + oh * 3 + ow];
+                    if window.iter().any(|v| v.is_nan()) {
+                        assert!(got.is_nan(), "channel {c} ({oh}, {ow}): {got}");
+                    } else {
+                        let want = window.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                        assert_eq!(got, want, "channel {c} ({oh}, {ow})");
+                    }
+                }
+            }
+        }
+        assert!(out[0].is_nan() && out[6 + 4].is_nan());
     }
 
     #[test]
