@@ -440,6 +440,7 @@ def main() -> int:
     callee_i = callee_c = unknown = calls = 0
     inside = tail = False
     return_sites: list[int] = []  # in a tail callee: where its own calls return
+    call_pending: tuple[int, int] | None = None  # (return site, block) of the last call block
     last: Block | None = None
     mix: dict[str, list[int]] = {}
 
@@ -466,6 +467,7 @@ def main() -> int:
                 inside = True
                 tail = False
                 return_sites = []
+                call_pending = None
             if not inside:
                 last = None
                 continue
@@ -476,8 +478,16 @@ def main() -> int:
                     and not last.calls and not last.returns):
                 tail = True
                 return_sites = []
+            if tail and call_pending is not None:
+                # The call block before this one: its callee's first block, unless it returned
+                # unlogged (this is the return site) or the block was logged but left before
+                # its call (an interrupt; QEMU runs it again from its start).
+                site, call_block = call_pending
+                call_pending = None
+                if pc not in (site, call_block):
+                    return_sites.append(site)
             if tail and return_sites and pc == return_sites[-1]:
-                return_sites.pop()  # back from a call of the tail callee (logged or not)
+                return_sites.pop()  # back from a call of the tail callee
             if in_function:
                 k = keys.get(pc, "-")
                 if k != "-":
@@ -512,7 +522,7 @@ def main() -> int:
             if in_function and block.returns:
                 inside = False
             elif tail and block.calls:
-                return_sites.append(block.fallthrough)
+                call_pending = (block.fallthrough, pc)
             elif tail and block.returns and not return_sites:
                 inside = tail = False
         elif raw.startswith(b"IN:"):
