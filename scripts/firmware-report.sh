@@ -22,12 +22,12 @@ TARGETS=(m4 m7 rv m3)
 FLOAT_TARGETS=(m4 m7 rv) # m3 (no FPU) runs the int8 networks only
 declare -A TARGET_NAME=([m4]="Cortex-M4F" [m7]="Cortex-M7" [rv]="RV32IMAC (soft float)" [m3]="Cortex-M3 (no FPU, no DSP)")
 declare -A MACHINE=([m4]=mps2-an386 [m7]=mps2-an500 [m3]=mps2-an385)
-declare -A NET_TYPE=([digits]=DigitsNet [cifar10]=Cifar10Net [resnet8]=ResNet8 [digits-int8]=DigitsInt8 [cifar10-int8]=Cifar10Int8)
+declare -A NET_TYPE=([digits]=DigitsNet [cifar10]=Cifar10Net [resnet8]=ResNet8 [digits-int8]=DigitsInt8 [cifar10-int8]=Cifar10Int8 [resnet8-int8]=ResNet8Int8)
 FLOAT_NETS=(digits cifar10 resnet8)
-INT8_NETS=(digits-int8 cifar10-int8)
+INT8_NETS=(digits-int8 cifar10-int8 resnet8-int8)
 # image suffix -> cargo features
 declare -A IMAGE_FEATURES=([none]="panic-exit" [digits]="panic-exit,digits" [cifar10]="panic-exit,cifar" [resnet8]="panic-exit,resnet8"
-    [digits-int8]="panic-exit,digits-int8" [cifar10-int8]="panic-exit,cifar-int8")
+    [digits-int8]="panic-exit,digits-int8" [cifar10-int8]="panic-exit,cifar-int8" [resnet8-int8]="panic-exit,resnet8-int8")
 # The images of a target besides its full one (`all`).
 images_of() { if [[ $1 == m3 ]]; then echo none "${INT8_NETS[@]}"; else echo none "${FLOAT_NETS[@]}" "${INT8_NETS[@]}"; fi; }
 FLASH_BUDGET=$((1024 * 1024))

@@ -113,7 +113,7 @@ fw_variant() {
             # No FPU: the int8 networks only (the f32 ones would run in soft float, as on rv),
             # unless fw_build is given features of its own.
             FW_CARGO_ARGS=(--target thumbv7m-none-eabi)
-            FW_FEATURE_ARGS=(--no-default-features --features digits-int8,cifar-int8,panic-exit)
+            FW_FEATURE_ARGS=(--no-default-features --features digits-int8,cifar-int8,resnet8-int8,panic-exit)
             ;;
         rv)
             FW_TRIPLE=riscv32imac-unknown-none-elf FW_BUILD_DIR=$FW_TARGET_ROOT/fw-rv
@@ -124,7 +124,7 @@ fw_variant() {
     esac
     if [[ $1 == m4-nopanic ]]; then
         FW_NAME="cortex-m4 no-panic"
-        FW_CARGO_ARGS+=(--no-default-features --features cifar,digits,resnet8,cifar-int8,digits-int8,no-panic)
+        FW_CARGO_ARGS+=(--no-default-features --features cifar,digits,resnet8,cifar-int8,digits-int8,resnet8-int8,no-panic)
     elif [[ $1 == m4-mismatch ]]; then
         FW_NAME="cortex-m4 mismatch"
         FW_CARGO_ARGS+=(--features corrupt-output)

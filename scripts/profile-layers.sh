@@ -11,7 +11,9 @@
 # tools/m4_cycles.py's estimate from the Cortex-M4 TRM's timings (meaningful for an M4 image
 # only; on an M7 image use the instructions). PROFILE_MIX=1 adds `@mix` lines (instructions
 # and cycles by kind of instruction). Exits 3 when more than 1% of the instructions cannot be
-# attributed to a step (optimised code that lost its inlining records). Two steps whose main
+# attributed to a step (optimised code that lost its inlining records) or no step was found
+# (`forward_into` not inlined into `infer`, as for ResNet-8: the total is still printed, and a
+# tail call out of the function is followed to its return). Two steps whose main
 # calls are the same monomorphised function would share one key. Checked (on an earlier
 # build) against QEMU's one-instruction-per-block log on the digits network: 697,251 vs
 # 696,953 instructions per call (+0.04%: a few blocks are logged but left early).

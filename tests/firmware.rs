@@ -21,8 +21,8 @@ use std::process::Command;
 use safetensors::SafeTensors;
 use staticnn::tensor::Tensor;
 use staticnn_firmware_nets::{
-    Bench, BenchInt8, Cifar10Int8, Cifar10Net, DigitsInt8, DigitsNet, ResNet8, argmax, close, data,
-    fingerprint,
+    Bench, BenchInt8, Cifar10Int8, Cifar10Net, DigitsInt8, DigitsNet, ResNet8, ResNet8Int8, argmax,
+    close, data, fingerprint,
 };
 
 /// The digits example's readers of `test_set.bin` and `torch_logits.bin` (the network it also
@@ -178,6 +178,7 @@ fn expected_int8_outputs_are_the_hosts() {
     let nets = [
         ("CIFAR10_INT8", "Cifar10Int8", host_outputs_int8::<Cifar10Int8>()),
         ("DIGITS_INT8", "DigitsInt8", host_outputs_int8::<DigitsInt8>()),
+        ("RESNET8_INT8", "ResNet8Int8", host_outputs_int8::<ResNet8Int8>()),
     ];
     let mut text = String::from(
         "//! The host's int8 outputs for the firmware's inputs (quantized): what the firmware\n\

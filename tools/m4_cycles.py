@@ -19,9 +19,12 @@ with `nochain` (every execution of a block, in order).
 
 Counting. `--function` names the function measured (`infer::<Net>`); a call is an execution of
 its first address, and the code runs "inside" from there until a block of that function that
-ends in a return (`bx lr`, `pop {.., pc}`) has run. Blocks of other logged ranges (the
-functions it calls: `-dfilter` takes several ranges) count only while inside, so calls out of
-the function are counted as part of it, and the same helpers called from elsewhere are not.
+ends in a return (`bx lr`, `pop {.., pc}`) has run, or, when the function ends in a tail call
+(a branch out of it that is not a call, e.g. `pop {.., lr}` then `b.w`), until that callee
+returns to the function's caller (its own calls are followed by their return addresses).
+Blocks of other logged ranges (the functions it calls: `-dfilter` takes several ranges) count
+only while inside, so calls out of the function are counted as part of it, and the same
+helpers called from elsewhere are not.
 `--map` (lines `ADDRESS KEY`, hex without 0x; `-` for no key) attributes each block to a step:
 a block whose first address has a key switches the current step, and every block counts
 toward the current one (glue code and callees included). Output, per call:
@@ -435,7 +438,9 @@ def main() -> int:
     cyc = {"pre": 0}
     cur = "pre"
     callee_i = callee_c = unknown = calls = 0
-    inside = False
+    inside = tail = False
+    return_sites: list[int] = []  # in a tail callee: where its own calls return
+    call_pending: tuple[int, int] | None = None  # (return site, block) of the last call block
     last: Block | None = None
     mix: dict[str, list[int]] = {}
 
@@ -460,9 +465,29 @@ def main() -> int:
             if pc == f_start:
                 calls += 1
                 inside = True
+                tail = False
+                return_sites = []
+                call_pending = None
             if not inside:
                 last = None
                 continue
+            # A tail call: the function's last block branched out of it (`pop {.., lr}` then
+            # `b.w callee`); the call ends when that callee returns to the function's caller.
+            if (not in_function and last is not None and not tail
+                    and f_start <= last.last_pc < f_end and last.ends == "always"
+                    and not last.calls and not last.returns):
+                tail = True
+                return_sites = []
+            if tail and call_pending is not None:
+                # The call block before this one: its callee's first block, unless it returned
+                # unlogged (this is the return site) or the block was logged but left before
+                # its call (an interrupt; QEMU runs it again from its start).
+                site, call_block = call_pending
+                call_pending = None
+                if pc not in (site, call_block):
+                    return_sites.append(site)
+            if tail and return_sites and pc == return_sites[-1]:
+                return_sites.pop()  # back from a call of the tail callee
             if in_function:
                 k = keys.get(pc, "-")
                 if k != "-":
@@ -496,6 +521,10 @@ def main() -> int:
             last = block
             if in_function and block.returns:
                 inside = False
+            elif tail and block.calls:
+                call_pending = (block.fallthrough, pc)
+            elif tail and block.returns and not return_sites:
+                inside = tail = False
         elif raw.startswith(b"IN:"):
             pending = []
         elif pending is not None and raw.startswith(b"0x"):
@@ -515,6 +544,10 @@ def main() -> int:
     if args.mix:
         for kind, (n, c) in sorted(mix.items(), key=lambda kv: -kv[1][1]):
             print(f"@mix class={kind.replace(' ', '_')} instructions={n // calls} cycles={c // calls}")
+    if args.map and not order:
+        print("m4_cycles: no step key ran (the steps are not inlined into the function); "
+              "no per-step split", file=sys.stderr)
+        return 3
     if args.map and unknown > total_i / 100:
         print(f"m4_cycles: {unknown} of {total_i} instructions have no key; no per-step split",
               file=sys.stderr)

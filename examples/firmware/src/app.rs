@@ -70,6 +70,16 @@ pub fn main() -> bool {
             TakeOnce::new(Tensor::zeros());
         ok &= run_int8::<Cifar10Int8>(SCRATCH.take(), QUANTIZED.take());
     }
+    #[cfg(feature = "resnet8-int8")]
+    {
+        use staticnn_firmware_nets::ResNet8Int8;
+        use staticnn_firmware_nets::staticnn::scratch::Scratch;
+        static SCRATCH: TakeOnce<Scratch<{ ResNet8Int8::SCRATCH_LEN }>> =
+            TakeOnce::new(ResNet8Int8::new_scratch());
+        static QUANTIZED: TakeOnce<Tensor<<ResNet8Int8 as BenchInt8>::Input, i8>> =
+            TakeOnce::new(Tensor::zeros());
+        ok &= run_int8::<ResNet8Int8>(SCRATCH.take(), QUANTIZED.take());
+    }
     #[cfg(feature = "dscnn-int8")]
     profile_dscnn_block();
     say!("{}\n", if ok { "PASS: every output matches the host" } else { "FAIL" });

@@ -13,14 +13,19 @@
     not(any(
         feature = "digits",
         feature = "cifar",
+        feature = "resnet8",
         feature = "digits-int8",
-        feature = "cifar-int8"
+        feature = "cifar-int8",
+        feature = "resnet8-int8"
     )),
     allow(dead_code, unused)
 )]
 // The int8-only images (Cortex-M3) leave the float networks' harness unused, and the other way.
-#![cfg_attr(not(any(feature = "digits", feature = "cifar")), allow(dead_code))]
-#![cfg_attr(not(any(feature = "digits-int8", feature = "cifar-int8")), allow(dead_code))]
+#![cfg_attr(not(any(feature = "digits", feature = "cifar", feature = "resnet8")), allow(dead_code))]
+#![cfg_attr(
+    not(any(feature = "digits-int8", feature = "cifar-int8", feature = "resnet8-int8")),
+    allow(dead_code)
+)]
 
 mod app;
 mod once;

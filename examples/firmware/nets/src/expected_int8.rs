@@ -27,3 +27,8 @@ pub const DIGITS_INT8: [&[i8]; 16] = [
     &[-22, -36, -57, 18, -41, 118, -7, -61, -24, -5],
     &[-41, 65, -15, -27, 27, -26, 7, -29, 36, -3],
 ];
+
+/// `ResNet8Int8::forward_int8`: one row of outputs per input (`Bench::input`, quantized).
+pub const RESNET8_INT8: [&[i8]; 1] = [
+    &[-10, 31, -52, 117, -126, 125, 70, 46, -113, 47],
+];

@@ -5,8 +5,8 @@
 //!
 //! - [`DigitsNet`], [`Cifar10Net`] and [`ResNet8`]: the networks; `trained()` is a `static`
 //!   built from the `.safetensors` file by constant evaluation (flash on a microcontroller).
-//! - [`DigitsInt8`] and [`Cifar10Int8`]: the same networks quantized to int8 by PyTorch
-//!   (`quantized = "int8"`): integer kernels only.
+//! - [`DigitsInt8`], [`Cifar10Int8`] and [`ResNet8Int8`]: the same networks quantized to int8
+//!   by PyTorch (`quantized = "int8"`): integer kernels only.
 //! - [`Bench`] and [`BenchInt8`]: what the firmware needs to run, check and time a network.
 //! - [`data`]: the inputs and PyTorch's outputs, decoded from the repository's files at
 //!   compile time into `static`s.
@@ -82,6 +82,21 @@ network! {
     /// (`tools/gen_export_graph_roundtrip.py`; untrained).
     #[staticnn(weights = "../../../tests/export/resnet8.safetensors")]
     pub struct ResNet8: [3, 32, 32] {
+        conv1 = Conv2d(3, 16, 3, padding = 1),
+        bn1 = BatchNorm2d(16),
+        ReLU(),
+        stack1 = BasicBlock(16, 16),
+        stack2 = BasicBlock(16, 32, stride = 2),
+        stack3 = BasicBlock(32, 64, stride = 2),
+        pool = AvgPool2d(8),
+        Flatten(),
+        fc = Linear(64, 10),
+    }
+
+    /// [`ResNet8`] quantized to int8 by PyTorch (`tools/gen_int8_export.py`), the same
+    /// declaration as `tests/export/resnet8_int8.rs` (written there with the blocks expanded).
+    #[staticnn(quantized = "int8", weights = "../../../tests/export/resnet8_int8.safetensors")]
+    pub struct ResNet8Int8: [3, 32, 32] {
         conv1 = Conv2d(3, 16, 3, padding = 1),
         bn1 = BatchNorm2d(16),
         ReLU(),
@@ -355,6 +370,7 @@ macro_rules! bench_int8 {
 
 bench_int8!(DigitsInt8, DigitsNet, "digits-int8", expected_int8::DIGITS_INT8);
 bench_int8!(Cifar10Int8, Cifar10Net, "cifar10-int8", expected_int8::CIFAR10_INT8);
+bench_int8!(ResNet8Int8, ResNet8, "resnet8-int8", expected_int8::RESNET8_INT8);
 
 /// FNV-1a over the bit patterns of every parameter, in `state_dict` order: equal weights give
 /// equal fingerprints on every target.
