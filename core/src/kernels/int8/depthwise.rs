@@ -13,6 +13,7 @@
 
 use super::Requant;
 use super::conv::conv_args_fit;
+use super::output_stage::{OutputStage, accumulator_bound};
 use crate::kernels::PaddingMode;
 use crate::kernels::conv::{ConvGeometry, valid_range};
 
@@ -158,9 +159,25 @@ fn padded_plane_conv<G: ConvGeometry>(
             let params = requant.channel(o);
             if super::dsp::TARGET && k_h == 3 && k_w == 3 && d_w == 1 {
                 // Cortex-M with the DSP extension: two outputs per `smlad` pair
-                // (`depthwise_dsp`).
+                // (`depthwise_dsp`), requantized in the fewest instructions the channel's
+                // parameters allow.
                 let sizes = super::depthwise_dsp::Plane { width, out_h, out_w, d_h };
-                super::depthwise_dsp::padded_3x3(plane, sizes, w, start, requant, params, y);
+                let z = requant.input_zero_point;
+                let stage = OutputStage::new(requant, o, accumulator_bound(start, 9));
+                match stage.right_shift() {
+                    Some(fast) if stage.full_range() => {
+                        let output = |a| fast.apply(a) as i8;
+                        super::depthwise_dsp::padded_3x3(plane, sizes, w, start, z, y, output);
+                    }
+                    Some(fast) => {
+                        let output = |a| stage.clamp(fast.apply(a));
+                        super::depthwise_dsp::padded_3x3(plane, sizes, w, start, z, y, output);
+                    }
+                    None => {
+                        let output = |a| requant.output(a, params);
+                        super::depthwise_dsp::padded_3x3(plane, sizes, w, start, z, y, output);
+                    }
+                }
                 continue;
             }
             let mut oh0 = 0;

@@ -298,6 +298,29 @@ pub fn smlatb(a: u32, b: u32, acc: i32) -> i32 {
     }
 }
 
+/// `acc + hi(a) * hi(b)` (`SMLATT`).
+#[inline(always)]
+#[must_use]
+pub fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+    {
+        let out: i32;
+        // SAFETY: one register-only instruction.
+        unsafe {
+            core::arch::asm!(
+                "smlatt {o}, {a}, {b}, {c}",
+                o = lateout(reg) out, a = in(reg) a, b = in(reg) b, c = in(reg) acc,
+                options(pure, nomem, nostack, preserves_flags)
+            );
+        }
+        out
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+    {
+        acc.wrapping_add(hi(a) * hi(b))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +360,7 @@ mod tests {
         assert_eq!((lo(sxtab16(acc, x)), hi(sxtab16(acc, x))), (-255, 126));
         assert_eq!((lo(sxtab16_ror8(acc, x)), hi(sxtab16_ror8(acc, x))), (0, 128));
         assert_eq!(smlatb(pair(3, -300), pair(-7, 9), 10), 10 + 2100);
+        assert_eq!(smlatt(pair(3, -300), pair(-7, 9), 10), 10 - 2700);
     }
 
     #[test]

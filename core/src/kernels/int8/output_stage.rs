@@ -79,6 +79,34 @@ impl OutputStage {
         self.fast.is_some()
     }
 
+    /// The fast path with a right shift, when this channel takes it: the 5-instruction
+    /// [`RightShift::apply`] (the clamp left to the caller).
+    #[inline(always)]
+    #[must_use]
+    pub const fn right_shift(&self) -> Option<RightShift> {
+        match self.fast {
+            Some((pre, right)) if right > 0 => {
+                Some(RightShift { pre, multiplier: self.multiplier, add: self.add, right })
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the activation's clamp changes nothing after `SSAT #8`: the range is all of
+    /// `i8` (no activation, or a ReLU whose output zero point is `-128`).
+    #[inline(always)]
+    #[must_use]
+    pub const fn full_range(&self) -> bool {
+        self.min == i8::MIN && self.max == i8::MAX
+    }
+
+    /// The activation's clamp of `y`, an `SSAT #8` result.
+    #[inline(always)]
+    #[must_use]
+    pub const fn clamp(&self, y: i32) -> i8 {
+        clamp_to(y, self.min, self.max)
+    }
+
     /// The output for accumulator `acc`: [`Requant::output`]'s value.
     #[inline(always)]
     #[must_use]
@@ -94,6 +122,57 @@ impl OutputStage {
             }
         };
         clamp_to(y, self.min, self.max)
+    }
+}
+
+/// The fast path of an [`OutputStage`] whose channel shifts right (`shift < 0`, the usual
+/// case: a real multiplier below one half): `SSAT #8` of `(SMMLAR(acc << pre, m, add) - [acc <
+/// 0]) >> right`, five instructions in one `asm!` block on a DSP core; the clamp is not
+/// included ([`OutputStage::clamp`], or nothing when [`OutputStage::full_range`]).
+#[derive(Clone, Copy, Debug)]
+pub struct RightShift {
+    /// `left + 1`, in `1..=31`.
+    pre: u32,
+    multiplier: i32,
+    add: i32,
+    /// In `1..=22`.
+    right: u32,
+}
+
+impl RightShift {
+    /// `acc` requantized, plus the output zero point, saturated to `[-128, 127]` (before the
+    /// activation's clamp).
+    #[inline(always)]
+    #[must_use]
+    pub fn apply(&self, acc: i32) -> i32 {
+        #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+        {
+            let out: i32;
+            // SAFETY: register-only instructions (`SSAT` may set the sticky Q flag, which
+            // nothing reads).
+            unsafe {
+                core::arch::asm!(
+                    "lsl {t}, {acc}, {pre}",
+                    "smmlar {t}, {t}, {m}, {add}",
+                    "sub {t}, {t}, {acc}, lsr #31",
+                    "asr {t}, {t}, {right}",
+                    "ssat {t}, #8, {t}",
+                    t = out(reg) out,
+                    acc = in(reg) acc,
+                    pre = in(reg) self.pre,
+                    m = in(reg) self.multiplier,
+                    add = in(reg) self.add,
+                    right = in(reg) self.right,
+                    options(pure, nomem, nostack)
+                );
+            }
+            out
+        }
+        #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+        {
+            let t = smmlar(acc.wrapping_shl(self.pre), self.multiplier, self.add);
+            ssat8(t.wrapping_sub((acc as u32 >> 31) as i32).wrapping_shr(self.right))
+        }
     }
 }
 
@@ -150,15 +229,24 @@ mod tests {
                     for bound in [1u64 << 29, 1 << 20, 1 << 10] {
                         let stage = OutputStage::new(&rq, 0, bound);
                         fast += usize::from(stage.is_fast());
+                        let right = stage.right_shift();
+                        assert_eq!(right.is_some(), stage.is_fast() && shift < 0);
                         for &acc in &accs {
                             if u64::from(acc.unsigned_abs()) > bound {
                                 continue;
                             }
+                            let want = rq.output(acc, (multiplier, shift));
                             assert_eq!(
                                 stage.apply(acc),
-                                rq.output(acc, (multiplier, shift)),
+                                want,
                                 "acc {acc} m {multiplier} shift {shift} zp {zp} bound {bound}"
                             );
+                            if let Some(r) = right {
+                                assert_eq!(stage.clamp(r.apply(acc)), want, "right shift {acc}");
+                                if stage.full_range() {
+                                    assert_eq!(r.apply(acc), i32::from(want));
+                                }
+                            }
                         }
                     }
                 }
