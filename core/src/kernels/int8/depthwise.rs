@@ -139,8 +139,9 @@ fn padded_plane_conv<G: ConvGeometry>(
     let rows = BLOCK / width; // >= 1 by `uses_padded_plane`
     let zero_point = requant.input_zero_point as i16;
     let inputs = input.chunks_exact(G::IN_PLANE).take(G::C_IN);
+    // The padding, once: every channel's copy below overwrites the same inside positions.
+    plane.fill(requant.input_zero_point as i8);
     for (c, x) in inputs.enumerate() {
-        plane.fill(requant.input_zero_point as i8);
         for (ih, src) in x.chunks_exact(in_w).take(in_h).enumerate() {
             let at = (ih + p_h) * width + p_w;
             let room = width.saturating_sub(p_w).min(in_w);
@@ -164,18 +165,20 @@ fn padded_plane_conv<G: ConvGeometry>(
                 let sizes = super::depthwise_dsp::Plane { width, out_h, out_w, d_h };
                 let z = requant.input_zero_point;
                 let stage = OutputStage::new(requant, o, accumulator_bound(start, 9));
+                let (plain, doubled) = ((start, 1), (start.wrapping_mul(2), 2));
                 match stage.right_shift() {
-                    Some(fast) if stage.full_range() => {
-                        let output = |a| fast.apply(a) as i8;
-                        super::depthwise_dsp::padded_3x3(plane, sizes, w, start, z, y, output);
+                    // Doubled weights and bias take the shift left of the requantization.
+                    Some(fast) if fast.takes_doubled() && stage.full_range() => {
+                        let output = |a| fast.apply_doubled(a) as i8;
+                        super::depthwise_dsp::padded_3x3(plane, sizes, w, doubled, z, y, output);
                     }
-                    Some(fast) => {
-                        let output = |a| stage.clamp(fast.apply(a));
-                        super::depthwise_dsp::padded_3x3(plane, sizes, w, start, z, y, output);
+                    Some(fast) if fast.takes_doubled() => {
+                        let output = |a| stage.clamp(fast.apply_doubled(a));
+                        super::depthwise_dsp::padded_3x3(plane, sizes, w, doubled, z, y, output);
                     }
-                    None => {
-                        let output = |a| requant.output(a, params);
-                        super::depthwise_dsp::padded_3x3(plane, sizes, w, start, z, y, output);
+                    _ => {
+                        let output = |a| stage.apply(a);
+                        super::depthwise_dsp::padded_3x3(plane, sizes, w, plain, z, y, output);
                     }
                 }
                 continue;

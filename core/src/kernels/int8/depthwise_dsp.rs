@@ -75,9 +75,10 @@ fn word(row: &[i8], p: usize) -> u32 {
 }
 
 /// Output channel `y` (`out_h x out_w`) of a 3 x 3 depthwise convolution with stride 1 and
-/// no dilation along the row, from the zero-point-padded input plane `plane`: `start` (the
-/// bias) plus `Σ w (x - zero_point)`, each sum turned into its output byte by `output` (the
-/// channel's requantization). Writes nothing if `w` has fewer than 9 weights, and stops at
+/// no dilation along the row, from the zero-point-padded input plane `plane`: `start` plus
+/// `Σ scale w (x - zero_point)` (`scale` 1, or 2 for a requantization that takes doubled
+/// sums: `start` is then the doubled bias), each sum turned into its output byte by `output`
+/// (the channel's requantization). Writes nothing if `w` has fewer than 9 weights, and stops at
 /// the first row that `plane` or `y` cannot hold (the caller sizes them: every row `p` reads
 /// `x[p + 3]` at most, one value past a row of odd width, inside the plane's spare row).
 #[inline(always)]
@@ -85,7 +86,7 @@ pub fn padded_3x3<F: Fn(i32) -> i8>(
     plane: &[i8],
     sizes: Plane,
     w: &[i8],
-    start: i32,
+    (start, scale): (i32, i32),
     zero_point: i32,
     y: &mut [i8],
     output: F,
@@ -93,7 +94,7 @@ pub fn padded_3x3<F: Fn(i32) -> i8>(
     let Plane { width, out_h, out_w, d_h } = sizes;
     let Some(w) = w.get(..9) else { return };
     let offset = pair(zero_point.wrapping_neg(), zero_point.wrapping_neg());
-    let tap = |k: usize| i32::from(w.get(k).copied().unwrap_or(0));
+    let tap = |k: usize| i32::from(w.get(k).copied().unwrap_or(0)) * scale;
     let taps = Taps {
         outer: core::array::from_fn(|r| pair(tap(3 * r), tap(3 * r + 2))),
         middle01: pair(tap(1), tap(4)),
@@ -160,7 +161,11 @@ mod tests {
                 let mut y = vec![0x55; out_h * out_w];
                 let sizes = Plane { width, out_h, out_w, d_h };
                 let output = |a| requant.output(a, params);
-                padded_3x3(&plane, sizes, &w, 1000, z, &mut y, output);
+                padded_3x3(&plane, sizes, &w, (1000, 1), z, &mut y, output);
+                let mut doubled = vec![0x55; out_h * out_w];
+                let output = |a: i32| requant.output(a / 2, params);
+                padded_3x3(&plane, sizes, &w, (2000, 2), z, &mut doubled, output);
+                assert_eq!(doubled, y);
                 for oh in 0..out_h {
                     for ow in 0..out_w {
                         let mut acc = 1000i32;

@@ -140,6 +140,49 @@ pub struct RightShift {
 }
 
 impl RightShift {
+    /// Whether the channel shifts nothing left (`pre == 1`): then [`apply_doubled`]
+    /// takes `2 acc` (accumulated with doubled weights) and needs four instructions.
+    ///
+    /// [`apply_doubled`]: Self::apply_doubled
+    #[inline(always)]
+    #[must_use]
+    pub const fn takes_doubled(&self) -> bool {
+        self.pre == 1
+    }
+
+    /// [`apply`](Self::apply)`(acc)` from `acc2 = 2 acc` (no wrapping: the stage's bound
+    /// keeps `|2 acc| < 2^31`), for a channel that [`takes_doubled`](Self::takes_doubled).
+    #[inline(always)]
+    #[must_use]
+    pub fn apply_doubled(&self, acc2: i32) -> i32 {
+        #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+        {
+            let out: i32;
+            // SAFETY: register-only instructions (`SSAT` may set the sticky Q flag, which
+            // nothing reads).
+            unsafe {
+                core::arch::asm!(
+                    "smmlar {t}, {acc}, {m}, {add}",
+                    "sub {t}, {t}, {acc}, lsr #31",
+                    "asr {t}, {t}, {right}",
+                    "ssat {t}, #8, {t}",
+                    t = out(reg) out,
+                    acc = in(reg) acc2,
+                    m = in(reg) self.multiplier,
+                    add = in(reg) self.add,
+                    right = in(reg) self.right,
+                    options(pure, nomem, nostack)
+                );
+            }
+            out
+        }
+        #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+        {
+            let t = smmlar(acc2, self.multiplier, self.add);
+            ssat8(t.wrapping_sub((acc2 as u32 >> 31) as i32).wrapping_shr(self.right))
+        }
+    }
+
     /// `acc` requantized, plus the output zero point, saturated to `[-128, 127]` (before the
     /// activation's clamp).
     #[inline(always)]
@@ -245,6 +288,10 @@ mod tests {
                                 assert_eq!(stage.clamp(r.apply(acc)), want, "right shift {acc}");
                                 if stage.full_range() {
                                     assert_eq!(r.apply(acc), i32::from(want));
+                                }
+                                if r.takes_doubled() {
+                                    let doubled = r.apply_doubled(acc.wrapping_mul(2));
+                                    assert_eq!(stage.clamp(doubled), want, "doubled {acc}");
                                 }
                             }
                         }
