@@ -47,6 +47,7 @@ pub mod linear;
 pub mod linear_dsp;
 pub mod output_stage;
 pub mod pointwise;
+pub mod pointwise_dsp;
 pub mod pool;
 pub mod quads;
 pub mod requantize;

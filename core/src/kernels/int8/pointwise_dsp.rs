@@ -1,0 +1,322 @@
+//! 1x1 convolution with stride 1 and no padding on cores with the DSP extension (Cortex-M4,
+//! M7, M33): a matrix product over the flattened plane, every multiply-accumulate pair one
+//! `SMLAD` on operands widened to 16 bits once.
+//!
+//! - A *tile* of pixels of the flattened plane (as many as fit [`BAND_BUDGET`]) is copied into
+//!   the workspace as a *band*: per pixel its `C_in` values `2 (x - input_zero_point)` as
+//!   `i16` (the doubling is exact, `|2 (x - z)| <= 510`), channels innermost, in each group of
+//!   four channels the order `c0, c2, c1, c3`.
+//! - For each pair of output channels the weights are widened once per tile: per group of
+//!   four, one word of the weight row gives the pairs `(w0, w2)` and `(w1, w3)` (`SXTB16`,
+//!   `SXTB16 ROR #8`), which is the band's order; the two rows interleaved step by step.
+//! - The block computes 2 output channels x 2 pixels (4 accumulators): per step of 4 input
+//!   channels one `LDM` of the 4 weight pairs, one `LDRD` of each pixel's 2 input pairs and 8
+//!   `SMLAD`s, 11 instructions for 16 MACs, the steps unrolled. Pixels are paired along the
+//!   flattened plane, so only an odd plane computes one pixel more than it keeps.
+//!
+//! The accumulators hold `2 (bias + Σ w (x - z))` for the channels whose requantization has no
+//! left shift ([`RightShift::apply_doubled`]: four instructions per output, the doubling
+//! standing in for the shift), or `2 Σ w (x - z)` (never past `2^31` for `C_in <= 256`),
+//! halved and added to the bias before the general [`OutputStage::apply`] otherwise. Either
+//! way the output is [`Requant::output`]'s, the portable kernels' bits.
+//!
+//! On other targets the same code runs with the block's portable twin, so the tests check the
+//! layout on any host; the dispatching [`conv`](super::conv::conv) takes this path on DSP
+//! targets only.
+
+use super::Requant;
+use super::conv::conv_args_fit;
+use super::dsp::{sxtb16, sxtb16_ror8};
+use super::output_stage::{OutputStage, RightShift, accumulator_bound};
+use crate::kernels::conv::ConvGeometry;
+
+/// Bytes of workspace a band may take.
+pub const BAND_BUDGET: usize = 12 * 1024;
+
+/// Input channels per step of the block (two `i16` pairs).
+const STEP: usize = 4;
+
+/// The most input channels the block takes (its steps are unrolled; the second pixel's
+/// `LDRD` offset, `2 C_in` bytes, stays within 1020).
+const MAX_CHANNELS: usize = 256;
+
+/// Whether [`conv_pointwise_dsp`] handles `G`: a pointwise convolution
+/// ([`pointwise::supports`](super::pointwise::supports)) with a multiple of 4 input channels
+/// up to 256 and an even number of output channels.
+#[must_use]
+pub const fn supports<G: ConvGeometry>() -> bool {
+    super::pointwise::supports::<G>()
+        && G::C_IN > 0
+        && G::C_IN % STEP == 0
+        && G::C_IN <= MAX_CHANNELS
+        && G::C_OUT > 0
+        && G::C_OUT % 2 == 0
+        && G::OUT_PLANE > 0
+}
+
+/// Pixels per tile: even, at least 2, a band within [`BAND_BUDGET`] when 2 pixels fit it.
+#[must_use]
+pub const fn tile_pixels<G: ConvGeometry>() -> usize {
+    let per_pixel = if G::C_IN > 0 { G::C_IN * 2 } else { 1 };
+    let fit = BAND_BUDGET / per_pixel / 2 * 2;
+    let fit = if fit < 2 { 2 } else { fit };
+    let all = G::OUT_PLANE.div_ceil(2) * 2;
+    if all < fit { all } else { fit }
+}
+
+/// `i16` values of a band.
+const fn band_values<G: ConvGeometry>() -> usize {
+    tile_pixels::<G>() * G::C_IN
+}
+
+/// Words of the weight buffer: two rows of `C_in` `i16` values.
+const fn weight_words<G: ConvGeometry>() -> usize {
+    G::C_IN
+}
+
+/// Bytes of workspace [`conv_pointwise_dsp`] needs for `G` (0 if it does not handle `G`):
+/// the weight buffer, a band, and 3 bytes to align them.
+#[must_use]
+pub const fn workspace_len<G: ConvGeometry>() -> usize {
+    if supports::<G>() { 3 + weight_words::<G>() * 4 + band_values::<G>() * 2 } else { 0 }
+}
+
+/// The words of `workspace` from its first 4-byte boundary on.
+fn words(workspace: &mut [i8]) -> &mut [u32] {
+    // SAFETY: every bit pattern is a valid `u32`; `align_to_mut` returns only correctly
+    // aligned, in-bounds middle elements.
+    let (_, middle, _) = unsafe { workspace.align_to_mut::<u32>() };
+    middle
+}
+
+/// `words` as halfwords.
+fn halfwords(words: &mut [u32]) -> &mut [u16] {
+    // SAFETY: every bit pattern is a valid `u16`, and `u32`'s alignment is `u16`'s multiple,
+    // so the middle covers all of `words`.
+    let (_, middle, _) = unsafe { words.align_to_mut::<u16>() };
+    middle
+}
+
+/// Pointwise convolution (see the [module](self) docs): the result of
+/// [`conv`](super::conv::conv), CMSIS-NN's bits. `workspace` holds [`workspace_len`] bytes.
+/// Writes nothing unless [`supports`] holds and the slices fit.
+#[inline(never)]
+pub fn conv_pointwise_dsp<G: ConvGeometry>(
+    input: &[i8],
+    weight: &[i8],
+    bias: Option<&[i32]>,
+    requant: &Requant<'_>,
+    output: &mut [i8],
+    workspace: &mut [i8],
+) {
+    if !supports::<G>() || !conv_args_fit::<G>(input, weight, bias, requant, output) {
+        return;
+    }
+    let Some(workspace) = workspace.get_mut(..workspace_len::<G>()) else { return };
+    let words = words(workspace);
+    if words.len() < weight_words::<G>() + band_values::<G>() / 2 {
+        return;
+    }
+    let (wbuf, band) = words.split_at_mut(weight_words::<G>());
+    let band = halfwords(band);
+    let Some(band) = band.get_mut(..band_values::<G>()) else { return };
+    let plane = G::OUT_PLANE;
+    let tile = tile_pixels::<G>();
+    let mut p0 = 0;
+    while p0 < plane {
+        let n = if plane - p0 < tile { plane - p0 } else { tile };
+        fill_band::<G>(input, requant.input_zero_point, [p0, n], band);
+        let planes = output.chunks_exact_mut(2 * plane).take(G::C_OUT / 2);
+        for (q, planes) in planes.enumerate() {
+            let o = 2 * q;
+            let (y0, y1) = planes.split_at_mut(plane);
+            let (Some(y0), Some(y1)) = (y0.get_mut(p0..p0 + n), y1.get_mut(p0..p0 + n)) else {
+                return;
+            };
+            widen_weights::<G>(weight, o, wbuf);
+            channel_pair::<G>(bias, requant, o, band, wbuf, [y0, y1]);
+        }
+        p0 += n;
+    }
+}
+
+/// Copies pixels `p0..p0 + n` of every input channel into `band`: value `c` of pixel `i` at
+/// `i * C_in + slot(c)` is `2 (x[c][p0 + i] - zero_point)`.
+#[inline(always)]
+fn fill_band<G: ConvGeometry>(
+    input: &[i8],
+    zero_point: i32,
+    [p0, n]: [usize; 2],
+    band: &mut [u16],
+) {
+    let c_in = G::C_IN;
+    let twice_zero_point = (zero_point * 2) as i16; // an i8, checked by `conv_args_fit`
+    for (c, x) in input.chunks_exact(G::IN_PLANE).take(c_in).enumerate() {
+        // Within a group of four: c0, c2, c1, c3.
+        let slot = (c & !3) + [0, 2, 1, 3][c & 3];
+        let (Some(src), Some(dst)) = (x.get(p0..p0 + n), band.get_mut(slot..)) else { return };
+        for (d, &v) in dst.iter_mut().step_by(c_in).zip(src) {
+            *d = (i16::from(v) * 2 - twice_zero_point) as u16;
+        }
+    }
+}
+
+/// Widens the weight rows of output channels `o` and `o + 1` into `wbuf`: per step `s`, words
+/// `[row 0: (w0, w2), (w1, w3)][row 1: the same]` of input channels `4s..4s + 4`.
+#[inline(always)]
+fn widen_weights<G: ConvGeometry>(weight: &[i8], o: usize, wbuf: &mut [u32]) {
+    let c_in = G::C_IN;
+    for r in 0..2 {
+        let Some(row) = weight.get((o + r) * c_in..(o + r + 1) * c_in) else { return };
+        let steps = wbuf.chunks_exact_mut(STEP).zip(row.chunks_exact(STEP));
+        for (dst, w) in steps {
+            let x = u32::from_le_bytes([w[0] as u8, w[1] as u8, w[2] as u8, w[3] as u8]);
+            if let Some(d) = dst.get_mut(2 * r..2 * r + 2) {
+                d[0] = sxtb16(x);
+                d[1] = sxtb16_ror8(x);
+            }
+        }
+    }
+}
+
+/// The outputs of channels `o` and `o + 1` for the band's pixels, written to `y[0]` and
+/// `y[1]`, requantized in the fewest instructions their parameters allow.
+#[inline(always)]
+fn channel_pair<G: ConvGeometry>(
+    bias: Option<&[i32]>,
+    requant: &Requant<'_>,
+    o: usize,
+    band: &[u16],
+    wbuf: &[u32],
+    y: [&mut [i8]; 2],
+) {
+    let bias = [0, 1].map(|r| bias.and_then(|b| b.get(o + r)).copied().unwrap_or(0));
+    let stage =
+        [0, 1].map(|r| OutputStage::new(requant, o + r, accumulator_bound(bias[r], G::C_IN)));
+    let doubled = |r: usize| stage[r].right_shift().filter(RightShift::takes_doubled);
+    match (doubled(0), doubled(1)) {
+        (Some(f0), Some(f1)) => {
+            let start = bias.map(|b| b.wrapping_mul(2));
+            if stage[0].full_range() && stage[1].full_range() {
+                let output = |r: usize, a: i32| [f0, f1][r].apply_doubled(a) as i8;
+                pixel_pairs::<G, _>(start, band, wbuf, y, output);
+            } else {
+                let output = |r: usize, a: i32| stage[r].clamp([f0, f1][r].apply_doubled(a));
+                pixel_pairs::<G, _>(start, band, wbuf, y, output);
+            }
+        }
+        _ => {
+            let output = |r: usize, a: i32| stage[r].apply((a >> 1).wrapping_add(bias[r]));
+            pixel_pairs::<G, _>([0, 0], band, wbuf, y, output);
+        }
+    }
+}
+
+/// Runs the blocks of the band's pixel pairs for one pair of output channels (accumulators
+/// starting at `start`) and writes `output(r, acc)` to `y[r]`.
+#[inline(always)]
+fn pixel_pairs<G: ConvGeometry, F: Fn(usize, i32) -> i8>(
+    start: [i32; 2],
+    band: &[u16],
+    wbuf: &[u32],
+    y: [&mut [i8]; 2],
+    output: F,
+) {
+    let [y0, y1] = y;
+    for (j, (a, b)) in y0.chunks_mut(2).zip(y1.chunks_mut(2)).enumerate() {
+        let mut acc = [start[0], start[0], start[1], start[1]];
+        block::<G>(&mut acc, band, 2 * j * G::C_IN, wbuf);
+        if let ([a0, a1], [b0, b1]) = (&mut *a, &mut *b) {
+            *a0 = output(0, acc[0]);
+            *a1 = output(0, acc[1]);
+            *b0 = output(1, acc[2]);
+            *b1 = output(1, acc[3]);
+        } else if let (Some(a0), Some(b0)) = (a.first_mut(), b.first_mut()) {
+            *a0 = output(0, acc[0]);
+            *b0 = output(1, acc[2]);
+        }
+    }
+}
+
+/// The 2 x 2 block: `acc[2r + p] += Σ_q wbuf(q, r) * band[x0 + p * C_in + q]` over the
+/// `C_in` values of pixels `p = 0, 1`.
+#[inline(always)]
+fn block<G: ConvGeometry>(acc: &mut [i32; 4], band: &[u16], x0: usize, wbuf: &[u32]) {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+    {
+        // Checked once here so that the assembly cannot read outside the band or the weights.
+        if x0 + 2 * G::C_IN <= band.len() && wbuf.len() >= weight_words::<G>() {
+            // SAFETY: the band holds both pixels' values (checked just above), the weight
+            // buffer its `weight_words` words; `x0` is a multiple of 4 values (`C_in` is) and
+            // the band word-aligned, so the `LDRD`s are aligned (see `asm::block_2x2`).
+            unsafe { asm::block_2x2::<G>(acc, band.as_ptr().wrapping_add(x0), wbuf.as_ptr()) };
+        }
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+    {
+        use super::dsp::{pair, smlad};
+        let c = G::C_IN;
+        let at = |i: usize| band.get(i).copied().map_or(0, |v| i32::from(v as i16));
+        for s in 0..c / STEP {
+            let Some(w) = wbuf.get(s * 4..s * 4 + 4) else { return };
+            for p in 0..2 {
+                let q = x0 + p * c + s * STEP;
+                let (xa, xb) = (pair(at(q), at(q + 1)), pair(at(q + 2), at(q + 3)));
+                acc[p] = smlad(w[1], xb, smlad(w[0], xa, acc[p]));
+                acc[2 + p] = smlad(w[3], xb, smlad(w[2], xa, acc[2 + p]));
+            }
+        }
+    }
+}
+
+/// The hand-scheduled block (Cortex-M with the DSP extension).
+#[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+mod asm {
+    use super::{ConvGeometry, STEP};
+
+    /// The 2 x 2 block of [`super::block`] on a DSP core: `acc` in `r0..r3` (rows x pixels),
+    /// the first pixel's values `x` in `r12`, the weights `w` in `lr`; per step `LDM` of the 4
+    /// weight pairs into `r8..r11`, each pixel's 2 input pairs into `r4, r5` (`LDRD`), 8
+    /// `SMLAD`s; all `C_in / 4` steps unrolled.
+    ///
+    /// # Safety
+    /// `x` must be 4-byte aligned and readable for `2 C_in` halfwords, `w` for `C_in` words.
+    #[inline(always)]
+    pub unsafe fn block_2x2<G: ConvGeometry>(acc: &mut [i32; 4], x: *const u16, w: *const u32) {
+        let [mut a00, mut a01, mut a10, mut a11] = *acc;
+        // SAFETY: reads only what the caller guarantees.
+        unsafe {
+            core::arch::asm!(
+                ".rept {steps}",
+                "ldm lr!, {{r8, r9, r10, r11}}",
+                "ldrd r4, r5, [r12, #{pixel}]",
+                "smlad r1, r8, r4, r1",
+                "smlad r1, r9, r5, r1",
+                "smlad r3, r10, r4, r3",
+                "smlad r3, r11, r5, r3",
+                "ldrd r4, r5, [r12], #8",
+                "smlad r0, r8, r4, r0",
+                "smlad r0, r9, r5, r0",
+                "smlad r2, r10, r4, r2",
+                "smlad r2, r11, r5, r2",
+                ".endr",
+                steps = const G::C_IN / STEP,
+                pixel = const G::C_IN * 2,
+                inout("r0") a00,
+                inout("r1") a01,
+                inout("r2") a10,
+                inout("r3") a11,
+                inout("r12") x => _,
+                inout("lr") w => _,
+                out("r4") _,
+                out("r5") _,
+                out("r8") _,
+                out("r9") _,
+                out("r10") _,
+                out("r11") _,
+                options(readonly, nostack),
+            );
+        }
+        *acc = [a00, a01, a10, a11];
+    }
+}
