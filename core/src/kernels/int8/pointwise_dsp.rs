@@ -74,11 +74,20 @@ const fn weight_words<G: ConvGeometry>() -> usize {
     G::C_IN
 }
 
+/// Words of the accumulator buffer: 4 per pair of pixels of a tile.
+const fn sum_words<G: ConvGeometry>() -> usize {
+    tile_pixels::<G>() * 2
+}
+
 /// Bytes of workspace [`conv_pointwise_dsp`] needs for `G` (0 if it does not handle `G`):
-/// the weight buffer, a band, and 3 bytes to align them.
+/// the weight buffer, the accumulators of a tile's blocks, a band, and 3 bytes to align them.
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
-    if supports::<G>() { 3 + weight_words::<G>() * 4 + band_values::<G>() * 2 } else { 0 }
+    if supports::<G>() {
+        3 + (weight_words::<G>() + sum_words::<G>()) * 4 + band_values::<G>() * 2
+    } else {
+        0
+    }
 }
 
 /// The words of `workspace` from its first 4-byte boundary on.
@@ -114,10 +123,11 @@ pub fn conv_pointwise_dsp<G: ConvGeometry>(
     }
     let Some(workspace) = workspace.get_mut(..workspace_len::<G>()) else { return };
     let words = words(workspace);
-    if words.len() < weight_words::<G>() + band_values::<G>() / 2 {
+    if words.len() < weight_words::<G>() + sum_words::<G>() + band_values::<G>() / 2 {
         return;
     }
-    let (wbuf, band) = words.split_at_mut(weight_words::<G>());
+    let (wbuf, rest) = words.split_at_mut(weight_words::<G>());
+    let (sums, band) = rest.split_at_mut(sum_words::<G>());
     let band = halfwords(band);
     let Some(band) = band.get_mut(..band_values::<G>()) else { return };
     let plane = G::OUT_PLANE;
@@ -134,7 +144,7 @@ pub fn conv_pointwise_dsp<G: ConvGeometry>(
                 return;
             };
             widen_weights::<G>(weight, o, wbuf);
-            channel_pair::<G>(bias, requant, o, band, wbuf, [y0, y1]);
+            channel_pair::<G>(bias, requant, o, (band, wbuf, &mut *sums), [y0, y1]);
         }
         p0 += n;
     }
@@ -153,10 +163,13 @@ fn fill_band<G: ConvGeometry>(
     let twice_zero_point = (zero_point * 2) as i16; // an i8, checked by `conv_args_fit`
     for (c, x) in input.chunks_exact(G::IN_PLANE).take(c_in).enumerate() {
         // Within a group of four: c0, c2, c1, c3.
-        let slot = (c & !3) + [0, 2, 1, 3][c & 3];
-        let (Some(src), Some(dst)) = (x.get(p0..p0 + n), band.get_mut(slot..)) else { return };
-        for (d, &v) in dst.iter_mut().step_by(c_in).zip(src) {
-            *d = (i16::from(v) * 2 - twice_zero_point) as u16;
+        let slot = (c & !3) | [0, 2, 1, 3][c & 3];
+        let Some(src) = x.get(p0..p0 + n) else { return };
+        if slot >= c_in {
+            return;
+        }
+        for (px, &v) in band.chunks_exact_mut(c_in).zip(src) {
+            px[slot] = (i16::from(v) * 2 - twice_zero_point) as u16;
         }
     }
 }
@@ -180,52 +193,48 @@ fn widen_weights<G: ConvGeometry>(weight: &[i8], o: usize, wbuf: &mut [u32]) {
 }
 
 /// The outputs of channels `o` and `o + 1` for the band's pixels, written to `y[0]` and
-/// `y[1]`, requantized in the fewest instructions their parameters allow.
+/// `y[1]`, requantized in the fewest instructions their parameters allow (`buffers`: the
+/// band, the widened weights, the accumulators).
 #[inline(always)]
 fn channel_pair<G: ConvGeometry>(
     bias: Option<&[i32]>,
     requant: &Requant<'_>,
     o: usize,
-    band: &[u16],
-    wbuf: &[u32],
+    (band, wbuf, sums): (&[u16], &[u32], &mut [u32]),
     y: [&mut [i8]; 2],
 ) {
     let bias = [0, 1].map(|r| bias.and_then(|b| b.get(o + r)).copied().unwrap_or(0));
     let stage =
         [0, 1].map(|r| OutputStage::new(requant, o + r, accumulator_bound(bias[r], G::C_IN)));
     let doubled = |r: usize| stage[r].right_shift().filter(RightShift::takes_doubled);
+    let pairs = y[0].len().div_ceil(2);
     match (doubled(0), doubled(1)) {
         (Some(f0), Some(f1)) => {
             let start = bias.map(|b| b.wrapping_mul(2));
+            tile_sums::<G>(start, band, wbuf, sums, pairs);
             if stage[0].full_range() && stage[1].full_range() {
                 let output = |r: usize, a: i32| [f0, f1][r].apply_doubled(a) as i8;
-                pixel_pairs::<G, _>(start, band, wbuf, y, output);
+                write_outputs(sums, y, output);
             } else {
                 let output = |r: usize, a: i32| stage[r].clamp([f0, f1][r].apply_doubled(a));
-                pixel_pairs::<G, _>(start, band, wbuf, y, output);
+                write_outputs(sums, y, output);
             }
         }
         _ => {
+            tile_sums::<G>([0, 0], band, wbuf, sums, pairs);
             let output = |r: usize, a: i32| stage[r].apply((a >> 1).wrapping_add(bias[r]));
-            pixel_pairs::<G, _>([0, 0], band, wbuf, y, output);
+            write_outputs(sums, y, output);
         }
     }
 }
 
-/// Runs the blocks of the band's pixel pairs for one pair of output channels (accumulators
-/// starting at `start`) and writes `output(r, acc)` to `y[r]`.
+/// Writes `output(r, acc)` of the accumulators of every pair of pixels (`sums`: per pair
+/// `[row 0: pixel 0, pixel 1][row 1: the same]`) to `y[r]`.
 #[inline(always)]
-fn pixel_pairs<G: ConvGeometry, F: Fn(usize, i32) -> i8>(
-    start: [i32; 2],
-    band: &[u16],
-    wbuf: &[u32],
-    y: [&mut [i8]; 2],
-    output: F,
-) {
+fn write_outputs<F: Fn(usize, i32) -> i8>(sums: &[u32], y: [&mut [i8]; 2], output: F) {
     let [y0, y1] = y;
-    for (j, (a, b)) in y0.chunks_mut(2).zip(y1.chunks_mut(2)).enumerate() {
-        let mut acc = [start[0], start[0], start[1], start[1]];
-        block::<G>(&mut acc, band, 2 * j * G::C_IN, wbuf);
+    for (acc, (a, b)) in sums.chunks_exact(4).zip(y0.chunks_mut(2).zip(y1.chunks_mut(2))) {
+        let acc = [acc[0] as i32, acc[1] as i32, acc[2] as i32, acc[3] as i32];
         if let ([a0, a1], [b0, b1]) = (&mut *a, &mut *b) {
             *a0 = output(0, acc[0]);
             *a1 = output(0, acc[1]);
@@ -238,55 +247,96 @@ fn pixel_pairs<G: ConvGeometry, F: Fn(usize, i32) -> i8>(
     }
 }
 
-/// The 2 x 2 block: `acc[2r + p] += Σ_q wbuf(q, r) * band[x0 + p * C_in + q]` over the
-/// `C_in` values of pixels `p = 0, 1`.
+/// The 2 x 2 blocks of the first `pairs` pairs of pixels of the band: `sums[4j + 2r + p] =
+/// start[r] + Σ_q wbuf(q, r) * band[(2j + p) * C_in + q]`. Writes nothing unless the band
+/// holds `2 pairs` pixels, `wbuf` the weights and `sums` `4 pairs` words.
 #[inline(always)]
-fn block<G: ConvGeometry>(acc: &mut [i32; 4], band: &[u16], x0: usize, wbuf: &[u32]) {
+fn tile_sums<G: ConvGeometry>(
+    start: [i32; 2],
+    band: &[u16],
+    wbuf: &[u32],
+    sums: &mut [u32],
+    pairs: usize,
+) {
+    let c = G::C_IN;
+    if pairs == 0
+        || 2 * pairs * c > band.len()
+        || wbuf.len() < weight_words::<G>()
+        || 4 * pairs > sums.len()
+    {
+        return;
+    }
     #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
     {
-        // Checked once here so that the assembly cannot read outside the band or the weights.
-        if x0 + 2 * G::C_IN <= band.len() && wbuf.len() >= weight_words::<G>() {
-            // SAFETY: the band holds both pixels' values (checked just above), the weight
-            // buffer its `weight_words` words; `x0` is a multiple of 4 values (`C_in` is) and
-            // the band word-aligned, so the `LDRD`s are aligned (see `asm::block_2x2`).
-            unsafe { asm::block_2x2::<G>(acc, band.as_ptr().wrapping_add(x0), wbuf.as_ptr()) };
-        }
+        let out = sums.as_mut_ptr();
+        let control = [
+            start[0] as u32,
+            start[0] as u32,
+            start[1] as u32,
+            start[1] as u32,
+            out.wrapping_add(4 * pairs) as usize as u32,
+        ];
+        // SAFETY: checked just above: the band holds the `2 pairs` pixels read, `wbuf` the
+        // `C_in` words of weights, `sums` the `4 pairs` words written; the band and `sums`
+        // are word-aligned and `C_in` a multiple of 4, so every `LDRD` is aligned (see
+        // `asm::tile_2x2`).
+        unsafe { asm::tile_2x2::<G>(&control, band.as_ptr(), wbuf.as_ptr(), out) };
     }
     #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
     {
         use super::dsp::{pair, smlad};
-        let c = G::C_IN;
         let at = |i: usize| band.get(i).copied().map_or(0, |v| i32::from(v as i16));
-        for s in 0..c / STEP {
-            let Some(w) = wbuf.get(s * 4..s * 4 + 4) else { return };
-            for p in 0..2 {
-                let q = x0 + p * c + s * STEP;
-                let (xa, xb) = (pair(at(q), at(q + 1)), pair(at(q + 2), at(q + 3)));
-                acc[p] = smlad(w[1], xb, smlad(w[0], xa, acc[p]));
-                acc[2 + p] = smlad(w[3], xb, smlad(w[2], xa, acc[2 + p]));
+        for (j, out) in sums.chunks_exact_mut(4).take(pairs).enumerate() {
+            let mut acc = [start[0], start[0], start[1], start[1]];
+            for s in 0..c / STEP {
+                let Some(w) = wbuf.get(s * 4..s * 4 + 4) else { return };
+                for p in 0..2 {
+                    let q = (2 * j + p) * c + s * STEP;
+                    let (xa, xb) = (pair(at(q), at(q + 1)), pair(at(q + 2), at(q + 3)));
+                    acc[p] = smlad(w[1], xb, smlad(w[0], xa, acc[p]));
+                    acc[2 + p] = smlad(w[3], xb, smlad(w[2], xa, acc[2 + p]));
+                }
+            }
+            for (o, a) in out.iter_mut().zip(acc) {
+                *o = a as u32;
             }
         }
     }
 }
 
-/// The hand-scheduled block (Cortex-M with the DSP extension).
+/// The hand-scheduled blocks (Cortex-M with the DSP extension).
 #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
 mod asm {
     use super::{ConvGeometry, STEP};
 
-    /// The 2 x 2 block of [`super::block`] on a DSP core: `acc` in `r0..r3` (rows x pixels),
-    /// the first pixel's values `x` in `r12`, the weights `w` in `lr`; per step `LDM` of the 4
-    /// weight pairs into `r8..r11`, each pixel's 2 input pairs into `r4, r5` (`LDRD`), 8
-    /// `SMLAD`s; all `C_in / 4` steps unrolled.
+    /// Every block of [`super::tile_sums`] on a DSP core, in one loop: per pair of pixels the
+    /// accumulators `r0..r3` (rows x pixels) start from `control[0..4]` (`LDM`), then per step
+    /// of 4 input channels `LDM` of the 4 weight pairs into `r8..r11`, each pixel's 2 input
+    /// pairs into `r4, r5` (`LDRD`) and 8 `SMLAD`s, all `C_in / 4` steps unrolled; `STM` of
+    /// the 4 sums to `out` (in `r6`), the weights `w` (`lr`) back to their start, the pixels
+    /// `x` (`r12`) on to the next pair, until `out` reaches `control[4]`. `control` is in `r7`
+    /// (`r6` and `r7` saved on the stack: Rust reserves them).
     ///
     /// # Safety
-    /// `x` must be 4-byte aligned and readable for `2 C_in` halfwords, `w` for `C_in` words.
+    /// `control[4]` must be `out` plus a positive multiple of 16 bytes (4 words per pair);
+    /// `x` must be 4-byte aligned and readable for `2 C_in` halfwords per pair, `w` for
+    /// `C_in` words, `out` writable up to `control[4]`.
     #[inline(always)]
-    pub unsafe fn block_2x2<G: ConvGeometry>(acc: &mut [i32; 4], x: *const u16, w: *const u32) {
-        let [mut a00, mut a01, mut a10, mut a11] = *acc;
-        // SAFETY: reads only what the caller guarantees.
+    pub unsafe fn tile_2x2<G: ConvGeometry>(
+        control: &[u32; 5],
+        x: *const u16,
+        w: *const u32,
+        out: *mut u32,
+    ) {
+        // SAFETY: reads and writes only what the caller guarantees; r6 and r7 are restored,
+        // the stack is back where it was.
         unsafe {
             core::arch::asm!(
+                "push {{r6, r7}}",
+                "mov r7, r4",
+                "mov r6, r5",
+                "2:",
+                "ldm r7, {{r0, r1, r2, r3}}",
                 ".rept {steps}",
                 "ldm lr!, {{r8, r9, r10, r11}}",
                 "ldrd r4, r5, [r12, #{pixel}]",
@@ -300,23 +350,29 @@ mod asm {
                 "smlad r2, r10, r4, r2",
                 "smlad r2, r11, r5, r2",
                 ".endr",
+                "stm r6!, {{r0, r1, r2, r3}}",
+                "sub lr, lr, #{weight_bytes}",
+                "add r12, r12, #{pixel}",
+                "ldr r4, [r7, #16]",
+                "cmp r6, r4",
+                "bne 2b",
+                "pop {{r6, r7}}",
                 steps = const G::C_IN / STEP,
                 pixel = const G::C_IN * 2,
-                inout("r0") a00,
-                inout("r1") a01,
-                inout("r2") a10,
-                inout("r3") a11,
+                weight_bytes = const G::C_IN * 4,
+                inout("r4") control.as_ptr() => _,
+                inout("r5") out => _,
                 inout("r12") x => _,
                 inout("lr") w => _,
-                out("r4") _,
-                out("r5") _,
+                out("r0") _,
+                out("r1") _,
+                out("r2") _,
+                out("r3") _,
                 out("r8") _,
                 out("r9") _,
                 out("r10") _,
                 out("r11") _,
-                options(readonly, nostack),
             );
         }
-        *acc = [a00, a01, a10, a11];
     }
 }
