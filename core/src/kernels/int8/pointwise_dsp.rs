@@ -208,42 +208,40 @@ fn channel_pair<G: ConvGeometry>(
         [0, 1].map(|r| OutputStage::new(requant, o + r, accumulator_bound(bias[r], G::C_IN)));
     let doubled = |r: usize| stage[r].right_shift().filter(RightShift::takes_doubled);
     let pairs = y[0].len().div_ceil(2);
+    let [y0, y1] = y;
     match (doubled(0), doubled(1)) {
         (Some(f0), Some(f1)) => {
             let start = bias.map(|b| b.wrapping_mul(2));
             tile_sums::<G>(start, band, wbuf, sums, pairs);
             if stage[0].full_range() && stage[1].full_range() {
-                let output = |r: usize, a: i32| [f0, f1][r].apply_doubled(a) as i8;
-                write_outputs(sums, y, output);
+                write_row::<0, _>(sums, y0, |a| f0.apply_doubled(a) as i8);
+                write_row::<1, _>(sums, y1, |a| f1.apply_doubled(a) as i8);
             } else {
-                let output = |r: usize, a: i32| stage[r].clamp([f0, f1][r].apply_doubled(a));
-                write_outputs(sums, y, output);
+                write_row::<0, _>(sums, y0, |a| stage[0].clamp(f0.apply_doubled(a)));
+                write_row::<1, _>(sums, y1, |a| stage[1].clamp(f1.apply_doubled(a)));
             }
         }
         _ => {
             tile_sums::<G>([0, 0], band, wbuf, sums, pairs);
-            let output = |r: usize, a: i32| stage[r].apply((a >> 1).wrapping_add(bias[r]));
-            write_outputs(sums, y, output);
+            write_row::<0, _>(sums, y0, |a| stage[0].apply((a >> 1).wrapping_add(bias[0])));
+            write_row::<1, _>(sums, y1, |a| stage[1].apply((a >> 1).wrapping_add(bias[1])));
         }
     }
 }
 
-/// Writes `output(r, acc)` of the accumulators of every pair of pixels (`sums`: per pair
-/// `[row 0: pixel 0, pixel 1][row 1: the same]`) to `y[r]`.
-#[inline(always)]
-fn write_outputs<F: Fn(usize, i32) -> i8>(sums: &[u32], y: [&mut [i8]; 2], output: F) {
-    let [y0, y1] = y;
-    for (acc, (a, b)) in sums.chunks_exact(4).zip(y0.chunks_mut(2).zip(y1.chunks_mut(2))) {
-        let acc = [acc[0] as i32, acc[1] as i32, acc[2] as i32, acc[3] as i32];
-        if let ([a0, a1], [b0, b1]) = (&mut *a, &mut *b) {
-            *a0 = output(0, acc[0]);
-            *a1 = output(0, acc[1]);
-            *b0 = output(1, acc[2]);
-            *b1 = output(1, acc[3]);
-        } else if let (Some(a0), Some(b0)) = (a.first_mut(), b.first_mut()) {
-            *a0 = output(0, acc[0]);
-            *b0 = output(1, acc[2]);
-        }
+/// Writes `output(acc)` of row `R`'s accumulators of every pair of pixels (`sums`: per pair
+/// `[row 0: pixel 0, pixel 1][row 1: the same]`) to `y`, one channel at a time and in a
+/// function of its own, so that the requantization's constants stay in registers.
+#[inline(never)]
+fn write_row<const R: usize, F: Fn(i32) -> i8>(sums: &[u32], y: &mut [i8], output: F) {
+    let mut pairs = y.chunks_exact_mut(2);
+    let mut accs = sums.chunks_exact(4);
+    for (ys, acc) in (&mut pairs).zip(&mut accs) {
+        ys[0] = output(acc[2 * R] as i32);
+        ys[1] = output(acc[2 * R + 1] as i32);
+    }
+    if let (Some(ya), Some(acc)) = (pairs.into_remainder().first_mut(), accs.next()) {
+        *ya = output(acc[2 * R] as i32);
     }
 }
 
