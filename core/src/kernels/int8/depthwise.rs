@@ -11,9 +11,9 @@
 //! tap sweeps only the output positions whose input it reads, row by row (as the `f32` direct
 //! convolution does).
 
-use super::Requant;
 use super::conv::conv_args_fit;
-use super::output_stage::{OutputStage, accumulator_bound};
+use super::output_stage::{OutputStage, RightShift, accumulator_bound};
+use super::{Requant, clamp_to};
 use crate::kernels::PaddingMode;
 use crate::kernels::conv::{ConvGeometry, valid_range};
 
@@ -164,19 +164,20 @@ fn padded_plane_conv<G: ConvGeometry>(
                 // parameters allow.
                 let sizes = super::depthwise_dsp::Plane { width, out_h, out_w, d_h };
                 let z = requant.input_zero_point;
-                let stage = OutputStage::new(requant, o, accumulator_bound(start, 9));
                 let (plain, doubled) = ((start, 1), (start.wrapping_mul(2), 2));
-                match stage.right_shift() {
-                    // Doubled weights and bias take the shift left of the requantization.
-                    Some(fast) if fast.takes_doubled() && stage.full_range() => {
+                let (min, max) = (requant.act_min, requant.act_max);
+                // Doubled weights and bias take the shift left of the requantization.
+                match RightShift::doubled(requant, o, start, 9) {
+                    Some(fast) if min == i8::MIN && max == i8::MAX => {
                         let output = |a| fast.apply_doubled(a) as i8;
                         super::depthwise_dsp::padded_3x3(plane, sizes, w, doubled, z, y, output);
                     }
-                    Some(fast) if fast.takes_doubled() => {
-                        let output = |a| stage.clamp(fast.apply_doubled(a));
+                    Some(fast) => {
+                        let output = |a| clamp_to(fast.apply_doubled(a), min, max);
                         super::depthwise_dsp::padded_3x3(plane, sizes, w, doubled, z, y, output);
                     }
-                    _ => {
+                    None => {
+                        let stage = OutputStage::new(requant, o, accumulator_bound(start, 9));
                         let output = |a| stage.apply(a);
                         super::depthwise_dsp::padded_3x3(plane, sizes, w, plain, z, y, output);
                     }

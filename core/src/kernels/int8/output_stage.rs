@@ -129,7 +129,7 @@ impl OutputStage {
 /// case: a real multiplier below one half): `SSAT #8` of `(SMMLAR(acc << pre, m, add) - [acc <
 /// 0]) >> right`, five instructions in one `asm!` block on a DSP core; the clamp is not
 /// included ([`OutputStage::clamp`], or nothing when [`OutputStage::full_range`]).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RightShift {
     /// `left + 1`, in `1..=31`.
     pre: u32,
@@ -140,6 +140,30 @@ pub struct RightShift {
 }
 
 impl RightShift {
+    /// The stage of output channel `c` of `requant` when it shifts right and not left
+    /// ([`takes_doubled`](Self::takes_doubled)) and its accumulators, `bias` plus `taps`
+    /// products, stay within [`OutputStage`]'s bound: [`OutputStage::new`]`(..)`'s
+    /// [`right_shift`](OutputStage::right_shift) in that case, in fewer instructions; `None`
+    /// otherwise (the caller then builds the [`OutputStage`]).
+    #[inline(always)]
+    #[must_use]
+    pub fn doubled(requant: &Requant<'_>, c: usize, bias: i32, taps: usize) -> Option<Self> {
+        let (multiplier, shift) = requant.channel(c);
+        let right = shift.unsigned_abs();
+        let room = (1u64 << 30).saturating_sub(taps as u64 * 128 * 255);
+        if multiplier > 0
+            && shift < 0
+            && right <= MAX_FAST_RIGHT_SHIFT
+            && u64::from(bias.unsigned_abs()) < room
+        {
+            let zero_point = requant.output_zero_point;
+            let add = (1i32 << (right - 1)).wrapping_add(zero_point.wrapping_shl(right));
+            Some(Self { pre: 1, multiplier, add, right })
+        } else {
+            None
+        }
+    }
+
     /// Whether the channel shifts nothing left (`pre == 1`): then [`apply_doubled`]
     /// takes `2 acc` (accumulated with doubled weights) and needs four instructions.
     ///
@@ -148,6 +172,59 @@ impl RightShift {
     #[must_use]
     pub const fn takes_doubled(&self) -> bool {
         self.pre == 1
+    }
+
+    /// `y[2j + p] = apply_doubled(sums[4j + first + p])` as a byte, for every whole pair
+    /// `j` of `y` (`p = 0, 1`): the outputs of a channel whose activation clamps nothing
+    /// ([`OutputStage::full_range`]), from the sums of 2 x 2 blocks. On a DSP core one loop
+    /// in `asm!`, 13 instructions per pair of outputs. Writes nothing if `first > 2` or `sums`
+    /// is too short.
+    #[inline(always)]
+    pub fn write_doubled_pairs(&self, sums: &[u32], first: usize, y: &mut [i8]) {
+        let pairs = y.len() / 2;
+        if first > 2 || sums.len() < 4 * pairs {
+            return;
+        }
+        #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+        if pairs > 0 {
+            // SAFETY: `sums` holds `4 pairs` words (checked above), so every `LDRD` at
+            // `first + 4j` reads inside it (aligned: `u32`s); `y` holds `2 pairs` bytes; the
+            // loop runs `pairs >= 1` times. `SSAT` may set the sticky Q flag, which nothing
+            // reads.
+            unsafe {
+                core::arch::asm!(
+                    "2:",
+                    "ldrd {a}, {b}, [{src}], #16",
+                    "smmlar {t}, {a}, {m}, {add}",
+                    "sub {t}, {t}, {a}, lsr #31",
+                    "asr {t}, {t}, {right}",
+                    "ssat {t}, #8, {t}",
+                    "strb {t}, [{dst}], #2",
+                    "smmlar {t}, {b}, {m}, {add}",
+                    "sub {t}, {t}, {b}, lsr #31",
+                    "asr {t}, {t}, {right}",
+                    "ssat {t}, #8, {t}",
+                    "strb {t}, [{dst}, #-1]",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    a = out(reg) _,
+                    b = out(reg) _,
+                    t = out(reg) _,
+                    src = inout(reg) sums.as_ptr().wrapping_add(first) => _,
+                    dst = inout(reg) y.as_mut_ptr() => _,
+                    n = inout(reg) pairs => _,
+                    m = in(reg) self.multiplier,
+                    add = in(reg) self.add,
+                    right = in(reg) self.right,
+                    options(nostack)
+                );
+            }
+        }
+        #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+        for (acc, ys) in sums.chunks_exact(4).zip(y.chunks_exact_mut(2)) {
+            ys[0] = self.apply_doubled(acc[first] as i32) as i8;
+            ys[1] = self.apply_doubled(acc[first + 1] as i32) as i8;
+        }
     }
 
     /// [`apply`](Self::apply)`(acc)` from `acc2 = 2 acc` (no wrapping: the stage's bound
@@ -273,6 +350,12 @@ mod tests {
                         let stage = OutputStage::new(&rq, 0, bound);
                         fast += usize::from(stage.is_fast());
                         let right = stage.right_shift();
+                        // The direct constructor agrees with the general one.
+                        for (bias, taps) in [(0, 0), (bound as i32 / 2, 9), (-1000, 64)] {
+                            let general = OutputStage::new(&rq, 0, accumulator_bound(bias, taps));
+                            let want = general.right_shift().filter(RightShift::takes_doubled);
+                            assert_eq!(RightShift::doubled(&rq, 0, bias, taps), want);
+                        }
                         assert_eq!(right.is_some(), stage.is_fast() && shift < 0);
                         for &acc in &accs {
                             if u64::from(acc.unsigned_abs()) > bound {

@@ -24,10 +24,10 @@
 //! layout on any host; the dispatching [`conv`](super::conv::conv) takes this path on DSP
 //! targets only.
 
-use super::Requant;
 use super::conv::conv_args_fit;
-use super::dsp::{sxtb16, sxtb16_ror8};
+use super::dsp::{pair, sadd16, sxtab16, sxtab16_ror8, sxtb16, sxtb16_ror8};
 use super::output_stage::{OutputStage, RightShift, accumulator_bound};
+use super::{Requant, clamp_to};
 use crate::kernels::conv::ConvGeometry;
 
 /// Bytes of workspace a band may take.
@@ -143,15 +143,15 @@ pub fn conv_pointwise_dsp<G: ConvGeometry>(
             let (Some(y0), Some(y1)) = (y0.get_mut(p0..p0 + n), y1.get_mut(p0..p0 + n)) else {
                 return;
             };
-            widen_weights::<G>(weight, o, wbuf);
-            channel_pair::<G>(bias, requant, o, (band, wbuf, &mut *sums), [y0, y1]);
+            channel_pair::<G>(weight, bias, requant, o, (band, wbuf, &mut *sums), [y0, y1]);
         }
         p0 += n;
     }
 }
 
 /// Copies pixels `p0..p0 + n` of every input channel into `band`: value `c` of pixel `i` at
-/// `i * C_in + slot(c)` is `2 (x[c][p0 + i] - zero_point)`.
+/// `i * C_in + slot(c)` is `x[c][p0 + i] - zero_point`. Four pixels of a channel at a time:
+/// one word, widened by `SXTAB16` (which takes the zero point out) into two pairs.
 #[inline(always)]
 fn fill_band<G: ConvGeometry>(
     input: &[i8],
@@ -160,7 +160,7 @@ fn fill_band<G: ConvGeometry>(
     band: &mut [u16],
 ) {
     let c_in = G::C_IN;
-    let twice_zero_point = (zero_point * 2) as i16; // an i8, checked by `conv_args_fit`
+    let offset = pair(zero_point.wrapping_neg(), zero_point.wrapping_neg());
     for (c, x) in input.chunks_exact(G::IN_PLANE).take(c_in).enumerate() {
         // Within a group of four: c0, c2, c1, c3.
         let slot = (c & !3) | [0, 2, 1, 3][c & 3];
@@ -168,25 +168,40 @@ fn fill_band<G: ConvGeometry>(
         if slot >= c_in {
             return;
         }
-        for (px, &v) in band.chunks_exact_mut(c_in).zip(src) {
-            px[slot] = (i16::from(v) * 2 - twice_zero_point) as u16;
+        let mut quads = src.chunks_exact(4);
+        for (px, q) in band.chunks_exact_mut(4 * c_in).zip(&mut quads) {
+            let word = u32::from_le_bytes([q[0] as u8, q[1] as u8, q[2] as u8, q[3] as u8]);
+            let (e, o) = (sxtab16(offset, word), sxtab16_ror8(offset, word));
+            px[slot] = e as u16;
+            px[c_in + slot] = o as u16;
+            px[2 * c_in + slot] = (e >> 16) as u16;
+            px[3 * c_in + slot] = (o >> 16) as u16;
+        }
+        let done = n - quads.remainder().len();
+        for (i, &v) in quads.remainder().iter().enumerate() {
+            if let Some(d) = band.get_mut((done + i) * c_in + slot) {
+                *d = (i32::from(v) - zero_point) as u16;
+            }
         }
     }
 }
 
 /// Widens the weight rows of output channels `o` and `o + 1` into `wbuf`: per step `s`, words
-/// `[row 0: (w0, w2), (w1, w3)][row 1: the same]` of input channels `4s..4s + 4`.
+/// `[row 0: (w0, w2), (w1, w3)][row 1: the same]` of input channels `4s..4s + 4`, doubled for
+/// a row whose `double` is set.
 #[inline(always)]
-fn widen_weights<G: ConvGeometry>(weight: &[i8], o: usize, wbuf: &mut [u32]) {
+fn widen_weights<G: ConvGeometry>(weight: &[i8], o: usize, double: [bool; 2], wbuf: &mut [u32]) {
     let c_in = G::C_IN;
     for r in 0..2 {
         let Some(row) = weight.get((o + r) * c_in..(o + r + 1) * c_in) else { return };
         let steps = wbuf.chunks_exact_mut(STEP).zip(row.chunks_exact(STEP));
         for (dst, w) in steps {
             let x = u32::from_le_bytes([w[0] as u8, w[1] as u8, w[2] as u8, w[3] as u8]);
+            let (a, b) = (sxtb16(x), sxtb16_ror8(x));
+            let (a, b) = if double[r] { (sadd16(a, a), sadd16(b, b)) } else { (a, b) };
             if let Some(d) = dst.get_mut(2 * r..2 * r + 2) {
-                d[0] = sxtb16(x);
-                d[1] = sxtb16_ror8(x);
+                d[0] = a;
+                d[1] = b;
             }
         }
     }
@@ -197,35 +212,49 @@ fn widen_weights<G: ConvGeometry>(weight: &[i8], o: usize, wbuf: &mut [u32]) {
 /// band, the widened weights, the accumulators).
 #[inline(always)]
 fn channel_pair<G: ConvGeometry>(
+    weight: &[i8],
     bias: Option<&[i32]>,
     requant: &Requant<'_>,
     o: usize,
-    (band, wbuf, sums): (&[u16], &[u32], &mut [u32]),
+    (band, wbuf, sums): (&[u16], &mut [u32], &mut [u32]),
     y: [&mut [i8]; 2],
 ) {
     let bias = [0, 1].map(|r| bias.and_then(|b| b.get(o + r)).copied().unwrap_or(0));
-    let stage =
-        [0, 1].map(|r| OutputStage::new(requant, o + r, accumulator_bound(bias[r], G::C_IN)));
-    let doubled = |r: usize| stage[r].right_shift().filter(RightShift::takes_doubled);
+    let doubled = |r: usize| RightShift::doubled(requant, o + r, bias[r], G::C_IN);
     let pairs = y[0].len().div_ceil(2);
     let [y0, y1] = y;
-    match (doubled(0), doubled(1)) {
-        (Some(f0), Some(f1)) => {
-            let start = bias.map(|b| b.wrapping_mul(2));
-            tile_sums::<G>(start, band, wbuf, sums, pairs);
-            if stage[0].full_range() && stage[1].full_range() {
-                write_row::<0, _>(sums, y0, |a| f0.apply_doubled(a) as i8);
-                write_row::<1, _>(sums, y1, |a| f1.apply_doubled(a) as i8);
-            } else {
-                write_row::<0, _>(sums, y0, |a| stage[0].clamp(f0.apply_doubled(a)));
-                write_row::<1, _>(sums, y1, |a| stage[1].clamp(f1.apply_doubled(a)));
-            }
+    if let (Some(f0), Some(f1)) = (doubled(0), doubled(1)) {
+        widen_weights::<G>(weight, o, [true, true], wbuf);
+        let start = bias.map(|b| b.wrapping_mul(2));
+        tile_sums::<G>(start, band, wbuf, sums, pairs);
+        let (min, max) = (requant.act_min, requant.act_max);
+        if min == i8::MIN && max == i8::MAX {
+            write_full_range::<0>(&f0, sums, y0);
+            write_full_range::<1>(&f1, sums, y1);
+        } else {
+            write_row::<0, _>(sums, y0, |a| clamp_to(f0.apply_doubled(a), min, max));
+            write_row::<1, _>(sums, y1, |a| clamp_to(f1.apply_doubled(a), min, max));
         }
-        _ => {
-            tile_sums::<G>([0, 0], band, wbuf, sums, pairs);
-            write_row::<0, _>(sums, y0, |a| stage[0].apply((a >> 1).wrapping_add(bias[0])));
-            write_row::<1, _>(sums, y1, |a| stage[1].apply((a >> 1).wrapping_add(bias[1])));
-        }
+    } else {
+        let stage =
+            [0, 1].map(|r| OutputStage::new(requant, o + r, accumulator_bound(bias[r], G::C_IN)));
+        widen_weights::<G>(weight, o, [false, false], wbuf);
+        tile_sums::<G>(bias, band, wbuf, sums, pairs);
+        write_row::<0, _>(sums, y0, |a| stage[0].apply(a));
+        write_row::<1, _>(sums, y1, |a| stage[1].apply(a));
+    }
+}
+
+/// [`write_row`] for a channel whose requantization takes doubled sums and whose activation
+/// clamps nothing: [`RightShift::write_doubled_pairs`], then the odd last pixel.
+#[inline(never)]
+fn write_full_range<const R: usize>(stage: &RightShift, sums: &[u32], y: &mut [i8]) {
+    stage.write_doubled_pairs(sums, 2 * R, y);
+    let last = 4 * (y.len() / 2) + 2 * R;
+    if y.len() % 2 == 1
+        && let (Some(v), Some(&acc)) = (y.last_mut(), sums.get(last))
+    {
+        *v = stage.apply_doubled(acc as i32) as i8;
     }
 }
 
@@ -282,7 +311,7 @@ fn tile_sums<G: ConvGeometry>(
     }
     #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
     {
-        use super::dsp::{pair, smlad};
+        use super::dsp::smlad;
         let at = |i: usize| band.get(i).copied().map_or(0, |v| i32::from(v as i16));
         for (j, out) in sums.chunks_exact_mut(4).take(pairs).enumerate() {
             let mut acc = [start[0], start[0], start[1], start[1]];
