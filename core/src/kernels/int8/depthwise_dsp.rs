@@ -11,10 +11,14 @@
 //! - `y[p] += w0 x0 + w2 x2` (`smlad e`) `+ w1 x1` (`smlabb o`),
 //! - `y[p + 1] += w0 x1 + w2 x3` (`smlad o`) `+ w1 x2` (`smlatb e`),
 //!
-//! 7 instructions for 6 MACs (one `ldr`, two `sxtab16`, four multiply-accumulates). A row
-//! of odd width computes one output past its end and drops it (its inputs are inside the
-//! plane: the plane has a spare row). The sums are the definition's, `bias + Σ w (x - z)` in
-//! `i32` (wrapping), so the outputs are the portable loop's bits.
+//! 7 instructions for 6 MACs (one `ldr`, two `sxtab16`, four multiply-accumulates). The
+//! middle weights of the three kernel rows sit in two registers (`(w1, w4)`, `(w7, 0)`: the
+//! bottom or top half, `smlabt`/`smlatt`), which leaves registers for the requantization. The
+//! last output of a row of odd width is computed alone (5 instructions per kernel row). The
+//! sums are the definition's, `bias + Σ w (x - z)` in `i32` (wrapping), or twice that with
+//! doubled weights and bias for the caller's four-instruction requantization
+//! ([`RightShift::apply_doubled`](super::output_stage::RightShift::apply_doubled)), so the
+//! outputs are the portable loop's bits.
 
 use super::dsp::{pair, smlabb, smlabt, smlad, smlatb, smlatt, sxtab16, sxtab16_ror8};
 

@@ -3,26 +3,27 @@
 //! `SMLAD` on operands widened to 16 bits once.
 //!
 //! - A *tile* of pixels of the flattened plane (as many as fit [`BAND_BUDGET`]) is copied into
-//!   the workspace as a *band*: per pixel its `C_in` values `2 (x - input_zero_point)` as
-//!   `i16` (the doubling is exact, `|2 (x - z)| <= 510`), channels innermost, in each group of
-//!   four channels the order `c0, c2, c1, c3`.
+//!   the workspace as a *band*: per pixel its `C_in` values `x - input_zero_point` as `i16`,
+//!   channels innermost, in each group of four channels the order `c0, c2, c1, c3` (one word
+//!   of four pixels of a channel, `SXTAB16`-widened, gives two pixels' values at once).
 //! - For each pair of output channels the weights are widened once per tile: per group of
 //!   four, one word of the weight row gives the pairs `(w0, w2)` and `(w1, w3)` (`SXTB16`,
 //!   `SXTB16 ROR #8`), which is the band's order; the two rows interleaved step by step.
-//! - The block computes 2 output channels x 2 pixels (4 accumulators): per step of 4 input
-//!   channels one `LDM` of the 4 weight pairs, one `LDRD` of each pixel's 2 input pairs and 8
-//!   `SMLAD`s, 11 instructions for 16 MACs, the steps unrolled. Pixels are paired along the
-//!   flattened plane, so only an odd plane computes one pixel more than it keeps.
+//! - One `asm!` loop runs the tile's 2 x 2 blocks (2 output channels x 2 pixels, 4
+//!   accumulators): per step of 4 input channels one `LDM` of the 4 weight pairs, one `LDRD`
+//!   of each pixel's 2 input pairs and 8 `SMLAD`s, 11 instructions for 16 MACs, all steps
+//!   unrolled; then 7 instructions per block to store its sums and move on. Pixels are paired
+//!   along the flattened plane, so only an odd plane computes one pixel more than it keeps.
+//! - The sums are requantized one channel at a time. A channel whose requantization shifts
+//!   right and not left (the usual case) has its weights and bias doubled, so that
+//!   [`RightShift::apply_doubled`] needs four instructions per output (five with the store;
+//!   [`RightShift::write_doubled_pairs`] when the activation clamps nothing); the others take
+//!   the general [`OutputStage::apply`]. Either way the output is [`Requant::output`]'s, the
+//!   portable kernels' bits.
 //!
-//! The accumulators hold `2 (bias + Σ w (x - z))` for the channels whose requantization has no
-//! left shift ([`RightShift::apply_doubled`]: four instructions per output, the doubling
-//! standing in for the shift), or `2 Σ w (x - z)` (never past `2^31` for `C_in <= 256`),
-//! halved and added to the bias before the general [`OutputStage::apply`] otherwise. Either
-//! way the output is [`Requant::output`]'s, the portable kernels' bits.
-//!
-//! On other targets the same code runs with the block's portable twin, so the tests check the
-//! layout on any host; the dispatching [`conv`](super::conv::conv) takes this path on DSP
-//! targets only.
+//! On other targets the same code runs with portable twins of the `asm!` loops, so the tests
+//! check the layout on any host; the dispatching [`conv`](super::conv::conv) takes this path
+//! on DSP targets only.
 
 use super::conv::conv_args_fit;
 use super::dsp::{pair, sadd16, sxtab16, sxtab16_ror8, sxtb16, sxtb16_ror8};
@@ -192,13 +193,13 @@ fn fill_band<G: ConvGeometry>(
 #[inline(always)]
 fn widen_weights<G: ConvGeometry>(weight: &[i8], o: usize, double: [bool; 2], wbuf: &mut [u32]) {
     let c_in = G::C_IN;
-    for r in 0..2 {
+    for (r, &twice) in double.iter().enumerate() {
         let Some(row) = weight.get((o + r) * c_in..(o + r + 1) * c_in) else { return };
         let steps = wbuf.chunks_exact_mut(STEP).zip(row.chunks_exact(STEP));
         for (dst, w) in steps {
             let x = u32::from_le_bytes([w[0] as u8, w[1] as u8, w[2] as u8, w[3] as u8]);
             let (a, b) = (sxtb16(x), sxtb16_ror8(x));
-            let (a, b) = if double[r] { (sadd16(a, a), sadd16(b, b)) } else { (a, b) };
+            let (a, b) = if twice { (sadd16(a, a), sadd16(b, b)) } else { (a, b) };
             if let Some(d) = dst.get_mut(2 * r..2 * r + 2) {
                 d[0] = a;
                 d[1] = b;
