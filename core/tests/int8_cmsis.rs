@@ -16,6 +16,7 @@ use staticnn_core::kernels::int8::depthwise::{self, conv_depthwise};
 use staticnn_core::kernels::int8::direct;
 use staticnn_core::kernels::int8::elementwise::broadcast_shape;
 use staticnn_core::kernels::int8::pointwise::{self, conv_pointwise};
+use staticnn_core::kernels::int8::pointwise_dsp;
 use staticnn_core::kernels::int8::requantize::doubling_high_mul;
 use staticnn_core::kernels::int8::{
     AddParams, FusedActivation, MulParams, Requant, activation_range, add, avg_pool, conv,
@@ -318,7 +319,20 @@ fn run_conv<G: ConvGeometry>(f: &Fixture) -> Tally {
         conv_pointwise::<G>(&input, &weight, bias, &requant, &mut out);
         check("conv_pointwise", &out);
     }
-    // The DSP targets' path (here with its portable block).
+    // The DSP targets' paths (here with their portable blocks).
+    if pointwise_dsp::supports::<G>() {
+        let mut out = vec![0x55i8; want.len()];
+        let mut workspace = vec![0i8; pointwise_dsp::workspace_len::<G>()];
+        pointwise_dsp::conv_pointwise_dsp::<G>(
+            &input,
+            &weight,
+            bias,
+            &requant,
+            &mut out,
+            &mut workspace,
+        );
+        check("conv_pointwise_dsp", &out);
+    }
     if direct::supports::<G>() {
         let mut out = vec![0x55i8; want.len()];
         let mut workspace = vec![0i8; direct::workspace_len::<G>()];

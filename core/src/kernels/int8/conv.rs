@@ -15,7 +15,7 @@
 //! channel: `Σ w (x - z) = Σ w x - z Σ w`.
 
 use super::dot::{dot_block, weight_sum};
-use super::{Requant, depthwise, direct, dsp, pointwise, quads};
+use super::{Requant, depthwise, direct, dsp, pointwise, pointwise_dsp, quads};
 use crate::kernels::PaddingMode;
 use crate::kernels::conv::ConvGeometry;
 
@@ -35,6 +35,8 @@ pub(crate) const CHANNEL_CHUNK: usize = 64;
 pub const fn workspace_len<G: ConvGeometry>() -> usize {
     let portable = if takes_pointwise::<G>() {
         0
+    } else if dsp::TARGET && pointwise_dsp::supports::<G>() {
+        pointwise_dsp::workspace_len::<G>()
     } else if depthwise::supports::<G>() {
         depthwise::workspace_len::<G>()
     } else if dsp::TARGET && direct::supports::<G>() {
@@ -48,11 +50,12 @@ pub const fn workspace_len<G: ConvGeometry>() -> usize {
 }
 
 /// Whether [`conv`] runs `G` on the pointwise path: a 1x1 convolution it handles, except on
-/// a DSP target where the direct path handles it too (`SMLAD` on operands widened once per
-/// tile: DS-CNN's 1x1 64 -> 64 on 25 x 5 on the Cortex-M4 from 5.77 to 1.73 instructions per
-/// MAC, the same output bits).
+/// a DSP target, where [`pointwise_dsp`] (or else the direct path) handles it (`SMLAD` on
+/// operands widened once per tile: DS-CNN's 1x1 64 -> 64 on 25 x 5 on the Cortex-M4 from 5.77
+/// to 1.73 instructions per MAC through the direct path, the same output bits).
 const fn takes_pointwise<G: ConvGeometry>() -> bool {
-    pointwise::supports::<G>() && !(dsp::TARGET && direct::supports::<G>())
+    pointwise::supports::<G>()
+        && !(dsp::TARGET && (pointwise_dsp::supports::<G>() || direct::supports::<G>()))
 }
 
 /// Bytes of `workspace` that [`conv_im2col`] needs for `G`: the patches of [`PIXELS`] output
@@ -87,6 +90,8 @@ pub fn conv<G: ConvGeometry>(
         // Done by an x86 level's kernel.
     } else if takes_pointwise::<G>() {
         pointwise::conv_pointwise::<G>(input, weight, bias, requant, output);
+    } else if dsp::TARGET && pointwise_dsp::supports::<G>() {
+        pointwise_dsp::conv_pointwise_dsp::<G>(input, weight, bias, requant, output, workspace);
     } else if depthwise::supports::<G>() {
         depthwise::conv_depthwise::<G>(input, weight, bias, requant, output, workspace);
     } else if dsp::TARGET && direct::supports::<G>() {
@@ -349,6 +354,10 @@ mod tests {
         dilation [1, 1, 1], pad [0, 2, 2], Circular);
     geometry!(WidePointwise: 5 => 70, groups 1, in [1, 1, 37], kernel [1, 1, 1],
         stride [1, 1, 1], dilation [1, 1, 1], pad [0, 0, 0], Zeros);
+    geometry!(PointwiseTiles: 64 => 6, groups 1, in [1, 25, 5], kernel [1, 1, 1],
+        stride [1, 1, 1], dilation [1, 1, 1], pad [0, 0, 0], Zeros);
+    geometry!(PointwiseOdd: 8 => 4, groups 1, in [1, 1, 7], kernel [1, 1, 1],
+        stride [1, 1, 1], dilation [1, 1, 1], pad [0, 0, 0], Zeros);
     geometry!(ManyChannels: 3 => 70, groups 1, in [1, 4, 3], kernel [1, 3, 3], stride [1, 1, 1],
         dilation [1, 1, 1], pad [0, 1, 1], Zeros);
     geometry!(GroupedPointwise: 4 => 6, groups 2, in [1, 3, 5], kernel [1, 1, 1],
@@ -456,10 +465,26 @@ mod tests {
             shift: &shift[..1],
             ..per_channel
         };
-        for rq in [per_channel, per_tensor] {
+        // The whole `i8` range (no clamp after saturation), and a left shift on every third
+        // channel (the general requantization beside the few-instruction one).
+        let mixed_shift: Vec<i32> =
+            (0..G::C_OUT as i32).map(|o| if o % 3 == 1 { 1 } else { -8 - o % 7 }).collect();
+        let full_range = Requant {
+            input_zero_point: 5,
+            output_zero_point: 3,
+            act_min: -128,
+            act_max: 127,
+            shift: &mixed_shift,
+            ..per_channel
+        };
+        for rq in [per_channel, per_tensor, full_range] {
             for b in [Some(bias.as_slice()), None] {
                 let want = reference::<G>(&x, &w, b, &rq);
-                assert!(want.iter().any(|&v| v != want[0]), "a constant reference");
+                assert!(
+                    want.iter().any(|&v| v != want[0]),
+                    "a constant reference: {}",
+                    core::any::type_name::<G>()
+                );
                 let n = want.len();
                 let mut y = vec![0x55; n];
                 conv::<G>(&x, &w, b, &rq, &mut y, &mut vec![0; workspace_len::<G>()]);
@@ -478,6 +503,12 @@ mod tests {
                     if quads::conv_quads::<G>(&x, &w, b, &rq, &mut y, &mut ws) {
                         assert_eq!(y, want, "conv_quads");
                     }
+                }
+                if pointwise_dsp::supports::<G>() {
+                    let mut y = vec![0x55; n];
+                    let mut ws = vec![0x33; pointwise_dsp::workspace_len::<G>()];
+                    pointwise_dsp::conv_pointwise_dsp::<G>(&x, &w, b, &rq, &mut y, &mut ws);
+                    assert_eq!(y, want, "conv_pointwise_dsp");
                 }
                 if direct::supports::<G>() {
                     let mut y = vec![0x55; n];
@@ -511,6 +542,8 @@ mod tests {
         check::<Replicated>(3);
         check::<Wrapped>(4);
         check::<WidePointwise>(5);
+        check::<PointwiseTiles>(14);
+        check::<PointwiseOdd>(15);
         check::<ManyChannels>(6);
         check::<GroupedPointwise>(7);
         check::<LongRows>(8);
@@ -536,6 +569,11 @@ mod tests {
     #[test]
     fn paths_are_chosen_at_compile_time() {
         assert!(pointwise::supports::<WidePointwise>());
+        assert!(!pointwise_dsp::supports::<WidePointwise>(), "5 input channels");
+        assert!(pointwise_dsp::supports::<PointwiseTiles>());
+        assert!(pointwise_dsp::supports::<PointwiseOdd>());
+        assert_eq!(pointwise_dsp::tile_pixels::<PointwiseTiles>(), 96, "two tiles");
+        assert_eq!(pointwise_dsp::tile_pixels::<PointwiseOdd>(), 8, "one tile");
         assert!(!pointwise::supports::<GroupedPointwise>());
         assert!(depthwise::supports::<LongRows>() && depthwise::supports::<Depthwise1d>());
         assert!(!depthwise::supports::<Wrapped>(), "circular padding takes the general path");

@@ -11,8 +11,9 @@
 //! tap sweeps only the output positions whose input it reads, row by row (as the `f32` direct
 //! convolution does).
 
-use super::Requant;
 use super::conv::conv_args_fit;
+use super::output_stage::{OutputStage, RightShift, accumulator_bound};
+use super::{Requant, clamp_to};
 use crate::kernels::PaddingMode;
 use crate::kernels::conv::{ConvGeometry, valid_range};
 
@@ -138,8 +139,9 @@ fn padded_plane_conv<G: ConvGeometry>(
     let rows = BLOCK / width; // >= 1 by `uses_padded_plane`
     let zero_point = requant.input_zero_point as i16;
     let inputs = input.chunks_exact(G::IN_PLANE).take(G::C_IN);
+    // The padding, once: every channel's copy below overwrites the same inside positions.
+    plane.fill(requant.input_zero_point as i8);
     for (c, x) in inputs.enumerate() {
-        plane.fill(requant.input_zero_point as i8);
         for (ih, src) in x.chunks_exact(in_w).take(in_h).enumerate() {
             let at = (ih + p_h) * width + p_w;
             let room = width.saturating_sub(p_w).min(in_w);
@@ -158,9 +160,28 @@ fn padded_plane_conv<G: ConvGeometry>(
             let params = requant.channel(o);
             if super::dsp::TARGET && k_h == 3 && k_w == 3 && d_w == 1 {
                 // Cortex-M with the DSP extension: two outputs per `smlad` pair
-                // (`depthwise_dsp`).
+                // (`depthwise_dsp`), requantized in the fewest instructions the channel's
+                // parameters allow.
                 let sizes = super::depthwise_dsp::Plane { width, out_h, out_w, d_h };
-                super::depthwise_dsp::padded_3x3(plane, sizes, w, start, requant, params, y);
+                let z = requant.input_zero_point;
+                let (plain, doubled) = ((start, 1), (start.wrapping_mul(2), 2));
+                let (min, max) = (requant.act_min, requant.act_max);
+                // Doubled weights and bias take the shift left of the requantization.
+                match RightShift::doubled(requant, o, start, 9) {
+                    Some(fast) if min == i8::MIN && max == i8::MAX => {
+                        let output = |a| fast.apply_doubled(a) as i8;
+                        super::depthwise_dsp::padded_3x3(plane, sizes, w, doubled, z, y, output);
+                    }
+                    Some(fast) => {
+                        let output = |a| clamp_to(fast.apply_doubled(a), min, max);
+                        super::depthwise_dsp::padded_3x3(plane, sizes, w, doubled, z, y, output);
+                    }
+                    None => {
+                        let stage = OutputStage::new(requant, o, accumulator_bound(start, 9));
+                        let output = |a| stage.apply(a);
+                        super::depthwise_dsp::padded_3x3(plane, sizes, w, plain, z, y, output);
+                    }
+                }
                 continue;
             }
             let mut oh0 = 0;

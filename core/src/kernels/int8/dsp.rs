@@ -298,6 +298,53 @@ pub fn smlatb(a: u32, b: u32, acc: i32) -> i32 {
     }
 }
 
+/// Lane by lane `a + b`, wrapping (`SADD16`; the GE flags it sets are not used).
+#[inline(always)]
+#[must_use]
+pub fn sadd16(a: u32, b: u32) -> u32 {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+    {
+        let out: u32;
+        // SAFETY: one register-only instruction; it writes the GE flags, which nothing reads
+        // (no `preserves_flags`).
+        unsafe {
+            core::arch::asm!(
+                "sadd16 {o}, {a}, {b}",
+                o = lateout(reg) out, a = in(reg) a, b = in(reg) b,
+                options(pure, nomem, nostack)
+            );
+        }
+        out
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+    {
+        pair(lo(a).wrapping_add(lo(b)), hi(a).wrapping_add(hi(b)))
+    }
+}
+
+/// `acc + hi(a) * hi(b)` (`SMLATT`).
+#[inline(always)]
+#[must_use]
+pub fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+    {
+        let out: i32;
+        // SAFETY: one register-only instruction.
+        unsafe {
+            core::arch::asm!(
+                "smlatt {o}, {a}, {b}, {c}",
+                o = lateout(reg) out, a = in(reg) a, b = in(reg) b, c = in(reg) acc,
+                options(pure, nomem, nostack, preserves_flags)
+            );
+        }
+        out
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+    {
+        acc.wrapping_add(hi(a) * hi(b))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +365,9 @@ mod tests {
                     assert_eq!(smlabb(a, b, 5), 5 + lo(a) * lo(b));
                     assert_eq!(smlabt(a, b, -5), -5 + lo(a) * hi(b));
                     let d = ssub16(a, b);
+                    let e = sadd16(a, b);
+                    assert_eq!(lo(e), i32::from((lo(a) + lo(b)) as i16));
+                    assert_eq!(hi(e), i32::from((hi(a) + hi(b)) as i16));
                     assert_eq!(lo(d), i32::from((lo(a) - lo(b)) as i16));
                     assert_eq!(hi(d), i32::from((hi(a) - hi(b)) as i16));
                 }
@@ -337,6 +387,7 @@ mod tests {
         assert_eq!((lo(sxtab16(acc, x)), hi(sxtab16(acc, x))), (-255, 126));
         assert_eq!((lo(sxtab16_ror8(acc, x)), hi(sxtab16_ror8(acc, x))), (0, 128));
         assert_eq!(smlatb(pair(3, -300), pair(-7, 9), 10), 10 + 2100);
+        assert_eq!(smlatt(pair(3, -300), pair(-7, 9), 10), 10 - 2700);
     }
 
     #[test]

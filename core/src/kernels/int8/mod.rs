@@ -33,7 +33,9 @@
 //! twin), and at the AVX-512 VNNI level [`linear()`] takes `vpdpbusd` too. Both accumulate
 //! `x + 128` (`x ^ 0x80` as a `u8`) and take `(z + 128) Σ w` out once per channel, so they
 //! equal the portable kernels bit for bit. The Cortex-M DSP variants replace the dot products
-//! in [`dot`] (`smlad` on `sxtb16`-widened pairs). Requantization is per output, after the
+//! in [`dot`] (`smlad` on `sxtb16`-widened pairs), and on DSP targets pointwise convolutions
+//! take [`pointwise_dsp`], the 3 x 3 depthwise ones [`depthwise_dsp`], the other convolutions
+//! [`direct`]. Requantization is per output, after the
 //! accumulation.
 
 pub mod conv;
@@ -47,6 +49,7 @@ pub mod linear;
 pub mod linear_dsp;
 pub mod output_stage;
 pub mod pointwise;
+pub mod pointwise_dsp;
 pub mod pool;
 pub mod quads;
 pub mod requantize;

@@ -79,6 +79,34 @@ impl OutputStage {
         self.fast.is_some()
     }
 
+    /// The fast path with a right shift, when this channel takes it: the 5-instruction
+    /// [`RightShift::apply`] (the clamp left to the caller).
+    #[inline(always)]
+    #[must_use]
+    pub const fn right_shift(&self) -> Option<RightShift> {
+        match self.fast {
+            Some((pre, right)) if right > 0 => {
+                Some(RightShift { pre, multiplier: self.multiplier, add: self.add, right })
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the activation's clamp changes nothing after `SSAT #8`: the range is all of
+    /// `i8` (no activation, or a ReLU whose output zero point is `-128`).
+    #[inline(always)]
+    #[must_use]
+    pub const fn full_range(&self) -> bool {
+        self.min == i8::MIN && self.max == i8::MAX
+    }
+
+    /// The activation's clamp of `y`, an `SSAT #8` result.
+    #[inline(always)]
+    #[must_use]
+    pub const fn clamp(&self, y: i32) -> i8 {
+        clamp_to(y, self.min, self.max)
+    }
+
     /// The output for accumulator `acc`: [`Requant::output`]'s value.
     #[inline(always)]
     #[must_use]
@@ -94,6 +122,177 @@ impl OutputStage {
             }
         };
         clamp_to(y, self.min, self.max)
+    }
+}
+
+/// The fast path of an [`OutputStage`] whose channel shifts right (`shift < 0`, the usual
+/// case: a real multiplier below one half): `SSAT #8` of `(SMMLAR(acc << pre, m, add) - [acc <
+/// 0]) >> right`, five instructions in one `asm!` block on a DSP core; the clamp is not
+/// included ([`OutputStage::clamp`], or nothing when [`OutputStage::full_range`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RightShift {
+    /// `left + 1`, in `1..=31`.
+    pre: u32,
+    multiplier: i32,
+    add: i32,
+    /// In `1..=22`.
+    right: u32,
+}
+
+impl RightShift {
+    /// The stage of output channel `c` of `requant` when it shifts right and not left
+    /// ([`takes_doubled`](Self::takes_doubled)) and its accumulators, `bias` plus `taps`
+    /// products, stay within [`OutputStage`]'s bound: [`OutputStage::new`]`(..)`'s
+    /// [`right_shift`](OutputStage::right_shift) in that case, in fewer instructions; `None`
+    /// otherwise (the caller then builds the [`OutputStage`]).
+    #[inline(always)]
+    #[must_use]
+    pub fn doubled(requant: &Requant<'_>, c: usize, bias: i32, taps: usize) -> Option<Self> {
+        let (multiplier, shift) = requant.channel(c);
+        let right = shift.unsigned_abs();
+        let room = (1u64 << 30).saturating_sub(taps as u64 * 128 * 255);
+        if multiplier > 0
+            && shift < 0
+            && right <= MAX_FAST_RIGHT_SHIFT
+            && u64::from(bias.unsigned_abs()) < room
+        {
+            let zero_point = requant.output_zero_point;
+            let add = (1i32 << (right - 1)).wrapping_add(zero_point.wrapping_shl(right));
+            Some(Self { pre: 1, multiplier, add, right })
+        } else {
+            None
+        }
+    }
+
+    /// Whether the channel shifts nothing left (`pre == 1`): then [`apply_doubled`]
+    /// takes `2 acc` (accumulated with doubled weights) and needs four instructions.
+    ///
+    /// [`apply_doubled`]: Self::apply_doubled
+    #[inline(always)]
+    #[must_use]
+    pub const fn takes_doubled(&self) -> bool {
+        self.pre == 1
+    }
+
+    /// `y[2j + p] = apply_doubled(sums[4j + first + p])` as a byte, for every whole pair
+    /// `j` of `y` (`p = 0, 1`): the outputs of a channel whose activation clamps nothing
+    /// ([`OutputStage::full_range`]), from the sums of 2 x 2 blocks. On a DSP core one loop
+    /// in `asm!`, 13 instructions per pair of outputs. Writes nothing if `first > 2` or `sums`
+    /// is too short.
+    #[inline(always)]
+    pub fn write_doubled_pairs(&self, sums: &[u32], first: usize, y: &mut [i8]) {
+        let pairs = y.len() / 2;
+        if first > 2 || sums.len() < 4 * pairs {
+            return;
+        }
+        #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+        if pairs > 0 {
+            // SAFETY: `sums` holds `4 pairs` words (checked above), so every `LDRD` at
+            // `first + 4j` reads inside it (aligned: `u32`s); `y` holds `2 pairs` bytes; the
+            // loop runs `pairs >= 1` times. `SSAT` may set the sticky Q flag, which nothing
+            // reads.
+            unsafe {
+                core::arch::asm!(
+                    "2:",
+                    "ldrd {a}, {b}, [{src}], #16",
+                    "smmlar {t}, {a}, {m}, {add}",
+                    "sub {t}, {t}, {a}, lsr #31",
+                    "asr {t}, {t}, {right}",
+                    "ssat {t}, #8, {t}",
+                    "strb {t}, [{dst}], #2",
+                    "smmlar {t}, {b}, {m}, {add}",
+                    "sub {t}, {t}, {b}, lsr #31",
+                    "asr {t}, {t}, {right}",
+                    "ssat {t}, #8, {t}",
+                    "strb {t}, [{dst}, #-1]",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    a = out(reg) _,
+                    b = out(reg) _,
+                    t = out(reg) _,
+                    src = inout(reg) sums.as_ptr().wrapping_add(first) => _,
+                    dst = inout(reg) y.as_mut_ptr() => _,
+                    n = inout(reg) pairs => _,
+                    m = in(reg) self.multiplier,
+                    add = in(reg) self.add,
+                    right = in(reg) self.right,
+                    options(nostack)
+                );
+            }
+        }
+        #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+        for (acc, ys) in sums.chunks_exact(4).zip(y.chunks_exact_mut(2)) {
+            ys[0] = self.apply_doubled(acc[first] as i32) as i8;
+            ys[1] = self.apply_doubled(acc[first + 1] as i32) as i8;
+        }
+    }
+
+    /// [`apply`](Self::apply)`(acc)` from `acc2 = 2 acc` (no wrapping: the stage's bound
+    /// keeps `|2 acc| < 2^31`), for a channel that [`takes_doubled`](Self::takes_doubled).
+    #[inline(always)]
+    #[must_use]
+    pub fn apply_doubled(&self, acc2: i32) -> i32 {
+        #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+        {
+            let out: i32;
+            // SAFETY: register-only instructions (`SSAT` may set the sticky Q flag, which
+            // nothing reads).
+            unsafe {
+                core::arch::asm!(
+                    "smmlar {t}, {acc}, {m}, {add}",
+                    "sub {t}, {t}, {acc}, lsr #31",
+                    "asr {t}, {t}, {right}",
+                    "ssat {t}, #8, {t}",
+                    t = out(reg) out,
+                    acc = in(reg) acc2,
+                    m = in(reg) self.multiplier,
+                    add = in(reg) self.add,
+                    right = in(reg) self.right,
+                    options(pure, nomem, nostack)
+                );
+            }
+            out
+        }
+        #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+        {
+            let t = smmlar(acc2, self.multiplier, self.add);
+            ssat8(t.wrapping_sub((acc2 as u32 >> 31) as i32).wrapping_shr(self.right))
+        }
+    }
+
+    /// `acc` requantized, plus the output zero point, saturated to `[-128, 127]` (before the
+    /// activation's clamp).
+    #[inline(always)]
+    #[must_use]
+    pub fn apply(&self, acc: i32) -> i32 {
+        #[cfg(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass"))]
+        {
+            let out: i32;
+            // SAFETY: register-only instructions (`SSAT` may set the sticky Q flag, which
+            // nothing reads).
+            unsafe {
+                core::arch::asm!(
+                    "lsl {t}, {acc}, {pre}",
+                    "smmlar {t}, {t}, {m}, {add}",
+                    "sub {t}, {t}, {acc}, lsr #31",
+                    "asr {t}, {t}, {right}",
+                    "ssat {t}, #8, {t}",
+                    t = out(reg) out,
+                    acc = in(reg) acc,
+                    pre = in(reg) self.pre,
+                    m = in(reg) self.multiplier,
+                    add = in(reg) self.add,
+                    right = in(reg) self.right,
+                    options(pure, nomem, nostack)
+                );
+            }
+            out
+        }
+        #[cfg(not(all(target_arch = "arm", target_feature = "dsp", target_feature = "mclass")))]
+        {
+            let t = smmlar(acc.wrapping_shl(self.pre), self.multiplier, self.add);
+            ssat8(t.wrapping_sub((acc as u32 >> 31) as i32).wrapping_shr(self.right))
+        }
     }
 }
 
@@ -150,15 +349,34 @@ mod tests {
                     for bound in [1u64 << 29, 1 << 20, 1 << 10] {
                         let stage = OutputStage::new(&rq, 0, bound);
                         fast += usize::from(stage.is_fast());
+                        let right = stage.right_shift();
+                        // The direct constructor agrees with the general one.
+                        for (bias, taps) in [(0, 0), (bound as i32 / 2, 9), (-1000, 64)] {
+                            let general = OutputStage::new(&rq, 0, accumulator_bound(bias, taps));
+                            let want = general.right_shift().filter(RightShift::takes_doubled);
+                            assert_eq!(RightShift::doubled(&rq, 0, bias, taps), want);
+                        }
+                        assert_eq!(right.is_some(), stage.is_fast() && shift < 0);
                         for &acc in &accs {
                             if u64::from(acc.unsigned_abs()) > bound {
                                 continue;
                             }
+                            let want = rq.output(acc, (multiplier, shift));
                             assert_eq!(
                                 stage.apply(acc),
-                                rq.output(acc, (multiplier, shift)),
+                                want,
                                 "acc {acc} m {multiplier} shift {shift} zp {zp} bound {bound}"
                             );
+                            if let Some(r) = right {
+                                assert_eq!(stage.clamp(r.apply(acc)), want, "right shift {acc}");
+                                if stage.full_range() {
+                                    assert_eq!(r.apply(acc), i32::from(want));
+                                }
+                                if r.takes_doubled() {
+                                    let doubled = r.apply_doubled(acc.wrapping_mul(2));
+                                    assert_eq!(stage.clamp(doubled), want, "doubled {acc}");
+                                }
+                            }
                         }
                     }
                 }
