@@ -25,12 +25,12 @@ use crate::kernels::simd::Vector;
 /// Most taps (`kh * kw`) whose weight vectors are kept in registers.
 const MAX_TAPS: usize = 9;
 
-/// Whether [`depthwise`] computes `G` with vectors of `lanes` lanes: a 2-d (or 1-d) depthwise
-/// convolution with zero padding, at least a vector of channels, of input pixels and of output
-/// pixels, at most [`MAX_TAPS`] taps, and output rows narrower than a vector (wider rows fill
-/// the row layout's vectors) whose whole rows fill at least 3/4 of a vector (a chunk of pixels
-/// is whole rows). Wide (x86) vectors only: the panel is working memory that a
-/// microcontroller's plan keeps small.
+/// Whether `depthwise` (crate-internal; [`conv_tiled`](super::conv_tiled::conv_tiled) runs
+/// it) computes `G` with vectors of `lanes` lanes: a 2-d (or 1-d) depthwise convolution with
+/// zero padding, at least a vector of channels, of input pixels and of output pixels, at most
+/// 9 taps, and output rows narrower than a vector (wider rows fill the row layout's vectors)
+/// whose whole rows fill at least 3/4 of a vector (a chunk of pixels is whole rows). Wide
+/// (x86) vectors only: the panel is working memory that a microcontroller's plan keeps small.
 #[must_use]
 pub const fn applies<G: ConvGeometry>(lanes: usize) -> bool {
     lanes >= 8
@@ -76,7 +76,7 @@ const fn padded_extent<G: ConvGeometry>(axis: usize) -> usize {
     if input > read { input } else { read }
 }
 
-/// Floats of working memory [`depthwise`] needs for `G` with vectors of `lanes` lanes (the
+/// Floats of working memory `depthwise` needs for `G` with vectors of `lanes` lanes (the
 /// panel of one block of channels), 0 if it does not [apply](applies).
 #[must_use]
 pub const fn workspace_len<G: ConvGeometry>(lanes: usize) -> usize {
