@@ -1,20 +1,28 @@
 //! Element-wise operations between tensors: the residual `Add`, the broadcasting `Mul` of a
 //! squeeze-and-excitation gate, and `Cat`'s copies into a channel range.
 
-/// `y[i] += x[i]` over the shorter of the two.
+use crate::kernels::isa;
+
+/// `y[i] += x[i]` over the shorter of the two, vectorised for the active instruction-set
+/// level (`kernels::isa`).
 #[inline]
 pub fn add_assign(y: &mut [f32], x: &[f32]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += *x;
-    }
+    isa::dispatch!(_I => {
+        for (y, x) in y.iter_mut().zip(x) {
+            *y += *x;
+        }
+    });
 }
 
-/// `y[i] = a[i] + b[i]` over the shortest of the three.
+/// `y[i] = a[i] + b[i]` over the shortest of the three, vectorised for the active
+/// instruction-set level.
 #[inline]
 pub fn add(a: &[f32], b: &[f32], y: &mut [f32]) {
-    for ((y, a), b) in y.iter_mut().zip(a).zip(b) {
-        *y = *a + *b;
-    }
+    isa::dispatch!(_I => {
+        for ((y, a), b) in y.iter_mut().zip(a).zip(b) {
+            *y = *a + *b;
+        }
+    });
 }
 
 /// Up to four dimensions, outermost first, padded with leading 1s.
