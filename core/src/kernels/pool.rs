@@ -71,7 +71,7 @@ pub(crate) const fn window(
 
 /// Max pooling: each output is the largest input in its window (padding never wins; a NaN in
 /// the window gives NaN, as in PyTorch).
-#[inline]
+#[inline(always)]
 pub fn max_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32]) {
     pool::<G>(input, output, |window_max, _, _| window_max, true);
 }
