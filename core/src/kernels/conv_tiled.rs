@@ -1317,6 +1317,23 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     // the tile's last rows need partial stores (masked stores were about a third of the time
     // of DS-CNN's depthwise layers, rows of 5 pixels). A vector spills `LANES - ow` floats:
     // the `reach - 1` vectors after it must cover them.
+    if (plan.flat || plan.shifted) && b.skip == 0 && t.skip_vectors == 0 {
+        // Every vector stored (the usual tile): loops over constants, so the accumulators are
+        // stored straight from their registers (the general loop below, whose skips are not
+        // constants, spilled them to the stack and copied them with a test per vector).
+        for (r, row) in acc.iter().enumerate() {
+            for (vector, &(at, width, _)) in row.iter().zip(&pos) {
+                let out = r * plane + at;
+                if width == V::LANES && out + V::LANES <= dest.len() {
+                    // SAFETY: `out + LANES <= dest.len()`, checked just above.
+                    unsafe { vector.store(dest.as_mut_ptr().add(out)) };
+                } else if let Some(out) = dest.get_mut(out..out + width) {
+                    vector.store_first(out);
+                }
+            }
+        }
+        return;
+    }
     let spill = !plan.flat && !plan.shifted && plan.cv == 1 && plan.ow < V::LANES && plan.ow > 0;
     let reach = if plan.ow > 0 { V::LANES.div_ceil(plan.ow) } else { NV };
     for (r, row) in acc.iter().enumerate().skip(b.skip) {
@@ -2031,7 +2048,10 @@ mod tests {
                 #[cfg(target_arch = "x86_64")]
                 ("x16", Tiling::<G, true, crate::kernels::simd::F32x16>::PLAN),
             ];
-            for (v, p) in plans {
+            let unbuffered = [("x16u", Tiling::<G, false, crate::kernels::simd::F32x16>::PLAN)];
+            #[cfg(not(target_arch = "x86_64"))]
+            let unbuffered: [(&str, Plan); 0] = [];
+            for (v, p) in plans.into_iter().chain(unbuffered) {
                 std::println!(
                     "{name:<7} {v:<5} shifted={:<5} mr={} nv={} vectors={} chunk={} batch={} \
                      micro={:?} panel={} cost={}",

@@ -1,6 +1,6 @@
 //! Max and average pooling over up to three spatial axes.
 
-use super::sum::{BLOCK, CascadeSum};
+use super::sum::{BLOCK, CascadeSum, sum};
 
 /// The sizes of one pooling layer. Axes are `[depth, height, width]` as in
 /// [`ConvGeometry`](crate::kernels::conv::ConvGeometry).
@@ -91,10 +91,15 @@ impl AvgDivisor {
 }
 
 /// Average pooling with PyTorch's divisor rules. Windows of [`BLOCK`] taps or more are summed
-/// as a cascade (`avg_pool_large`); smaller ones directly.
-#[inline]
+/// as a cascade (`avg_pool_large`); smaller ones directly. Always inlined, like
+/// [`max_pool`]: fused after a convolution it then runs at the kernel's instruction-set level.
+#[inline(always)]
 pub fn avg_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: AvgDivisor) {
     let [k_d, k_h, k_w] = G::KERNEL;
+    if G::KERNEL == G::IN && G::PAD == [0; 3] && G::OUT == [1; 3] {
+        avg_pool_global::<G>(input, output, divisor);
+        return;
+    }
     if k_d * k_h * k_w >= BLOCK && G::DILATION[2] == 1 {
         avg_pool_large::<G>(input, output, divisor);
         return;
@@ -108,6 +113,17 @@ pub fn avg_pool<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: Avg
         },
         false,
     );
+}
+
+/// Average pooling whose one window is the whole plane (DS-CNN's `AvgPool2d((25, 5))`): each
+/// plane is one contiguous run, summed [`LANES`](super::sum::LANES) at a time as a cascade.
+#[inline(always)]
+fn avg_pool_global<G: PoolGeometry>(input: &[f32], output: &mut [f32], divisor: AvgDivisor) {
+    let n = divisor.count(G::IN_PLANE, G::IN_PLANE);
+    let planes = input.chunks_exact(G::IN_PLANE).zip(output.iter_mut());
+    for (x, y) in planes.take(G::C) {
+        *y = if n == 0 { 0.0 } else { sum(x).divided_by(n) };
+    }
 }
 
 /// Average pooling over large windows: each window's rows (runs of consecutive inputs, since

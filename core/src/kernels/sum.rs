@@ -176,6 +176,18 @@ impl CascadeSum {
                 lanes = self.lanes;
             }
         }
+        // Fewer than LANES values are left and the block is at the start of a row of lanes
+        // (the loop only stops there): one zero-padded row, the same sums as one at a time
+        // (a lane is never -0.0, so adding +0.0 leaves it unchanged).
+        let mut row = [0.0; LANES];
+        if let Some(head) = row.get_mut(..values.len()) {
+            head.copy_from_slice(values);
+            for (lane, v) in lanes.iter_mut().zip(row) {
+                *lane += v;
+            }
+            self.filled += values.len();
+            values = &[];
+        }
         self.lanes = lanes;
         for &x in values {
             self.add(x);
@@ -202,13 +214,32 @@ impl CascadeSum {
     }
 }
 
-/// The cascade sum of `values`.
-#[inline]
+/// The cascade sum of `values` (the same sum as [`CascadeSum::add_slice`] gives), its lanes
+/// in registers for the whole run: always inlined, so it runs at its caller's
+/// instruction-set level (a global average pool fused into a convolution's kernel).
+#[inline(always)]
 #[must_use]
 pub fn sum(values: &[f32]) -> Compensated {
-    let mut sum = CascadeSum::new();
-    sum.add_slice(values);
-    sum.total()
+    let mut total = Compensated::ZERO;
+    for block in values.chunks(BLOCK) {
+        let mut lanes = [0.0f32; LANES];
+        let (rows, tail) = block.as_chunks::<LANES>();
+        for row in rows {
+            for (lane, &x) in lanes.iter_mut().zip(row) {
+                *lane += x;
+            }
+        }
+        // The tail as one zero-padded row: a lane is never -0.0, so +0.0 leaves it as it is.
+        let mut last = [0.0f32; LANES];
+        if let Some(head) = last.get_mut(..tail.len()) {
+            head.copy_from_slice(tail);
+        }
+        for (lane, x) in lanes.iter_mut().zip(last) {
+            *lane += x;
+        }
+        total.add(merge(lanes));
+    }
+    total
 }
 
 /// The cascade sums of `x - shift` and of `(x - shift)^2` over `values`, in one pass.
