@@ -8,19 +8,23 @@
 //!   next pixel start `stride * C_in` values later.
 //! - For each pair of output channels, their weights are widened once per tile into the
 //!   same stream order (zero past the end of each kernel row's stream, which is padded to a
-//!   multiple of 4 values), interleaved step by step: `[row 0: 4 values][row 1: 4 values]`.
+//!   multiple of 4 values), interleaved step by step: `[row 0: 4 values][row 1: 4 values]`;
+//!   doubled, with the bias, when both channels' requantization shifts right (the usual case:
+//!   [`RightShift::apply_doubled`], four instructions per output).
 //! - The inner block computes 2 output channels x 2 pixels (4 accumulators): per step of 4
 //!   values, one `LDM` of the 4 weight pairs, one `LDRD` of each pixel's 2 input pairs and
 //!   8 `SMLAD`s, 11 instructions for 16 MACs; every loaded pair is used twice. The steps of a
-//!   kernel row run unrolled, the kernel rows in a loop (`block`).
+//!   kernel row run unrolled, the kernel rows in a loop, or written out whole when they are
+//!   few. One `asm!` loop runs every block of a tile row and stores their sums
+//!   (`row_sums`), which the pointwise kernel's writers requantize row by row.
 //!
 //! Nothing is corrected afterwards: the band holds `x - z`, so the accumulator starts at the
-//! bias and ends exact, and [`OutputStage`] requantizes it. Every sum is the one of the
-//! definition, in `i32` modulo `2^32`, as CMSIS-NN's.
+//! bias and ends exact, and [`OutputStage`] (or its doubled fast path) requantizes it. Every
+//! sum is the one of the definition, in `i32` modulo `2^32`, as CMSIS-NN's.
 //!
 //! Handles 1-d and 2-d convolutions without dilation along the row, any stride, padding mode
-//! and groups ([`supports`]). On other targets the same code runs with `block`'s portable
-//! twin (so the tests exercise the layout on any host); the dispatching
+//! and groups ([`supports`]). On other targets the same code runs with `row_sums`'s
+//! portable twin (so the tests exercise the layout on any host); the dispatching
 //! [`conv`](super::conv::conv) takes this path on DSP targets only.
 
 use super::conv::conv_args_fit;
@@ -230,7 +234,7 @@ struct Channels<'a, 'r> {
 }
 
 /// The outputs of a pair of channels over a tile: their weights widened, then per tile row
-/// the sums of its 2 x 2 blocks ([`row_sums`]) requantized into the output rows, in the
+/// the sums of its 2 x 2 blocks (`row_sums`) requantized into the output rows, in the
 /// fewest instructions the channels' parameters allow (as in
 /// [`pointwise_dsp`](super::pointwise_dsp): doubled weights and bias when both shift right).
 #[inline(always)]
@@ -257,10 +261,10 @@ fn channel_pair<G: ConvGeometry>(
                     (0, true) => write_full_range::<0>(&f0, sums, y),
                     (_, true) => write_full_range::<1>(&f1, sums, y),
                     (0, false) => {
-                        write_row::<0, _>(sums, y, |a| clamp_to(f0.apply_doubled(a), min, max))
+                        write_row::<0, _>(sums, y, |a| clamp_to(f0.apply_doubled(a), min, max));
                     }
                     (_, false) => {
-                        write_row::<1, _>(sums, y, |a| clamp_to(f1.apply_doubled(a), min, max))
+                        write_row::<1, _>(sums, y, |a| clamp_to(f1.apply_doubled(a), min, max));
                     }
                 }
             }
