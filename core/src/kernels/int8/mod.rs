@@ -53,6 +53,7 @@ pub mod pointwise_dsp;
 pub mod pool;
 pub mod quads;
 pub mod requantize;
+mod workspace;
 
 pub use conv::{conv, workspace_len};
 pub use elementwise::{AddParams, MulParams, add, clamp, mul};

@@ -28,6 +28,7 @@
 use super::conv::conv_args_fit;
 use super::dsp::{pair, sadd16, sxtab16, sxtab16_ror8, sxtb16, sxtb16_ror8};
 use super::output_stage::{OutputStage, RightShift, accumulator_bound};
+use super::workspace::{halfwords, words};
 use super::{Requant, clamp_to};
 use crate::kernels::conv::ConvGeometry;
 
@@ -89,22 +90,6 @@ pub const fn workspace_len<G: ConvGeometry>() -> usize {
     } else {
         0
     }
-}
-
-/// The words of `workspace` from its first 4-byte boundary on.
-fn words(workspace: &mut [i8]) -> &mut [u32] {
-    // SAFETY: every bit pattern is a valid `u32`; `align_to_mut` returns only correctly
-    // aligned, in-bounds middle elements.
-    let (_, middle, _) = unsafe { workspace.align_to_mut::<u32>() };
-    middle
-}
-
-/// `words` as halfwords.
-fn halfwords(words: &mut [u32]) -> &mut [u16] {
-    // SAFETY: every bit pattern is a valid `u16`, and `u32`'s alignment is `u16`'s multiple,
-    // so the middle covers all of `words`.
-    let (_, middle, _) = unsafe { words.align_to_mut::<u16>() };
-    middle
 }
 
 /// Pointwise convolution (see the [module](self) docs): the result of
@@ -249,7 +234,7 @@ fn channel_pair<G: ConvGeometry>(
 /// [`write_row`] for a channel whose requantization takes doubled sums and whose activation
 /// clamps nothing: [`RightShift::write_doubled_pairs`], then the odd last pixel.
 #[inline(never)]
-fn write_full_range<const R: usize>(stage: &RightShift, sums: &[u32], y: &mut [i8]) {
+pub(super) fn write_full_range<const R: usize>(stage: &RightShift, sums: &[u32], y: &mut [i8]) {
     stage.write_doubled_pairs(sums, 2 * R, y);
     let last = 4 * (y.len() / 2) + 2 * R;
     if y.len() % 2 == 1
@@ -263,7 +248,7 @@ fn write_full_range<const R: usize>(stage: &RightShift, sums: &[u32], y: &mut [i
 /// `[row 0: pixel 0, pixel 1][row 1: the same]`) to `y`, one channel at a time and in a
 /// function of its own, so that the requantization's constants stay in registers.
 #[inline(never)]
-fn write_row<const R: usize, F: Fn(i32) -> i8>(sums: &[u32], y: &mut [i8], output: F) {
+pub(super) fn write_row<const R: usize, F: Fn(i32) -> i8>(sums: &[u32], y: &mut [i8], output: F) {
     let mut pairs = y.chunks_exact_mut(2);
     let mut accs = sums.chunks_exact(4);
     for (ys, acc) in (&mut pairs).zip(&mut accs) {
