@@ -2109,6 +2109,31 @@ mod tests {
     }
 
     #[test]
+    fn strided_rows_match_the_element_rule() {
+        // part[j] = src[j * stride + phase - pad] where that is inside, untouched elsewhere.
+        for stride in 1..=3 {
+            for pad in 0..=3 {
+                for phase in 0..stride + 2 {
+                    for (src_len, part_len) in [(0, 4), (1, 3), (7, 4), (8, 4), (9, 6), (16, 9)] {
+                        let src: Vec<f32> = (0..src_len).map(|i| i as f32 + 1.0).collect();
+                        let mut got = vec![-1.0; part_len];
+                        strided_inside(&mut got, &src, phase, stride, pad);
+                        let want: Vec<f32> = (0..part_len)
+                            .map(|j| {
+                                (j * stride + phase)
+                                    .checked_sub(pad)
+                                    .and_then(|i| src.get(i).copied())
+                                    .unwrap_or(-1.0)
+                            })
+                            .collect();
+                        assert_eq!(got, want, "stride {stride} pad {pad} phase {phase} {src_len}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn plans_use_the_large_tiles() {
         geom!(Cifar2, 32, 32, 1, [16, 16], [5, 5], [1, 1], [1, 1], [2, 2], Zeros);
         let (mr, nv) = tile_shape::<Cifar2>(false);
