@@ -217,7 +217,8 @@ impl Rescale {
     }
 }
 
-/// [`AddParams`] as [`Rescale`]s: an addition without branches on the shifts.
+/// [`AddParams`] as three rescales whose shifts are below 32: an addition without branches on
+/// the shifts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AddSteps {
     input1_zero_point: i32,
