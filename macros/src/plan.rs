@@ -68,8 +68,9 @@ pub enum Mode {
 }
 
 /// How a layer of an int8 network executes: convolution and linear layers with a batch norm
-/// folded in and a clamp (ReLU, ReLU6, Hardtanh) fused; clamps in place; pooling on its own;
-/// views; every other layer in `f32` between a dequantize and a quantize.
+/// folded in and a clamp (ReLU, ReLU6, Hardtanh) fused; clamps in place; pooling on its own
+/// (`plan` also fuses a max pooling layer into the int8 convolution before it); views; every
+/// other layer in `f32` between a dequantize and a quantize.
 pub fn exec_int8(op: &Op) -> Exec {
     match op {
         Op::Conv(_) | Op::Linear(_) => Exec::Fusable,
@@ -198,7 +199,15 @@ pub fn plan(
         .map(|l| {
             l.as_ref().map(|l| match mode {
                 Mode::Float => exec(&l.op),
-                Mode::Int8 { .. } => exec_int8(&l.op),
+                Mode::Int8 { .. } => match (&l.op, work.get(l.node)) {
+                    // A convolution with an int8 kernel pools each output channel it
+                    // computes; max pooling always has an int8 kernel.
+                    (Op::Conv(c), Some(Some(Elem::I8))) if !c.transposed && c.axes <= 2 => {
+                        Exec::FusableWithPool
+                    }
+                    (Op::Pool(p), _) if p.max => Exec::Pool,
+                    (op, _) => exec_int8(op),
+                },
             })
         })
         .collect();

@@ -454,6 +454,43 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
+/// Evaluates `$body` at the [active](active) level for byte-wise int8 code that the compiler
+/// vectorises (max pooling, clamps): with run-time dispatch the AVX-512 VNNI level (which has
+/// AVX-512 BW, so 64-byte `vpmaxsb`) runs it inside a function compiled for that level, the
+/// AVX-512 level (F and VL only: no byte operations on 512 bits) and both AVX2 levels inside
+/// one compiled for AVX2, the portable level as it is; without run-time dispatch, at the
+/// build's target features.
+macro_rules! dispatch_int8 {
+    ($body:expr) => {
+        match $crate::kernels::isa::active() {
+            #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
+            $crate::kernels::isa::Level::Avx512Vnni => {
+                // SAFETY: `active` returns only levels the CPU supports (`Level::is_available`).
+                unsafe {
+                    $crate::kernels::isa::x86::avx512vnni(
+                        #[inline(always)]
+                        || $body,
+                    )
+                }
+            }
+            #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
+            $crate::kernels::isa::Level::Avx512
+            | $crate::kernels::isa::Level::Avx2
+            | $crate::kernels::isa::Level::Avx2Vnni => {
+                // SAFETY: as above (every one of these levels has AVX2 and FMA).
+                unsafe {
+                    $crate::kernels::isa::x86::avx2(
+                        #[inline(always)]
+                        || $body,
+                    )
+                }
+            }
+            _ => $body,
+        }
+    };
+}
+pub(crate) use dispatch_int8;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -651,6 +651,53 @@ impl<S: ConvSpec> Conv<S, Int8> {
         crate::kernels::int8::workspace_len::<ConvGeom<S, In, Out>>()
     }
 
+    /// Bytes of working memory [`Self::forward_int8_pooled`] needs from `In` to `Mid`.
+    #[must_use]
+    pub const fn pooled_workspace_int8<In: Channels, Mid: Channels>() -> usize {
+        crate::kernels::int8::pooled_workspace_len::<ConvGeom<S, In, Mid>>()
+    }
+
+    /// Runs the convolution on int8 activations from `In` to `Mid`, then `pool` from `Mid` to
+    /// `Out`, each output channel pooled as soon as it is computed
+    /// ([`conv_pooled`](crate::kernels::int8::conv_pooled)): the same bits as
+    /// [`Self::forward_int8`] then [`PoolInt8::forward_int8`](crate::layers::quantized::PoolInt8)
+    /// with `[-128, 127]` (the pool takes the requantized values), without storing `Mid`.
+    /// `work` holds [`Self::pooled_workspace_int8`] bytes.
+    #[inline]
+    pub fn forward_int8_pooled<In, Mid, Out, P>(
+        &self,
+        input: &Tensor<In, i8>,
+        output: &mut Tensor<Out, i8>,
+        pool: &P,
+        work: &mut [i8],
+    ) where
+        In: Channels,
+        Mid: Channels,
+        Out: Channels,
+        Conv<S>: Layer<In, Output = Mid>,
+        P: Layer<Mid, Output = Out> + crate::layers::quantized::PoolInt8,
+    {
+        let bias = if S::BiasLen::USIZE > 0 { Some(self.bias.as_slice()) } else { None };
+        let out = output.as_mut_slice();
+        crate::kernels::int8::conv_pooled::<ConvGeom<S, In, Mid>>(
+            input.as_slice(),
+            &self.weight,
+            bias,
+            &self.quant.requant(),
+            work,
+            // Inlined into the kernel (`identity` only puts the closure where it may carry
+            // `#[inline(always)]`), so it is compiled for the kernel's instruction-set level.
+            core::convert::identity(
+                #[inline(always)]
+                |oc: usize, plane: &[i8]| {
+                    if let Some(y) = out.get_mut(oc * Out::PLANE..(oc + 1) * Out::PLANE) {
+                        pool.pool_plane_int8::<Mid, Out>(plane, y);
+                    }
+                },
+            ),
+        );
+    }
+
     /// Runs the convolution on int8 activations from `In` to `Out`, with `work` holding
     /// [`Self::workspace_int8`] bytes. The shapes are those of the `f32` layer of the same spec
     /// (`Conv<S>: Layer<In, Output = Out>`), so every shape rule applies unchanged.

@@ -36,6 +36,12 @@ pub trait PoolInt8 {
         act_max: i8,
     ) where
         Self: Layer<In, Output = Out>;
+
+    /// Pools one channel `input` (a plane of `In`) into one channel `output` (a plane of
+    /// `Out`), without clamping: what [`PoolInt8::forward_int8`] does to each channel with
+    /// `[-128, 127]`. Inlined into its caller and compiled for the caller's instruction-set
+    /// level (a convolution kernel that pools each channel it produces).
+    fn pool_plane_int8<In: Channels, Out: Channels>(&self, input: &[i8], output: &mut [i8]);
 }
 
 impl<L: PoolWindow + PoolKind> PoolInt8 for L {
@@ -53,6 +59,14 @@ impl<L: PoolWindow + PoolKind> PoolInt8 for L {
         match L::AVERAGE {
             None => int8::max_pool::<PoolGeom<L, In, Out>>(x, y, act_min, act_max),
             Some(_) => int8::avg_pool::<PoolGeom<L, In, Out>>(x, y, act_min, act_max),
+        }
+    }
+
+    #[inline(always)]
+    fn pool_plane_int8<In: Channels, Out: Channels>(&self, input: &[i8], output: &mut [i8]) {
+        match L::AVERAGE {
+            None => int8::max_pool_inline::<PoolGeom<L, In, Out, true>>(input, output, -128, 127),
+            Some(_) => int8::avg_pool::<PoolGeom<L, In, Out, true>>(input, output, -128, 127),
         }
     }
 }

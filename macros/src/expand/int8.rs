@@ -68,14 +68,27 @@ fn q_tokens(q: Q) -> TokenStream {
     quote!(::staticnn::precision::Quantization { scale: #scale, zero_point: #zero_point })
 }
 
-/// The length in elements of layer `layer`'s working memory.
-fn work_len(net: &Checked, types: &NodeTypes, quant: &Quant, layer: &Layer) -> TokenStream {
+/// The length in elements of the working memory of a step running layer `layer` (with the
+/// nodes of `fused` fused in: a pooling layer after a convolution).
+fn work_len(
+    net: &Checked,
+    types: &NodeTypes,
+    quant: &Quant,
+    layer: &Layer,
+    fused: plan::Fused,
+) -> TokenStream {
     let source = net.graph.nodes[layer.node].inputs.first().copied().unwrap_or(0);
     let (x, y) = (types.of(source), types.of(layer.node));
     match quant.run.get(layer.node) {
         Some(Some(Run::Weighted(_))) if matches!(layer.op, Op::Conv(_)) => {
             let ty = types.layer(layer);
-            quote!(<#ty>::workspace_int8::<#x, #y>())
+            let mid = fused
+                .pool
+                .map(|pool| types.of(net.graph.nodes[pool].inputs.first().copied().unwrap_or(0)));
+            match mid {
+                Some(mid) => quote!(<#ty>::pooled_workspace_int8::<#x, #mid>()),
+                None => quote!(<#ty>::workspace_int8::<#x, #y>()),
+            }
         }
         Some(Some(Run::Fallback(_))) => {
             quote!(::staticnn::layers::quantized::fallback_workspace::<#x, #y>())
@@ -98,9 +111,9 @@ fn arena(
         let count = match r.holds {
             plan::Holds::Value(node) => types.numel(node),
             plan::Holds::Work(step) => match &plan.steps[step] {
-                Step::Run { layer, .. } => {
-                    net.layer(*layer).map_or_else(|| quote!(0), |l| work_len(net, types, quant, l))
-                }
+                Step::Run { layer, fused, .. } => net
+                    .layer(*layer)
+                    .map_or_else(|| quote!(0), |l| work_len(net, types, quant, l, *fused)),
                 _ => quote!(0),
             },
         };
@@ -250,7 +263,8 @@ impl Steps<'_> {
     }
 
     /// A layer step: a convolution or linear layer (a folded batch norm and a fused clamp in
-    /// its requantization), pooling, or a layer run in `f32`.
+    /// its requantization, a max pooling layer after a convolution pooling each channel it
+    /// computes), pooling, or a layer run in `f32`.
     fn run(
         &self,
         layer: NodeId,
@@ -273,7 +287,7 @@ impl Steps<'_> {
                 Some(Some(Run::Fallback(_))) => quote!(f32),
                 _ => quote!(i8),
             },
-            len: work_len(net, types, self.quant, l),
+            len: work_len(net, types, self.quant, l, fused),
         });
         let refs = borrow(
             &Borrows {
@@ -285,9 +299,15 @@ impl Steps<'_> {
         );
         let path = quote!(::staticnn::layers::quantized);
         let call = match self.quant.run.get(layer) {
-            Some(Some(Run::Weighted(_))) if matches!(l.op, Op::Conv(_)) => {
-                quote!(self.#f.forward_int8::<#x_ty, #y_ty>(x, y, work);)
-            }
+            Some(Some(Run::Weighted(_))) if matches!(l.op, Op::Conv(_)) => match fused.pool {
+                Some(pool) => {
+                    let p = net.layer(pool).map(field);
+                    let before_pool = net.graph.nodes[pool].inputs.first().copied().unwrap_or(0);
+                    let mid_ty = types.of(before_pool);
+                    quote!(self.#f.forward_int8_pooled::<#x_ty, #mid_ty, #y_ty, _>(x, y, &self.#p, work);)
+                }
+                None => quote!(self.#f.forward_int8::<#x_ty, #y_ty>(x, y, work);),
+            },
             Some(Some(Run::Weighted(_))) => {
                 let n = self.net.shape(source).and_then(|s| s.0.first().copied()).unwrap_or(0);
                 let n = super::types::typenum(n);

@@ -111,6 +111,17 @@ pub(crate) fn conv_args_fit<G: ConvGeometry>(
     requant: &Requant<'_>,
     output: &[i8],
 ) -> bool {
+    conv_params_fit::<G>(input, weight, bias, requant) && output.len() >= G::C_OUT * G::OUT_PLANE
+}
+
+/// [`conv_args_fit`] without the output.
+#[inline]
+pub(crate) fn conv_params_fit<G: ConvGeometry>(
+    input: &[i8],
+    weight: &[i8],
+    bias: Option<&[i32]>,
+    requant: &Requant<'_>,
+) -> bool {
     let positive = |a: [usize; 3]| a.iter().all(|&v| v > 0);
     G::GROUPS > 0
         && G::C_IN % G::GROUPS == 0
@@ -121,8 +132,94 @@ pub(crate) fn conv_args_fit<G: ConvGeometry>(
         && input.len() >= G::C_IN * G::IN_PLANE
         && weight.len() >= G::C_OUT * G::IN_PER_GROUP * G::TAPS
         && bias.is_none_or(|b| b.len() >= G::C_OUT)
-        && output.len() >= G::C_OUT * G::OUT_PLANE
         && requant.covers(G::C_OUT)
+}
+
+/// Output channels per pass of [`conv_pooled`] off the x86 kernels: up to 4 (the largest of
+/// 4, 2, 1 dividing `C_OUT`) for an ungrouped convolution in a build that has the x86
+/// kernels ([`quads::BUILT`], whose portable level then computes 4 channels at a time,
+/// rebuilding its patches for each pass); every channel at once otherwise (a grouped
+/// convolution, or a microcontroller, whose kernels keep their speed and whose working memory
+/// then holds the whole output).
+#[must_use]
+pub const fn pooled_block<G: ConvGeometry>() -> usize {
+    if !quads::BUILT || G::GROUPS != 1 {
+        G::C_OUT
+    } else if G::C_OUT % 4 == 0 {
+        4
+    } else if G::C_OUT % 2 == 0 {
+        2
+    } else {
+        1
+    }
+}
+
+/// `G` restricted to [`pooled_block`] output channels (the same geometry otherwise).
+struct Block<G>(core::marker::PhantomData<G>);
+
+impl<G: ConvGeometry> ConvGeometry for Block<G> {
+    const C_IN: usize = G::C_IN;
+    const C_OUT: usize = pooled_block::<G>();
+    const GROUPS: usize = G::GROUPS;
+    const IN: [usize; 3] = G::IN;
+    const OUT: [usize; 3] = G::OUT;
+    const KERNEL: [usize; 3] = G::KERNEL;
+    const STRIDE: [usize; 3] = G::STRIDE;
+    const DILATION: [usize; 3] = G::DILATION;
+    const PAD: [usize; 3] = G::PAD;
+    const PADDING_MODE: PaddingMode = G::PADDING_MODE;
+}
+
+/// Bytes of `workspace` that [`conv_pooled`] needs for `G`: the larger of
+/// [`quads::pooled_workspace_len`] and, for the other paths, [`pooled_block`] output planes
+/// and the [`workspace_len`] of a convolution of that many channels.
+#[must_use]
+pub const fn pooled_workspace_len<G: ConvGeometry>() -> usize {
+    let quads = quads::pooled_workspace_len::<G>();
+    let other = pooled_block::<G>() * G::OUT_PLANE + workspace_len::<Block<G>>();
+    if quads > other { quads } else { other }
+}
+
+/// [`conv`], but each output channel `o`, once computed, is handed to `finish(o, plane)`
+/// instead of being stored (a pooling layer after the convolution pools it while it is in
+/// cache; the values are [`conv`]'s, bit for bit). The x86 kernels hand over a register block
+/// of channels at a time (`finish` inlined into the kernel, compiled for its level); the other
+/// paths compute [`pooled_block`] channels at a time. `workspace` holds
+/// [`pooled_workspace_len`] bytes. Calls nothing if a slice is too short or the parameters do
+/// not fit.
+#[inline]
+pub fn conv_pooled<G: ConvGeometry>(
+    input: &[i8],
+    weight: &[i8],
+    bias: Option<&[i32]>,
+    requant: &Requant<'_>,
+    workspace: &mut [i8],
+    mut finish: impl FnMut(usize, &[i8]),
+) {
+    if !conv_params_fit::<G>(input, weight, bias, requant)
+        || workspace.len() < pooled_workspace_len::<G>()
+    {
+        return;
+    }
+    if quads::supports::<G>()
+        && quads::conv_quads_pooled::<G, _>(input, weight, bias, requant, workspace, &mut finish)
+    {
+        return;
+    }
+    let n = pooled_block::<G>();
+    let k = G::IN_PER_GROUP * G::TAPS;
+    let Some((planes, rest)) = workspace.split_at_mut_checked(n * G::OUT_PLANE) else { return };
+    let mut first = 0;
+    while n > 0 && first < G::C_OUT {
+        let weight = weight.get(first * k..).unwrap_or(&[]);
+        let bias = bias.map(|b| b.get(first..).unwrap_or(&[]));
+        let requant = requant.from_channel(first);
+        conv::<Block<G>>(input, weight, bias, &requant, planes, rest);
+        for (r, plane) in planes.chunks_exact(G::OUT_PLANE.max(1)).take(n).enumerate() {
+            finish(first + r, plane);
+        }
+        first += n;
+    }
 }
 
 /// The bias of output channel `o` minus `zero_point * Σ weight row`: the accumulator's start

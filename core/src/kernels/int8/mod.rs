@@ -55,10 +55,10 @@ pub mod quads;
 pub mod requantize;
 mod workspace;
 
-pub use conv::{conv, workspace_len};
+pub use conv::{conv, conv_pooled, pooled_workspace_len, workspace_len};
 pub use elementwise::{AddParams, MulParams, add, clamp, mul};
 pub use linear::linear;
-pub use pool::{avg_pool, max_pool};
+pub use pool::{avg_pool, max_pool, max_pool_inline};
 pub use requantize::{conv_multiplier, quantize_multiplier, requantize};
 
 /// The requantization of a convolution or linear layer: zero points, the fused activation's
@@ -81,7 +81,7 @@ pub struct Requant<'a> {
     pub shift: &'a [i32],
 }
 
-impl Requant<'_> {
+impl<'a> Requant<'a> {
     /// Whether the parameters serve `channels` output channels: zero points in `i8`'s range,
     /// one multiplier and shift, or at least `channels` of each.
     #[must_use]
@@ -91,6 +91,14 @@ impl Requant<'_> {
             && is_i8(self.output_zero_point)
             && n == self.shift.len()
             && (n == 1 || n >= channels)
+    }
+
+    /// The parameters of output channels `first..` (per-tensor parameters unchanged).
+    #[must_use]
+    pub fn from_channel(&self, first: usize) -> Self {
+        let per_channel =
+            |v: &'a [i32]| if v.len() == 1 { v } else { v.get(first..).unwrap_or(&[]) };
+        Self { multiplier: per_channel(self.multiplier), shift: per_channel(self.shift), ..*self }
     }
 
     /// The `(multiplier, shift)` of output channel `c` (the single one when per-tensor;

@@ -10,9 +10,87 @@ use crate::kernels::pool::{PoolGeometry, window};
 /// input (padding is skipped, as PyTorch's `-inf` padding), clamped to `[act_min, act_max]`
 /// (`[-128, 127]` when no activation is fused). A window entirely in the padding (which
 /// PyTorch's padding rules exclude) gives `act_min`. Writes nothing if a slice is too short.
+///
+/// A 2 x 2 window with stride 2, no padding and no dilation (the pooling after most
+/// convolutions) runs a loop the compiler vectorises, at the active instruction-set level
+/// (`vpmaxsb` on 32 or 64 bytes on x86-64); the maximum of bytes is exact, so every level
+/// gives the same bits.
 #[inline]
 pub fn max_pool<G: PoolGeometry>(input: &[i8], output: &mut [i8], act_min: i8, act_max: i8) {
-    pool::<G>(input, output, |max, _| clamp_to(max, act_min, act_max), true);
+    if is_2x2::<G>() {
+        crate::kernels::isa::dispatch_int8!(max_pool_2x2::<G>(input, output, act_min, act_max));
+    } else {
+        pool::<G>(input, output, |max, _| clamp_to(max, act_min, act_max), true);
+    }
+}
+
+/// [`max_pool`] without choosing an instruction-set level: compiled for the caller's (a
+/// convolution kernel that pools each channel it produces calls it from inside its own
+/// level's function).
+#[inline(always)]
+pub fn max_pool_inline<G: PoolGeometry>(input: &[i8], output: &mut [i8], act_min: i8, act_max: i8) {
+    if is_2x2::<G>() {
+        max_pool_2x2::<G>(input, output, act_min, act_max);
+    } else {
+        pool::<G>(input, output, |max, _| clamp_to(max, act_min, act_max), true);
+    }
+}
+
+/// Whether `G` is a 2-d 2 x 2 window with stride 2, no padding and no dilation, whose
+/// windows all lie inside the input.
+const fn is_2x2<G: PoolGeometry>() -> bool {
+    let [in_d, in_h, in_w] = G::IN;
+    let [out_d, out_h, out_w] = G::OUT;
+    in_d == 1
+        && out_d == 1
+        && G::KERNEL[0] == 1
+        && G::KERNEL[1] == 2
+        && G::KERNEL[2] == 2
+        && G::STRIDE[1] == 2
+        && G::STRIDE[2] == 2
+        && G::DILATION[1] == 1
+        && G::DILATION[2] == 1
+        && G::PAD[1] == 0
+        && G::PAD[2] == 0
+        && 2 * out_h <= in_h
+        && 2 * out_w <= in_w
+        && out_w > 0
+}
+
+/// Outputs per chunk of a row in [`max_pool_2x2`].
+const CHUNK: usize = 64;
+
+/// Max pooling of a [`is_2x2`] geometry: per output row, the larger of the two input rows
+/// (contiguous bytes), then the larger of each pair, clamped, in chunks of [`CHUNK`]
+/// outputs; loops the compiler turns into byte-wise `max` and shuffles. Writes nothing if a
+/// slice is too short.
+#[inline(always)]
+fn max_pool_2x2<G: PoolGeometry>(input: &[i8], output: &mut [i8], act_min: i8, act_max: i8) {
+    let [_, _, in_w] = G::IN;
+    let [_, out_h, out_w] = G::OUT;
+    if input.len() < G::C * G::IN_PLANE || output.len() < G::C * G::OUT_PLANE {
+        return;
+    }
+    let planes = input.chunks_exact(G::IN_PLANE).zip(output.chunks_exact_mut(G::OUT_PLANE));
+    for (x, y) in planes.take(G::C) {
+        for (oh, row) in y.chunks_exact_mut(out_w).take(out_h).enumerate() {
+            let top = x.get(2 * oh * in_w..).unwrap_or(&[]);
+            let bottom = x.get((2 * oh + 1) * in_w..).unwrap_or(&[]);
+            let (top, bottom) =
+                (&top[..top.len().min(2 * out_w)], &bottom[..bottom.len().min(2 * out_w)]);
+            for ((o, t), b) in
+                row.chunks_mut(CHUNK).zip(top.chunks(2 * CHUNK)).zip(bottom.chunks(2 * CHUNK))
+            {
+                let mut rows = [0i8; 2 * CHUNK];
+                for ((m, &t), &b) in rows.iter_mut().zip(t).zip(b) {
+                    *m = t.max(b);
+                }
+                for (o, pair) in o.iter_mut().zip(rows.as_chunks::<2>().0) {
+                    *o = pair[0].max(pair[1]).max(act_min).min(act_max);
+                }
+            }
+        }
+    }
 }
 
 /// Average pooling as CMSIS-NN computes it: the **raw** `i8` values of the window's positions
@@ -149,5 +227,64 @@ mod tests {
         let mut z = [9; 5];
         avg_pool::<Corner>(&x, &mut z, -128, 127);
         assert_eq!(z, [9; 5]);
+    }
+
+    /// A 2 x 2 window with stride 2 over a `C` x `H` x `W` input (the output `OH` x `OW` may
+    /// leave out a last odd row and column, as PyTorch's floor mode does).
+    struct TwoByTwo<
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+    >;
+    impl<const C: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
+        PoolGeometry for TwoByTwo<C, H, W, OH, OW>
+    {
+        const C: usize = C;
+        const IN: [usize; 3] = [1, H, W];
+        const OUT: [usize; 3] = [1, OH, OW];
+        const KERNEL: [usize; 3] = [1, 2, 2];
+        const STRIDE: [usize; 3] = [1, 2, 2];
+        const DILATION: [usize; 3] = [1, 1, 1];
+        const PAD: [usize; 3] = [0, 0, 0];
+    }
+
+    /// The 2 x 2 path at every instruction-set level equals the general loop, with and
+    /// without a clamp, on planes narrower and wider than a chunk, odd sizes included.
+    fn check_2x2<G: PoolGeometry>(seed: u32) {
+        assert!(is_2x2::<G>());
+        let mut state = seed;
+        let x: std::vec::Vec<i8> = (0..G::C * G::IN_PLANE)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 24) as i8
+            })
+            .collect();
+        for (lo, hi) in [(-128, 127), (-5, 90), (3, 3)] {
+            let mut want = std::vec![0x55; G::C * G::OUT_PLANE];
+            pool::<G>(&x, &mut want, |max, _| clamp_to(max, lo, hi), true);
+            for level in crate::kernels::isa::available() {
+                let mut y = std::vec![0x55; G::C * G::OUT_PLANE];
+                crate::kernels::isa::with_level(level, || max_pool::<G>(&x, &mut y, lo, hi));
+                assert_eq!(y, want, "[{lo}, {hi}] at {}", level.name());
+                let mut z = std::vec![0x55; G::C * G::OUT_PLANE];
+                max_pool_inline::<G>(&x, &mut z, lo, hi);
+                assert_eq!(z, want);
+            }
+        }
+    }
+
+    #[test]
+    fn two_by_two_max_pool_equals_the_general_loop_at_every_level() {
+        check_2x2::<TwoByTwo<3, 32, 32, 16, 16>>(1);
+        check_2x2::<TwoByTwo<2, 7, 9, 3, 4>>(2);
+        check_2x2::<TwoByTwo<1, 2, 2, 1, 1>>(3);
+        check_2x2::<TwoByTwo<2, 5, 301, 2, 150>>(4);
+        check_2x2::<TwoByTwo<1, 4, 258, 2, 129>>(5);
+        // Too short: nothing written.
+        let mut y = [9i8; 4];
+        max_pool::<TwoByTwo<1, 4, 4, 2, 2>>(&[0; 15], &mut y, -128, 127);
+        assert_eq!(y, [9; 4]);
     }
 }

@@ -37,7 +37,7 @@
 )]
 
 use super::Requant;
-use super::conv::{conv_args_fit, source_index};
+use super::conv::{conv_params_fit, source_index};
 use super::dot::weight_sum;
 use crate::kernels::conv::ConvGeometry;
 use crate::kernels::isa;
@@ -130,12 +130,91 @@ pub fn conv_quads<G: ConvGeometry>(
     #[cfg(target_arch = "x86_64")]
     {
         let args = Args { input, weight, bias, requant };
-        x86::dispatch::<G>(&args, output, workspace)
+        x86::dispatch::<G, _>(&args, &mut Sink::Whole(output, no_finish), workspace)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
         let _ = (input, weight, bias, requant, output, workspace);
         false
+    }
+}
+
+/// The `finish` of a [`Sink::Whole`] (never called).
+fn no_finish(_: usize, _: &[i8]) {}
+
+/// Bytes of the workspace [`conv_quads_pooled`] uses for `G`: [`workspace_len`] and the
+/// planes of a register block's output channels (0 if it does not handle `G`).
+#[must_use]
+pub const fn pooled_workspace_len<G: ConvGeometry>() -> usize {
+    if supports::<G>() { MAX_ROWS * G::OUT_PLANE + workspace_len::<G>() } else { 0 }
+}
+
+/// [`conv_quads`] (`false` at the portable level or if `workspace` is too short, having done
+/// nothing), but each output channel `o`, once computed (a register block of them at a
+/// time, into the front of `workspace`), is handed to `finish(o, plane)` instead of being
+/// stored: a pooling layer after the convolution pools it while it is in cache, and the
+/// convolution's full output is never stored. `finish` is inlined into the kernel, so it is
+/// compiled for the active level. `workspace` needs [`pooled_workspace_len`] bytes.
+#[inline]
+pub fn conv_quads_pooled<G: ConvGeometry, F: FnMut(usize, &[i8])>(
+    input: &[i8],
+    weight: &[i8],
+    bias: Option<&[i32]>,
+    requant: &Requant<'_>,
+    workspace: &mut [i8],
+    finish: F,
+) -> bool {
+    if !supports::<G>() {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let args = Args { input, weight, bias, requant };
+        let Some((block, rest)) = workspace.split_at_mut_checked(MAX_ROWS * G::OUT_PLANE) else {
+            return false;
+        };
+        x86::dispatch::<G, F>(&args, &mut Sink::Pooled(block, finish), rest)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (input, weight, bias, requant, workspace, finish);
+        false
+    }
+}
+
+/// Where the output channels go.
+enum Sink<'a, F: FnMut(usize, &[i8])> {
+    /// Into the output tensor `[C_OUT, ..OUT]`.
+    Whole(&'a mut [i8], F),
+    /// Into a block of planes (the block's first channel first), then `finish(o, plane)`.
+    Pooled(&'a mut [i8], F),
+}
+
+impl<F: FnMut(usize, &[i8])> Sink<'_, F> {
+    /// Whether it holds `rows` planes of `plane` bytes (the whole output: `c_out` of them).
+    fn fits(&self, c_out: usize, rows: usize, plane: usize) -> bool {
+        match self {
+            Self::Whole(y, _) => y.len() >= c_out * plane,
+            Self::Pooled(block, _) => block.len() >= rows * plane,
+        }
+    }
+
+    /// The buffer channel `o` is written into, and the channel at its start.
+    fn target(&mut self, o: usize) -> (&mut [i8], usize) {
+        match self {
+            Self::Whole(y, _) => (y, 0),
+            Self::Pooled(block, _) => (block, o),
+        }
+    }
+
+    /// Channels `o..o + n` are complete.
+    #[inline(always)]
+    fn done(&mut self, o: usize, n: usize, plane: usize) {
+        if let Self::Pooled(block, finish) = self {
+            for (r, y) in block.chunks_exact(plane.max(1)).take(n).enumerate() {
+                finish(o + r, y);
+            }
+        }
     }
 }
 
@@ -285,41 +364,49 @@ fn fill_plane<G: ConvGeometry>(x: &[i8], zero_point: i8, plane: &mut [i8]) {
 /// The convolution of every group with the kernel `D`, `R` output channels by `P` vectors of
 /// positions per register block.
 #[inline(always)]
-fn run<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
+fn run<G: ConvGeometry, D: Dot4, const R: usize, const P: usize, F: FnMut(usize, &[i8])>(
     args: &Args<'_>,
-    output: &mut [i8],
+    sink: &mut Sink<'_, F>,
     workspace: &mut [i8],
 ) {
     let Args { input, weight, bias, requant } = *args;
-    if !conv_args_fit::<G>(input, weight, bias, requant, output) || R > MAX_ROWS {
+    if !conv_params_fit::<G>(input, weight, bias, requant)
+        || !sink.fits(G::C_OUT, R, G::OUT_PLANE)
+        || R > MAX_ROWS
+    {
         return;
     }
     let plane_len = 4 * quads::<G>() * plane_words::<G>();
     let Some((plane, rest)) = workspace.split_at_mut_checked(plane_len) else { return };
     let Some(words) = rest.get_mut(..4 * MAX_ROWS * quads::<G>() * G::TAPS) else { return };
-    let zero_point = requant.input_zero_point as i8; // an i8, checked by `conv_args_fit`
+    let zero_point = requant.input_zero_point as i8; // an i8, checked by `conv_params_fit`
     let group_inputs = input.chunks_exact(G::IN_PER_GROUP * G::IN_PLANE);
     for (g, x) in group_inputs.take(G::GROUPS).enumerate() {
         fill_plane::<G>(x, zero_point, plane);
         let mut o = g * G::OUT_PER_GROUP;
         let end = o + G::OUT_PER_GROUP;
         while o < end {
+            let (output, first) = sink.target(o);
             if end - o >= R {
-                channels::<G, D, R, P>(args, o, plane, words, output);
+                channels::<G, D, R, P>(args, o, first, plane, words, output);
+                sink.done(o, R, G::OUT_PLANE);
                 o += R;
             } else {
-                channels::<G, D, 1, P>(args, o, plane, words, output);
+                channels::<G, D, 1, P>(args, o, first, plane, words, output);
+                sink.done(o, 1, G::OUT_PLANE);
                 o += 1;
             }
         }
     }
 }
 
-/// Output channels `o0..o0 + R` (of one group, whose padded plane is `plane`), every position.
+/// Output channels `o0..o0 + R` (of one group, whose padded plane is `plane`), every position,
+/// into `output` whose first plane is channel `first`'s.
 #[inline(always)]
 fn channels<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
     args: &Args<'_>,
     o0: usize,
+    first: usize,
     plane: &[i8],
     words: &mut [i8],
     output: &mut [i8],
@@ -351,26 +438,28 @@ fn channels<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
     let mut v = 0;
     while v < vectors {
         if vectors - v >= P {
-            block::<G, D, R, P>(args, o0, v * D::LANES, &base, plane, words, output);
+            block::<G, D, R, P>(args, [o0, first], v * D::LANES, &base, plane, words, output);
             v += P;
         } else {
-            block::<G, D, R, 1>(args, o0, v * D::LANES, &base, plane, words, output);
+            block::<G, D, R, 1>(args, [o0, first], v * D::LANES, &base, plane, words, output);
             v += 1;
         }
     }
 }
 
-/// The register block of channels `o0..o0 + R` at positions `q0..q0 + P * LANES`.
+/// The register block of channels `o0..o0 + R` at positions `q0..q0 + P * LANES` (`at` is
+/// `[o0, first]`: `output`'s first plane is channel `first`'s).
 #[inline(always)]
 fn block<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
     args: &Args<'_>,
-    o0: usize,
+    at: [usize; 2],
     q0: usize,
     base: &[i32; R],
     plane: &[i8],
     words: &[i8],
     output: &mut [i8],
 ) {
+    let [o0, first] = at;
     let [_, k_h, k_w] = G::KERNEL;
     let [_, d_h, d_w] = G::DILATION;
     let width = padded_width::<G>();
@@ -416,27 +505,29 @@ fn block<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
             }
         }
     }
-    store::<G, D, R, P>(args.requant, o0, q0, base, &acc, output);
+    store::<G, D, R, P>(args.requant, [o0, first], q0, base, &acc, output);
 }
 
 /// Requantizes the block's accumulators and writes the outputs of its positions that are
-/// output pixels.
+/// output pixels (`at` as in [`block`]).
 #[inline(always)]
 fn store<G: ConvGeometry, D: Dot4, const R: usize, const P: usize>(
     requant: &Requant<'_>,
-    o0: usize,
+    at: [usize; 2],
     q0: usize,
     base: &[i32; R],
     acc: &[[D::V; P]; R],
     output: &mut [i8],
 ) {
+    let [o0, first] = at;
     let out_w = G::OUT[2];
     let width = padded_width::<G>();
     let n = positions::<G>();
     for (r, acc_r) in acc.iter().enumerate() {
         let o = o0 + r;
         let params = requant.channel(o);
-        let Some(y) = output.get_mut(o * G::OUT_PLANE..(o + 1) * G::OUT_PLANE) else { return };
+        let Some(i) = o.checked_sub(first) else { return };
+        let Some(y) = output.get_mut(i * G::OUT_PLANE..(i + 1) * G::OUT_PLANE) else { return };
         let (mut oh, mut ow) = (q0 / width, q0 % width);
         for (p, &v) in acc_r.iter().enumerate() {
             let values = D::requantize(v, base[r], params, requant).unwrap_or_else(|| {
@@ -471,14 +562,14 @@ mod x86 {
     #[allow(clippy::wildcard_imports)] // dozens of intrinsics, all named `_mm*` / `__m*`
     use core::arch::x86_64::*;
 
-    use super::{Args, Dot4, MAX_LANES, Requant, run, shifts};
+    use super::{Args, Dot4, MAX_LANES, Requant, Sink, run, shifts};
     use crate::kernels::conv::ConvGeometry;
 
     /// Runs the kernel of the active level; `false` at the portable level.
     #[inline(always)]
-    pub(super) fn dispatch<G: ConvGeometry>(
+    pub(super) fn dispatch<G: ConvGeometry, F: FnMut(usize, &[i8])>(
         args: &Args<'_>,
-        output: &mut [i8],
+        output: &mut Sink<'_, F>,
         workspace: &mut [i8],
     ) -> bool {
         #[cfg(all(staticnn_x86_dispatch, any(feature = "std", test)))]
@@ -489,19 +580,19 @@ mod x86 {
                 Level::Avx512Vnni => unsafe {
                     x86::avx512vnni(
                         #[inline(always)]
-                        || run::<G, Vnni512, 4, 4>(args, output, workspace),
+                        || run::<G, Vnni512, 4, 4, F>(args, output, workspace),
                     );
                 },
                 Level::Avx2Vnni => unsafe {
                     x86::avx2vnni(
                         #[inline(always)]
-                        || run::<G, Vnni256, 4, 2>(args, output, workspace),
+                        || run::<G, Vnni256, 4, 2, F>(args, output, workspace),
                     );
                 },
                 Level::Avx512 | Level::Avx2 => unsafe {
                     x86::avx2(
                         #[inline(always)]
-                        || run::<G, Madd256, 3, 2>(args, output, workspace),
+                        || run::<G, Madd256, 3, 2, F>(args, output, workspace),
                     );
                 },
                 Level::Portable => return false,
@@ -510,7 +601,7 @@ mod x86 {
         }
         #[cfg(not(all(staticnn_x86_dispatch, any(feature = "std", test))))]
         {
-            compiled::<G>(args, output, workspace)
+            compiled::<G, F>(args, output, workspace)
         }
     }
 
@@ -518,10 +609,14 @@ mod x86 {
     #[cfg(not(all(staticnn_x86_dispatch, any(feature = "std", test))))]
     #[inline(always)]
     #[allow(clippy::extra_unused_type_parameters)] // unused only in builds below AVX2
-    fn compiled<G: ConvGeometry>(args: &Args<'_>, output: &mut [i8], workspace: &mut [i8]) -> bool {
+    fn compiled<G: ConvGeometry, F: FnMut(usize, &[i8])>(
+        args: &Args<'_>,
+        output: &mut Sink<'_, F>,
+        workspace: &mut [i8],
+    ) -> bool {
         #[cfg(all(target_feature = "avx512vnni", target_feature = "avx512bw"))]
         {
-            run::<G, Vnni512, 4, 4>(args, output, workspace);
+            run::<G, Vnni512, 4, 4, F>(args, output, workspace);
             true
         }
         #[cfg(all(
@@ -530,7 +625,7 @@ mod x86 {
             target_feature = "avx2"
         ))]
         {
-            run::<G, Vnni256, 4, 2>(args, output, workspace);
+            run::<G, Vnni256, 4, 2, F>(args, output, workspace);
             true
         }
         #[cfg(all(
@@ -539,7 +634,7 @@ mod x86 {
             target_feature = "avx2"
         ))]
         {
-            run::<G, Madd256, 3, 2>(args, output, workspace);
+            run::<G, Madd256, 3, 2, F>(args, output, workspace);
             true
         }
         #[cfg(not(target_feature = "avx2"))]
@@ -894,6 +989,76 @@ mod tests {
                 assert_eq!(got, want, "round {round} at {}: {rq:?}", level.name());
             }
         }
+    }
+
+    /// A strided convolution (no quad path): `conv_pooled` computes blocks of channels.
+    struct Strided;
+    impl ConvGeometry for Strided {
+        const C_IN: usize = 5;
+        const C_OUT: usize = 12;
+        const GROUPS: usize = 1;
+        const IN: [usize; 3] = [1, 9, 10];
+        const OUT: [usize; 3] = [1, 5, 5];
+        const KERNEL: [usize; 3] = [1, 3, 3];
+        const STRIDE: [usize; 3] = [1, 2, 2];
+        const DILATION: [usize; 3] = [1, 1, 1];
+        const PAD: [usize; 3] = [0, 1, 1];
+        const PADDING_MODE: PaddingMode = PaddingMode::Zeros;
+    }
+
+    /// `conv_pooled` at every level (the portable one included) hands every output channel
+    /// over exactly once, with the portable im2col path's bits.
+    fn check_pooled<G: ConvGeometry>(seed: u64) {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        for round in 0..6 {
+            let x = rng.bytes(G::C_IN * G::IN_PLANE);
+            let w = rng.bytes(G::C_OUT * G::IN_PER_GROUP * G::TAPS);
+            let (z_in, z_out, multiplier, shift, bias) = params(&mut rng, G::C_OUT);
+            let (lo, hi) = (rng.range(-128, 0) as i8, rng.range(0, 127) as i8);
+            let rq = Requant {
+                input_zero_point: z_in,
+                output_zero_point: z_out,
+                act_min: lo,
+                act_max: hi,
+                multiplier: &multiplier,
+                shift: &shift,
+            };
+            let b = (round % 3 != 0).then_some(bias.as_slice());
+            let n = G::C_OUT * G::OUT_PLANE;
+            let mut want = vec![0x55; n];
+            conv_im2col::<G>(&x, &w, b, &rq, &mut want, &mut vec![0; im2col_workspace_len::<G>()]);
+            for level in available() {
+                let mut got = vec![0x55; n];
+                let mut calls = vec![0; G::C_OUT];
+                let mut ws = vec![0x5a; super::super::conv::pooled_workspace_len::<G>()];
+                with_level(level, || {
+                    super::super::conv::conv_pooled::<G>(&x, &w, b, &rq, &mut ws, |o, plane| {
+                        calls[o] += 1;
+                        got[o * G::OUT_PLANE..(o + 1) * G::OUT_PLANE].copy_from_slice(plane);
+                    });
+                });
+                assert_eq!(calls, vec![1; G::C_OUT], "{}", level.name());
+                assert_eq!(got, want, "round {round} at {}: {rq:?}", level.name());
+                // A workspace one byte short: nothing is handed over.
+                ws.pop();
+                with_level(level, || {
+                    super::super::conv::conv_pooled::<G>(&x, &w, b, &rq, &mut ws, |_, _| {
+                        panic!("called with a short workspace")
+                    });
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn pooled_convolutions_hand_over_every_channel_at_every_level() {
+        check_pooled::<OddChannels>(11);
+        check_pooled::<FiveChannelsWide>(12);
+        check_pooled::<Grouped>(13);
+        check_pooled::<Dilated>(14);
+        check_pooled::<OneD>(15);
+        check_pooled::<Pointwise>(16);
+        check_pooled::<Strided>(17);
     }
 
     #[test]
