@@ -138,13 +138,19 @@ pub(crate) fn conv_params_fit<G: ConvGeometry>(
 /// Output channels per pass of [`conv_pooled`] off the x86 kernels: up to 4 (the largest of
 /// 4, 2, 1 dividing `C_OUT`) for an ungrouped convolution in a build that has the x86
 /// kernels ([`quads::BUILT`], whose portable level then computes 4 channels at a time,
-/// rebuilding its patches for each pass); every channel at once otherwise (a grouped
-/// convolution, or a microcontroller, whose kernels keep their speed and whose working memory
-/// then holds the whole output).
+/// rebuilding its patches for each pass); up to 8 in a build without them (a
+/// microcontroller: its working memory holds 8 output planes, not the whole output, for an
+/// input band widened once per pass); every channel at once for a grouped convolution.
 #[must_use]
 pub const fn pooled_block<G: ConvGeometry>() -> usize {
-    if !quads::BUILT || G::GROUPS != 1 {
+    if G::GROUPS != 1 {
         G::C_OUT
+    } else if !quads::BUILT {
+        let mut n = if G::C_OUT < MICRO_POOLED_BLOCK { G::C_OUT } else { MICRO_POOLED_BLOCK };
+        while n > 1 && G::C_OUT % n != 0 {
+            n -= 1;
+        }
+        n
     } else if G::C_OUT % 4 == 0 {
         4
     } else if G::C_OUT % 2 == 0 {
@@ -153,6 +159,10 @@ pub const fn pooled_block<G: ConvGeometry>() -> usize {
         1
     }
 }
+
+/// Most output channels per pass of [`conv_pooled`] on a microcontroller: CIFAR-10's first
+/// convolution then needs 8 KiB of planes instead of its 32 KiB output.
+const MICRO_POOLED_BLOCK: usize = 8;
 
 /// `G` restricted to [`pooled_block`] output channels (the same geometry otherwise).
 struct Block<G>(core::marker::PhantomData<G>);
