@@ -142,6 +142,8 @@ fn depthwise_lanes<V: Vector, G: ConvGeometry, const L: usize>(
 
     let mut done: usize = 0; // channels stored and finished
     for c0 in chunks(channels, L) {
+        // The block's output planes, checked once (the stores below are inside them).
+        let Some(planes) = output.get_mut(c0 * out_plane..(c0 + L) * out_plane) else { return };
         transpose_into_panel::<V, G, L>(input, c0, panel);
         let taps = tap_weights::<V, G>(weight, c0);
         let bias = match bias {
@@ -153,11 +155,15 @@ fn depthwise_lanes<V: Vector, G: ConvGeometry, const L: usize>(
         for row0 in chunks(G::OUT[1], rows) {
             let mut acc = pixels::<V, G, L>(panel, &taps, bias, row0);
             V::transpose(&mut acc);
+            let first = row0 * G::OUT[2];
+            if first + used > out_plane {
+                continue;
+            }
             for (i, v) in acc.iter().enumerate().skip(done.saturating_sub(c0)) {
-                let start = (c0 + i) * out_plane + row0 * G::OUT[2];
-                if let Some(dst) = output.get_mut(start..start + used) {
-                    v.store_first(dst);
-                }
+                let start = i * out_plane + first;
+                // SAFETY: `i < L` and `first + used <= out_plane` (checked above), so
+                // `start + used <= L * out_plane = planes.len()`.
+                v.store_first(unsafe { planes.get_unchecked_mut(start..start + used) });
             }
         }
         let planes = output.chunks_exact_mut(out_plane).enumerate().take(c0 + L).skip(done);
@@ -204,22 +210,35 @@ fn transpose_into_panel<V: Vector, G: ConvGeometry, const L: usize>(
     let (rows, used) = if width <= L { (L / width, L / width * width) } else { (1, L) };
     let rows = if rows > G::IN[1] { G::IN[1] } else { rows };
     let used = if rows * width < used { rows * width } else { used };
-    let offsets: [usize; L] = core::array::from_fn(|j| ((j / width) * cols + j % width) * L);
-    let mut chunk = |q0: usize, at: usize| {
-        let mut block = [V::splat(0.0); L];
-        for (i, v) in block.iter_mut().enumerate() {
-            let start = (c0 + i) * in_plane + q0;
-            if let Some(src) = input.get(start..start + used) {
-                *v = V::load_first(src);
+    let mut offsets = [0; L];
+    for (j, o) in offsets.iter_mut().enumerate() {
+        *o = ((j / width) * cols + j % width) * L;
+    }
+    // The block's planes, checked once: every chunk below reads inside them.
+    let Some(planes) = input.get(c0 * in_plane..(c0 + L) * in_plane) else { return };
+    // Inlined (`identity` only puts the closure where it may carry `#[inline(always)]`): a
+    // call would be compiled without the caller's instruction set, and its intrinsics too.
+    let mut chunk = core::convert::identity(
+        #[inline(always)]
+        |q0: usize, at: usize| {
+            let mut block = [V::splat(0.0); L];
+            if q0 + used > in_plane {
+                return;
             }
-        }
-        V::transpose(&mut block);
-        for (v, &offset) in block.iter().zip(&offsets).take(used) {
-            if let Some(dst) = panel.get_mut(at + offset..at + offset + L) {
-                v.store_first(dst);
+            for (i, v) in block.iter_mut().enumerate() {
+                let start = i * in_plane + q0;
+                // SAFETY: `i < L` and `q0 + used <= in_plane` (checked above), so
+                // `start + used <= L * in_plane = planes.len()`.
+                *v = V::load_first(unsafe { planes.get_unchecked(start..start + used) });
             }
-        }
-    };
+            V::transpose(&mut block);
+            for (v, &offset) in block.iter().zip(&offsets).take(used) {
+                if let Some(dst) = panel.get_mut(at + offset..at + offset + L) {
+                    v.store_first(dst);
+                }
+            }
+        },
+    );
     let pad = (G::PAD[1] * cols + G::PAD[2]) * L;
     if width <= L {
         for row0 in chunks(G::IN[1], rows) {
@@ -254,9 +273,10 @@ fn pixels<V: Vector, G: ConvGeometry, const L: usize>(
     let (_, cols) = panel_size::<G>();
     let out_w = G::OUT[2];
     let used = chunk_rows::<G>(L, out_w) * out_w;
-    let offsets: [usize; L] = core::array::from_fn(|j| {
-        ((j / out_w) * G::STRIDE[1] * cols + (j % out_w) * G::STRIDE[2]) * L
-    });
+    let mut offsets = [0; L];
+    for (j, o) in offsets.iter_mut().enumerate() {
+        *o = ((j / out_w) * G::STRIDE[1] * cols + (j % out_w) * G::STRIDE[2]) * L;
+    }
     let base = row0 * G::STRIDE[1] * cols * L;
     // The farthest float a tap reads: checked once for the whole chunk.
     let last_tap =

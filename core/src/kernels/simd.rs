@@ -190,6 +190,24 @@ mod x86 {
         _mm512_unpackhi_ps, _mm512_unpacklo_pd, _mm512_unpacklo_ps,
     };
 
+    /// `[f(0), .., f(7)]`, written out and always inlined: `core::array::from_fn` is only an
+    /// inlining hint, and a loop may stay a loop; either way the intrinsics in `f` end up
+    /// outside the kernel's registers (a depthwise layer was 20x slower when they did).
+    #[inline(always)]
+    fn array8<T>(f: impl Fn(usize) -> T) -> [T; 8] {
+        [f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7)]
+    }
+
+    /// `[f(0), .., f(15)]`, as [`array8`].
+    #[inline(always)]
+    #[rustfmt::skip]
+    fn array16<T>(f: impl Fn(usize) -> T) -> [T; 16] {
+        [
+            f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7),
+            f(8), f(9), f(10), f(11), f(12), f(13), f(14), f(15),
+        ]
+    }
+
     /// All ones in the lanes below `n`: the mask of AVX's `maskload`/`maskstore`.
     #[inline(always)]
     fn first_lanes(n: usize) -> __m256i {
@@ -269,20 +287,30 @@ mod x86 {
                 // SAFETY: as in `splat`. Three rounds of shuffles: pairs of rows interleaved,
                 // then pairs of pairs within each 128-bit half, then the halves exchanged.
                 unsafe {
-                    let t: [__m256; 8] = core::array::from_fn(|i| {
-                        let (a, b) = (r[i / 2 * 2].0, r[i / 2 * 2 + 1].0);
-                        if i % 2 == 0 { _mm256_unpacklo_ps(a, b) } else { _mm256_unpackhi_ps(a, b) }
-                    });
+                    let t: [__m256; 8] = array8(
+                        #[inline(always)]
+                        |i| {
+                            let (a, b) = (r[i / 2 * 2].0, r[i / 2 * 2 + 1].0);
+                            if i % 2 == 0 {
+                                _mm256_unpacklo_ps(a, b)
+                            } else {
+                                _mm256_unpackhi_ps(a, b)
+                            }
+                        },
+                    );
                     // s[4h + j]: columns j and j + 4 of rows 4h..4h + 4.
-                    let s: [__m256; 8] = core::array::from_fn(|i| {
-                        let (h, j) = (i / 4, i % 4);
-                        let (a, b) = (t[4 * h + j / 2], t[4 * h + 2 + j / 2]);
-                        if j % 2 == 0 {
-                            _mm256_shuffle_ps::<0x44>(a, b)
-                        } else {
-                            _mm256_shuffle_ps::<0xEE>(a, b)
-                        }
-                    });
+                    let s: [__m256; 8] = array8(
+                        #[inline(always)]
+                        |i| {
+                            let (h, j) = (i / 4, i % 4);
+                            let (a, b) = (t[4 * h + j / 2], t[4 * h + 2 + j / 2]);
+                            if j % 2 == 0 {
+                                _mm256_shuffle_ps::<0x44>(a, b)
+                            } else {
+                                _mm256_shuffle_ps::<0xEE>(a, b)
+                            }
+                        },
+                    );
                     for (j, row) in r.iter_mut().enumerate() {
                         row.0 = if j < 4 {
                             _mm256_permute2f128_ps::<0x20>(s[j], s[4 + j])
@@ -436,31 +464,40 @@ mod x86 {
             // SAFETY: as in `splat`. Four rounds of 16 shuffles: pairs of rows interleaved by
             // floats, then by pairs of floats, then 128-bit quarters gathered twice.
             unsafe {
-                let t: [__m512; 16] = core::array::from_fn(|i| {
-                    let (a, b) = (r[i / 2 * 2].0, r[i / 2 * 2 + 1].0);
-                    if i % 2 == 0 { _mm512_unpacklo_ps(a, b) } else { _mm512_unpackhi_ps(a, b) }
-                });
+                let t: [__m512; 16] = array16(
+                    #[inline(always)]
+                    |i| {
+                        let (a, b) = (r[i / 2 * 2].0, r[i / 2 * 2 + 1].0);
+                        if i % 2 == 0 { _mm512_unpacklo_ps(a, b) } else { _mm512_unpackhi_ps(a, b) }
+                    },
+                );
                 // u[4g + j], quarter k: column 4k + j of rows 4g..4g + 4.
-                let u: [__m512; 16] = core::array::from_fn(|i| {
-                    let (g, j) = (i / 4, i % 4);
-                    let a = _mm512_castps_pd(t[4 * g + j / 2]);
-                    let b = _mm512_castps_pd(t[4 * g + 2 + j / 2]);
-                    _mm512_castpd_ps(if j % 2 == 0 {
-                        _mm512_unpacklo_pd(a, b)
-                    } else {
-                        _mm512_unpackhi_pd(a, b)
-                    })
-                });
+                let u: [__m512; 16] = array16(
+                    #[inline(always)]
+                    |i| {
+                        let (g, j) = (i / 4, i % 4);
+                        let a = _mm512_castps_pd(t[4 * g + j / 2]);
+                        let b = _mm512_castps_pd(t[4 * g + 2 + j / 2]);
+                        _mm512_castpd_ps(if j % 2 == 0 {
+                            _mm512_unpacklo_pd(a, b)
+                        } else {
+                            _mm512_unpackhi_pd(a, b)
+                        })
+                    },
+                );
                 // v[8h + 2j + e]: quarters e and e + 2 of u[8h + j] and u[8h + 4 + j].
-                let v: [__m512; 16] = core::array::from_fn(|i| {
-                    let (h, j, e) = (i / 8, i % 8 / 2, i % 2);
-                    let (a, b) = (u[8 * h + j], u[8 * h + 4 + j]);
-                    if e == 0 {
-                        _mm512_shuffle_f32x4::<0x88>(a, b)
-                    } else {
-                        _mm512_shuffle_f32x4::<0xDD>(a, b)
-                    }
-                });
+                let v: [__m512; 16] = array16(
+                    #[inline(always)]
+                    |i| {
+                        let (h, j, e) = (i / 8, i % 8 / 2, i % 2);
+                        let (a, b) = (u[8 * h + j], u[8 * h + 4 + j]);
+                        if e == 0 {
+                            _mm512_shuffle_f32x4::<0x88>(a, b)
+                        } else {
+                            _mm512_shuffle_f32x4::<0xDD>(a, b)
+                        }
+                    },
+                );
                 // Row 4k + j: quarter k of u[j], u[4 + j], u[8 + j], u[12 + j].
                 for (n, row) in r.iter_mut().enumerate() {
                     let (k, j) = (n / 4, n % 4);
