@@ -42,6 +42,34 @@ pub trait Vector: Copy {
     /// `p..p + LANES` must be writable.
     unsafe fn store(self, p: *mut f32);
 
+    /// Lane by lane, one step of a max pool's window in PyTorch's order: `v` where it is
+    /// larger than `self` or NaN, else `self` (of equal values the first stays; a NaN stays).
+    #[inline(always)]
+    #[must_use]
+    fn max_step(self, v: Self) -> Self {
+        let (mut a, v) = (self.to_array(), v.to_array());
+        for (a, &v) in a.as_mut().iter_mut().zip(v.as_ref()) {
+            if v > *a || v.is_nan() {
+                *a = v;
+            }
+        }
+        Self::from_array(a)
+    }
+
+    /// The `2 * LANES` floats of `lo` then `hi` split into their even-indexed and their
+    /// odd-indexed ones: `([x0, x2, ..], [x1, x3, ..])` (the two columns of a 2-wide window).
+    #[inline(always)]
+    #[must_use]
+    fn deinterleave(lo: Self, hi: Self) -> (Self, Self) {
+        let (lo, hi) = (lo.to_array(), hi.to_array());
+        let (mut even, mut odd) = (Self::zeros(), Self::zeros());
+        let pairs = lo.as_ref().chunks_exact(2).chain(hi.as_ref().chunks_exact(2));
+        for ((e, o), pair) in even.as_mut().iter_mut().zip(odd.as_mut()).zip(pairs) {
+            (*e, *o) = (pair[0], pair[1]);
+        }
+        (Self::from_array(even), Self::from_array(odd))
+    }
+
     /// The sum of the lanes, pairwise: lane `i` plus lane `i + LANES / 2`, and so on down.
     #[inline(always)]
     #[must_use]
@@ -185,6 +213,11 @@ mod x86 {
         _mm512_storeu_ps,
     };
     use core::arch::x86_64::{
+        _CMP_GT_OQ, _CMP_UNORD_Q, _mm256_blendv_ps, _mm256_castpd_ps, _mm256_castps_pd,
+        _mm256_cmp_ps, _mm256_or_ps, _mm256_permute4x64_pd, _mm512_cmp_ps_mask,
+        _mm512_mask_blend_ps, _mm512_permutex2var_ps, _mm512_setr_epi32,
+    };
+    use core::arch::x86_64::{
         _mm256_permute2f128_ps, _mm256_shuffle_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps,
         _mm512_castpd_ps, _mm512_castps_pd, _mm512_shuffle_f32x4, _mm512_unpackhi_pd,
         _mm512_unpackhi_ps, _mm512_unpacklo_pd, _mm512_unpacklo_ps,
@@ -247,6 +280,35 @@ mod x86 {
             fn mul_add(self, a: Self, b: Self) -> Self {
                 // SAFETY: as in `splat`.
                 Self(unsafe { _mm256_fmadd_ps(a.0, b.0, self.0) })
+            }
+
+            #[inline(always)]
+            fn max_step(self, v: Self) -> Self {
+                // SAFETY: as in `splat`.
+                unsafe {
+                    let take = _mm256_or_ps(
+                        _mm256_cmp_ps::<_CMP_GT_OQ>(v.0, self.0),
+                        _mm256_cmp_ps::<_CMP_UNORD_Q>(v.0, v.0),
+                    );
+                    Self(_mm256_blendv_ps(self.0, v.0, take))
+                }
+            }
+
+            #[inline(always)]
+            fn deinterleave(lo: Self, hi: Self) -> (Self, Self) {
+                // SAFETY: as in `splat`. Within each 128-bit half, the even (odd) floats of
+                // `lo` then of `hi`; then the 64-bit quarters reordered to lo's, then hi's.
+                unsafe {
+                    let order = |x: __m256| {
+                        _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(
+                            x,
+                        )))
+                    };
+                    (
+                        Self(order(_mm256_shuffle_ps::<0b10_00_10_00>(lo.0, hi.0))),
+                        Self(order(_mm256_shuffle_ps::<0b11_01_11_01>(lo.0, hi.0))),
+                    )
+                }
             }
 
             #[inline(always)]
@@ -419,6 +481,31 @@ mod x86 {
         fn mul_add(self, a: Self, b: Self) -> Self {
             // SAFETY: as in `splat`.
             Self(unsafe { _mm512_fmadd_ps(a.0, b.0, self.0) })
+        }
+
+        #[inline(always)]
+        fn max_step(self, v: Self) -> Self {
+            // SAFETY: as in `splat`.
+            unsafe {
+                let take = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v.0, self.0)
+                    | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v.0, v.0);
+                Self(_mm512_mask_blend_ps(take, self.0, v.0))
+            }
+        }
+
+        #[inline(always)]
+        fn deinterleave(lo: Self, hi: Self) -> (Self, Self) {
+            // SAFETY: as in `splat`. Index `i` of the 32 floats `lo` then `hi`.
+            unsafe {
+                let even =
+                    _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                let odd =
+                    _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+                (
+                    Self(_mm512_permutex2var_ps(lo.0, even, hi.0)),
+                    Self(_mm512_permutex2var_ps(lo.0, odd, hi.0)),
+                )
+            }
         }
 
         #[inline(always)]
