@@ -294,7 +294,7 @@ impl<'a, N, E> BatchNormEpilogue<'a, N, E> {
     /// `norm`, then `then` (an activation or [`Identity`](crate::kernels::Identity)).
     #[must_use]
     pub const fn new(norm: &'a N, then: &'a E) -> Self {
-        Self { norm, then, block: CoefficientBlock::EMPTY }
+        Self { norm, then, block: CoefficientBlock::empty() }
     }
 }
 
@@ -316,11 +316,14 @@ struct CoefficientBlock {
 }
 
 impl CoefficientBlock {
-    const EMPTY: Self = Self {
-        first: Cell::new(usize::MAX),
-        alpha: [const { Cell::new(0.0) }; COEFFICIENT_BLOCK],
-        beta: [const { Cell::new(0.0) }; COEFFICIENT_BLOCK],
-    };
+    /// No block yet.
+    const fn empty() -> Self {
+        Self {
+            first: Cell::new(usize::MAX),
+            alpha: [const { Cell::new(0.0) }; COEFFICIENT_BLOCK],
+            beta: [const { Cell::new(0.0) }; COEFFICIENT_BLOCK],
+        }
+    }
 }
 
 impl<S: NormSpec, E> BatchNormEpilogue<'_, ChannelNorm<S, Batch>, E> {
