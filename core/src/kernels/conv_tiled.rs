@@ -549,9 +549,12 @@ struct Tiling<G, const BUFFERED: bool, V>(core::marker::PhantomData<(G, V)>);
 trait Planned {
     /// The plan.
     const PLAN: Plan;
+    /// The vectors it computes with.
+    type V: Vector;
 }
 
 impl<G: ConvGeometry, const BUFFERED: bool, V: Vector> Planned for Tiling<G, BUFFERED, V> {
+    type V = V;
     const PLAN: Plan = plan::<G>(
         V::LANES,
         V::MAX_ACC,
@@ -1695,7 +1698,7 @@ fn build_panel<G: ConvGeometry, T: Planned>(
             }
             for (phase, part) in row.chunks_exact_mut(plan.ph).enumerate() {
                 if zeros {
-                    strided_inside(part, src, phase, s_w, p_w);
+                    strided_inside::<T::V>(part, src, phase, s_w, p_w);
                     continue;
                 }
                 for (j, v) in part.iter_mut().enumerate() {
@@ -1775,7 +1778,7 @@ fn build_shifted_panel<G: ConvGeometry, T: Planned>(
                     let ih = if inside { r - p_h } else { mode.map(r, p_h, in_h) };
                     let Some(src) = x.get(ih * in_w..(ih + 1) * in_w) else { continue };
                     if zeros {
-                        strided_inside(row, src, col, s_w, p_w);
+                        strided_inside::<T::V>(row, src, col, s_w, p_w);
                         continue;
                     }
                     for (j, v) in row.iter_mut().enumerate() {
@@ -1801,7 +1804,13 @@ fn copy(dst: &mut [f32], src: &[f32]) {
 /// Writes the positions of `part` inside the zero-padded row `src`: every `stride`-th padded
 /// position from `phase`, `part[j] = src[j * stride + phase - pad]`.
 #[inline(always)]
-fn strided_inside(part: &mut [f32], src: &[f32], phase: usize, stride: usize, pad: usize) {
+fn strided_inside<V: Vector>(
+    part: &mut [f32],
+    src: &[f32],
+    phase: usize,
+    stride: usize,
+    pad: usize,
+) {
     // The first j whose position is inside: j * stride + phase >= pad.
     let first = if phase >= pad { 0 } else { (pad - phase).div_ceil(stride) };
     let start = first * stride + phase - pad;
@@ -1815,19 +1824,35 @@ fn strided_inside(part: &mut [f32], src: &[f32], phase: usize, stride: usize, pa
         return;
     }
     if stride == 2 {
-        // Every other float: pairs, which the compiler turns into vector shuffles (the
-        // element loop below stayed scalar, a third of ResNet-8's strided convolutions).
+        // Every other float: with wide vectors, the even floats of two vectors at a time
+        // ([`Vector::deinterleave`], shuffles). Left to the compiler, the loop stayed scalar at a
+        // dispatched level (a fifth of ResNet-8's strided convolutions) and became shuffles
+        // only with `-C target-cpu=native`.
         let (Some(part), Some(src)) = (part.get_mut(first..), src.get(start..)) else { return };
-        let (pairs, last) = src.as_chunks::<2>();
-        let mut written = 0;
-        for (d, pair) in part.iter_mut().zip(pairs) {
-            *d = pair[0];
-            written += 1;
+        let n = part.len().min(src.len().div_ceil(2));
+        let lanes = V::LANES;
+        if lanes < 8 {
+            // Four lanes (portable, microcontrollers): one float at a time.
+            let (pairs, last) = src.as_chunks::<2>();
+            let mut written = 0;
+            for (d, pair) in part.iter_mut().zip(pairs) {
+                *d = pair[0];
+                written += 1;
+            }
+            if let (Some(d), Some(&x)) = (part.get_mut(written), last.first())
+                && written == pairs.len()
+            {
+                *d = x;
+            }
+            return;
         }
-        if let (Some(d), Some(&x)) = (part.get_mut(written), last.first())
-            && written == pairs.len()
-        {
-            *d = x;
+        // The last vector may be partial (rows of 8 outputs with 16 lanes): masked.
+        for j in (0..n).step_by(lanes) {
+            let two = src.get(2 * j..src.len().min(2 * j + 2 * lanes)).unwrap_or(&[]);
+            let (lo, hi) = two.split_at(two.len().min(lanes));
+            if let Some(dst) = part.get_mut(j..n.min(j + lanes)) {
+                V::deinterleave(V::load_first(lo), V::load_first(hi)).0.store_first(dst);
+            }
         }
         return;
     }
@@ -2110,23 +2135,33 @@ mod tests {
 
     #[test]
     fn strided_rows_match_the_element_rule() {
-        // part[j] = src[j * stride + phase - pad] where that is inside, untouched elsewhere.
-        for stride in 1..=3 {
-            for pad in 0..=3 {
-                for phase in 0..stride + 2 {
-                    for (src_len, part_len) in [(0, 4), (1, 3), (7, 4), (8, 4), (9, 6), (16, 9)] {
-                        let src: Vec<f32> = (0..src_len).map(|i| i as f32 + 1.0).collect();
-                        let mut got = vec![-1.0; part_len];
-                        strided_inside(&mut got, &src, phase, stride, pad);
-                        let want: Vec<f32> = (0..part_len)
-                            .map(|j| {
-                                (j * stride + phase)
-                                    .checked_sub(pad)
-                                    .and_then(|i| src.get(i).copied())
-                                    .unwrap_or(-1.0)
-                            })
-                            .collect();
-                        assert_eq!(got, want, "stride {stride} pad {pad} phase {phase} {src_len}");
+        // part[j] = src[j * stride + phase - pad] where that is inside, untouched elsewhere;
+        // with each level's wide vectors (whole, partial and no vectors of outputs).
+        for level in isa::available() {
+            for stride in 1..=3 {
+                for pad in 0..=3 {
+                    for phase in 0..stride + 2 {
+                        for (src_len, part_len) in
+                            [(0, 4), (1, 3), (7, 4), (8, 4), (9, 6), (16, 9), (37, 19), (80, 40)]
+                        {
+                            let src: Vec<f32> = (0..src_len).map(|i| i as f32 + 1.0).collect();
+                            let mut got = vec![-1.0; part_len];
+                            isa::with_level(level, || {
+                                isa::dispatch!(I => strided_inside::<<I as Isa>::Wide>(
+                                    &mut got, &src, phase, stride, pad
+                                ));
+                            });
+                            let want: Vec<f32> = (0..part_len)
+                                .map(|j| {
+                                    (j * stride + phase)
+                                        .checked_sub(pad)
+                                        .and_then(|i| src.get(i).copied())
+                                        .unwrap_or(-1.0)
+                                })
+                                .collect();
+                            let case = format!("{level:?} stride {stride} pad {pad} phase {phase}");
+                            assert_eq!(got, want, "{case} {src_len}");
+                        }
                     }
                 }
             }
