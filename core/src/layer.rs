@@ -44,6 +44,15 @@ pub trait Activation {
 
     /// Maps one pre-activation value.
     fn activate(&self, x: f32) -> f32;
+
+    /// Maps every value of `values` in place (an output plane, a whole tensor). `ReLU`
+    /// overrides it with explicit vectors at the CPU's instruction-set level.
+    #[inline(always)]
+    fn activate_in_place(&self, values: &mut [f32]) {
+        for v in values {
+            *v = self.activate(*v);
+        }
+    }
 }
 
 /// What a convolution or linear layer applies to its outputs while they are still in cache:
@@ -73,9 +82,7 @@ impl<A: Activation> Epilogue for A {
 
     #[inline(always)]
     fn finish(&self, _: usize, values: &mut [f32]) {
-        for v in values {
-            *v = self.activate(*v);
-        }
+        self.activate_in_place(values);
     }
 
     #[inline(always)]

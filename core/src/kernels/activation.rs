@@ -1,6 +1,7 @@
 //! Element-wise activation functions, with PyTorch's definitions. Transcendental functions
 //! come from `libm`, so results agree across targets.
 
+use crate::kernels::simd::Vector;
 use crate::layer::Activation;
 
 /// The identity: no activation.
@@ -21,6 +22,30 @@ impl Activation for Identity {
 #[must_use]
 pub fn relu(x: f32) -> f32 {
     if x < 0.0 { 0.0 } else { x }
+}
+
+/// [`relu`] on every value of `values`, in place, with vectors `V`. Left to the compiler, an
+/// in-place ReLU (`*v = relu(*v)`) compiles to masked stores of the zeros: `vmaskmovps` at the
+/// AVX2 level, about 12 cycles each on AMD Zen 4 (ResNet-8's ReLU after its first residual
+/// addition 6.8 us, 0.83 us with this), and masked `vmovups` at the AVX-512 level. With wide
+/// vectors this loads, takes [`Vector::relu`] (a `vmaxps`) and stores every vector whole.
+#[inline(always)]
+pub fn relu_in_place<V: Vector>(values: &mut [f32]) {
+    if V::LANES < 8 {
+        // Four lanes (portable, microcontrollers): the plain loop, as it was.
+        for v in values {
+            *v = relu(*v);
+        }
+        return;
+    }
+    let mut vectors = values.chunks_exact_mut(V::LANES);
+    for chunk in &mut vectors {
+        // SAFETY: `chunk` holds exactly `LANES` floats.
+        unsafe { V::load(chunk.as_ptr()).relu().store(chunk.as_mut_ptr()) };
+    }
+    for v in vectors.into_remainder() {
+        *v = relu(*v);
+    }
 }
 
 /// `min(max(0, x), 6)`.

@@ -56,6 +56,18 @@ pub trait Vector: Copy {
         Self::from_array(a)
     }
 
+    /// Lane by lane, PyTorch's ReLU ([`crate::kernels::activation::relu`]): 0 where the lane
+    /// is below 0, else the lane (NaN and -0.0 stay).
+    #[inline(always)]
+    #[must_use]
+    fn relu(self) -> Self {
+        let mut a = self.to_array();
+        for x in a.as_mut() {
+            *x = crate::kernels::activation::relu(*x);
+        }
+        Self::from_array(a)
+    }
+
     /// The `2 * LANES` floats of `lo` then `hi` split into their even-indexed and their
     /// odd-indexed ones: `([x0, x2, ..], [x1, x3, ..])` (the two columns of a 2-wide window).
     #[inline(always)]
@@ -217,6 +229,7 @@ mod x86 {
         _mm256_cmp_ps, _mm256_or_ps, _mm256_permute4x64_pd, _mm512_cmp_ps_mask,
         _mm512_mask_blend_ps, _mm512_permutex2var_ps, _mm512_setr_epi32,
     };
+    use core::arch::x86_64::{_mm256_max_ps, _mm256_setzero_ps, _mm512_max_ps, _mm512_setzero_ps};
     use core::arch::x86_64::{
         _mm256_permute2f128_ps, _mm256_shuffle_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps,
         _mm512_castpd_ps, _mm512_castps_pd, _mm512_shuffle_f32x4, _mm512_unpackhi_pd,
@@ -280,6 +293,15 @@ mod x86 {
             fn mul_add(self, a: Self, b: Self) -> Self {
                 // SAFETY: as in `splat`.
                 Self(unsafe { _mm256_fmadd_ps(a.0, b.0, self.0) })
+            }
+
+            #[inline(always)]
+            fn relu(self) -> Self {
+                // SAFETY: as in `splat`. `vmaxps` returns its second operand unless the first
+                // is greater (so for NaN and for -0.0): `if x < 0 { 0 } else { x }` exactly. A
+                // compare and select, stored back in place, becomes a masked store
+                // (`vmaskmovps`) at this level, slow on AMD cores (see `relu_in_place`).
+                Self(unsafe { _mm256_max_ps(_mm256_setzero_ps(), self.0) })
             }
 
             #[inline(always)]
@@ -481,6 +503,12 @@ mod x86 {
         fn mul_add(self, a: Self, b: Self) -> Self {
             // SAFETY: as in `splat`.
             Self(unsafe { _mm512_fmadd_ps(a.0, b.0, self.0) })
+        }
+
+        #[inline(always)]
+        fn relu(self) -> Self {
+            // SAFETY: as in `splat`. `vmaxps` as in the eight-lane `relu`.
+            Self(unsafe { _mm512_max_ps(_mm512_setzero_ps(), self.0) })
         }
 
         #[inline(always)]

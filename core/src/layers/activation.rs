@@ -30,8 +30,6 @@ macro_rules! unit_activations {
 }
 
 unit_activations! {
-    /// `torch.nn.ReLU()`: `max(0, x)`.
-    ReLU => f::relu, COMMUTES_WITH_MAX;
     /// `torch.nn.ReLU6()`: `min(max(0, x), 6)`.
     ReLU6 => f::relu6, COMMUTES_WITH_MAX;
     /// `torch.nn.Sigmoid()`: `1 / (1 + exp(-x))`.
@@ -44,6 +42,32 @@ unit_activations! {
     Hardswish => f::hardswish;
     /// `torch.nn.SiLU()`: `x * sigmoid(x)`.
     SiLU => f::silu;
+}
+
+/// `torch.nn.ReLU()`: `max(0, x)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ReLU;
+
+impl Activation for ReLU {
+    const COMMUTES_WITH_MAX: bool = true;
+
+    #[inline(always)]
+    fn activate(&self, x: f32) -> f32 {
+        f::relu(x)
+    }
+
+    #[inline(always)]
+    fn activate_in_place(&self, values: &mut [f32]) {
+        // Fewer values than the widest vector (a linear layer finishes one output at a time):
+        // no vectors to gain, and no level to look up per value.
+        if values.len() < 16 {
+            for v in values {
+                *v = f::relu(*v);
+            }
+            return;
+        }
+        isa::dispatch!(I => f::relu_in_place::<<I as isa::Isa>::Wide>(values));
+    }
 }
 
 /// `torch.nn.LeakyReLU(negative_slope=0.01)`.
@@ -205,11 +229,7 @@ macro_rules! elementwise_layers {
 
         impl<S: Shape> InPlace<S> for $ty {
             fn forward_in_place(&self, x: &mut Tensor<S>) {
-                isa::dispatch!(_I => {
-                    for v in x.as_mut_slice() {
-                        *v = self.activate(*v);
-                    }
-                });
+                isa::dispatch!(_I => self.activate_in_place(x.as_mut_slice()));
             }
         }
     )*};
@@ -229,3 +249,43 @@ elementwise_layers!(
     ELU,
     Softplus
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::isa;
+    use crate::layer::Epilogue;
+
+    /// At every instruction-set level, ReLU in place (a layer, and a convolution's epilogue)
+    /// gives `relu` bit for bit: NaN stays NaN, -0.0 stays -0.0, on lengths that leave a
+    /// partial vector.
+    #[test]
+    fn relu_in_place_is_the_scalar_relu_at_every_level() {
+        let input: [f32; 67] = core::array::from_fn(|i| match i * 7919 % 11 {
+            0 => f32::NAN,
+            1 => -0.0,
+            2 => 0.0,
+            3 => f32::NEG_INFINITY,
+            4 => f32::INFINITY,
+            5 => -f32::MIN_POSITIVE / 2.0, // a negative subnormal
+            k => (k as f32 - 8.0) * (i as f32 + 1.0) * 0.37,
+        });
+        for level in isa::available() {
+            for len in [0, 1, 7, 8, 15, 16, 17, 33, 67] {
+                let mut plane = input;
+                let mut epilogue = input;
+                isa::with_level(level, || {
+                    ReLU.activate_in_place(&mut plane[..len]);
+                    ReLU.finish(0, &mut epilogue[..len]);
+                });
+                for (i, ((&p, &e), &x)) in plane.iter().zip(&epilogue).zip(&input).enumerate() {
+                    let want = if i < len { f::relu(x) } else { x };
+                    let same =
+                        |g: f32| g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan());
+                    assert!(same(p), "{level:?}, {len} values: value {i} is {p:?}, want {want:?}");
+                    assert!(same(e), "{level:?}, {len} values: epilogue {i} {e:?}, want {want:?}");
+                }
+            }
+        }
+    }
+}
