@@ -252,3 +252,16 @@ fn forward_batch_matches_forward_on_a_graph() {
         );
     }
 }
+
+/// Each residual `Add` of ResNet-8, and the `ReLU` after it, runs inside the convolution that
+/// computes its last operand (the second batch-normed convolution on the identity shortcut,
+/// the projection shortcut otherwise): no step of its own, no pass over memory.
+#[test]
+fn resnet8_fuses_each_residual_add_into_a_convolution() {
+    let names: Vec<&str> = ResNet8::STEPS.iter().map(|s| s.name).collect();
+    println!("{names:#?}");
+    assert!(!names.iter().any(|n| n.starts_with("Add") || n.starts_with("ReLU")), "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.ends_with("+ Add + ReLU")).count(), 3, "{names:?}");
+    assert!(names.contains(&"Conv2d + BatchNorm2d + Add + ReLU"), "{names:?}");
+    assert!(names.contains(&"Conv2d + Add + ReLU"), "{names:?}");
+}

@@ -56,7 +56,8 @@ pub trait Activation {
 }
 
 /// What a convolution or linear layer applies to its outputs while they are still in cache:
-/// an activation, a folded inference-time `BatchNorm`, or both.
+/// an activation, a folded inference-time `BatchNorm`, or both, with a residual `Add` between
+/// them ([`ResidualEpilogue`](crate::layers::combine::ResidualEpilogue)).
 pub trait Epilogue {
     /// Finishes the values of output channel `channel` (a whole plane of a convolution, one
     /// value of a linear layer).

@@ -1,6 +1,7 @@
 //! The execution plan of one inference over the graph: which nodes run as one step (a batch
 //! norm, an activation and a pooling layer fused into the convolution or linear layer before
-//! them), which run in place, which are free views, and where every value lives: the caller's
+//! them; in a float network also a residual `Add` of a convolution's output and a value
+//! computed before it, with the activation after the `Add`), which run in place, which are free views, and where every value lives: the caller's
 //! input or output, or a region of the scratch buffer whose offset is planned at compile time
 //! from the regions' sizes and lifetimes (see `staticnn::scratch::Arena`).
 
@@ -132,7 +133,10 @@ pub enum Side {
 pub struct Fused {
     /// A batch norm folded into the layer's output loop.
     pub batch_norm: Option<NodeId>,
-    /// An activation applied in the output loop.
+    /// A residual `Add` of two operands: the layer's output (after the batch norm) plus the
+    /// other operand, computed before this step (see [`Step::Run`]'s `residual`).
+    pub residual: Option<NodeId>,
+    /// An activation applied in the output loop (after the residual `Add`, if any).
     pub activation: Option<NodeId>,
     /// A pooling layer applied to each output channel while it is in cache.
     pub pool: Option<NodeId>,
@@ -141,12 +145,15 @@ pub struct Fused {
 impl Fused {
     /// The last node this step covers, given its first.
     pub fn last(&self, layer: NodeId) -> NodeId {
-        self.pool.or(self.activation).or(self.batch_norm).unwrap_or(layer)
+        self.pool.or(self.activation).or(self.residual).or(self.batch_norm).unwrap_or(layer)
     }
 
     /// Every node the step covers, first to last.
     pub fn nodes(&self, layer: NodeId) -> Vec<NodeId> {
-        [Some(layer), self.batch_norm, self.activation, self.pool].into_iter().flatten().collect()
+        [Some(layer), self.batch_norm, self.residual, self.activation, self.pool]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 }
 
@@ -154,8 +161,16 @@ impl Fused {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
     /// Runs layer `layer` from `from` into `to`, with the nodes of `fused` fused in, and its
-    /// working memory in region `work` if its kernel needs some.
-    Run { layer: NodeId, fused: Fused, from: Buf, to: Buf, work: Option<usize> },
+    /// working memory in region `work` if its kernel needs some; `residual` holds the other
+    /// operand of the `Add` fused in (`fused.residual`).
+    Run {
+        layer: NodeId,
+        fused: Fused,
+        from: Buf,
+        to: Buf,
+        work: Option<usize>,
+        residual: Option<Buf>,
+    },
     /// Runs layer `layer` in place at `at`.
     InPlace { layer: NodeId, at: Buf },
     /// `Add` or `Mul` node `node`: `to` holds operand `into` of `operands` (the result
@@ -367,6 +382,7 @@ impl<'g> Planner<'g> {
             return;
         }
         let fused = self.fusion(id, kind);
+        let residual = fused.residual.and_then(|add| self.residual_operand(add, &fused, id));
         let last = fused.last(id);
         for node in fused.nodes(id) {
             self.covered[node] = true;
@@ -376,13 +392,36 @@ impl<'g> Planner<'g> {
             self.class_of[node] = Some(to);
         }
         self.reads[from].push(step);
+        if let Some(class) = residual {
+            self.reads[class].push(step);
+        }
         self.steps.push(Step::Run {
             layer: id,
             fused,
             from: Buf::Temp(from),
             to: Buf::Temp(to),
             work: None,
+            residual: residual.map(Buf::Temp),
         });
+    }
+
+    /// The class of the operand of residual `Add` node `add` that the step of `layer` (with
+    /// `fused`) does not compute.
+    fn residual_operand(&self, add: NodeId, fused: &Fused, layer: NodeId) -> Option<usize> {
+        let own = fused.batch_norm.unwrap_or(layer);
+        let other = self.graph.nodes[add].inputs.iter().copied().find(|&i| i != own)?;
+        self.class_of[self.through_views(other)]
+    }
+
+    /// The node whose value `node` shows: `node`, or the source of the views it is (an
+    /// `Identity` shortcut), which share its buffer.
+    fn through_views(&self, mut node: NodeId) -> NodeId {
+        while self.kinds[node] == Some(Exec::View)
+            && let Some(&source) = self.graph.nodes[node].inputs.first()
+        {
+            node = source;
+        }
+        node
     }
 
     /// The nodes after `layer` that fuse into it: `[BatchNorm] [Activation] [Pool]`, each the
@@ -401,16 +440,43 @@ impl<'g> Planner<'g> {
             fused.batch_norm = Some(bn);
             last = bn;
         }
+        if kind == Exec::FusableWithPool
+            && let Some(add) = self.residual_add(last)
+        {
+            fused.residual = Some(add);
+            last = add;
+        }
         if let Some(act) = next_of(last, Exec::Activation) {
             fused.activation = Some(act);
             last = act;
         }
         if kind == Exec::FusableWithPool
+            && fused.residual.is_none()
             && let Some(pool) = next_of(last, Exec::Pool)
         {
             fused.pool = Some(pool);
         }
         fused
+    }
+
+    /// The residual `Add` that can fuse into the step whose last node so far is `last` (a
+    /// convolution, or its batch norm): in a float network, the only consumer of `last`, an
+    /// `Add` of `last` and one other operand of the same size whose value is already computed
+    /// (the step reads it: ResNet's `bn2(conv2(x)) + shortcut`, then `relu`). The `Add` then
+    /// costs no pass over memory: each output channel gets its residual while in cache.
+    fn residual_add(&self, last: NodeId) -> Option<NodeId> {
+        if self.mode != Mode::Float {
+            return None;
+        }
+        let add = self.sole_consumer(last)?;
+        let node = &self.graph.nodes[add];
+        if !matches!(node.op, NodeOp::Combine { kind: BlockKind::Add, .. }) {
+            return None;
+        }
+        let [a, b] = node.inputs.as_slice() else { return None };
+        let other = if *a == last { *b } else { *a };
+        let computed = other != last && self.class_of[self.through_views(other)].is_some();
+        (computed && self.sizes_equal(other, add) && self.sizes_equal(last, add)).then_some(add)
     }
 
     fn combine(&mut self, id: NodeId, kind: BlockKind) {
@@ -525,9 +591,12 @@ impl<'g> Planner<'g> {
         let classes = self.classes.clone();
         for step in &mut self.steps {
             match step {
-                Step::Run { from, to, .. } => {
+                Step::Run { from, to, residual, .. } => {
                     *from = buf_of(temp_index(*from), &classes);
                     *to = buf_of(temp_index(*to), &classes);
+                    if let Some(r) = residual {
+                        *r = buf_of(temp_index(*r), &classes);
+                    }
                 }
                 Step::InPlace { at, .. } => *at = buf_of(temp_index(*at), &classes),
                 Step::Combine { operands, to, .. } | Step::Cat { operands, to, .. } => {

@@ -5,6 +5,7 @@
 
 use crate::element::Element;
 use crate::kernels::elementwise;
+use crate::layer::{Activation, Epilogue};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -27,6 +28,50 @@ const fn broadcasts(from: &[usize], to: &[usize]) -> bool {
 #[inline]
 pub fn add_assign<S: Shape>(y: &mut Tensor<S>, x: &Tensor<S>) {
     elementwise::add_assign(y.as_mut_slice(), x.as_slice());
+}
+
+/// A residual `Add` fused into the convolution before it (with its batch norm, if any), then
+/// `then` (an activation or [`Identity`](crate::kernels::Identity)): each output channel gets
+/// its plane of `residual` while it is still in cache, and the `Add` and the activation are
+/// one loop over it, compiled into the convolution's kernel (for its instruction-set level),
+/// so they cost no pass over memory. The same operations as the separate steps, in the same
+/// order (`x * alpha + beta`, then `+ residual`, then the activation): bit for bit their
+/// result.
+pub struct ResidualEpilogue<'a, A> {
+    residual: &'a [f32],
+    then: &'a A,
+}
+
+impl<'a, A> ResidualEpilogue<'a, A> {
+    /// Adds `residual` (the other operand, laid out as the layer's output) before `then`.
+    #[must_use]
+    pub const fn new(residual: &'a [f32], then: &'a A) -> Self {
+        Self { residual, then }
+    }
+
+    /// The residual values of `channel`, which has `len` values.
+    #[inline(always)]
+    fn plane(&self, channel: usize, len: usize) -> &'a [f32] {
+        self.residual.get(channel * len..(channel + 1) * len).unwrap_or(&[])
+    }
+}
+
+impl<A: Activation> Epilogue for ResidualEpilogue<'_, A> {
+    #[inline(always)]
+    fn finish(&self, channel: usize, values: &mut [f32]) {
+        let residual = self.plane(channel, values.len());
+        for (v, r) in values.iter_mut().zip(residual) {
+            *v = self.then.activate(*v + *r);
+        }
+    }
+
+    #[inline(always)]
+    fn finish_affine(&self, channel: usize, values: &mut [f32], alpha: f32, beta: f32) {
+        let residual = self.plane(channel, values.len());
+        for (v, r) in values.iter_mut().zip(residual) {
+            *v = self.then.activate((*v * alpha + beta) + *r);
+        }
+    }
 }
 
 /// `y = a + b`.
@@ -76,5 +121,50 @@ pub fn cat_into<X: Shape, Y: Shape, E: Element, const FIRST: usize>(
     let start = FIRST * (Y::NUMEL / Y::DIMS[0]);
     if let Some(dst) = y.as_mut_slice().get_mut(start..start + X::NUMEL) {
         dst.copy_from_slice(x.as_slice());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::Identity;
+    use crate::layers::{BatchNorm2d, BatchNormEpilogue, ReLU};
+    use typenum::U3;
+
+    /// The residual epilogue, with and without a batch norm before it, gives bit for bit what
+    /// the separate steps give: the batch norm's epilogue, then `add`, then the `ReLU` layer.
+    #[test]
+    fn the_residual_epilogue_is_the_separate_steps_bit_for_bit() {
+        const PLANE: usize = 37; // vectors and a remainder at every level
+        let mut norm = BatchNorm2d::<U3>::new(1e-5);
+        for c in 0..3 {
+            norm.weight[c] = 0.7 + 0.3 * c as f32;
+            norm.bias[c] = -0.2 * c as f32;
+            norm.running_mean[c] = 0.11 * c as f32 - 0.05;
+            norm.running_var[c] = 0.4 + 0.9 * c as f32;
+        }
+        let conv: [f32; 3 * PLANE] = core::array::from_fn(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0);
+        let residual: [f32; 3 * PLANE] =
+            core::array::from_fn(|i| ((i * 53 % 89) as f32 - 44.0) / 9.0);
+        let relu = ReLU;
+        for with_norm in [false, true] {
+            let mut fused = conv;
+            let mut separate = conv;
+            let add_relu = ResidualEpilogue::new(&residual, &relu);
+            let planes = fused.chunks_exact_mut(PLANE).zip(separate.chunks_exact_mut(PLANE));
+            for (c, (f, s)) in planes.enumerate() {
+                if with_norm {
+                    BatchNormEpilogue::new(&norm, &add_relu).finish(c, f);
+                    BatchNormEpilogue::new(&norm, &Identity).finish(c, s);
+                } else {
+                    add_relu.finish(c, f);
+                }
+            }
+            let sum = separate;
+            elementwise::add(&sum, &residual, &mut separate);
+            relu.activate_in_place(&mut separate);
+            assert!(fused.iter().any(|&v| v == 0.0) && fused.iter().any(|&v| v > 0.0));
+            assert_eq!(fused.map(f32::to_bits), separate.map(f32::to_bits), "norm {with_norm}");
+        }
     }
 }

@@ -146,12 +146,22 @@ pub fn operand_of(buf: Buf, ty: &TokenStream, elem: TokenStream, name: &str) -> 
 
 fn step_code(net: &Checked, types: &NodeTypes, step: &Step) -> TokenStream {
     match step {
-        Step::Run { layer, fused, from, to, work } => {
+        Step::Run { layer, fused, from, to, work, residual } => {
             let Some(l) = net.layer(*layer) else { return quote!() };
             let source = net.graph.nodes[*layer].inputs.first().copied().unwrap_or(0);
             let (x_ty, y_ty) = (types.of(source), types.of(fused.last(*layer)));
+            let mut reads = vec![operand(*from, x_ty, "x")];
+            // The residual operand, unless it is the input `x` itself (borrowed once).
+            if let (Some(r), Some(add)) = (residual, fused.residual)
+                && r != from
+            {
+                let own = fused.batch_norm.unwrap_or(*layer);
+                let inputs = &net.graph.nodes[add].inputs;
+                let other = inputs.iter().copied().find(|&i| i != own).unwrap_or(own);
+                reads.push(operand(*r, types.of(other), "r"));
+            }
             let borrows = Borrows {
-                reads: vec![operand(*from, x_ty, "x")],
+                reads,
                 write: Some(operand(*to, y_ty, "y")),
                 work: work.map(|region| Work {
                     region,
@@ -160,7 +170,8 @@ fn step_code(net: &Checked, types: &NodeTypes, step: &Step) -> TokenStream {
                 }),
             };
             let refs = borrow(&borrows, &arena());
-            let call = run_call(net, types, *layer, *fused);
+            let same = residual.is_some_and(|r| r == *from);
+            let call = run_call(net, types, *layer, *fused, same);
             quote! { #refs #call }
         }
         Step::InPlace { layer, at } => {
@@ -269,8 +280,15 @@ fn cat_code(
     quote! { #(#copies)* }
 }
 
-/// The call that runs `layer` with the layers fused into it.
-fn run_call(net: &Checked, types: &NodeTypes, layer: NodeId, fused: Fused) -> TokenStream {
+/// The call that runs `layer` with the layers fused into it; a fused residual `Add` reads its
+/// other operand as `r`, or as `x` when `residual_is_x`.
+fn run_call(
+    net: &Checked,
+    types: &NodeTypes,
+    layer: NodeId,
+    fused: Fused,
+    residual_is_x: bool,
+) -> TokenStream {
     let Some(l) = net.layer(layer) else { return quote!() };
     let f = field(l);
     let source = net.graph.nodes[layer].inputs.first().copied().unwrap_or(0);
@@ -281,6 +299,13 @@ fn run_call(net: &Checked, types: &NodeTypes, layer: NodeId, fused: Fused) -> To
         .and_then(|a| net.layer(a))
         .map(field)
         .map_or_else(|| quote!(&::staticnn::kernels::Identity), |a| quote!(&self.#a));
+    let act = match fused.residual {
+        Some(_) => {
+            let r = if residual_is_x { quote!(x) } else { quote!(r) };
+            quote!(&::staticnn::layers::combine::ResidualEpilogue::new(#r.as_slice(), #act))
+        }
+        None => act,
+    };
     let epilogue = match fused.batch_norm.and_then(|b| net.layer(b)).map(field) {
         Some(bn) => quote!(&::staticnn::layers::BatchNormEpilogue::new(&self.#bn, #act)),
         None => act,
@@ -296,7 +321,7 @@ fn run_call(net: &Checked, types: &NodeTypes, layer: NodeId, fused: Fused) -> To
     if matches!(l.op, Op::Conv(_)) {
         return quote!(self.#f.forward_with::<#x_ty, #y_ty, _>(x, y, #epilogue, work););
     }
-    if fused.batch_norm.is_some() || fused.activation.is_some() {
+    if fused.batch_norm.is_some() || fused.activation.is_some() || fused.residual.is_some() {
         return quote!(::staticnn::layer::Fusable::<#x_ty>::forward_fused(&self.#f, x, y, #epilogue););
     }
     let _ = NodeOp::Input;

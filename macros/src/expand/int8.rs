@@ -252,7 +252,7 @@ impl Steps<'_> {
                     }
                 }
             }
-            Step::Run { layer, fused, from, to, work } => {
+            Step::Run { layer, fused, from, to, work, .. } => {
                 self.run(*layer, *fused, *from, *to, *work)
             }
             Step::Combine { node, kind, operands, into, to } => {
