@@ -1343,9 +1343,15 @@ fn tile<V: Vector, G: ConvGeometry, T: Planned, const MR: usize, const NV: usize
     }
     let spill = !plan.flat && !plan.shifted && plan.cv == 1 && plan.ow < V::LANES && plan.ow > 0;
     let reach = if plan.ow > 0 { V::LANES.div_ceil(plan.ow) } else { NV };
-    for (r, row) in acc.iter().enumerate().skip(b.skip) {
-        let vectors = row.iter().zip(&pos).enumerate().skip(t.skip_vectors);
-        for (v, (vector, &(at, width, _))) in vectors {
+    // Loops over constants with the skips as conditions (not `skip`, whose run-time trip
+    // counts made the compiler spill every accumulator to the stack before the branch to
+    // this loop, the usual tile above then copying them back: AMD Zen 4, default build,
+    // ResNet-8 243.4 -> 234.2 us, its first convolution 11.15 -> 9.09 us).
+    for (r, row) in acc.iter().enumerate() {
+        for (v, (vector, &(at, width, _))) in row.iter().zip(&pos).enumerate() {
+            if r < b.skip || v < t.skip_vectors {
+                continue;
+            }
             let out = r * plane + at;
             if spill && v + reach <= NV && out + V::LANES <= dest.len() {
                 // SAFETY: `out + LANES <= dest.len()`, checked just above.
