@@ -1,9 +1,10 @@
 //! The execution plan of one inference over the graph: which nodes run as one step (a batch
 //! norm, an activation and a pooling layer fused into the convolution or linear layer before
 //! them; in a float network also a residual `Add` of a convolution's output and a value
-//! computed before it, with the activation after the `Add`), which run in place, which are free views, and where every value lives: the caller's
-//! input or output, or a region of the scratch buffer whose offset is planned at compile time
-//! from the regions' sizes and lifetimes (see `staticnn::scratch::Arena`).
+//! computed before it, with the activation after the `Add`), which run in place, which are
+//! free views, and where every value lives: the caller's input or output, or a region of the
+//! scratch buffer whose offset is planned at compile time from the regions' sizes and
+//! lifetimes (see `staticnn::scratch::Arena`).
 
 use crate::ast::BlockKind;
 use crate::graph::{Graph, NodeId, NodeOp};
